@@ -1,0 +1,81 @@
+/* config: /etc/mslb.conf (libconfig) into an immutable, validated snapshot.
+ * Errors come back as "FILE:LINE: problem (allowed: ...)" lines. */
+#ifndef MSLB_CONFIG_H
+#define MSLB_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#define MSLB_NAME_MAX 32
+#define MSLB_DEFAULT_CONFIG "/etc/mslb.conf"
+#define MSLB_DEFAULT_SOCKET "/run/mslbd/mslbd.sock"
+#define MSLB_DEFAULT_TUN "mslb0"
+#define MSLB_DEFAULT_TABLE 4770
+#define MSLB_DEFAULT_PRIORITY 4770
+#define CONFIG_MAX_ERRORS 64
+
+enum log_dest { LOG_DEST_SYSLOG, LOG_DEST_STDERR };
+enum unmatched_policy { UNMATCHED_DROP, UNMATCHED_HASH, UNMATCHED_NEXT_HOP };
+
+struct cfg_next_hop {
+	char name[MSLB_NAME_MAX];
+	bool has4, has6;
+	struct mslb_addr a4, a6;
+};
+
+struct cfg_table_entry {
+	struct mslb_prefix source;
+	unsigned next_hop;	/* index into front.next_hops */
+};
+
+struct cfg_back_address {
+	struct mslb_addr address;	/* IP_B */
+	struct mslb_addr service;	/* IP_S it maps back to */
+	bool has_via;
+	struct mslb_addr via;		/* gateway toward the server */
+};
+
+struct mslb_config {
+	char *file;
+	int log_level;			/* LOG_ERR .. LOG_DEBUG (syslog.h) */
+	enum log_dest log_dest;
+	char control_socket[108];
+	char tun_name[16];
+	unsigned tun_mtu;
+	uint32_t route_table;		/* TUN routes; route_table + 1: delivery routes */
+	uint32_t rule_priority;		/* first of four consecutive rule priorities */
+
+	bool has_front;
+	struct {
+		unsigned n_services, n_next_hops, n_table;
+		struct mslb_addr *services;
+		struct cfg_next_hop *next_hops;
+		struct cfg_table_entry *table;
+		enum unmatched_policy unmatched;
+		unsigned unmatched_next_hop;
+	} front;
+
+	bool has_back;
+	struct {
+		unsigned n_addresses;
+		struct cfg_back_address *addresses;
+	} back;
+};
+
+struct config_errors {
+	unsigned n;
+	char line[CONFIG_MAX_ERRORS][320];
+};
+
+/* Parse and validate. Returns a snapshot, or NULL with errs filled. */
+struct mslb_config *config_load_file(const char *path, struct config_errors *errs);
+/* Same, from a buffer (tests, fuzzing); name is used in error lines. */
+struct mslb_config *config_load_string(const char *text, const char *name,
+				       struct config_errors *errs);
+void config_free(struct mslb_config *c);
+
+const char *config_unmatched_name(const struct mslb_config *c);
+
+#endif

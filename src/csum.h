@@ -1,0 +1,19 @@
+/* csum: Internet checksums (RFC 1071) and their incremental update (RFC 1624). */
+#ifndef MSLB_CSUM_H
+#define MSLB_CSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One's complement sum of 16-bit big-endian words, added to sum.
+ * An odd trailing byte is padded with zero. Returns an unfolded sum. */
+uint32_t csum_add(uint32_t sum, const void *buf, size_t len);
+/* Fold and complement: the value to store in a checksum field (host order). */
+uint16_t csum_finish(uint32_t sum);
+/* Recompute an IPv4 header checksum from scratch; returns host order. */
+uint16_t csum_ipv4_header(const void *hdr, size_t len);
+/* RFC 1624 eqn. 3 on a checksum field stored big-endian at field:
+ * the covered data changed from old to new (len bytes, even). */
+void csum_update(uint8_t *field, const void *old, const void *new, size_t len);
+
+#endif

@@ -1,0 +1,26 @@
+/* drop: why a packet was not forwarded. Every reason has a stable name,
+ * used in status output and in tests. */
+#ifndef MSLB_DROP_H
+#define MSLB_DROP_H
+
+enum mslb_drop {
+	MSLB_OK = 0,
+	MSLB_DROP_TRUNCATED,		/* shorter than its IP header or total length */
+	MSLB_DROP_BAD_VERSION,		/* IP version is neither 4 nor 6 */
+	MSLB_DROP_BAD_IHL,		/* IPv4 IHL below 5 or beyond the packet */
+	MSLB_DROP_BAD_LENGTH,		/* IPv4 total length below the header */
+	MSLB_DROP_BAD_CHECKSUM,		/* IPv4 header checksum wrong */
+	MSLB_DROP_BAD_OPTIONS,		/* malformed IPv4 options */
+	MSLB_DROP_SOURCE_ROUTE,		/* IPv4 LSRR/SSRR: the destination is not final */
+	MSLB_DROP_BAD_EXT_HEADER,	/* IPv6 extension header chain malformed or too long */
+	MSLB_DROP_JUMBOGRAM,		/* IPv6 payload length 0 (jumbo payload) */
+	MSLB_DROP_L4_TRUNCATED,		/* transport header too short to hold its checksum */
+	MSLB_DROP_NOT_OURS,		/* destination is neither a service nor a back address */
+	MSLB_DROP_NO_ROUTE,		/* front: no table entry and unmatched = "drop" */
+	MSLB_DROP_NO_FAMILY,		/* front: chosen next hop has no address of this family */
+	MSLB_DROP_MAX
+};
+
+const char *mslb_drop_name(enum mslb_drop d);
+
+#endif

@@ -1,0 +1,59 @@
+/* io: packet I/O backends behind one small interface, so the data path
+ * never knows where packets come from (TUN now; AF_PACKET later; a memory
+ * backend for tests). */
+#ifndef MSLB_IO_H
+#define MSLB_IO_H
+
+#include <stdint.h>
+
+#define IO_BATCH 64
+#define IO_BUF_SIZE 65536
+
+struct io_pkt {
+	uint8_t *data;
+	uint32_t len;		/* 0 after processing: do not send */
+};
+
+/* Buffers are owned by the batch and allocated once. */
+struct io_batch {
+	unsigned n;
+	struct io_pkt pkt[IO_BATCH];
+};
+
+struct io_stats {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, tx_errors, rx_errors;
+};
+
+struct io_backend;
+
+struct io_ops {
+	/* Fill up to IO_BATCH packets; returns how many (0: nothing ready), -1 on a fatal error. */
+	int (*recv_batch)(struct io_backend *be, struct io_batch *b);
+	/* Send every packet whose len is non-zero; returns how many were sent. */
+	int (*send_batch)(struct io_backend *be, struct io_batch *b);
+	void (*close)(struct io_backend *be);
+};
+
+struct io_backend {
+	const struct io_ops *ops;
+	const char *kind;		/* "tun", "mem" */
+	char name[16];
+	int fd;				/* to watch for readability; -1 if none */
+	struct io_stats stats;
+};
+
+struct io_batch *io_batch_create(void);
+void io_batch_destroy(struct io_batch *b);
+/* Point every packet back at its own buffer with full capacity. */
+void io_batch_reset(struct io_batch *b);
+
+static inline int io_recv(struct io_backend *be, struct io_batch *b) { return be->ops->recv_batch(be, b); }
+static inline int io_send(struct io_backend *be, struct io_batch *b) { return be->ops->send_batch(be, b); }
+static inline void io_close(struct io_backend *be) { be->ops->close(be); }
+
+/* TUN: create or attach to device name (IFF_TUN | IFF_NO_PI, non-blocking).
+ * On error returns NULL and writes a message to err. */
+struct io_backend *io_tun_open(const char *name, char *err, unsigned errlen);
+int io_tun_ifindex(const struct io_backend *be);
+
+#endif

@@ -1,0 +1,51 @@
+/* pkt: parse and validate an IP packet in place, without copying.
+ * The parse locates everything a rewrite needs, so a rewrite that follows
+ * a successful parse cannot fail half-way. */
+#ifndef MSLB_PKT_H
+#define MSLB_PKT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "drop.h"
+
+#define PKT_IPV4_DST_OFF 16
+#define PKT_IPV6_DST_OFF 24
+#define PKT_IPV6_MAX_EXT 8	/* extension headers walked before giving up */
+
+struct pkt_view {
+	uint8_t *data;		/* first byte of the IP header */
+	uint32_t len;		/* IP packet length (total length; trailing bytes cut) */
+	uint8_t version;	/* 4 or 6 */
+	uint8_t l4proto;	/* final next header / protocol */
+	uint16_t l3len;		/* IPv4 header or IPv6 header plus extensions */
+	bool fragment;		/* part of a fragmented datagram */
+	bool first_fragment;	/* offset zero: carries the transport header */
+	/* Offset of the transport checksum that covers the pseudo-header's
+	 * destination, or 0 when nothing beyond the IP header must change
+	 * (non-first fragment, protocol without pseudo-header, IPv4 UDP with
+	 * checksum 0, IPv6 routing header with segments left). */
+	uint16_t csum_off;
+	bool csum_zero_is_none;	/* UDP: a result of 0 is written as 0xffff */
+};
+
+/* Parse buf[0..buflen). On success fills v and returns MSLB_OK; otherwise
+ * returns the drop reason and v is unspecified. */
+enum mslb_drop pkt_parse(uint8_t *buf, uint32_t buflen, struct pkt_view *v);
+
+static inline uint8_t *pkt_dst(const struct pkt_view *v)
+{
+	return v->data + (v->version == 4 ? PKT_IPV4_DST_OFF : PKT_IPV6_DST_OFF);
+}
+
+static inline uint8_t *pkt_src(const struct pkt_view *v)
+{
+	return v->data + (v->version == 4 ? 12 : 8);
+}
+
+static inline unsigned pkt_addr_len(const struct pkt_view *v)
+{
+	return v->version == 4 ? 4 : 16;
+}
+
+#endif
