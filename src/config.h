@@ -4,6 +4,7 @@
 #define MSLB_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -75,6 +76,9 @@ struct mslb_config *config_load_file(const char *path, struct config_errors *err
 struct mslb_config *config_load_string(const char *text, const char *name,
 				       struct config_errors *errs);
 void config_free(struct mslb_config *c);
+/* Only the control socket path, for `status` and `reload` when the file has
+ * other errors (the daemon may still run the previous version of it). */
+void config_peek_socket(const char *path, char *buf, size_t len);
 
 const char *config_unmatched_name(const struct mslb_config *c);
 

@@ -1,0 +1,219 @@
+/* cli: commands and options. Exit codes: 0 success, 1 runtime failure
+ * (daemon unreachable, host set-up failed), 2 usage or configuration error. */
+#include "cli.h"
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "loop.h"
+#include "strbuf.h"
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mslbd [-c FILE] [-f]                 run the daemon\n"
+		"       mslbd check [-c FILE]                validate a configuration file\n"
+		"       mslbd status [--json] [-s SOCKET | -c FILE]\n"
+		"                                            show the running daemon's state\n"
+		"       mslbd reload [-s SOCKET | -c FILE]   make the daemon re-read its file\n"
+		"       mslbd -h | --help | -V | --version\n"
+		"\n"
+		"  -c, --config FILE   configuration file (default %s)\n"
+		"  -f, --foreground    stay in the foreground and log to stderr\n"
+		"  -s, --socket PATH   control socket (default: control_socket from FILE)\n"
+		"  -j, --json          status as JSON\n"
+		"See mslbd(8) and mslb.conf(5).\n",
+		MSLB_DEFAULT_CONFIG);
+}
+
+static int bad_usage(const char *what, const char *arg)
+{
+	if (what)
+		fprintf(stderr, "mslbd: %s%s%s\n", what, arg ? ": " : "", arg ? arg : "");
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/* Parse the options a command allows; allowed is a getopt string. */
+struct opts {
+	const char *config, *socket;
+	bool foreground, json;
+};
+
+static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+:c:fs:jhV", longopts, NULL)) != -1) {
+		if (ch == '?' || ch == ':' || !strchr(allowed, ch)) {
+			if (ch == ':')
+				return bad_usage("option needs an argument", argv[optind - 1]);
+			return bad_usage("unknown option", argv[optind - 1]);
+		}
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'f': o->foreground = true; break;
+		case 's': o->socket = optarg; break;
+		case 'j': o->json = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("mslbd %s\n", PACKAGE_VERSION); exit(0);
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument", argv[optind]);
+	return 0;
+}
+
+static int cmd_check(const struct opts *o)
+{
+	struct config_errors errs;
+	struct mslb_config *cfg = config_load_file(o->config, &errs);
+
+	if (!cfg) {
+		for (unsigned i = 0; i < errs.n; i++)
+			printf("%s\n", errs.line[i]);
+		return EXIT_USAGE;
+	}
+	config_free(cfg);
+	printf("configuration OK\n");
+	return 0;
+}
+
+static int cmd_client(const struct opts *o, const char *request)
+{
+	char sock[108], err[256];
+	struct strbuf reply;
+	int r;
+
+	if (o->socket)
+		snprintf(sock, sizeof(sock), "%s", o->socket);
+	else
+		config_peek_socket(o->config, sock, sizeof(sock));
+	sb_init(&reply);
+	r = ctl_request(sock, request, &reply, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "mslbd: %s\n", err);
+		sb_free(&reply);
+		return 1;
+	}
+	/* Skip the "ok"/"error" line; the body goes to stdout or stderr. */
+	fputs(strchr(sb_str(&reply), '\n') + 1, r ? stdout : stderr);
+	sb_free(&reply);
+	return r ? 0 : EXIT_USAGE;
+}
+
+/* Fork; the parent waits until the child reports that start-up finished,
+ * so `mslbd` exits non-zero when the daemon could not start. */
+static int detach(int *ready_fd)
+{
+	int p[2];
+	pid_t pid;
+	char c = '1';
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			c = '1';
+		_exit(c == '0' ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	*ready_fd = p[1];
+	return 0;
+}
+
+static void detached_ready(int fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (write(fd, "0", 1) != 1)
+		return;
+	close(fd);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+}
+
+static int cmd_run(const struct opts *o)
+{
+	struct daemon *d;
+	int ready_fd = -1, rc;
+
+	log_setup(LOG_INFO, !o->foreground, 1);
+	if (!o->foreground && detach(&ready_fd) < 0) {
+		perror("mslbd: fork");
+		return 1;
+	}
+	d = daemon_create(o->config, o->foreground);
+	if (!d || daemon_start(d) < 0) {
+		daemon_destroy(d);
+		return 1;
+	}
+	if (ready_fd >= 0) {
+		detached_ready(ready_fd);
+		daemon_log_detached(d);
+	}
+	rc = loop_run(d);
+	daemon_destroy(d);
+	log_info("stopped");
+	return rc;
+}
+
+int cli_main(int argc, char **argv)
+{
+	struct opts o = { .config = MSLB_DEFAULT_CONFIG };
+	const char *cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
+	int r;
+
+	if (!cmd) {
+		r = parse_opts(argc, argv, "cfhV", &o);
+		return r ? r : cmd_run(&o);
+	}
+	argc--;
+	argv++;
+	if (!strcmp(cmd, "check")) {
+		r = parse_opts(argc, argv, "chV", &o);
+		return r ? r : cmd_check(&o);
+	}
+	if (!strcmp(cmd, "status")) {
+		r = parse_opts(argc, argv, "csjhV", &o);
+		return r ? r : cmd_client(&o, o.json ? "status json" : "status");
+	}
+	if (!strcmp(cmd, "reload")) {
+		r = parse_opts(argc, argv, "cshV", &o);
+		return r ? r : cmd_client(&o, "reload");
+	}
+	if (!strcmp(cmd, "help"))
+		return usage(stdout), 0;
+	return bad_usage("unknown command", cmd);
+}

@@ -1,0 +1,265 @@
+/* daemon: start-up, reload (parse, validate, build, apply, swap), the
+ * receive path and control requests. */
+#include "daemon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "hostcfg.h"
+#include "io.h"
+#include "lb.h"
+#include "log.h"
+#include "status.h"
+
+/* Batches handled per wake-up before yielding to other watchers; the fd
+ * stays readable, so the loop comes straight back. */
+#define RX_BATCHES_PER_WAKE 64
+
+struct daemon {
+	char *config_path;
+	struct mslb_config *cfg;
+	struct mslb_lb *lb;
+	struct io_backend *io;
+	struct io_batch *batch;
+	struct hostcfg *host;
+	struct ctl_listener ctl;
+	bool foreground;
+	time_t started;
+	char loaded_at[32];
+	unsigned reloads, reload_failures;
+};
+
+struct daemon *daemon_create(const char *config_path, bool foreground)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	/* Absolute, so a reload finds the same file whatever the cwd. */
+	d->config_path = realpath(config_path, NULL);
+	if (!d->config_path)
+		d->config_path = strdup(config_path);
+	d->foreground = foreground;
+	d->ctl.fd = d->ctl.lock_fd = -1;
+	if (!d->config_path) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void stamp(struct daemon *d)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(d->loaded_at, sizeof(d->loaded_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void apply_logging(const struct mslb_config *cfg, bool keep_stderr)
+{
+	log_setup(cfg->log_level, cfg->log_dest == LOG_DEST_SYSLOG,
+		  keep_stderr || cfg->log_dest == LOG_DEST_STDERR);
+}
+
+int daemon_start(struct daemon *d)
+{
+	struct config_errors errs;
+	char err[256];
+
+	d->started = time(NULL);
+	d->cfg = config_load_file(d->config_path, &errs);
+	if (!d->cfg) {
+		for (unsigned i = 0; i < errs.n; i++)
+			log_err("%s", errs.line[i]);
+		return -1;
+	}
+	apply_logging(d->cfg, true);	/* until detached */
+	d->lb = lb_create(d->cfg);
+	d->batch = io_batch_create();
+	if (!d->lb || !d->batch) {
+		log_err("out of memory");
+		goto fail;
+	}
+	d->io = io_tun_open(d->cfg->tun_name, err, sizeof(err));
+	if (!d->io) {
+		log_err("%s", err);
+		goto fail;
+	}
+	d->host = hostcfg_create(d->io->name, io_tun_ifindex(d->io));
+	if (!d->host) {
+		log_err("cannot open rtnetlink");
+		goto fail;
+	}
+	if (hostcfg_apply(d->host, d->cfg, err, sizeof(err)) < 0) {
+		log_err("host set-up failed: %s", err);
+		goto fail;
+	}
+	if (ctl_listen(&d->ctl, d->cfg->control_socket, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto fail;
+	}
+	stamp(d);
+	log_info("started: %s%s%s on %s, config %s", d->cfg->has_front ? "front" : "",
+		 d->cfg->has_front && d->cfg->has_back ? " and " : "", d->cfg->has_back ? "back" : "",
+		 d->io->name, d->config_path);
+	return 0;
+fail:
+	daemon_stop(d);
+	return -1;
+}
+
+int daemon_reload(struct daemon *d, struct strbuf *msg)
+{
+	struct config_errors errs;
+	struct mslb_config *cfg = config_load_file(d->config_path, &errs);
+	struct mslb_lb *lb;
+	char err[256];
+
+	if (!cfg) {
+		for (unsigned i = 0; i < errs.n; i++)
+			sb_printf(msg, "%s\n", errs.line[i]);
+		goto refused;
+	}
+	if (strcmp(cfg->tun_name, d->cfg->tun_name)) {
+		sb_printf(msg, "%s: tun.name cannot change on reload (allowed: \"%s\"; restart mslbd to change it)\n",
+			  d->config_path, d->cfg->tun_name);
+		goto refused_free;
+	}
+	if (strcmp(cfg->control_socket, d->cfg->control_socket)) {
+		sb_printf(msg, "%s: control_socket cannot change on reload (allowed: \"%s\"; restart mslbd to change it)\n",
+			  d->config_path, d->cfg->control_socket);
+		goto refused_free;
+	}
+	lb = lb_create(cfg);
+	if (!lb) {
+		sb_printf(msg, "out of memory\n");
+		goto refused_free;
+	}
+	/* Routes and rules for the new config go in before the swap, so no
+	 * packet of a new address arrives before the data path knows it; the
+	 * old config's leftovers go out in the same step. */
+	if (hostcfg_apply(d->host, cfg, err, sizeof(err)) < 0) {
+		sb_printf(msg, "host set-up failed: %s\n", err);
+		lb_destroy(lb);
+		goto refused_free;
+	}
+	lb_adopt_counters(lb, d->lb);
+	lb_destroy(d->lb);
+	config_free(d->cfg);
+	d->lb = lb;
+	d->cfg = cfg;
+	d->reloads++;
+	stamp(d);
+	apply_logging(cfg, d->foreground);
+	log_info("reloaded %s", d->config_path);
+	return 0;
+refused_free:
+	config_free(cfg);
+refused:
+	d->reload_failures++;
+	log_err("reload of %s refused; the running configuration stays", d->config_path);
+	return -1;
+}
+
+int daemon_rx(struct daemon *d)
+{
+	for (unsigned k = 0; k < RX_BATCHES_PER_WAKE; k++) {
+		int n = io_recv(d->io, d->batch);
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		for (unsigned i = 0; i < d->batch->n; i++) {
+			struct io_pkt *p = &d->batch->pkt[i];
+
+			if (lb_process(d->lb, p->data, &p->len) != MSLB_OK)
+				p->len = 0;
+		}
+		io_send(d->io, d->batch);
+		if (n < IO_BATCH)
+			break;
+	}
+	return 0;
+}
+
+void daemon_control(struct daemon *d, const char *request, struct strbuf *reply)
+{
+	struct status_info si = {
+		.pid = (long)getpid(),
+		.uptime_s = (uint64_t)(time(NULL) - d->started),
+		.config_file = d->config_path,
+		.loaded_at = d->loaded_at,
+		.reloads = d->reloads,
+		.reload_failures = d->reload_failures,
+		.lb = d->lb,
+		.io = d->io,
+	};
+
+	if (!strcmp(request, "status")) {
+		sb_printf(reply, "ok\n");
+		status_text(&si, reply);
+	} else if (!strcmp(request, "status json")) {
+		sb_printf(reply, "ok\n");
+		status_json(&si, reply);
+	} else if (!strcmp(request, "reload")) {
+		struct strbuf msg;
+
+		sb_init(&msg);
+		if (daemon_reload(d, &msg) == 0)
+			sb_printf(reply, "ok\nreloaded\n");
+		else
+			sb_printf(reply, "error\n%s", sb_str(&msg));
+		sb_free(&msg);
+	} else {
+		sb_printf(reply, "error\nunknown request \"%.64s\" (allowed: status, status json, reload)\n", request);
+	}
+}
+
+void daemon_log_detached(struct daemon *d)
+{
+	apply_logging(d->cfg, false);
+}
+
+int daemon_io_fd(const struct daemon *d)
+{
+	return d->io ? d->io->fd : -1;
+}
+
+int daemon_ctl_fd(const struct daemon *d)
+{
+	return d->ctl.fd;
+}
+
+void daemon_stop(struct daemon *d)
+{
+	ctl_close(&d->ctl);
+	if (d->host) {
+		hostcfg_remove(d->host);
+		hostcfg_destroy(d->host);
+		d->host = NULL;
+	}
+	if (d->io) {
+		io_close(d->io);	/* a non-persistent TUN device goes with its fd */
+		d->io = NULL;
+	}
+}
+
+void daemon_destroy(struct daemon *d)
+{
+	if (!d)
+		return;
+	daemon_stop(d);
+	io_batch_destroy(d->batch);
+	lb_destroy(d->lb);
+	config_free(d->cfg);
+	free(d->config_path);
+	free(d);
+}

@@ -1,0 +1,34 @@
+/* daemon: the running state: config snapshot, data path, TUN device, host
+ * changes and control socket. No event-loop calls here (loop.c owns them). */
+#ifndef MSLB_DAEMON_H
+#define MSLB_DAEMON_H
+
+#include <stdbool.h>
+
+#include "strbuf.h"
+
+struct daemon;
+
+/* foreground: keep logging to stderr whatever log.destination says. */
+struct daemon *daemon_create(const char *config_path, bool foreground);
+/* Load the config, open the TUN device, configure the host, listen on the
+ * control socket. On failure everything done is undone and -1 returned;
+ * the reasons were logged. */
+int daemon_start(struct daemon *d);
+/* Re-read the config file. On error the running config stays and msg holds
+ * the errors, one per line. Returns 0 or -1. */
+int daemon_reload(struct daemon *d, struct strbuf *msg);
+/* Read, process and write packets until the device is drained or a bound
+ * is reached. Returns -1 on a fatal device error. */
+int daemon_rx(struct daemon *d);
+/* Answer one control request line; reply starts with "ok\n" or "error\n". */
+void daemon_control(struct daemon *d, const char *request, struct strbuf *reply);
+/* Detached from the terminal: log only where log.destination says. */
+void daemon_log_detached(struct daemon *d);
+int daemon_io_fd(const struct daemon *d);
+int daemon_ctl_fd(const struct daemon *d);
+/* Remove everything installed on the host; close the device and socket. */
+void daemon_stop(struct daemon *d);
+void daemon_destroy(struct daemon *d);
+
+#endif

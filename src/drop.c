@@ -1,0 +1,24 @@
+/* drop: names for drop reasons, as shown by `mslbd status`. */
+#include "drop.h"
+
+static const char *const names[MSLB_DROP_MAX] = {
+	[MSLB_OK] = "ok",
+	[MSLB_DROP_TRUNCATED] = "truncated",
+	[MSLB_DROP_BAD_VERSION] = "bad_version",
+	[MSLB_DROP_BAD_IHL] = "bad_ihl",
+	[MSLB_DROP_BAD_LENGTH] = "bad_length",
+	[MSLB_DROP_BAD_CHECKSUM] = "bad_checksum",
+	[MSLB_DROP_BAD_OPTIONS] = "bad_options",
+	[MSLB_DROP_SOURCE_ROUTE] = "source_route",
+	[MSLB_DROP_BAD_EXT_HEADER] = "bad_ext_header",
+	[MSLB_DROP_JUMBOGRAM] = "jumbogram",
+	[MSLB_DROP_L4_TRUNCATED] = "l4_truncated",
+	[MSLB_DROP_NOT_OURS] = "not_ours",
+	[MSLB_DROP_NO_ROUTE] = "no_route",
+	[MSLB_DROP_NO_FAMILY] = "no_family",
+};
+
+const char *mslb_drop_name(enum mslb_drop d)
+{
+	return (unsigned)d < MSLB_DROP_MAX && names[d] ? names[d] : "unknown";
+}

@@ -1,0 +1,347 @@
+/* hostcfg: desired state computed from the config, compared with what is
+ * installed, and the difference applied through rtnetlink. */
+#include "hostcfg.h"
+
+#include <errno.h>
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "nl.h"
+#include "sysctl.h"
+
+struct item {
+	bool is_rule;
+	struct nl_route route;
+	struct nl_rule rule;
+};
+
+struct item_set {
+	unsigned n, cap;
+	struct item *v;
+};
+
+struct saved_sysctl {
+	const char *key;
+	bool saved;
+	char old[16];
+};
+
+struct hostcfg {
+	struct nl *nl;
+	char tun[16];
+	int ifindex;
+	struct item_set installed;
+	struct saved_sysctl fwd[2];	/* [0] IPv4, [1] IPv6 */
+	bool rp_filter_done, link_done;
+};
+
+struct hostcfg *hostcfg_create(const char *tun, int ifindex)
+{
+	struct hostcfg *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return NULL;
+	h->nl = nl_open();
+	if (!h->nl) {
+		free(h);
+		return NULL;
+	}
+	snprintf(h->tun, sizeof(h->tun), "%s", tun);
+	h->ifindex = ifindex;
+	h->fwd[0].key = "net.ipv4.ip_forward";
+	h->fwd[1].key = "net.ipv6.conf.all.forwarding";
+	return h;
+}
+
+static int set_push(struct item_set *s, const struct item *it)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (!memcmp(&s->v[i], it, sizeof(*it)))
+			return 0;
+	if (s->n == s->cap) {
+		unsigned cap = s->cap ? s->cap * 2 : 16;
+		struct item *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	memcpy(&s->v[s->n++], it, sizeof(*it));
+	return 0;
+}
+
+static bool set_has(const struct item_set *s, const struct item *it)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (!memcmp(&s->v[i], it, sizeof(*it)))
+			return true;
+	return false;
+}
+
+static int add_route(struct item_set *s, const struct mslb_addr *dst, uint32_t table,
+		     int oif, const struct mslb_addr *gw)
+{
+	struct item it;
+
+	memset(&it, 0, sizeof(it));
+	it.route.dst = *dst;
+	it.route.plen = (uint8_t)(8 * mslb_addr_size(dst->family));
+	it.route.table = table;
+	it.route.oif = oif;
+	if (gw) {
+		it.route.has_gw = true;
+		it.route.gw = *gw;
+	}
+	return set_push(s, &it);
+}
+
+static int add_rule(struct item_set *s, int family, uint32_t prio, const struct mslb_addr *dst,
+		    const char *iif, uint8_t action, uint32_t table)
+{
+	struct item it;
+
+	memset(&it, 0, sizeof(it));
+	it.is_rule = true;
+	it.rule.family = (uint8_t)family;
+	it.rule.priority = prio;
+	if (dst) {
+		it.rule.has_dst = true;
+		it.rule.dst = *dst;
+		it.rule.dst_len = (uint8_t)(8 * mslb_addr_size(family));
+	}
+	if (iif)
+		snprintf(it.rule.iif, sizeof(it.rule.iif), "%s", iif);
+	it.rule.action = action;
+	it.rule.table = action == FR_ACT_TO_TBL ? table : 0;
+	return set_push(s, &it);
+}
+
+/* The documented set (mslbd(8), HOST CHANGES). Routes come before rules so
+ * a rule never points at a table that is still empty. */
+static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struct item_set *s,
+		   bool fam[2])
+{
+	uint32_t t = cfg->route_table, p = cfg->rule_priority;
+	int r = 0;
+
+	fam[0] = fam[1] = false;
+	for (unsigned i = 0; i < cfg->front.n_services; i++) {
+		fam[cfg->front.services[i].family == AF_INET6] = true;
+		r |= add_route(s, &cfg->front.services[i], t, h->ifindex, NULL);
+	}
+	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
+		const struct cfg_back_address *b = &cfg->back.addresses[i];
+
+		fam[b->address.family == AF_INET6] = true;
+		r |= add_route(s, &b->address, t, h->ifindex, NULL);
+		if (b->has_via)
+			r |= add_route(s, &b->service, t + 1, 0, &b->via);
+	}
+	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
+		const struct cfg_back_address *b = &cfg->back.addresses[i];
+
+		if (b->has_via)
+			r |= add_rule(s, b->service.family, p, &b->service, h->tun, FR_ACT_TO_TBL, t + 1);
+	}
+	for (int f = 0; f < 2; f++) {
+		int family = f ? AF_INET6 : AF_INET;
+
+		if (!fam[f])
+			continue;
+		/* What comes out of the TUN is routed by the main table and
+		 * never back into the TUN. */
+		r |= add_rule(s, family, p + 1, NULL, h->tun, FR_ACT_TO_TBL, RT_TABLE_MAIN);
+		r |= add_rule(s, family, p + 2, NULL, h->tun, FR_ACT_UNREACHABLE, 0);
+	}
+	for (unsigned i = 0; i < cfg->front.n_services; i++)
+		r |= add_rule(s, cfg->front.services[i].family, p + 3, &cfg->front.services[i], NULL,
+			      FR_ACT_TO_TBL, t);
+	for (unsigned i = 0; i < cfg->back.n_addresses; i++)
+		r |= add_rule(s, cfg->back.addresses[i].address.family, p + 3,
+			      &cfg->back.addresses[i].address, NULL, FR_ACT_TO_TBL, t);
+	return r ? -1 : 0;
+}
+
+static void describe(const struct item *it, char *buf, size_t len)
+{
+	char a[MSLB_ADDRSTRLEN], g[MSLB_ADDRSTRLEN];
+
+	if (it->is_rule)
+		snprintf(buf, len, "rule pref %u%s%s%s%s %s %u", it->rule.priority,
+			 it->rule.iif[0] ? " iif " : "", it->rule.iif,
+			 it->rule.has_dst ? " to " : "",
+			 it->rule.has_dst ? mslb_addr_str(&it->rule.dst, a, sizeof(a)) : "",
+			 it->rule.action == FR_ACT_TO_TBL ? "lookup" : "unreachable", it->rule.table);
+	else
+		snprintf(buf, len, "route %s%s%s table %u", mslb_addr_str(&it->route.dst, a, sizeof(a)),
+			 it->route.has_gw ? " via " : "",
+			 it->route.has_gw ? mslb_addr_str(&it->route.gw, g, sizeof(g)) : "", it->route.table);
+}
+
+static int item_do(struct hostcfg *h, const struct item *it, bool add)
+{
+	int r = it->is_rule ? nl_rule(h->nl, add, &it->rule) : nl_route(h->nl, add, &it->route);
+
+	if (add && r == -EEXIST)
+		r = 0;		/* left by an earlier run: ours now */
+	if (!add && (r == -ENOENT || r == -ESRCH))
+		r = 0;
+	return r;
+}
+
+static void remove_item(struct hostcfg *h, unsigned i)
+{
+	char d[160];
+	int r = item_do(h, &h->installed.v[i], false);
+
+	describe(&h->installed.v[i], d, sizeof(d));
+	if (r < 0)
+		log_warn("cannot remove %s: %s", d, strerror(-r));
+	else
+		log_debug("removed %s", d);
+	if (i != --h->installed.n)
+		memcpy(&h->installed.v[i], &h->installed.v[h->installed.n], sizeof(struct item));
+}
+
+/* Remove installed items that match the filter (rules first). */
+static void remove_where(struct hostcfg *h, const struct item_set *keep)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = h->installed.n; i-- > 0;) {
+			const struct item *it = &h->installed.v[i];
+
+			if (it->is_rule == (pass == 0) && !(keep && set_has(keep, it)))
+				remove_item(h, i);
+		}
+}
+
+/* A per-device sysctl key; a '.' in the device name is spelled '/'. */
+static void dev_sysctl_key(char *buf, size_t len, const char *proto, const char *dev, const char *leaf)
+{
+	char d[16];
+	unsigned i;
+
+	/* sysctl keys spell a '.' inside a device name as '/'. */
+	for (i = 0; dev[i] && i + 1 < sizeof(d); i++)
+		d[i] = dev[i] == '.' ? '/' : dev[i];
+	d[i] = '\0';
+	snprintf(buf, len, "net.%s.conf.%s.%s", proto, d, leaf);
+}
+
+static int sysctls(struct hostcfg *h, const bool fam[2], char *err, size_t errlen)
+{
+	char key[96], v[16];
+	int r;
+
+	for (int f = 0; f < 2; f++) {
+		struct saved_sysctl *s = &h->fwd[f];
+
+		if (!fam[f] || s->saved)
+			continue;
+		r = sysctl_get(s->key, s->old, sizeof(s->old));
+		if (r == 0)
+			r = sysctl_set(s->key, "1");
+		if (r < 0) {
+			snprintf(err, errlen, "cannot set %s=1: %s", s->key, strerror(-r));
+			return -1;
+		}
+		s->saved = true;
+		log_debug("set %s=1 (was %s)", s->key, s->old);
+	}
+	if (fam[0] && !h->rp_filter_done) {
+		/* The kernel applies max(all, device): 0 only works if all is 0. */
+		const char *want = sysctl_get("net.ipv4.conf.all.rp_filter", v, sizeof(v)) == 0 &&
+				   strcmp(v, "0") ? "2" : "0";
+
+		dev_sysctl_key(key, sizeof(key), "ipv4", h->tun, "rp_filter");
+		r = sysctl_set(key, want);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot set %s=%s: %s", key, want, strerror(-r));
+			return -1;
+		}
+		h->rp_filter_done = true;
+		log_debug("set %s=%s", key, want);
+	}
+	return 0;
+}
+
+int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, size_t errlen)
+{
+	struct item_set want = { 0 }, added = { 0 };
+	char key[96];
+	bool fam[2];
+	int r = 0;
+
+	if (desired(h, cfg, &want, fam) < 0) {
+		snprintf(err, errlen, "out of memory");
+		r = -1;
+		goto out;
+	}
+	/* No IPv6 link-local address on the TUN: without it the kernel sends
+	 * no router solicitations or MLD reports into our data path. */
+	dev_sysctl_key(key, sizeof(key), "ipv6", h->tun, "addr_gen_mode");
+	if (!h->link_done && sysctl_set(key, "1") < 0)
+		log_debug("cannot set %s=1 (IPv6 disabled?)", key);
+	h->link_done = true;
+	r = nl_link_set(h->nl, h->ifindex, cfg->tun_mtu, true);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot set %s mtu %u up: %s", h->tun, cfg->tun_mtu, strerror(-r));
+		r = -1;
+		goto out;
+	}
+	if (sysctls(h, fam, err, errlen) < 0) {
+		r = -1;
+		goto out;
+	}
+	for (unsigned i = 0; i < want.n; i++) {
+		char d[160];
+
+		if (set_has(&h->installed, &want.v[i]))
+			continue;
+		describe(&want.v[i], d, sizeof(d));
+		r = item_do(h, &want.v[i], true);
+		if (r < 0 || set_push(&h->installed, &want.v[i]) < 0 || set_push(&added, &want.v[i]) < 0) {
+			snprintf(err, errlen, "cannot add %s: %s", d, r < 0 ? strerror(-r) : "out of memory");
+			/* Undo this attempt only: what ran before stays. */
+			for (unsigned j = h->installed.n; j-- > 0;)
+				if (set_has(&added, &h->installed.v[j]))
+					remove_item(h, j);
+			r = -1;
+			goto out;
+		}
+		log_debug("added %s", d);
+	}
+	remove_where(h, &want);
+	r = 0;
+out:
+	free(want.v);
+	free(added.v);
+	return r;
+}
+
+void hostcfg_remove(struct hostcfg *h)
+{
+	remove_where(h, NULL);
+	for (int f = 0; f < 2; f++) {
+		struct saved_sysctl *s = &h->fwd[f];
+
+		if (s->saved && sysctl_set(s->key, s->old) == 0)
+			log_debug("restored %s=%s", s->key, s->old);
+		s->saved = false;
+	}
+}
+
+void hostcfg_destroy(struct hostcfg *h)
+{
+	if (h) {
+		nl_close(h->nl);
+		free(h->installed.v);
+		free(h);
+	}
+}

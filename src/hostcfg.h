@@ -1,0 +1,22 @@
+/* hostcfg: what the daemon changes on the host, and only that: the TUN
+ * device's MTU and state, routes in its own tables, its policy rules and
+ * the forwarding and rp_filter sysctls. It remembers what it installed so
+ * a reload changes only the difference and exit removes everything. */
+#ifndef MSLB_HOSTCFG_H
+#define MSLB_HOSTCFG_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct hostcfg;
+
+struct hostcfg *hostcfg_create(const char *tun, int ifindex);
+/* Make the host match cfg. On failure nothing new stays installed, err says
+ * what failed, and -1 is returned. */
+int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, size_t errlen);
+/* Remove every route and rule installed, restore the sysctls. */
+void hostcfg_remove(struct hostcfg *h);
+void hostcfg_destroy(struct hostcfg *h);
+
+#endif

@@ -1,0 +1,35 @@
+/* io: batch buffers, allocated once at start-up. */
+#include "io.h"
+
+#include <stdlib.h>
+
+struct io_batch *io_batch_create(void)
+{
+	struct io_batch *b = calloc(1, sizeof(*b));
+	uint8_t *mem = malloc((size_t)IO_BATCH * IO_BUF_SIZE);
+
+	if (!b || !mem) {
+		free(b);
+		free(mem);
+		return NULL;
+	}
+	for (unsigned i = 0; i < IO_BATCH; i++)
+		b->pkt[i].data = mem + (size_t)i * IO_BUF_SIZE;
+	io_batch_reset(b);
+	return b;
+}
+
+void io_batch_reset(struct io_batch *b)
+{
+	b->n = 0;
+	for (unsigned i = 0; i < IO_BATCH; i++)
+		b->pkt[i].len = IO_BUF_SIZE;
+}
+
+void io_batch_destroy(struct io_batch *b)
+{
+	if (b) {
+		free(b->pkt[0].data);
+		free(b);
+	}
+}

@@ -1,0 +1,249 @@
+/* lb: classify by destination (front service, back address, or neither),
+ * choose the next hop, rewrite. Lookup structures are built once per config
+ * snapshot; processing a packet touches only preallocated memory. */
+#include "lb.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <xxhash.h>
+
+#include "lpm.h"
+#include "pkt.h"
+#include "xlate.h"
+
+struct lb_next_hop {
+	struct lb_counter c;
+};
+
+struct lb_family {
+	struct lpm *sources;		/* source prefix -> table entry index */
+	unsigned n_services;
+	uint8_t (*services)[16];
+	unsigned n_hash;		/* next hops with an address of this family */
+	unsigned *hash;
+};
+
+struct mslb_lb {
+	const struct mslb_config *cfg;
+	struct lb_family fam[2];	/* [0] IPv4, [1] IPv6 */
+	struct lb_next_hop *nh;
+	uint64_t *table_hits;
+	uint64_t unmatched_hits;
+	struct lb_counter *back;
+	uint64_t drops[MSLB_DROP_MAX];
+};
+
+static unsigned fam_index(int family)
+{
+	return family == AF_INET ? 0 : 1;
+}
+
+static int build_family(struct mslb_lb *lb, int family)
+{
+	const struct mslb_config *cfg = lb->cfg;
+	struct lb_family *f = &lb->fam[fam_index(family)];
+	unsigned alen = mslb_addr_size(family);
+
+	f->sources = lpm_create(family);
+	f->services = calloc(cfg->front.n_services + 1, sizeof(*f->services));
+	f->hash = calloc(cfg->front.n_next_hops + 1, sizeof(*f->hash));
+	if (!f->sources || !f->services || !f->hash)
+		return -1;
+	for (unsigned i = 0; i < cfg->front.n_table; i++)
+		if (cfg->front.table[i].source.addr.family == family &&
+		    lpm_add(f->sources, &cfg->front.table[i].source, i) < 0)
+			return -1;
+	if (lpm_build(f->sources) < 0)
+		return -1;
+	for (unsigned i = 0; i < cfg->front.n_services; i++)
+		if (cfg->front.services[i].family == family)
+			memcpy(f->services[f->n_services++], cfg->front.services[i].bytes, alen);
+	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
+		const struct cfg_next_hop *nh = &cfg->front.next_hops[i];
+
+		if (family == AF_INET ? nh->has4 : nh->has6)
+			f->hash[f->n_hash++] = i;
+	}
+	return 0;
+}
+
+struct mslb_lb *lb_create(const struct mslb_config *cfg)
+{
+	struct mslb_lb *lb = calloc(1, sizeof(*lb));
+
+	if (!lb)
+		return NULL;
+	lb->cfg = cfg;
+	lb->nh = calloc(cfg->front.n_next_hops + 1, sizeof(*lb->nh));
+	lb->table_hits = calloc(cfg->front.n_table + 1, sizeof(*lb->table_hits));
+	lb->back = calloc(cfg->back.n_addresses + 1, sizeof(*lb->back));
+	if (!lb->nh || !lb->table_hits || !lb->back ||
+	    build_family(lb, AF_INET) < 0 || build_family(lb, AF_INET6) < 0) {
+		lb_destroy(lb);
+		return NULL;
+	}
+	return lb;
+}
+
+void lb_destroy(struct mslb_lb *lb)
+{
+	if (!lb)
+		return;
+	for (unsigned i = 0; i < 2; i++) {
+		lpm_destroy(lb->fam[i].sources);
+		free(lb->fam[i].services);
+		free(lb->fam[i].hash);
+	}
+	free(lb->nh);
+	free(lb->table_hits);
+	free(lb->back);
+	free(lb);
+}
+
+void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old)
+{
+	const struct mslb_config *n = lb->cfg, *o = old->cfg;
+
+	for (unsigned i = 0; i < n->front.n_next_hops; i++)
+		for (unsigned j = 0; j < o->front.n_next_hops; j++)
+			if (!strcmp(n->front.next_hops[i].name, o->front.next_hops[j].name))
+				lb->nh[i] = old->nh[j];
+	for (unsigned i = 0; i < n->front.n_table; i++) {
+		const struct cfg_table_entry *e = &n->front.table[i];
+
+		for (unsigned j = 0; j < o->front.n_table; j++) {
+			const struct cfg_table_entry *f = &o->front.table[j];
+
+			if (e->source.len == f->source.len && mslb_addr_eq(&e->source.addr, &f->source.addr) &&
+			    !strcmp(n->front.next_hops[e->next_hop].name, o->front.next_hops[f->next_hop].name))
+				lb->table_hits[i] = old->table_hits[j];
+		}
+	}
+	if (n->has_front && o->has_front && n->front.unmatched == o->front.unmatched)
+		lb->unmatched_hits = old->unmatched_hits;
+	for (unsigned i = 0; i < n->back.n_addresses; i++)
+		for (unsigned j = 0; j < o->back.n_addresses; j++)
+			if (mslb_addr_eq(&n->back.addresses[i].address, &o->back.addresses[j].address) &&
+			    mslb_addr_eq(&n->back.addresses[i].service, &o->back.addresses[j].service))
+				lb->back[i] = old->back[j];
+	memcpy(lb->drops, old->drops, sizeof(lb->drops));
+}
+
+/* The next hop for a source that no table entry matches. Hashing only the
+ * source address keeps every packet of a client, fragments included, on
+ * one next hop, and every front of a multi-stage chain agrees. */
+static enum mslb_drop unmatched(struct mslb_lb *lb, const struct lb_family *f,
+				const uint8_t *src, unsigned alen, unsigned *nh)
+{
+	lb->unmatched_hits++;
+	switch (lb->cfg->front.unmatched) {
+	case UNMATCHED_DROP:
+		return MSLB_DROP_NO_ROUTE;
+	case UNMATCHED_NEXT_HOP:
+		*nh = lb->cfg->front.unmatched_next_hop;
+		return MSLB_OK;
+	case UNMATCHED_HASH:
+		if (!f->n_hash)
+			return MSLB_DROP_NO_FAMILY;
+		*nh = f->hash[(uint32_t)(((uint64_t)(uint32_t)XXH3_64bits(src, alen) * f->n_hash) >> 32)];
+		return MSLB_OK;
+	}
+	return MSLB_DROP_NO_ROUTE;
+}
+
+static enum mslb_drop front(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f)
+{
+	const struct mslb_config *cfg = lb->cfg;
+	unsigned alen = pkt_addr_len(v), nh;
+	const uint8_t *src = pkt_src(v);
+	const struct cfg_next_hop *hop;
+	uint32_t entry;
+	enum mslb_drop r = MSLB_OK;
+
+	if (lpm_lookup(f->sources, src, &entry)) {
+		lb->table_hits[entry]++;
+		nh = cfg->front.table[entry].next_hop;
+	} else {
+		r = unmatched(lb, f, src, alen, &nh);
+		if (r != MSLB_OK)
+			return r;
+	}
+	hop = &cfg->front.next_hops[nh];
+	if (v->version == 4 ? !hop->has4 : !hop->has6)
+		return MSLB_DROP_NO_FAMILY;
+	xlate_set_dst(v, v->version == 4 ? hop->a4.bytes : hop->a6.bytes);
+	lb->nh[nh].c.packets++;
+	lb->nh[nh].c.bytes += v->len;
+	return MSLB_OK;
+}
+
+enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len)
+{
+	const struct mslb_config *cfg = lb->cfg;
+	struct pkt_view v;
+	enum mslb_drop r = pkt_parse(buf, *len, &v);
+	const struct lb_family *f;
+	const uint8_t *dst;
+	unsigned alen;
+
+	if (r != MSLB_OK)
+		goto drop;
+	f = &lb->fam[v.version == 4 ? 0 : 1];
+	dst = pkt_dst(&v);
+	alen = pkt_addr_len(&v);
+	for (unsigned i = 0; i < f->n_services; i++)
+		if (!memcmp(dst, f->services[i], alen)) {
+			r = front(lb, &v, f);
+			if (r != MSLB_OK)
+				goto drop;
+			*len = v.len;
+			return MSLB_OK;
+		}
+	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
+		const struct cfg_back_address *b = &cfg->back.addresses[i];
+
+		if (b->address.family == (v.version == 4 ? AF_INET : AF_INET6) &&
+		    !memcmp(dst, b->address.bytes, alen)) {
+			xlate_set_dst(&v, b->service.bytes);
+			lb->back[i].packets++;
+			lb->back[i].bytes += v.len;
+			*len = v.len;
+			return MSLB_OK;
+		}
+	}
+	r = MSLB_DROP_NOT_OURS;
+drop:
+	lb->drops[r]++;
+	return r;
+}
+
+const struct mslb_config *lb_config(const struct mslb_lb *lb)
+{
+	return lb->cfg;
+}
+
+struct lb_counter lb_next_hop_counter(const struct mslb_lb *lb, unsigned i)
+{
+	return lb->nh[i].c;
+}
+
+uint64_t lb_table_hits(const struct mslb_lb *lb, unsigned i)
+{
+	return lb->table_hits[i];
+}
+
+uint64_t lb_unmatched_hits(const struct mslb_lb *lb)
+{
+	return lb->unmatched_hits;
+}
+
+struct lb_counter lb_back_counter(const struct mslb_lb *lb, unsigned i)
+{
+	return lb->back[i];
+}
+
+uint64_t lb_drops(const struct mslb_lb *lb, enum mslb_drop d)
+{
+	return (unsigned)d < MSLB_DROP_MAX ? lb->drops[d] : 0;
+}

@@ -1,0 +1,137 @@
+/* nl: rtnetlink requests built with libmnl. */
+#include "nl.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+struct nl {
+	struct mnl_socket *sock;
+	unsigned portid;
+	uint32_t seq;
+};
+
+struct nl *nl_open(void)
+{
+	struct nl *nl = calloc(1, sizeof(*nl));
+
+	if (!nl)
+		return NULL;
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->sock || mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = errno;
+
+		if (nl->sock)
+			mnl_socket_close(nl->sock);
+		free(nl);
+		errno = e;
+		return NULL;
+	}
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (uint32_t)time(NULL);
+	return nl;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (nl) {
+		mnl_socket_close(nl->sock);
+		free(nl);
+	}
+}
+
+/* Send one request and wait for its acknowledgement. */
+static int transact(struct nl *nl, struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int r;
+
+	nlh->nlmsg_seq = ++nl->seq;
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		r = (int)mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (r < 0)
+			return -errno;
+		r = mnl_cb_run(buf, (size_t)r, nlh->nlmsg_seq, nl->portid, NULL, NULL);
+	} while (r > 0);
+	return r < 0 ? -errno : 0;
+}
+
+int nl_link_set(struct nl *nl, int ifindex, unsigned mtu, bool up)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	/* Multicast off: the kernel then sends no MLD/IGMP reports into the
+	 * TUN, which only carries unicast service traffic. */
+	ifi->ifi_change = IFF_UP | IFF_MULTICAST;
+	ifi->ifi_flags = up ? IFF_UP : 0;
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	return transact(nl, nlh);
+}
+
+int nl_route(struct nl *nl, bool add, const struct nl_route *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	unsigned alen = mslb_addr_size(r->dst.family);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	if (add)
+		nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = r->dst.family;
+	rtm->rtm_dst_len = r->plen;
+	rtm->rtm_table = RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = r->has_gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_TABLE, r->table);
+	mnl_attr_put(nlh, RTA_DST, alen, r->dst.bytes);
+	if (r->oif)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)r->oif);
+	if (r->has_gw)
+		mnl_attr_put(nlh, RTA_GATEWAY, alen, r->gw.bytes);
+	return transact(nl, nlh);
+}
+
+int nl_rule(struct nl *nl, bool add, const struct nl_rule *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh;
+
+	nlh->nlmsg_type = add ? RTM_NEWRULE : RTM_DELRULE;
+	if (add)
+		nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = r->family;
+	frh->action = r->action;
+	frh->table = RT_TABLE_UNSPEC;
+	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->priority);
+	if (r->action == FR_ACT_TO_TBL)
+		mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
+	if (r->has_dst) {
+		frh->dst_len = r->dst_len;
+		mnl_attr_put(nlh, FRA_DST, mslb_addr_size(r->family), r->dst.bytes);
+	}
+	if (r->iif[0])
+		mnl_attr_put_strz(nlh, FRA_IIFNAME, r->iif);
+	return transact(nl, nlh);
+}

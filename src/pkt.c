@@ -1,0 +1,163 @@
+/* pkt: validation and layout of IPv4 and IPv6 packets. Everything a
+ * rewrite touches is bounds-checked here, once. */
+#include "pkt.h"
+
+#include <netinet/in.h>
+
+#include "csum.h"
+
+#define IPPROTO_UDPLITE_ 136
+#define IPPROTO_DCCP_ 33
+#define IPPROTO_MH_ 135
+
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Where the transport checksum sits, and how many bytes must be there for
+ * it to be present; 0 if the protocol has no pseudo-header checksum. */
+static unsigned l4_csum_field(uint8_t proto, int version, unsigned *need)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		*need = 18;
+		return 16;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE_:
+	case IPPROTO_DCCP_:
+		*need = 8;
+		return 6;
+	case IPPROTO_ICMPV6:
+		if (version != 6)
+			return 0;
+		*need = 4;
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+/* Locate the transport checksum of a packet whose transport header starts
+ * at off (first fragment or whole datagram). */
+static enum mslb_drop locate_l4(struct pkt_view *v, unsigned off)
+{
+	unsigned need = 0, field = l4_csum_field(v->l4proto, v->version, &need);
+
+	v->csum_off = 0;
+	if (!field)
+		return MSLB_OK;
+	if (v->len < off + need)
+		return MSLB_DROP_L4_TRUNCATED;
+	if (v->l4proto == IPPROTO_UDP || v->l4proto == IPPROTO_UDPLITE_) {
+		v->csum_zero_is_none = true;
+		/* UDP checksum 0 means "none" (IPv4; IPv6 tunnels per RFC 6935):
+		 * it stays 0, as the sender meant. */
+		if (v->l4proto == IPPROTO_UDP && be16(v->data + off + field) == 0)
+			return MSLB_OK;
+	}
+	v->csum_off = (uint16_t)(off + field);
+	return MSLB_OK;
+}
+
+static enum mslb_drop parse_v4(uint8_t *buf, uint32_t buflen, struct pkt_view *v)
+{
+	unsigned ihl = (buf[0] & 0x0f) * 4u, tot = be16(buf + 2), frag;
+
+	if (ihl < 20 || ihl > buflen)
+		return MSLB_DROP_BAD_IHL;
+	if (tot < ihl)
+		return MSLB_DROP_BAD_LENGTH;
+	if (tot > buflen)
+		return MSLB_DROP_TRUNCATED;
+	if (csum_finish(csum_add(0, buf, ihl)) != 0)
+		return MSLB_DROP_BAD_CHECKSUM;
+	for (unsigned i = 20; i < ihl;) {
+		uint8_t type = buf[i];
+
+		if (type == 0)		/* end of option list */
+			break;
+		if (type == 1) {	/* no-operation */
+			i++;
+			continue;
+		}
+		if (i + 1 >= ihl || buf[i + 1] < 2 || i + buf[i + 1] > ihl)
+			return MSLB_DROP_BAD_OPTIONS;
+		/* With a source route the destination field is not the final
+		 * destination: rewriting it would be meaningless. */
+		if (type == 131 || type == 137)
+			return MSLB_DROP_SOURCE_ROUTE;
+		i += buf[i + 1];
+	}
+	v->len = tot;
+	v->l3len = (uint16_t)ihl;
+	v->l4proto = buf[9];
+	frag = be16(buf + 6);
+	v->fragment = (frag & 0x3fff) != 0;
+	v->first_fragment = (frag & 0x1fff) == 0;
+	if (!v->first_fragment)
+		return MSLB_OK;
+	return locate_l4(v, ihl);
+}
+
+static enum mslb_drop parse_v6(uint8_t *buf, uint32_t buflen, struct pkt_view *v)
+{
+	unsigned plen = be16(buf + 4), off = 40, n_ext = 0;
+	uint8_t nh = buf[6];
+	bool final_dst_elsewhere = false;
+
+	if (plen == 0)
+		return MSLB_DROP_JUMBOGRAM;
+	if (40 + plen > buflen)
+		return MSLB_DROP_TRUNCATED;
+	v->len = 40 + plen;
+	v->first_fragment = true;
+	for (;;) {
+		unsigned hlen;
+
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
+		    nh != IPPROTO_FRAGMENT && nh != IPPROTO_AH)
+			break;
+		if (++n_ext > PKT_IPV6_MAX_EXT || off + 8 > v->len)
+			return MSLB_DROP_BAD_EXT_HEADER;
+		if (nh == IPPROTO_FRAGMENT) {
+			unsigned fo = be16(buf + off + 2);
+
+			v->fragment = true;
+			v->first_fragment = (fo & 0xfff8) == 0;
+			hlen = 8;
+		} else if (nh == IPPROTO_AH) {
+			hlen = (buf[off + 1] + 2u) * 4;
+		} else {
+			hlen = (buf[off + 1] + 1u) * 8;
+			/* Segments left > 0: the pseudo-header uses the last
+			 * address of the routing header, not ours (RFC 8200 8.1). */
+			if (nh == IPPROTO_ROUTING && buf[off + 3] > 0)
+				final_dst_elsewhere = true;
+		}
+		if (off + hlen > v->len)
+			return MSLB_DROP_BAD_EXT_HEADER;
+		nh = buf[off];
+		off += hlen;
+		if (!v->first_fragment)
+			break;
+	}
+	v->l4proto = nh;
+	v->l3len = (uint16_t)off;
+	if (!v->first_fragment || final_dst_elsewhere || nh == IPPROTO_NONE)
+		return MSLB_OK;
+	return locate_l4(v, off);
+}
+
+enum mslb_drop pkt_parse(uint8_t *buf, uint32_t buflen, struct pkt_view *v)
+{
+	*v = (struct pkt_view){ .data = buf };
+	if (buflen < 1)
+		return MSLB_DROP_TRUNCATED;
+	v->version = buf[0] >> 4;
+	if (v->version == 4)
+		return buflen < 20 ? MSLB_DROP_TRUNCATED : parse_v4(buf, buflen, v);
+	if (v->version == 6)
+		return buflen < 40 ? MSLB_DROP_TRUNCATED : parse_v6(buf, buflen, v);
+	return MSLB_DROP_BAD_VERSION;
+}
