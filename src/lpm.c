@@ -71,7 +71,8 @@ static int cmp_entry(const void *a, const void *b)
 
 int lpm_build(struct lpm *t)
 {
-	qsort(t->e, t->n, sizeof(*t->e), cmp_entry);
+	if (t->n)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(t->e, t->n, sizeof(*t->e), cmp_entry);
 	t->n_runs = 0;
 	for (unsigned i = 0; i < t->n; i++) {
 		if (!t->n_runs || t->runs[t->n_runs - 1].len != t->e[i].len) {

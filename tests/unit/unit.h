@@ -1,0 +1,18 @@
+/* unit: the CUnit suites of mslbd; each function registers one suite. */
+#ifndef MSLB_TEST_UNIT_H
+#define MSLB_TEST_UNIT_H
+
+#include <CUnit/CUnit.h>
+
+void suite_csum(void);
+void suite_pkt(void);
+void suite_xlate(void);
+void suite_lpm(void);
+void suite_config(void);
+void suite_lb(void);
+void suite_io(void);
+
+/* Add test function fn to suite s under its own name. */
+#define UNIT_ADD(s, fn) CU_add_test((s), #fn, (fn))
+
+#endif
