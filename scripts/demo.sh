@@ -1,0 +1,106 @@
+#!/bin/bash
+# scripts/demo.sh [--no-build]: mslbd in address translation mode
+# (draft-matsuhira-mslb-17 section 5.1), live, in network namespaces.
+#
+# Installs what is missing and builds (unless --no-build), then builds two
+# clients, one front (MSLB-F), three backs (MSLB-B) and their servers, starts
+# the daemons, sends real traffic, shows `mslbd status` of every daemon and
+# tears it all down. Exit 0 only if every traffic check passed.
+# Root only. Nothing leaves the namespaces it creates.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=1
+case ${1:-} in
+--no-build) build=0 ;;
+"") ;;
+-h | --help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
+*) echo "usage: $0 [--no-build]" >&2; exit 2 ;;
+esac
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "demo.sh: must run as root (network namespaces)" >&2
+	exit 1
+fi
+if [ "$build" = 1 ]; then
+	"$top/scripts/deps.sh" || exit 1
+	"$top/scripts/build.sh" || exit 1
+fi
+export top_srcdir=$top
+: "${MSLBD:=${BUILDDIR:-$top/_build}/src/mslbd}"
+export MSLBD
+MSLB_LOG_LEVEL=${MSLB_LOG_LEVEL:-info}
+
+# shellcheck source=tests/netns/lib.sh
+. "$top/tests/netns/lib.sh"
+lib_init
+require_netns tun
+require_cmd ip jq socat ping ss sha256sum timeout
+require_mslbd
+
+say() { printf '\n=== %s\n' "$*"; }
+
+say "Topology (namespaces *-$SUFFIX)"
+printf '  c1 %-12s %-16s --+         +-- b1  IP_B %-14s %-15s -- s1\n' \
+	"${C4[1]}" "${C6[1]}" "${IPB4[1]}" "${IPB6[1]}"
+printf '  %-34s +-- f ----+-- b2  IP_B %-14s %-15s -- s2\n' "" "${IPB4[2]}" "${IPB6[2]}"
+printf '  c2 %-12s %-16s --+         +-- b3  IP_B %-14s %-15s -- s3\n' \
+	"${C4[2]}" "${C6[2]}" "${IPB4[3]}" "${IPB6[3]}"
+cat <<EOF
+  Service address IP_S: $IPS4 and $IPS6, on every server's lo, not on f.
+  MSLB table on f: ${C4_TBL[1]} -> b1, ${C4_TBL[2]} -> b2,
+                   ${C6_TBL[1]} -> b1, ${C6_TBL[2]} -> b3; unmatched = "hash".
+EOF
+topo_create 2 3 mslb || bail "building the topology"
+
+say "Starting mslbd on f, b1, b2, b3"
+start_all_daemons hash || bail "starting mslbd"
+for i in 1 2 3; do
+	srv_start_names "$i" || bail "name service on s$i"
+done
+echo "each server answers its name on TCP port 80 of IP_S"
+
+say "Which server answers each client"
+declare -A want=([c1-4]=s1 [c1-6]=s1 [c2-4]=s2 [c2-6]=s3)
+for c in c1 c2; do
+	for dst in "$IPS4" "$IPS6"; do
+		check_eq "$c -> $dst is served by ${want[$c-$(fam "$dst")]}" \
+			"${want[$c-$(fam "$dst")]}" "$(fetch_name "$c" "$dst")"
+	done
+done
+got=$(fetch_name c1 "$IPS4" "${C4_OUT[1]}")
+check "c1 from ${C4_OUT[1]} (no table entry: hashed) is served by '$got'" test -n "$got"
+
+say "Ping"
+for c in c1 c2; do
+	for dst in "$IPS4" "$IPS6"; do
+		check "$c ping $dst" ping_ok "$c" "$dst" 5
+	done
+done
+
+say "TCP transfer, 4 MiB each way"
+head -c $((4 << 20)) /dev/urandom >"$TMPD/data" || bail "test data"
+t0=$(now_ms)
+check "c1 <-> s1 over IPv4, sha256 equal" tcp_transfer c1 "$IPS4" 5001 s1 "$TMPD/data"
+check "c2 <-> s3 over IPv6, sha256 equal" tcp_transfer c2 "$IPS6" 5001 s3 "$TMPD/data"
+echo "(16 MiB moved in $(($(now_ms) - t0)) ms)"
+
+for n in f b1 b2 b3; do
+	say "mslbd status on $n"
+	mslbd_cli "$n" status -s "$(mslbd_sock "$n")" || tap_fail "mslbd status on $n"
+done
+
+say "Stopping the daemons"
+for n in f b1 b2 b3; do
+	mslbd_stop "$n"
+	check_rc "$n: mslbd exits 0 on SIGTERM" 0 $? "$(tail -n 5 "$TMPD/mslbd-$n.log")"
+done
+
+say "Result"
+if [ "$TAP_FAILED" -eq 0 ]; then
+	echo "demo passed: $TAP_N checks"
+	exit 0
+fi
+echo "demo FAILED: $TAP_FAILED of $TAP_N checks"
+_dump_logs
+exit 1
