@@ -262,7 +262,7 @@ static void parse_services(struct ctx *c, const config_setting_t *f, struct mslb
 
 static void parse_next_hops(struct ctx *c, const config_setting_t *f, struct mslb_config *cfg)
 {
-	static const char *const keys[] = { "name", "ipv4", "ipv6", NULL };
+	static const char *const keys[] = { "name", "ipv4", "ipv6", "server_id", "weight", NULL };
 	const config_setting_t *s = config_setting_get_member(f, "next_hops");
 	int n;
 
@@ -288,7 +288,7 @@ static void parse_next_hops(struct ctx *c, const config_setting_t *f, struct msl
 			err(c, e, "front.next_hops[%d]: must be a group (allowed: { name = \"...\"; ipv4 = \"...\"; ipv6 = \"...\"; })", i);
 			continue;
 		}
-		check_keys(c, e, "a next hop", keys, "name, ipv4, ipv6");
+		check_keys(c, e, "a next hop", keys, "name, ipv4, ipv6, server_id, weight");
 		snprintf(path, sizeof(path), "front.next_hops[%d].name", i);
 		v = get_str(c, e, "name", path, "1-31 characters of A-Z a-z 0-9 _ . -", true);
 		if (!v)
@@ -321,6 +321,23 @@ static void parse_next_hops(struct ctx *c, const config_setting_t *f, struct msl
 		}
 		if (!config_setting_get_member(e, "ipv4") && !config_setting_get_member(e, "ipv6"))
 			err(c, e, "front.next_hops[%d]: next hop \"%s\" has no address (allowed: ipv4 and/or ipv6)", i, nh.name);
+		nh.weight = 1;
+		{
+			long long num;
+
+			snprintf(path, sizeof(path), "front.next_hops[%d].weight", i);
+			if (get_int(c, e, "weight", path, 1, 1000, &num))
+				nh.weight = (unsigned)num;
+			snprintf(path, sizeof(path), "front.next_hops[%d].server_id", i);
+			if (get_int(c, e, "server_id", path, 1, 65535, &num)) {
+				nh.server_id = (uint16_t)num;
+				for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
+					if (cfg->front.next_hops[j].server_id == nh.server_id)
+						err(c, config_setting_get_member(e, "server_id"),
+						    "%s: %lld is the server_id of \"%s\" too (allowed: a unique server_id)",
+						    path, num, cfg->front.next_hops[j].name);
+			}
+		}
 		cfg->front.next_hops[cfg->front.n_next_hops++] = nh;
 	}
 }
@@ -422,9 +439,53 @@ static void parse_table(struct ctx *c, const config_setting_t *f, struct mslb_co
 	}
 }
 
+/* MPTCP Proposal 1 (draft-olteanu-mptcp-loadbalance-00, section 2): service
+ * ports are hashed by 5-tuple, any other port names a server. */
+static void parse_front_mptcp(struct ctx *c, const config_setting_t *f, struct mslb_config *cfg)
+{
+	static const char *const keys[] = { "service_ports", NULL };
+	const config_setting_t *m = get_group(c, f, "mptcp", "front.mptcp");
+	const config_setting_t *s;
+	const char *allowed = "a list of 1-16 TCP ports, e.g. [ 80, 443 ]";
+
+	if (!m)
+		return;
+	cfg->front.has_mptcp = true;
+	check_keys(c, m, "front.mptcp", keys, "service_ports");
+	s = config_setting_get_member(m, "service_ports");
+	if (!s) {
+		err(c, m, "front.mptcp.service_ports: missing (allowed: %s)", allowed);
+		return;
+	}
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s) || config_setting_length(s) < 1 ||
+	    config_setting_length(s) > MSLB_MAX_SERVICE_PORTS) {
+		err(c, s, "front.mptcp.service_ports: must be a list of 1-%d ports (allowed: %s)",
+		    MSLB_MAX_SERVICE_PORTS, allowed);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		long long v = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e) : -1;
+
+		if (v < 1 || v > 65535) {
+			err(c, e, "front.mptcp.service_ports[%d]: not a port (allowed: 1-65535)", i);
+			continue;
+		}
+		for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
+			if (cfg->front.next_hops[j].server_id == v)
+				err(c, e, "front.mptcp.service_ports[%d]: %lld is the server_id of \"%s\" (allowed: a port that is no server_id)",
+				    i, v, cfg->front.next_hops[j].name);
+		cfg->front.service_ports[cfg->front.n_service_ports++] = (uint16_t)v;
+	}
+	for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
+		if (!cfg->front.next_hops[j].server_id)
+			err(c, m, "front.mptcp: next hop \"%s\" has no server_id (allowed: every next hop with a server_id of 1-65535 when front.mptcp is set)",
+			    cfg->front.next_hops[j].name);
+}
+
 static void parse_front(struct ctx *c, struct mslb_config *cfg)
 {
-	static const char *const keys[] = { "services", "next_hops", "table", "unmatched", NULL };
+	static const char *const keys[] = { "services", "next_hops", "table", "unmatched", "mptcp", NULL };
 	const config_setting_t *f = get_group(c, c->root, "front", "front");
 	const char *v;
 	char names[200];
@@ -432,10 +493,11 @@ static void parse_front(struct ctx *c, struct mslb_config *cfg)
 	if (!f)
 		return;
 	cfg->has_front = true;
-	check_keys(c, f, "front", keys, "services, next_hops, table, unmatched");
+	check_keys(c, f, "front", keys, "services, next_hops, table, unmatched, mptcp");
 	parse_services(c, f, cfg);
 	parse_next_hops(c, f, cfg);
 	parse_table(c, f, cfg);
+	parse_front_mptcp(c, f, cfg);
 	names_list(cfg, names, sizeof(names));
 	cfg->front.unmatched = UNMATCHED_DROP;
 	v = get_str(c, f, "unmatched", "front.unmatched", "\"drop\", \"hash\" or a next hop name", false);
@@ -457,6 +519,29 @@ static void parse_front(struct ctx *c, struct mslb_config *cfg)
 	}
 }
 
+/* The server side of Proposal 1, for a back that runs on the server. */
+static void parse_back_mptcp(struct ctx *c, const config_setting_t *b, struct mslb_config *cfg)
+{
+	static const char *const keys[] = { "server_id", "subflows", "add_addr_accepted", NULL };
+	const config_setting_t *m = get_group(c, b, "mptcp", "back.mptcp");
+	long long n;
+
+	if (!m)
+		return;
+	cfg->back.has_mptcp = true;
+	cfg->back.subflows = MSLB_PM_MAX;
+	cfg->back.add_addr_accepted = MSLB_PM_MAX;
+	check_keys(c, m, "back.mptcp", keys, "server_id, subflows, add_addr_accepted");
+	if (get_int(c, m, "server_id", "back.mptcp.server_id", 1, 65535, &n))
+		cfg->back.server_id = (uint16_t)n;
+	else if (!config_setting_get_member(m, "server_id"))
+		err(c, m, "back.mptcp.server_id: missing (allowed: 1-65535, the port this server announces)");
+	if (get_int(c, m, "subflows", "back.mptcp.subflows", 0, MSLB_PM_MAX, &n))
+		cfg->back.subflows = (unsigned)n;
+	if (get_int(c, m, "add_addr_accepted", "back.mptcp.add_addr_accepted", 0, MSLB_PM_MAX, &n))
+		cfg->back.add_addr_accepted = (unsigned)n;
+}
+
 static void parse_back(struct ctx *c, struct mslb_config *cfg)
 {
 	static const char *const keys[] = { "address", "service", "deliver_via", NULL };
@@ -469,10 +554,11 @@ static void parse_back(struct ctx *c, struct mslb_config *cfg)
 		return;
 	cfg->has_back = true;
 	{
-		static const char *const bkeys[] = { "addresses", NULL };
+		static const char *const bkeys[] = { "addresses", "mptcp", NULL };
 
-		check_keys(c, b, "back", bkeys, "addresses");
+		check_keys(c, b, "back", bkeys, "addresses, mptcp");
 	}
+	parse_back_mptcp(c, b, cfg);
 	s = config_setting_get_member(b, "addresses");
 	if (!s) {
 		err(c, b, "back.addresses: missing (allowed: %s)", allowed);

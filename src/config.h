@@ -20,10 +20,15 @@
 enum log_dest { LOG_DEST_SYSLOG, LOG_DEST_STDERR };
 enum unmatched_policy { UNMATCHED_DROP, UNMATCHED_HASH, UNMATCHED_NEXT_HOP };
 
+#define MSLB_MAX_SERVICE_PORTS 16
+#define MSLB_PM_MAX 8		/* the kernel's MPTCP_PM_ADDR_MAX */
+
 struct cfg_next_hop {
 	char name[MSLB_NAME_MAX];
 	bool has4, has6;
 	struct mslb_addr a4, a6;
+	uint16_t server_id;	/* 0: none (MPTCP Proposal 1 port) */
+	unsigned weight;	/* share of hashed traffic, 1-1000 */
 };
 
 struct cfg_table_entry {
@@ -56,12 +61,18 @@ struct mslb_config {
 		struct cfg_table_entry *table;
 		enum unmatched_policy unmatched;
 		unsigned unmatched_next_hop;
+		bool has_mptcp;
+		unsigned n_service_ports;
+		uint16_t service_ports[MSLB_MAX_SERVICE_PORTS];
 	} front;
 
 	bool has_back;
 	struct {
 		unsigned n_addresses;
 		struct cfg_back_address *addresses;
+		bool has_mptcp;		/* this host is the server: set up its path manager */
+		uint16_t server_id;
+		unsigned subflows, add_addr_accepted;
 	} back;
 };
 

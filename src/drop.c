@@ -16,6 +16,7 @@ static const char *const names[MSLB_DROP_MAX] = {
 	[MSLB_DROP_NOT_OURS] = "not_ours",
 	[MSLB_DROP_NO_ROUTE] = "no_route",
 	[MSLB_DROP_NO_FAMILY] = "no_family",
+	[MSLB_DROP_UNKNOWN_PORT] = "unknown_port",
 };
 
 const char *mslb_drop_name(enum mslb_drop d)

@@ -3,25 +3,28 @@
  * snapshot; processing a packet touches only preallocated memory. */
 #include "lb.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <xxhash.h>
 
 #include "lpm.h"
+#include "maglev.h"
 #include "pkt.h"
 #include "xlate.h"
 
 struct lb_next_hop {
 	struct lb_counter c;
+	uint64_t hash_hits, port_hits;
 };
 
 struct lb_family {
 	struct lpm *sources;		/* source prefix -> table entry index */
 	unsigned n_services;
 	uint8_t (*services)[16];
-	unsigned n_hash;		/* next hops with an address of this family */
-	unsigned *hash;
+	struct maglev *hash;		/* over next hops with an address of this family */
+	bool any_hash;
 };
 
 struct mslb_lb {
@@ -31,6 +34,7 @@ struct mslb_lb {
 	uint64_t *table_hits;
 	uint64_t unmatched_hits;
 	struct lb_counter *back;
+	uint16_t *port_next_hop;	/* MPTCP: server_id -> next hop + 1, 0 for none */
 	uint64_t drops[MSLB_DROP_MAX];
 };
 
@@ -43,19 +47,19 @@ static int build_family(struct mslb_lb *lb, int family)
 {
 	const struct mslb_config *cfg = lb->cfg;
 	struct lb_family *f = &lb->fam[fam_index(family)];
-	unsigned alen = mslb_addr_size(family);
+	unsigned alen = mslb_addr_size(family), n = 0;
+	struct maglev_backend *b = calloc(cfg->front.n_next_hops + 1, sizeof(*b));
 
 	f->sources = lpm_create(family);
 	f->services = calloc(cfg->front.n_services + 1, sizeof(*f->services));
-	f->hash = calloc(cfg->front.n_next_hops + 1, sizeof(*f->hash));
-	if (!f->sources || !f->services || !f->hash)
-		return -1;
+	if (!b || !f->sources || !f->services)
+		goto fail;
 	for (unsigned i = 0; i < cfg->front.n_table; i++)
 		if (cfg->front.table[i].source.addr.family == family &&
 		    lpm_add(f->sources, &cfg->front.table[i].source, i) < 0)
-			return -1;
+			goto fail;
 	if (lpm_build(f->sources) < 0)
-		return -1;
+		goto fail;
 	for (unsigned i = 0; i < cfg->front.n_services; i++)
 		if (cfg->front.services[i].family == family)
 			memcpy(f->services[f->n_services++], cfg->front.services[i].bytes, alen);
@@ -63,9 +67,17 @@ static int build_family(struct mslb_lb *lb, int family)
 		const struct cfg_next_hop *nh = &cfg->front.next_hops[i];
 
 		if (family == AF_INET ? nh->has4 : nh->has6)
-			f->hash[f->n_hash++] = i;
+			b[n++] = (struct maglev_backend){ .name = nh->name, .weight = nh->weight, .id = (uint16_t)i };
 	}
+	f->any_hash = n > 0;
+	f->hash = maglev_create(MAGLEV_SIZE, b, n);
+	if (!f->hash)
+		goto fail;
+	free(b);
 	return 0;
+fail:
+	free(b);
+	return -1;
 }
 
 struct mslb_lb *lb_create(const struct mslb_config *cfg)
@@ -79,11 +91,19 @@ struct mslb_lb *lb_create(const struct mslb_config *cfg)
 	lb->table_hits = calloc(cfg->front.n_table + 1, sizeof(*lb->table_hits));
 	lb->back = calloc(cfg->back.n_addresses + 1, sizeof(*lb->back));
 	if (!lb->nh || !lb->table_hits || !lb->back ||
-	    build_family(lb, AF_INET) < 0 || build_family(lb, AF_INET6) < 0) {
-		lb_destroy(lb);
-		return NULL;
+	    build_family(lb, AF_INET) < 0 || build_family(lb, AF_INET6) < 0)
+		goto fail;
+	if (cfg->front.has_mptcp) {
+		lb->port_next_hop = calloc(65536, sizeof(*lb->port_next_hop));
+		if (!lb->port_next_hop)
+			goto fail;
+		for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
+			lb->port_next_hop[cfg->front.next_hops[i].server_id] = (uint16_t)(i + 1);
 	}
 	return lb;
+fail:
+	lb_destroy(lb);
+	return NULL;
 }
 
 void lb_destroy(struct mslb_lb *lb)
@@ -93,8 +113,9 @@ void lb_destroy(struct mslb_lb *lb)
 	for (unsigned i = 0; i < 2; i++) {
 		lpm_destroy(lb->fam[i].sources);
 		free(lb->fam[i].services);
-		free(lb->fam[i].hash);
+		maglev_destroy(lb->fam[i].hash);
 	}
+	free(lb->port_next_hop);
 	free(lb->nh);
 	free(lb->table_hits);
 	free(lb->back);
@@ -144,12 +165,49 @@ static enum mslb_drop unmatched(struct mslb_lb *lb, const struct lb_family *f,
 		*nh = lb->cfg->front.unmatched_next_hop;
 		return MSLB_OK;
 	case UNMATCHED_HASH:
-		if (!f->n_hash)
+		if (!f->any_hash)
 			return MSLB_DROP_NO_FAMILY;
-		*nh = f->hash[(uint32_t)(((uint64_t)(uint32_t)XXH3_64bits(src, alen) * f->n_hash) >> 32)];
+		*nh = maglev_lookup(f->hash, XXH3_64bits(src, alen));
 		return MSLB_OK;
 	}
 	return MSLB_DROP_NO_ROUTE;
+}
+
+static bool is_service_port(const struct mslb_config *cfg, uint16_t port)
+{
+	for (unsigned i = 0; i < cfg->front.n_service_ports; i++)
+		if (cfg->front.service_ports[i] == port)
+			return true;
+	return false;
+}
+
+/* MPTCP Proposal 1: a service port is balanced by its 5-tuple; any other
+ * port is the server_id that server announced in ADD_ADDR, so every join
+ * of a connection reaches the server that holds it, without state. */
+static enum mslb_drop mptcp_choose(struct mslb_lb *lb, const struct pkt_view *v,
+				   const struct lb_family *f, unsigned *nh)
+{
+	const uint8_t *l4 = v->data + v->l4off;
+	uint16_t dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	unsigned alen = pkt_addr_len(v);
+
+	if (is_service_port(lb->cfg, dport)) {
+		uint8_t key[2 * 16 + 4];
+
+		if (!f->any_hash)
+			return MSLB_DROP_NO_FAMILY;
+		memcpy(key, pkt_src(v), alen);
+		memcpy(key + alen, pkt_dst(v), alen);
+		memcpy(key + 2 * alen, l4, 4);	/* both ports */
+		*nh = maglev_lookup(f->hash, XXH3_64bits(key, 2 * alen + 4));
+		lb->nh[*nh].hash_hits++;
+		return MSLB_OK;
+	}
+	if (!lb->port_next_hop[dport])
+		return MSLB_DROP_UNKNOWN_PORT;
+	*nh = lb->port_next_hop[dport] - 1u;
+	lb->nh[*nh].port_hits++;
+	return MSLB_OK;
 }
 
 static enum mslb_drop front(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f)
@@ -161,7 +219,11 @@ static enum mslb_drop front(struct mslb_lb *lb, struct pkt_view *v, const struct
 	uint32_t entry;
 	enum mslb_drop r = MSLB_OK;
 
-	if (lpm_lookup(f->sources, src, &entry)) {
+	if (cfg->front.has_mptcp && v->l4proto == IPPROTO_TCP && v->l4off) {
+		r = mptcp_choose(lb, v, f, &nh);
+		if (r != MSLB_OK)
+			return r;
+	} else if (lpm_lookup(f->sources, src, &entry)) {
 		lb->table_hits[entry]++;
 		nh = cfg->front.table[entry].next_hop;
 	} else {
@@ -236,6 +298,16 @@ uint64_t lb_table_hits(const struct mslb_lb *lb, unsigned i)
 uint64_t lb_unmatched_hits(const struct mslb_lb *lb)
 {
 	return lb->unmatched_hits;
+}
+
+uint64_t lb_next_hop_hash_hits(const struct mslb_lb *lb, unsigned i)
+{
+	return lb->nh[i].hash_hits;
+}
+
+uint64_t lb_next_hop_port_hits(const struct mslb_lb *lb, unsigned i)
+{
+	return lb->nh[i].port_hits;
 }
 
 struct lb_counter lb_back_counter(const struct mslb_lb *lb, unsigned i)

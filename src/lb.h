@@ -28,6 +28,9 @@ enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len);
 /* Counters, indexed like the snapshot's arrays. */
 const struct mslb_config *lb_config(const struct mslb_lb *lb);
 struct lb_counter lb_next_hop_counter(const struct mslb_lb *lb, unsigned i);
+/* MPTCP: packets balanced by 5-tuple hash / routed by server_id port. */
+uint64_t lb_next_hop_hash_hits(const struct mslb_lb *lb, unsigned i);
+uint64_t lb_next_hop_port_hits(const struct mslb_lb *lb, unsigned i);
 uint64_t lb_table_hits(const struct mslb_lb *lb, unsigned i);
 uint64_t lb_unmatched_hits(const struct mslb_lb *lb);
 struct lb_counter lb_back_counter(const struct mslb_lb *lb, unsigned i);

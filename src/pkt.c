@@ -45,6 +45,7 @@ static enum mslb_drop locate_l4(struct pkt_view *v, unsigned off)
 	unsigned need = 0, field = l4_csum_field(v->l4proto, v->version, &need);
 
 	v->csum_off = 0;
+	v->l4off = (uint16_t)off;
 	if (!field)
 		return MSLB_OK;
 	if (v->len < off + need)

@@ -27,6 +27,10 @@ struct pkt_view {
 	 * checksum 0, IPv6 routing header with segments left). */
 	uint16_t csum_off;
 	bool csum_zero_is_none;	/* UDP: a result of 0 is written as 0xffff */
+	/* Offset of the transport header in a first fragment or whole
+	 * datagram, else 0. TCP ports are there whenever pkt_parse accepted a
+	 * TCP packet with l4off set (it checks 18 bytes of header). */
+	uint16_t l4off;
 };
 
 /* Parse buf[0..buflen). On success fills v and returns MSLB_OK; otherwise

@@ -66,9 +66,26 @@ void status_json(const struct status_info *s, struct strbuf *out)
 			json_str(&j, "ipv6", opt_addr(nh->has6, &nh->a6, b, sizeof(b)));
 			json_u64(&j, "packets", k.packets);
 			json_u64(&j, "bytes", k.bytes);
+			if (nh->server_id)
+				json_u64(&j, "server_id", nh->server_id);
+			else
+				json_null(&j, "server_id");
+			json_u64(&j, "weight", nh->weight);
+			json_u64(&j, "hash_hits", lb_next_hop_hash_hits(s->lb, i));
+			json_u64(&j, "port_hits", lb_next_hop_port_hits(s->lb, i));
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);
+		if (c->front.has_mptcp) {
+			json_obj_begin(&j, "mptcp");
+			json_arr_begin(&j, "service_ports");
+			for (unsigned i = 0; i < c->front.n_service_ports; i++)
+				json_u64(&j, NULL, c->front.service_ports[i]);
+			json_arr_end(&j);
+			json_obj_end(&j);
+		} else {
+			json_null(&j, "mptcp");
+		}
 		json_arr_begin(&j, "table");
 		for (unsigned i = 0; i < c->front.n_table; i++) {
 			const struct cfg_table_entry *e = &c->front.table[i];
@@ -103,6 +120,15 @@ void status_json(const struct status_info *s, struct strbuf *out)
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);
+		if (c->back.has_mptcp) {
+			json_obj_begin(&j, "mptcp");
+			json_u64(&j, "server_id", c->back.server_id);
+			json_u64(&j, "subflows", c->back.subflows);
+			json_u64(&j, "add_addr_accepted", c->back.add_addr_accepted);
+			json_obj_end(&j);
+		} else {
+			json_null(&j, "mptcp");
+		}
 		json_obj_end(&j);
 	} else {
 		json_null(&j, "back");
@@ -157,6 +183,17 @@ void status_text(const struct status_info *s, struct strbuf *out)
 				  nh->has4 ? mslb_addr_str(&nh->a4, a, sizeof(a)) : "-",
 				  nh->has6 ? mslb_addr_str(&nh->a6, b, sizeof(b)) : "-", k.packets, k.bytes);
 		}
+		if (c->front.has_mptcp) {
+			sb_printf(out, "  mptcp: service ports");
+			for (unsigned i = 0; i < c->front.n_service_ports; i++)
+				sb_printf(out, " %u", c->front.service_ports[i]);
+			sb_printf(out, " hashed by 5-tuple; any other TCP port is a server_id\n");
+			sb_printf(out, "  %-16s %9s %6s %12s %12s\n", "next hop", "server_id", "weight", "hash hits", "port hits");
+			for (unsigned i = 0; i < c->front.n_next_hops; i++)
+				sb_printf(out, "  %-16s %9u %6u %12" PRIu64 " %12" PRIu64 "\n", c->front.next_hops[i].name,
+					  c->front.next_hops[i].server_id, c->front.next_hops[i].weight,
+					  lb_next_hop_hash_hits(s->lb, i), lb_next_hop_port_hits(s->lb, i));
+		}
 		sb_printf(out, "  %-44s %-16s %12s\n", "table: source", "next hop", "hits");
 		for (unsigned i = 0; i < c->front.n_table; i++) {
 			const struct cfg_table_entry *e = &c->front.table[i];
@@ -181,6 +218,9 @@ void status_text(const struct status_info *s, struct strbuf *out)
 				  ba->has_via ? mslb_addr_str(&ba->via, b, sizeof(b)) : "");
 		}
 	}
+	if (c->has_back && c->back.has_mptcp)
+		sb_printf(out, "  mptcp: server_id %u announced on each service address (ADD_ADDR port); limits subflows %u add_addr_accepted %u\n",
+			  c->back.server_id, c->back.subflows, c->back.add_addr_accepted);
 	sb_printf(out, "\ndrops   ");
 	for (int d = MSLB_OK + 1; d < MSLB_DROP_MAX; d++) {
 		uint64_t n = lb_drops(s->lb, (enum mslb_drop)d);
