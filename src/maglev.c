@@ -18,17 +18,30 @@ struct perm {
 	uint64_t offset, skip, next;
 };
 
-struct maglev *maglev_create(unsigned size, const struct maglev_backend *b, unsigned n)
+static int by_name(const void *x, const void *y)
+{
+	return strcmp(((const struct maglev_backend *)x)->name, ((const struct maglev_backend *)y)->name);
+}
+
+struct maglev *maglev_create(unsigned size, const struct maglev_backend *backends, unsigned n)
 {
 	struct maglev *m = calloc(1, sizeof(*m));
 	struct perm *p = calloc(n + 1, sizeof(*p));
+	struct maglev_backend *b = calloc(n + 1, sizeof(*b));
 	unsigned filled = 0;
 
-	if (!m || !p || !(m->table = malloc(size * sizeof(*m->table)))) {
+	if (!m || !p || !b || !(m->table = malloc(size * sizeof(*m->table)))) {
 		free(p);
+		free(b);
 		maglev_destroy(m);
 		return NULL;
 	}
+	/* Turns are taken in name order: the table must not change when the
+	 * config lists the same next hops in another order. */
+	if (n)
+		memcpy(b, backends, n * sizeof(*b));
+	if (n > 1)
+		qsort(b, n, sizeof(*b), by_name);
 	m->size = size;
 	memset(m->table, 0xff, size * sizeof(*m->table));
 	for (unsigned i = 0; i < n; i++) {
@@ -53,6 +66,7 @@ struct maglev *maglev_create(unsigned size, const struct maglev_backend *b, unsi
 		}
 	}
 	free(p);
+	free(b);
 	return m;
 }
 

@@ -21,6 +21,8 @@ int main(void)
 	suite_config();
 	suite_lb();
 	suite_io();
+	suite_maglev();
+	suite_mptcp();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "CUnit registration: %s\n", CU_get_error_msg());
 		CU_cleanup_registry();

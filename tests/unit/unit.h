@@ -11,6 +11,8 @@ void suite_lpm(void);
 void suite_config(void);
 void suite_lb(void);
 void suite_io(void);
+void suite_maglev(void);
+void suite_mptcp(void);
 
 /* Add test function fn to suite s under its own name. */
 #define UNIT_ADD(s, fn) CU_add_test((s), #fn, (fn))
