@@ -1,9 +1,11 @@
 /* cli: commands and options. Exit codes: 0 success, 1 runtime failure
- * (daemon unreachable, host set-up failed), 2 usage or configuration error. */
+ * (daemon unreachable, host set-up failed at start), 2 usage error, invalid
+ * configuration, or a refused reload. */
 #include "cli.h"
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,10 +140,11 @@ static int detach(int *ready_fd)
 	if (pid < 0)
 		return -1;
 	if (pid > 0) {
+		/* The child writes its start-up exit code: 0, 1 or 2. */
 		close(p[1]);
-		if (read(p[0], &c, 1) != 1)
+		if (read(p[0], &c, 1) != 1 || c < '0' || c > '2')
 			c = '1';
-		_exit(c == '0' ? 0 : 1);
+		_exit(c - '0');
 	}
 	close(p[0]);
 	setsid();
@@ -149,13 +152,16 @@ static int detach(int *ready_fd)
 	return 0;
 }
 
-static void detached_ready(int fd)
+static void detached_ready(int fd, int code)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	char c = (char)('0' + code);
 
-	if (write(fd, "0", 1) != 1)
+	if (write(fd, &c, 1) != 1)
 		return;
 	close(fd);
+	if (code)
+		return;
 	if (null >= 0) {
 		dup2(null, 0);
 		dup2(null, 1);
@@ -169,18 +175,31 @@ static int cmd_run(const struct opts *o)
 	struct daemon *d;
 	int ready_fd = -1, rc;
 
+	sigset_t stop;
+
 	log_setup(LOG_INFO, !o->foreground, 1);
 	if (!o->foreground && detach(&ready_fd) < 0) {
 		perror("mslbd: fork");
 		return 1;
 	}
+	/* Until the loop watches them, a stop or reload signal stays pending
+	 * instead of killing us half-way through configuring the host. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	d = daemon_create(o->config, o->foreground);
-	if (!d || daemon_start(d) < 0) {
+	rc = d ? daemon_start(d) : -1;
+	if (rc < 0) {
+		rc = rc == -2 ? EXIT_USAGE : 1;
+		if (ready_fd >= 0)
+			detached_ready(ready_fd, rc);
 		daemon_destroy(d);
-		return 1;
+		return rc;
 	}
 	if (ready_fd >= 0) {
-		detached_ready(ready_fd);
+		detached_ready(ready_fd, 0);
 		daemon_log_detached(d);
 	}
 	rc = loop_run(d);

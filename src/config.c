@@ -44,7 +44,8 @@ static void err(struct ctx *c, const config_setting_t *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Reject members of a group that we do not know: a typo must not pass. */
+/* Reject members of a group that we do not know: a typo must not pass.
+ * where is the group's path ("" for the top level). */
 static void check_keys(struct ctx *c, const config_setting_t *g, const char *where,
 		       const char *const *known, const char *allowed)
 {
@@ -56,7 +57,8 @@ static void check_keys(struct ctx *c, const config_setting_t *g, const char *whe
 		for (const char *const *k = known; *k; k++)
 			ok = ok || (name && !strcmp(name, *k));
 		if (!ok)
-			err(c, m, "unknown setting \"%s\" in %s (allowed: %s)", name ? name : "?", where, allowed);
+			err(c, m, "%s%s%s: unknown setting (allowed: %s)", where, where[0] ? "." : "",
+			    name ? name : "?", allowed);
 	}
 }
 
@@ -186,6 +188,7 @@ static void parse_globals(struct ctx *c, struct mslb_config *cfg)
 			    "control_socket: \"%s\" is not usable (allowed: an absolute path shorter than 108 bytes)", v);
 		else
 			snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", v);
+		cfg->line_control_socket = line_of(config_setting_get_member(c->root, "control_socket"));
 	}
 
 	g = get_group(c, c->root, "tun", "tun");
@@ -200,6 +203,7 @@ static void parse_globals(struct ctx *c, struct mslb_config *cfg)
 				    "tun.name: \"%s\" is not a device name (allowed: 1-15 characters of A-Z a-z 0-9 _ . -)", v);
 			else
 				snprintf(cfg->tun_name, sizeof(cfg->tun_name), "%s", v);
+			cfg->line_tun_name = line_of(config_setting_get_member(g, "name"));
 		}
 		if (get_int(c, g, "mtu", "tun.mtu", 1280, 65535, &n))
 			cfg->tun_mtu = (unsigned)n;
@@ -214,7 +218,7 @@ static void parse_globals(struct ctx *c, struct mslb_config *cfg)
 			/* table and table + 1 are ours; 253-255 are the kernel's. */
 			if (n >= 252 && n <= 255)
 				err(c, config_setting_get_member(g, "table"),
-				    "routing.table: %lld collides with the kernel's tables 253-255 (allowed: 1-4294967294 except 252-255)", n);
+				    "routing.table: %lld or %lld collides with the kernel's tables 253-255 (allowed: 1-4294967294 except 252-255)", n, n + 1);
 			else
 				cfg->route_table = (uint32_t)n;
 		}
@@ -288,14 +292,15 @@ static void parse_next_hops(struct ctx *c, const config_setting_t *f, struct msl
 			err(c, e, "front.next_hops[%d]: must be a group (allowed: { name = \"...\"; ipv4 = \"...\"; ipv6 = \"...\"; })", i);
 			continue;
 		}
-		check_keys(c, e, "a next hop", keys, "name, ipv4, ipv6, server_id, weight");
+		snprintf(path, sizeof(path), "front.next_hops[%d]", i);
+		check_keys(c, e, path, keys, "name, ipv4, ipv6, server_id, weight");
 		snprintf(path, sizeof(path), "front.next_hops[%d].name", i);
 		v = get_str(c, e, "name", path, "1-31 characters of A-Z a-z 0-9 _ . -", true);
 		if (!v)
 			continue;
-		if (!name_ok(v, MSLB_NAME_MAX - 1)) {
+		if (!name_ok(v, MSLB_NAME_MAX - 1) || !strcmp(v, "drop") || !strcmp(v, "hash")) {
 			err(c, config_setting_get_member(e, "name"),
-			    "%s: \"%s\" is not a name (allowed: 1-31 characters of A-Z a-z 0-9 _ . -)", path, v);
+			    "%s: \"%s\" is not a name (allowed: 1-31 characters of A-Z a-z 0-9 _ . -, not \"drop\" or \"hash\")", path, v);
 			continue;
 		}
 		snprintf(nh.name, sizeof(nh.name), "%s", v);
@@ -393,7 +398,8 @@ static void parse_table(struct ctx *c, const config_setting_t *f, struct mslb_co
 			err(c, e, "front.table[%d]: must be a group (allowed: { source = \"prefix\"; next_hop = \"name\"; })", i);
 			continue;
 		}
-		check_keys(c, e, "a table entry", keys, "source, next_hop");
+		snprintf(path, sizeof(path), "front.table[%d]", i);
+		check_keys(c, e, path, keys, "source, next_hop");
 		snprintf(path, sizeof(path), "front.table[%d].source", i);
 		src = get_str(c, e, "source", path, "a prefix such as \"192.0.2.0/25\" or \"2001:db8::/48\"", true);
 		snprintf(path, sizeof(path), "front.table[%d].next_hop", i);
@@ -583,7 +589,8 @@ static void parse_back(struct ctx *c, struct mslb_config *cfg)
 			err(c, e, "back.addresses[%d]: must be a group (allowed: %s)", i, allowed);
 			continue;
 		}
-		check_keys(c, e, "a back address", keys, "address, service, deliver_via");
+		snprintf(path, sizeof(path), "back.addresses[%d]", i);
+		check_keys(c, e, path, keys, "address, service, deliver_via");
 		snprintf(path, sizeof(path), "back.addresses[%d].address", i);
 		a = get_str(c, e, "address", path, "an IPv4 or IPv6 address (IP_B)", true);
 		ok = a && parse_addr(c, config_setting_get_member(e, "address"), path, a, &ba.address);
@@ -625,6 +632,26 @@ static void parse_back(struct ctx *c, struct mslb_config *cfg)
 	}
 }
 
+/* A service whose family no next hop has could only ever drop. */
+static void check_families(struct ctx *c, const struct mslb_config *cfg)
+{
+	const config_setting_t *f = config_setting_get_member(c->root, "front");
+	const config_setting_t *sv = f ? config_setting_get_member(f, "services") : NULL;
+
+	if (!cfg->has_front || !cfg->front.n_next_hops)
+		return;
+	for (unsigned i = 0; i < cfg->front.n_services; i++) {
+		bool v4 = cfg->front.services[i].family == AF_INET, ok = false;
+		char a[MSLB_ADDRSTRLEN];
+
+		for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
+			ok = ok || (v4 ? cfg->front.next_hops[j].has4 : cfg->front.next_hops[j].has6);
+		if (!ok)
+			err(c, sv, "front.services: \"%s\" is %s but no next hop has an %s address (allowed: services of the families the next hops have)",
+			    mslb_addr_str(&cfg->front.services[i], a, sizeof(a)), v4 ? "IPv4" : "IPv6", v4 ? "ipv4" : "ipv6");
+	}
+}
+
 static struct mslb_config *validate(config_t *lc, const char *name, struct config_errors *errs)
 {
 	static const char *const keys[] = { "log", "control_socket", "tun", "routing", "front", "back", NULL };
@@ -644,13 +671,17 @@ static struct mslb_config *validate(config_t *lc, const char *name, struct confi
 	cfg->route_table = MSLB_DEFAULT_TABLE;
 	cfg->rule_priority = MSLB_DEFAULT_PRIORITY;
 
-	check_keys(&c, c.root, "the file", keys, "log, control_socket, tun, routing, front, back");
+	check_keys(&c, c.root, "", keys, "log, control_socket, tun, routing, front, back");
 	parse_log(&c, cfg);
 	parse_globals(&c, cfg);
 	parse_front(&c, cfg);
 	parse_back(&c, cfg);
-	if (!cfg->has_front && !cfg->has_back)
-		err(&c, NULL, "no role configured (allowed: a front = { ... }; group, a back = { ... }; group, or both)");
+	if (!cfg->has_front && !cfg->has_back && errs->n < CONFIG_MAX_ERRORS) {
+		/* A whole-file problem: point at its first line. */
+		snprintf(errs->line[errs->n++], sizeof(errs->line[0]),
+			 "%s:1: no role configured (allowed: a front = { ... }; group, a back = { ... }; group, or both)", name);
+	}
+	check_families(&c, cfg);
 	if (errs->n) {
 		config_free(cfg);
 		return NULL;

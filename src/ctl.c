@@ -104,6 +104,7 @@ bool ctl_peer_allowed(int fd)
 int ctl_request(const char *path, const char *request, struct strbuf *reply, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
+	struct timespec deadline;
 	char buf[4096];
 	size_t len = strlen(request);
 	int fd, ok;
@@ -124,12 +125,18 @@ int ctl_request(const char *path, const char *request, struct strbuf *reply, cha
 		close(fd);
 		return -1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += 30;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct timespec now;
+		long left;
 		ssize_t r;
 
 		/* A reload may take a moment; a wedged daemon must not hang us. */
-		if (poll(&p, 1, 30000) <= 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
 			snprintf(err, errlen, "no reply from mslbd at %s", path);
 			close(fd);
 			return -1;

@@ -29,6 +29,7 @@ struct daemon {
 	struct hostcfg *host;
 	struct ctl_listener ctl;
 	bool foreground;
+	bool journal;		/* stderr is systemd's journal: syslog reaches it already */
 	time_t started;
 	char loaded_at[32];
 	unsigned reloads, reload_failures;
@@ -45,6 +46,7 @@ struct daemon *daemon_create(const char *config_path, bool foreground)
 	if (!d->config_path)
 		d->config_path = strdup(config_path);
 	d->foreground = foreground;
+	d->journal = getenv("JOURNAL_STREAM") != NULL;
 	d->ctl.fd = d->ctl.lock_fd = -1;
 	if (!d->config_path) {
 		free(d);
@@ -78,9 +80,16 @@ int daemon_start(struct daemon *d)
 	if (!d->cfg) {
 		for (unsigned i = 0; i < errs.n; i++)
 			log_err("%s", errs.line[i]);
-		return -1;
+		return -2;
 	}
-	apply_logging(d->cfg, true);	/* until detached */
+	/* In the background, stderr until detached shows start-up errors. */
+	apply_logging(d->cfg, !d->foreground || !d->journal);
+	/* The lock first: a second daemon must fail before it touches the
+	 * host, or it would take over and then remove the first one's rules. */
+	if (ctl_listen(&d->ctl, d->cfg->control_socket, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto fail;
+	}
 	d->lb = lb_create(d->cfg);
 	d->batch = io_batch_create();
 	if (!d->lb || !d->batch) {
@@ -99,10 +108,6 @@ int daemon_start(struct daemon *d)
 	}
 	if (hostcfg_apply(d->host, d->cfg, err, sizeof(err)) < 0) {
 		log_err("host set-up failed: %s", err);
-		goto fail;
-	}
-	if (ctl_listen(&d->ctl, d->cfg->control_socket, err, sizeof(err)) < 0) {
-		log_err("%s", err);
 		goto fail;
 	}
 	stamp(d);
@@ -128,13 +133,14 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 		goto refused;
 	}
 	if (strcmp(cfg->tun_name, d->cfg->tun_name)) {
-		sb_printf(msg, "%s: tun.name cannot change on reload (allowed: \"%s\"; restart mslbd to change it)\n",
-			  d->config_path, d->cfg->tun_name);
+		sb_printf(msg, "%s:%d: tun.name: \"%s\" cannot change on reload (allowed: \"%s\"; restart mslbd to change it)\n",
+			  d->config_path, cfg->line_tun_name ? cfg->line_tun_name : 1, cfg->tun_name, d->cfg->tun_name);
 		goto refused_free;
 	}
 	if (strcmp(cfg->control_socket, d->cfg->control_socket)) {
-		sb_printf(msg, "%s: control_socket cannot change on reload (allowed: \"%s\"; restart mslbd to change it)\n",
-			  d->config_path, d->cfg->control_socket);
+		sb_printf(msg, "%s:%d: control_socket: \"%s\" cannot change on reload (allowed: \"%s\"; restart mslbd to change it)\n",
+			  d->config_path, cfg->line_control_socket ? cfg->line_control_socket : 1,
+			  cfg->control_socket, d->cfg->control_socket);
 		goto refused_free;
 	}
 	lb = lb_create(cfg);
@@ -157,7 +163,7 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 	d->cfg = cfg;
 	d->reloads++;
 	stamp(d);
-	apply_logging(cfg, d->foreground);
+	apply_logging(cfg, d->foreground && !d->journal);
 	log_info("reloaded %s", d->config_path);
 	return 0;
 refused_free:
@@ -227,6 +233,7 @@ void daemon_log_detached(struct daemon *d)
 {
 	apply_logging(d->cfg, false);
 }
+
 
 int daemon_io_fd(const struct daemon *d)
 {

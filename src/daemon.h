@@ -12,8 +12,8 @@ struct daemon;
 /* foreground: keep logging to stderr whatever log.destination says. */
 struct daemon *daemon_create(const char *config_path, bool foreground);
 /* Load the config, open the TUN device, configure the host, listen on the
- * control socket. On failure everything done is undone and -1 returned;
- * the reasons were logged. */
+ * control socket. On failure everything done is undone and -2 (invalid
+ * configuration) or -1 (anything else) returned; the reasons were logged. */
 int daemon_start(struct daemon *d);
 /* Re-read the config file. On error the running config stays and msg holds
  * the errors, one per line. Returns 0 or -1. */

@@ -39,6 +39,7 @@ struct hostcfg {
 	struct item_set installed;
 	struct saved_sysctl fwd[2];	/* [0] IPv4, [1] IPv6 */
 	bool rp_filter_done, link_done;
+	unsigned mtu;
 	/* MPTCP path manager of a server-side back (Proposal 1). */
 	struct pm *pm;
 	bool limits_saved;
@@ -392,33 +393,42 @@ static int mptcp_apply(struct hostcfg *h, const struct mslb_config *cfg, char *e
 	return 0;
 }
 
+/* Remove what this apply added, and nothing that ran before it. */
+static void undo_added(struct hostcfg *h, const struct item_set *added)
+{
+	for (unsigned j = h->installed.n; j-- > 0;)
+		if (set_has(added, &h->installed.v[j]))
+			remove_item(h, j);
+}
+
+/* Order matters for a refused reload: everything that can be undone
+ * (routes, rules) goes first, and what cannot (sysctls, MTU, MPTCP) only
+ * once those succeeded; the first start brings the link up before all. */
 int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, size_t errlen)
 {
 	struct item_set want = { 0 }, added = { 0 };
 	char key[96];
 	bool fam[2];
-	int r = 0;
+	int r = -1;
 
 	if (desired(h, cfg, &want, fam) < 0) {
 		snprintf(err, errlen, "out of memory");
-		r = -1;
 		goto out;
 	}
-	/* No IPv6 link-local address on the TUN: without it the kernel sends
-	 * no router solicitations or MLD reports into our data path. */
-	dev_sysctl_key(key, sizeof(key), "ipv6", h->tun, "addr_gen_mode");
-	if (!h->link_done && sysctl_set(key, "1") < 0)
-		log_debug("cannot set %s=1 (IPv6 disabled?)", key);
-	h->link_done = true;
-	r = nl_link_set(h->nl, h->ifindex, cfg->tun_mtu, true);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot set %s mtu %u up: %s", h->tun, cfg->tun_mtu, strerror(-r));
-		r = -1;
-		goto out;
-	}
-	if (sysctls(h, fam, err, errlen) < 0 || mptcp_apply(h, cfg, err, errlen) < 0) {
-		r = -1;
-		goto out;
+	if (!h->link_done) {
+		/* No IPv6 link-local address on the TUN: without it the kernel
+		 * sends no router solicitations into our data path. */
+		dev_sysctl_key(key, sizeof(key), "ipv6", h->tun, "addr_gen_mode");
+		if (sysctl_set(key, "1") < 0)
+			log_debug("cannot set %s=1 (IPv6 disabled?)", key);
+		r = nl_link_set(h->nl, h->ifindex, cfg->tun_mtu, true);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot set %s mtu %u up: %s", h->tun, cfg->tun_mtu, strerror(-r));
+			r = -1;
+			goto out;
+		}
+		h->link_done = true;
+		h->mtu = cfg->tun_mtu;
 	}
 	for (unsigned i = 0; i < want.n; i++) {
 		char d[160];
@@ -429,14 +439,26 @@ int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, s
 		r = item_do(h, &want.v[i], true);
 		if (r < 0 || set_push(&h->installed, &want.v[i]) < 0 || set_push(&added, &want.v[i]) < 0) {
 			snprintf(err, errlen, "cannot add %s: %s", d, r < 0 ? strerror(-r) : "out of memory");
-			/* Undo this attempt only: what ran before stays. */
-			for (unsigned j = h->installed.n; j-- > 0;)
-				if (set_has(&added, &h->installed.v[j]))
-					remove_item(h, j);
+			undo_added(h, &added);
 			r = -1;
 			goto out;
 		}
 		log_debug("added %s", d);
+	}
+	if (sysctls(h, fam, err, errlen) < 0 || mptcp_apply(h, cfg, err, errlen) < 0) {
+		undo_added(h, &added);
+		r = -1;
+		goto out;
+	}
+	if (cfg->tun_mtu != h->mtu) {
+		r = nl_link_set(h->nl, h->ifindex, cfg->tun_mtu, true);
+		if (r < 0) {
+			snprintf(err, errlen, "cannot set %s mtu %u: %s", h->tun, cfg->tun_mtu, strerror(-r));
+			undo_added(h, &added);
+			r = -1;
+			goto out;
+		}
+		h->mtu = cfg->tun_mtu;
 	}
 	remove_where(h, &want);
 	r = 0;

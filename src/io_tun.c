@@ -90,6 +90,13 @@ struct io_backend *io_tun_open(const char *name, char *err, unsigned errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	/* Never attach to a device someone else made (a persistent TUN would
+	 * outlive us, and its routes with it). */
+	if (if_nametoindex(name)) {
+		snprintf(err, errlen, "device %s exists already (allowed: a tun.name no other device has)", name);
+		free(t);
+		return NULL;
+	}
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "open /dev/net/tun: %s", strerror(errno));

@@ -240,9 +240,28 @@ static enum mslb_drop front(struct mslb_lb *lb, struct pkt_view *v, const struct
 	return MSLB_OK;
 }
 
-enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len)
+/* Back: IP_B -> IP_S. Returns whether the destination was a back address. */
+static bool back(struct mslb_lb *lb, struct pkt_view *v)
 {
 	const struct mslb_config *cfg = lb->cfg;
+	const uint8_t *dst = pkt_dst(v);
+	int family = v->version == 4 ? AF_INET : AF_INET6;
+
+	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
+		const struct cfg_back_address *b = &cfg->back.addresses[i];
+
+		if (b->address.family == family && !memcmp(dst, b->address.bytes, pkt_addr_len(v))) {
+			xlate_set_dst(v, b->service.bytes);
+			lb->back[i].packets++;
+			lb->back[i].bytes += v->len;
+			return true;
+		}
+	}
+	return false;
+}
+
+enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len)
+{
 	struct pkt_view v;
 	enum mslb_drop r = pkt_parse(buf, *len, &v);
 	const struct lb_family *f;
@@ -259,20 +278,16 @@ enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len)
 			r = front(lb, &v, f);
 			if (r != MSLB_OK)
 				goto drop;
+			/* A node that runs both roles may be its own next hop:
+			 * the back's rewrite follows at once, since what leaves
+			 * the TUN is never routed back into it. */
+			back(lb, &v);
 			*len = v.len;
 			return MSLB_OK;
 		}
-	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
-		const struct cfg_back_address *b = &cfg->back.addresses[i];
-
-		if (b->address.family == (v.version == 4 ? AF_INET : AF_INET6) &&
-		    !memcmp(dst, b->address.bytes, alen)) {
-			xlate_set_dst(&v, b->service.bytes);
-			lb->back[i].packets++;
-			lb->back[i].bytes += v.len;
-			*len = v.len;
-			return MSLB_OK;
-		}
+	if (back(lb, &v)) {
+		*len = v.len;
+		return MSLB_OK;
 	}
 	r = MSLB_DROP_NOT_OURS;
 drop:

@@ -194,6 +194,16 @@ int loop_run(struct daemon *d)
 	ev_signal_start(loop, &term_w);
 	ev_signal_start(loop, &int_w);
 	ev_signal_start(loop, &hup_w);
+	{
+		sigset_t stop;
+
+		/* Blocked during start-up (cli.c); the watchers take them now. */
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGHUP);
+		sigprocmask(SIG_UNBLOCK, &stop, NULL);
+	}
 
 	notify_send("READY=1");
 	ev_run(loop, 0);

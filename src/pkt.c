@@ -33,6 +33,11 @@ static unsigned l4_csum_field(uint8_t proto, int version, unsigned *need)
 			return 0;
 		*need = 4;
 		return 2;
+	case IPPROTO_MH_:	/* IPv6 Mobility Header (RFC 6275 6.1.1) */
+		if (version != 6)
+			return 0;
+		*need = 6;
+		return 4;
 	default:
 		return 0;
 	}

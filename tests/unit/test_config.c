@@ -181,7 +181,7 @@ static const struct bad_case bad[] = {
 	{ "tun = {\n  mtu = ;\n};\n",
 	  "t.conf:2: syntax error (allowed: libconfig syntax, see mslb.conf(5))" },
 	{ BACK "bogus = 1;\n",
-	  "t.conf:2: unknown setting \"bogus\" in the file (allowed: log, control_socket, tun, routing, front, back)" },
+	  "t.conf:2: bogus: unknown setting (allowed: log, control_socket, tun, routing, front, back)" },
 	{ BACK "log = { level = \"loud\"; };\n",
 	  "t.conf:2: log.level: \"loud\" is not a level (allowed: \"error\", \"warning\", \"info\", \"debug\")" },
 	{ BACK "tun = {\n  mtu = 1279;\n};\n",
@@ -191,7 +191,7 @@ static const struct bad_case bad[] = {
 	{ BACK "tun = { name = \"abcdefghijklmnop\"; };\n",
 	  "t.conf:2: tun.name: \"abcdefghijklmnop\" is not a device name (allowed: 1-15 characters of A-Z a-z 0-9 _ . -)" },
 	{ BACK "routing = {\n  table = 254;\n};\n",
-	  "t.conf:3: routing.table: 254 collides with the kernel's tables 253-255 (allowed: 1-4294967294 except 252-255)" },
+	  "t.conf:3: routing.table: 254 or 255 collides with the kernel's tables 253-255 (allowed: 1-4294967294 except 252-255)" },
 	{ FRONT("  services = [ ];\n", NH1, ENTRY("192.0.2.0/24", "b1"), "drop"),
 	  "t.conf:2: front.services: must be a non-empty list (allowed: a list of IPv4 and/or IPv6 addresses, e.g. [ \"203.0.113.10\" ])" },
 	{ "front = {\n  next_hops = ( { name = \"b1\"; ipv4 = \"198.51.100.11\"; } );\n};\n",
@@ -216,8 +216,14 @@ static const struct bad_case bad[] = {
 	  "t.conf:9: front.unmatched: \"sometimes\" is neither a policy nor a next hop (allowed: \"drop\", \"hash\", \"b1\")" },
 	{ "back = {\n  addresses = (\n    { address = \"198.51.100.21\"; service = \"2001:db8:5::10\"; }\n  );\n};\n",
 	  "t.conf:3: back.addresses[0].service: \"2001:db8:5::10\" is not of the family of address \"198.51.100.21\" (allowed: an IPv4 address)" },
+	{ FRONT(SERVICES, "    { name = \"hash\"; ipv4 = \"198.51.100.11\"; }\n", "", "drop"),
+	  "t.conf:4: front.next_hops[0].name: \"hash\" is not a name (allowed: 1-31 characters of A-Z a-z 0-9 _ . -, not \"drop\" or \"hash\")" },
+	{ FRONT("  services = [ \"203.0.113.10\", \"2001:db8:5::10\" ];\n", NH1, "", "drop"),
+	  "t.conf:2: front.services: \"2001:db8:5::10\" is IPv6 but no next hop has an ipv6 address (allowed: services of the families the next hops have)" },
+	{ FRONT(SERVICES, "    { name = \"b1\"; ipv4 = \"198.51.100.11\"; wait = 1; }\n", "", "drop"),
+	  "t.conf:4: front.next_hops[0].wait: unknown setting (allowed: name, ipv4, ipv6, server_id, weight)" },
 	{ "tun = { mtu = 1500; };\n",
-	  "t.conf:0: no role configured (allowed: a front = { ... }; group, a back = { ... }; group, or both)" },
+	  "t.conf:1: no role configured (allowed: a front = { ... }; group, a back = { ... }; group, or both)" },
 };
 
 static void test_bad_configs(void)

@@ -481,6 +481,33 @@ static int init(void)
 	return 0;
 }
 
+/* A node that runs both roles and is its own next hop: the packet leaves
+ * with its original destination, counted by the front and the back. */
+static void test_own_back(void)
+{
+	static const char *conf =
+		"front = {\n"
+		"  services = [ \"203.0.113.10\" ];\n"
+		"  next_hops = ( { name = \"me\"; ipv4 = \"198.51.100.31\"; } );\n"
+		"  unmatched = \"me\";\n"
+		"};\n"
+		"back = { addresses = ( { address = \"198.51.100.31\"; service = \"203.0.113.10\"; } ); };\n";
+	struct pg_pkt p;
+	uint8_t buf[PG_BUFSZ];
+	uint32_t len;
+
+	setup_text(conf);
+	mk(&p, PG_TCP, "192.0.2.44", "203.0.113.10");
+	memcpy(buf, p.buf, p.len);
+	len = p.len;
+	CU_ASSERT_EQUAL(lb_process(lb, buf, &len), MSLB_OK);
+	CU_ASSERT_EQUAL(len, p.len);
+	CU_ASSERT_EQUAL(memcmp(buf, p.buf, p.len), 0);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 1);
+	CU_ASSERT_EQUAL(lb_back_counter(lb, 0).packets, 1);
+	teardown();
+}
+
 void suite_lb(void)
 {
 	CU_pSuite s = CU_add_suite("lb", init, NULL);
@@ -494,4 +521,5 @@ void suite_lb(void)
 	UNIT_ADD(s, test_malformed);
 	UNIT_ADD(s, test_trailing_bytes);
 	UNIT_ADD(s, test_adopt_counters);
+	UNIT_ADD(s, test_own_back);
 }
