@@ -869,3 +869,32 @@ routes_canon() {
 }
 routes_all() { ip -n "$(ns "$1")" "-$2" -j route show table all | jq -c 'map(del(.expires)) | sort_by(tostring)'; }
 sysctl_get() { nsx "$1" sysctl -n "$2" 2>/dev/null; }
+
+# ---------------------------------------------------------------- MPTCP
+# require_mptcp: skip unless the kernel has MPTCP (net.mptcp in a fresh
+# namespace, and an IPPROTO_MPTCP socket can be created there).
+require_mptcp() {
+	local probe="mslb-probe-$SUFFIX" ok=1
+	ip netns add "$probe" 2>/dev/null || skip_all "kernel without network namespaces"
+	[ "$(ip netns exec "$probe" sysctl -n net.mptcp.enabled 2>/dev/null)" = 1 ] || ok=0
+	[ "$ok" = 1 ] && { ip netns exec "$probe" "$PYTHON" -c \
+		'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262).close()' \
+		>/dev/null 2>&1 || ok=0; }
+	ip netns del "$probe"
+	[ "$ok" = 1 ] || skip_all "kernel without MPTCP (net.mptcp.enabled, IPPROTO_MPTCP sockets)"
+}
+
+# nstat_get NODE COUNTER: absolute value of a SNMP/netstat counter in NODE's
+# namespace ("absent" if the kernel does not have it). Each namespace keeps
+# its own nstat history file in $TMPD.
+nstat_get() {
+	local v
+	v=$(NSTAT_HISTORY=$TMPD/nstat-$1.hist nsx "$1" nstat -az "$2" 2>/dev/null |
+		awk -v c="$2" '$1 == c { print $2 }')
+	echo "${v:-absent}"
+}
+
+# mptcp_limits NODE: "subflows N add_addr_accepted M" as `ip mptcp limits`.
+mptcp_limits() { ip -n "$(ns "$1")" mptcp limits show | tr -s ' \n' ' ' | sed 's/ $//'; }
+# mptcp_endpoints NODE: `ip mptcp endpoint show`, sorted.
+mptcp_endpoints() { ip -n "$(ns "$1")" mptcp endpoint show | sed 's/ *$//' | sort; }
