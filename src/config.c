@@ -477,6 +477,9 @@ static void parse_front_mptcp(struct ctx *c, const config_setting_t *f, struct m
 			err(c, e, "front.mptcp.service_ports[%d]: not a port (allowed: 1-65535)", i);
 			continue;
 		}
+		for (unsigned j = 0; j < cfg->front.n_service_ports; j++)
+			if (cfg->front.service_ports[j] == v)
+				err(c, e, "front.mptcp.service_ports[%d]: %lld is listed twice (allowed: each port once)", i, v);
 		for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
 			if (cfg->front.next_hops[j].server_id == v)
 				err(c, e, "front.mptcp.service_ports[%d]: %lld is the server_id of \"%s\" (allowed: a port that is no server_id)",

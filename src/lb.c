@@ -185,7 +185,7 @@ static bool is_service_port(const struct mslb_config *cfg, uint16_t port)
  * port is the server_id that server announced in ADD_ADDR, so every join
  * of a connection reaches the server that holds it, without state. */
 static enum mslb_drop mptcp_choose(struct mslb_lb *lb, const struct pkt_view *v,
-				   const struct lb_family *f, unsigned *nh)
+				   const struct lb_family *f, unsigned *nh, bool *by_port)
 {
 	const uint8_t *l4 = v->data + v->l4off;
 	uint16_t dport = (uint16_t)(l4[2] << 8 | l4[3]);
@@ -200,13 +200,13 @@ static enum mslb_drop mptcp_choose(struct mslb_lb *lb, const struct pkt_view *v,
 		memcpy(key + alen, pkt_dst(v), alen);
 		memcpy(key + 2 * alen, l4, 4);	/* both ports */
 		*nh = maglev_lookup(f->hash, XXH3_64bits(key, 2 * alen + 4));
-		lb->nh[*nh].hash_hits++;
+		*by_port = false;
 		return MSLB_OK;
 	}
 	if (!lb->port_next_hop[dport])
 		return MSLB_DROP_UNKNOWN_PORT;
 	*nh = lb->port_next_hop[dport] - 1u;
-	lb->nh[*nh].port_hits++;
+	*by_port = true;
 	return MSLB_OK;
 }
 
@@ -218,9 +218,10 @@ static enum mslb_drop front(struct mslb_lb *lb, struct pkt_view *v, const struct
 	const struct cfg_next_hop *hop;
 	uint32_t entry;
 	enum mslb_drop r = MSLB_OK;
+	bool mptcp = cfg->front.has_mptcp && v->l4proto == IPPROTO_TCP && v->l4off, by_port = false;
 
-	if (cfg->front.has_mptcp && v->l4proto == IPPROTO_TCP && v->l4off) {
-		r = mptcp_choose(lb, v, f, &nh);
+	if (mptcp) {
+		r = mptcp_choose(lb, v, f, &nh, &by_port);
 		if (r != MSLB_OK)
 			return r;
 	} else if (lpm_lookup(f->sources, src, &entry)) {
@@ -235,6 +236,10 @@ static enum mslb_drop front(struct mslb_lb *lb, struct pkt_view *v, const struct
 	if (v->version == 4 ? !hop->has4 : !hop->has6)
 		return MSLB_DROP_NO_FAMILY;
 	xlate_set_dst(v, v->version == 4 ? hop->a4.bytes : hop->a6.bytes);
+	if (mptcp && by_port)
+		lb->nh[nh].port_hits++;
+	else if (mptcp)
+		lb->nh[nh].hash_hits++;
 	lb->nh[nh].c.packets++;
 	lb->nh[nh].c.bytes += v->len;
 	return MSLB_OK;

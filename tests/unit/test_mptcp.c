@@ -192,6 +192,11 @@ static void test_config_errors(void)
 		  "  next_hops = ( { name = \"a\"; ipv4 = \"198.51.100.1\"; server_id = 1; } );\n"
 		  "  mptcp = { service_ports = [ 70000 ]; }; };\n",
 		  "m.conf:3: front.mptcp.service_ports[0]: not a port (allowed: 1-65535)" },
+		{ "front = { services = [ \"203.0.113.10\" ];\n"
+		  "  next_hops = ( { name = \"a\"; ipv4 = \"198.51.100.1\"; server_id = 1; } );\n"
+		  "  mptcp = { service_ports = [ 80,\n"
+		  "                              80 ]; }; };\n",
+		  "m.conf:4: front.mptcp.service_ports[1]: 80 is listed twice (allowed: each port once)" },
 		{ "back = { addresses = ( { address = \"198.51.100.1\"; service = \"203.0.113.10\"; } );\n"
 		  "  mptcp = { subflows = 2; }; };\n",
 		  "m.conf:2: back.mptcp.server_id: missing (allowed: 1-65535, the port this server announces)" },
