@@ -193,9 +193,15 @@ static void parse_globals(struct ctx *c, struct mslb_config *cfg)
 
 	g = get_group(c, c->root, "tun", "tun");
 	if (g) {
-		static const char *const keys[] = { "name", "mtu", NULL };
+		static const char *const keys[] = { "name", "mtu", "offload", NULL };
+		const config_setting_t *o = config_setting_get_member(g, "offload");
 
-		check_keys(c, g, "tun", keys, "name, mtu");
+		check_keys(c, g, "tun", keys, "name, mtu, offload");
+		if (o && config_setting_type(o) != CONFIG_TYPE_BOOL)
+			err(c, o, "tun.offload: must be a boolean (allowed: true, false)");
+		else if (o)
+			cfg->tun_offload = config_setting_get_bool(o);
+		cfg->line_tun_offload = line_of(o);
 		v = get_str(c, g, "name", "tun.name", "1-15 characters of A-Z a-z 0-9 _ . -", false);
 		if (v) {
 			if (!name_ok(v, 15) || !strcmp(v, ".") || !strcmp(v, ".."))
@@ -671,6 +677,7 @@ static struct mslb_config *validate(config_t *lc, const char *name, struct confi
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", MSLB_DEFAULT_SOCKET);
 	snprintf(cfg->tun_name, sizeof(cfg->tun_name), "%s", MSLB_DEFAULT_TUN);
 	cfg->tun_mtu = 1500;
+	cfg->tun_offload = true;
 	cfg->route_table = MSLB_DEFAULT_TABLE;
 	cfg->rule_priority = MSLB_DEFAULT_PRIORITY;
 

@@ -54,3 +54,18 @@ void csum_update(uint8_t *field, const void *old, const void *new, size_t len)
 	field[0] = (uint8_t)(r >> 8);
 	field[1] = (uint8_t)r;
 }
+
+void csum_update_partial(uint8_t *field, const void *old, const void *new, size_t len)
+{
+	const uint8_t *o = old, *n = new;
+	uint32_t s = (uint32_t)field[0] << 8 | field[1];
+
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		s += (uint16_t)~((uint32_t)o[i] << 8 | o[i + 1]);
+		s += (uint32_t)n[i] << 8 | n[i + 1];
+	}
+	uint16_t r = fold(s);
+
+	field[0] = (uint8_t)(r >> 8);
+	field[1] = (uint8_t)r;
+}

@@ -15,5 +15,9 @@ uint16_t csum_ipv4_header(const void *hdr, size_t len);
 /* RFC 1624 eqn. 3 on a checksum field stored big-endian at field:
  * the covered data changed from old to new (len bytes, even). */
 void csum_update(uint8_t *field, const void *old, const void *new, size_t len);
+/* The same for a partial checksum (offloaded, still to be finished by the
+ * kernel): the field holds the folded pseudo-header sum, not complemented,
+ * so old is subtracted and new added without complementing the result. */
+void csum_update_partial(uint8_t *field, const void *old, const void *new, size_t len);
 
 #endif

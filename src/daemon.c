@@ -96,7 +96,7 @@ int daemon_start(struct daemon *d)
 		log_err("out of memory");
 		goto fail;
 	}
-	d->io = io_tun_open(d->cfg->tun_name, err, sizeof(err));
+	d->io = io_tun_open(d->cfg->tun_name, d->cfg->tun_offload, err, sizeof(err));
 	if (!d->io) {
 		log_err("%s", err);
 		goto fail;
@@ -111,6 +111,7 @@ int daemon_start(struct daemon *d)
 		goto fail;
 	}
 	stamp(d);
+	log_info("offloads on %s: %s", d->io->name, io_offload_names(d->io->offloads));
 	log_info("started: %s%s%s on %s, config %s", d->cfg->has_front ? "front" : "",
 		 d->cfg->has_front && d->cfg->has_back ? " and " : "", d->cfg->has_back ? "back" : "",
 		 d->io->name, d->config_path);
@@ -135,6 +136,12 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 	if (strcmp(cfg->tun_name, d->cfg->tun_name)) {
 		sb_printf(msg, "%s:%d: tun.name: \"%s\" cannot change on reload (allowed: \"%s\"; restart mslbd to change it)\n",
 			  d->config_path, cfg->line_tun_name ? cfg->line_tun_name : 1, cfg->tun_name, d->cfg->tun_name);
+		goto refused_free;
+	}
+	if (cfg->tun_offload != d->cfg->tun_offload) {
+		sb_printf(msg, "%s:%d: tun.offload: cannot change on reload (allowed: %s; restart mslbd to change it)\n",
+			  d->config_path, cfg->line_tun_offload ? cfg->line_tun_offload : 1,
+			  d->cfg->tun_offload ? "true" : "false");
 		goto refused_free;
 	}
 	if (strcmp(cfg->control_socket, d->cfg->control_socket)) {
@@ -186,7 +193,10 @@ int daemon_rx(struct daemon *d)
 		for (unsigned i = 0; i < d->batch->n; i++) {
 			struct io_pkt *p = &d->batch->pkt[i];
 
-			if (lb_process(d->lb, p->data, &p->len) != MSLB_OK)
+			unsigned partial = p->off.flags & IO_OFF_NEEDS_CSUM ?
+					   (unsigned)p->off.csum_start + p->off.csum_offset : 0;
+
+			if (lb_process_offload(d->lb, p->data, &p->len, partial) != MSLB_OK)
 				p->len = 0;
 		}
 		io_send(d->io, d->batch);

@@ -22,8 +22,19 @@ struct io_batch *io_batch_create(void)
 void io_batch_reset(struct io_batch *b)
 {
 	b->n = 0;
-	for (unsigned i = 0; i < IO_BATCH; i++)
+	for (unsigned i = 0; i < IO_BATCH; i++) {
 		b->pkt[i].len = IO_BUF_SIZE;
+		b->pkt[i].off = (struct io_offload){ 0 };
+	}
+}
+
+const char *io_offload_names(unsigned o)
+{
+	static const char *const names[8] = {
+		"off", "csum", "tso", "csum,tso", "uso", "csum,uso", "tso,uso", "csum,tso,uso",
+	};
+
+	return names[o & 7];
 }
 
 void io_batch_destroy(struct io_batch *b)

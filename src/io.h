@@ -4,14 +4,32 @@
 #ifndef MSLB_IO_H
 #define MSLB_IO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define IO_BATCH 64
 #define IO_BUF_SIZE 65536
 
+/* What the kernel says about a packet when the device offloads work
+ * (virtio_net_hdr, host order): a partial checksum to finish, or a GSO
+ * super-packet for the kernel to segment. All zero without offloads. */
+struct io_offload {
+	uint8_t flags;		/* IO_OFF_NEEDS_CSUM */
+	uint8_t gso_type;	/* IO_GSO_* */
+	uint16_t hdr_len, gso_size, csum_start, csum_offset;
+};
+
+#define IO_OFF_NEEDS_CSUM 1	/* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+
+/* Offloads a backend has on (io_backend.offloads). */
+#define IO_CAP_CSUM 0x1
+#define IO_CAP_TSO 0x2		/* TCP segmentation, IPv4 and IPv6 */
+#define IO_CAP_USO 0x4		/* UDP segmentation */
+
 struct io_pkt {
 	uint8_t *data;
 	uint32_t len;		/* 0 after processing: do not send */
+	struct io_offload off;
 };
 
 /* Buffers are owned by the batch and allocated once. */
@@ -39,6 +57,7 @@ struct io_backend {
 	const char *kind;		/* "tun", "mem" */
 	char name[16];
 	int fd;				/* to watch for readability; -1 if none */
+	unsigned offloads;		/* IO_CAP_* */
 	struct io_stats stats;
 };
 
@@ -51,9 +70,12 @@ static inline int io_recv(struct io_backend *be, struct io_batch *b) { return be
 static inline int io_send(struct io_backend *be, struct io_batch *b) { return be->ops->send_batch(be, b); }
 static inline void io_close(struct io_backend *be) { be->ops->close(be); }
 
-/* TUN: create or attach to device name (IFF_TUN | IFF_NO_PI, non-blocking).
- * On error returns NULL and writes a message to err. */
-struct io_backend *io_tun_open(const char *name, char *err, unsigned errlen);
+/* TUN: create device name (IFF_TUN | IFF_NO_PI, non-blocking); with
+ * offload, also IFF_VNET_HDR and checksum/TSO/USO offloads as far as the
+ * kernel has them. On error returns NULL and writes a message to err. */
+struct io_backend *io_tun_open(const char *name, bool offload, char *err, unsigned errlen);
+/* "csum,tso,uso" or "off". */
+const char *io_offload_names(unsigned offloads);
 int io_tun_ifindex(const struct io_backend *be);
 
 #endif

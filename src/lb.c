@@ -267,12 +267,19 @@ static bool back(struct mslb_lb *lb, struct pkt_view *v)
 
 enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len)
 {
+	return lb_process_offload(lb, buf, len, 0);
+}
+
+enum mslb_drop lb_process_offload(struct mslb_lb *lb, uint8_t *buf, uint32_t *len, unsigned partial_off)
+{
 	struct pkt_view v;
 	enum mslb_drop r = pkt_parse(buf, *len, &v);
 	const struct lb_family *f;
 	const uint8_t *dst;
 	unsigned alen;
 
+	if (r == MSLB_OK && partial_off)
+		r = pkt_set_partial(&v, partial_off);
 	if (r != MSLB_OK)
 		goto drop;
 	f = &lb->fam[v.version == 4 ? 0 : 1];

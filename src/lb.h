@@ -24,6 +24,9 @@ void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old);
 /* Process one packet of *len bytes in buf (capacity >= *len). On MSLB_OK the
  * packet was rewritten and *len may have shrunk (trailing bytes cut). */
 enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len);
+/* The same for a packet whose transport checksum is partial (offloads):
+ * partial_off is the offset of that checksum field, 0 for none. */
+enum mslb_drop lb_process_offload(struct mslb_lb *lb, uint8_t *buf, uint32_t *len, unsigned partial_off);
 
 /* Counters, indexed like the snapshot's arrays. */
 const struct mslb_config *lb_config(const struct mslb_lb *lb);

@@ -167,3 +167,16 @@ enum mslb_drop pkt_parse(uint8_t *buf, uint32_t buflen, struct pkt_view *v)
 		return buflen < 40 ? MSLB_DROP_TRUNCATED : parse_v6(buf, buflen, v);
 	return MSLB_DROP_BAD_VERSION;
 }
+
+enum mslb_drop pkt_set_partial(struct pkt_view *v, unsigned off)
+{
+	unsigned need = 0, field = l4_csum_field(v->l4proto, v->version, &need);
+
+	if (!field || !v->l4off || v->l4off + field != off || off + 2 > v->len)
+		return MSLB_DROP_BAD_OFFLOAD;
+	/* A partial UDP field is a sum, never "no checksum". */
+	v->csum_off = (uint16_t)off;
+	v->csum_partial = true;
+	v->csum_zero_is_none = false;
+	return MSLB_OK;
+}

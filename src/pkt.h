@@ -31,11 +31,17 @@ struct pkt_view {
 	 * datagram, else 0. TCP ports are there whenever pkt_parse accepted a
 	 * TCP packet with l4off set (it checks 18 bytes of header). */
 	uint16_t l4off;
+	bool csum_partial;	/* the field at csum_off is a partial checksum */
 };
 
 /* Parse buf[0..buflen). On success fills v and returns MSLB_OK; otherwise
  * returns the drop reason and v is unspecified. */
 enum mslb_drop pkt_parse(uint8_t *buf, uint32_t buflen, struct pkt_view *v);
+
+/* The kernel handed the packet with its transport checksum still to be
+ * finished (offloads): the field at off holds a partial sum. Returns
+ * MSLB_DROP_BAD_OFFLOAD unless off is this packet's transport checksum. */
+enum mslb_drop pkt_set_partial(struct pkt_view *v, unsigned off);
 
 static inline uint8_t *pkt_dst(const struct pkt_view *v)
 {

@@ -39,6 +39,7 @@ void status_json(const struct status_info *s, struct strbuf *out)
 	json_str(&j, "name", s->io->name);
 	json_str(&j, "kind", s->io->kind);
 	json_u64(&j, "mtu", c->tun_mtu);
+	json_str(&j, "offloads", io_offload_names(s->io->offloads));
 	json_u64(&j, "rx_packets", s->io->stats.rx_packets);
 	json_u64(&j, "rx_bytes", s->io->stats.rx_bytes);
 	json_u64(&j, "tx_packets", s->io->stats.tx_packets);
@@ -164,9 +165,9 @@ void status_text(const struct status_info *s, struct strbuf *out)
 		  s->loaded_at, s->reloads, s->reload_failures);
 	sb_printf(out, "roles    %s%s%s\n", c->has_front ? "front" : "",
 		  c->has_front && c->has_back ? ", " : "", c->has_back ? "back" : "");
-	sb_printf(out, "device   %s (%s, mtu %u): rx %" PRIu64 " packets %" PRIu64 " bytes, tx %" PRIu64
+	sb_printf(out, "device   %s (%s, mtu %u, offloads %s): rx %" PRIu64 " packets %" PRIu64 " bytes, tx %" PRIu64
 		  " packets %" PRIu64 " bytes, %" PRIu64 " tx errors\n",
-		  s->io->name, s->io->kind, c->tun_mtu, io->rx_packets, io->rx_bytes, io->tx_packets,
+		  s->io->name, s->io->kind, c->tun_mtu, io_offload_names(s->io->offloads), io->rx_packets, io->rx_bytes, io->tx_packets,
 		  io->tx_bytes, io->tx_errors);
 
 	if (c->has_front) {

@@ -17,7 +17,9 @@ void xlate_set_dst(struct pkt_view *v, const uint8_t *new_dst)
 	memcpy(dst, new_dst, alen);
 	if (v->version == 4)
 		csum_update(v->data + 10, old, new_dst, alen);
-	if (v->csum_off) {
+	if (v->csum_off && v->csum_partial) {
+		csum_update_partial(v->data + v->csum_off, old, new_dst, alen);
+	} else if (v->csum_off) {
 		uint8_t *f = v->data + v->csum_off;
 
 		csum_update(f, old, new_dst, alen);

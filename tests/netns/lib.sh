@@ -579,7 +579,7 @@ _conf_head() { # _conf_head NODE [MTU]
 # mslbd test configuration for node $1
 log = { level = "${MSLB_LOG_LEVEL:-debug}"; destination = "stderr"; };
 control_socket = "$(mslbd_sock "$1")";
-tun = { name = "$TUN"; mtu = ${2:-1500}; };
+tun = { name = "$TUN"; mtu = ${2:-1500}; offload = ${MSLB_TUN_OFFLOAD:-true}; };
 routing = { table = $RT_TABLE; priority = $RT_PRIO; };
 EOF
 }

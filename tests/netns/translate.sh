@@ -34,6 +34,12 @@ check_eq "front: unmatched" hash "$(jq -r '.front.unmatched' <<<"$js")"
 check_eq "front: next hops" "b1 ${IPB4[1]} ${IPB6[1]} b2 ${IPB4[2]} ${IPB6[2]} b3 ${IPB4[3]} ${IPB6[3]}" \
 	"$(jq -r '[.front.next_hops[] | .name, .ipv4, .ipv6] | join(" ")' <<<"$js")"
 check_eq "front: device" "$TUN tun 1500" "$(jq -r '.devices[0] | "\(.name) \(.kind) \(.mtu)"' <<<"$js")"
+# tun.offload = false: none; true: at least checksum and TSO (Linux >= 2.6.27).
+if [ "${MSLB_TUN_OFFLOAD:-true}" = false ]; then
+	check_eq "front: TUN offloads off" off "$(jq -r '.devices[0].offloads' <<<"$js")"
+else
+	check_match "front: TUN offloads on" '^csum,tso' "$(jq -r '.devices[0].offloads' <<<"$js")"
+fi
 for i in 1 2 3; do
 	js=$(status_json "b$i")
 	check_eq "b$i: roles" '["back"]' "$(jq -c '.roles' <<<"$js")"

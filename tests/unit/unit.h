@@ -13,6 +13,7 @@ void suite_lb(void);
 void suite_io(void);
 void suite_maglev(void);
 void suite_mptcp(void);
+void suite_offload(void);
 
 /* Add test function fn to suite s under its own name. */
 #define UNIT_ADD(s, fn) CU_add_test((s), #fn, (fn))
