@@ -4,12 +4,13 @@
 #
 # Topology (tests/netns/lib.sh): c1 -> f -> b1 -> s1, IP_S on s1's lo.
 #   kernel forwarding: f and b1 route IP_S with plain kernel routes;
-#   mslbd TUN:         f runs a front, b1 a back (address translation).
+#   mslbd TUN:         f runs a front, b1 a back (address translation),
+#                      with tun.offload = false and then true.
 # For each: UDP with 64-byte payloads sent as fast as iperf3 can
 # (-u -l 64 -b 0), counted as packets per second received on s1's
 # interface; and one TCP stream (iperf3), Gbit/s received. Replies take
 # plain routing (direct server return). Prints a table with the ratio to
-# kernel forwarding. Root only; about 4 x SECONDS + 15 s (SECONDS: 5).
+# kernel forwarding. Root only; about 6 x SECONDS + 20 s (SECONDS: 5).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,15 +89,24 @@ measure kernel
 k_pps=$PPS k_gbit=$GBIT
 topo_destroy
 
-echo "mslbd TUN ..." >&2
-topo_create 1 1 mslb || bail "topology (mslbd)"
-start_all_daemons hash || bail "starting mslbd"
-measure mslbd
+# run_mslbd OFFLOAD: front+back with tun.offload = OFFLOAD; sets PPS, GBIT.
+run_mslbd() {
+	export MSLB_TUN_OFFLOAD=$1
+	topo_create 1 1 mslb || bail "topology (mslbd)"
+	start_all_daemons hash || bail "starting mslbd"
+	measure "mslbd offload=$1"
+	for n in f b1; do
+		mslbd_stop "$n" || echo "bench.sh: mslbd on $n did not exit cleanly" >&2
+	done
+	topo_destroy
+}
+
+echo "mslbd TUN, offloads off ..." >&2
+run_mslbd false
 m_pps=$PPS m_gbit=$GBIT
-for n in f b1; do
-	mslbd_stop "$n" || echo "bench.sh: mslbd on $n did not exit cleanly" >&2
-done
-topo_destroy
+echo "mslbd TUN, offloads on ..." >&2
+run_mslbd true
+o_pps=$PPS o_gbit=$GBIT
 
 ratio() { # ratio VALUE BASE
 	case "$1$2" in *-*) echo - ; return ;; esac
@@ -108,6 +118,8 @@ printf '%-20s %18s %7s %14s %7s\n' "kernel forwarding" "$k_pps" "$(ratio "$k_pps
 	"$k_gbit" "$(ratio "$k_gbit" "$k_gbit")"
 printf '%-20s %18s %7s %14s %7s\n' "mslbd TUN" "$m_pps" "$(ratio "$m_pps" "$k_pps")" \
 	"$m_gbit" "$(ratio "$m_gbit" "$k_gbit")"
+printf '%-20s %18s %7s %14s %7s\n' "mslbd TUN+offloads" "$o_pps" "$(ratio "$o_pps" "$k_pps")" \
+	"$o_gbit" "$(ratio "$o_gbit" "$k_gbit")"
 
-case "$k_pps$k_gbit$m_pps$m_gbit" in *-*) exit 1 ;; esac
+case "$k_pps$k_gbit$m_pps$m_gbit$o_pps$o_gbit" in *-*) exit 1 ;; esac
 exit 0
