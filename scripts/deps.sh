@@ -5,9 +5,9 @@ set -u
 
 PACKAGES="
 build-essential autoconf automake libtool pkg-config
-libev-dev libconfig-dev libmnl-dev libcunit1-dev libxxhash-dev libssl-dev
-iproute2 iputils-ping procps ethtool
-socat openssl tcpdump iperf3 nftables jq python3 python3-scapy
+libev-dev libconfig-dev libmnl-dev libcunit1-dev libxxhash-dev
+iproute2 iputils-ping procps ethtool nftables
+socat openssl tcpdump iperf3 jq python3 python3-scapy
 "
 
 if [ "$(id -u)" -ne 0 ]; then

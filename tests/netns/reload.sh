@@ -2,11 +2,13 @@
 # tests/netns/reload.sh: reload while traffic flows.
 #
 # c1 pings IP_S (v4 and v6, every 10 ms) through the whole test. Meanwhile
-# the front's file is changed and reloaded three times:
+# the front's file is changed and reloaded four times:
 #   1. `mslbd reload -s SOCK`, valid: c1's prefixes move from b1 to b2;
 #   2. `mslbd reload -c FILE`, invalid: refused with FILE:LINE, exit 2, the
 #      old table keeps forwarding;
-#   3. SIGHUP, valid: c1's prefixes move to b3.
+#   3. SIGHUP, invalid: refused, the daemon logs FILE:LINE on stderr, the
+#      old table keeps forwarding;
+#   4. SIGHUP, valid: c1's prefixes move to b3.
 # Each time the name service tells which server c1 reaches, and the status
 # counters `reloads` / `reload_failures` follow. No ping may be lost.
 # shellcheck source=tests/netns/lib.sh
@@ -31,6 +33,18 @@ write_front() { # write_front FILE NEXTHOP_FOR_C1
 }
 # install FILE: replace the daemon's file in one step.
 install_conf() { mv -f "$1" "$conf"; }
+# invalid_front [-4] FILE NEXTHOP: like write_front FILE b3, but c1's IPv6
+# prefix (with -4: its IPv4 one) goes to the unknown NEXTHOP; prints the
+# number of that line.
+invalid_front() {
+	local src=${C6_TBL[1]}
+	[ "$1" = -4 ] && { src=${C4_TBL[1]}; shift; }
+	write_front "$1" b3 || return 1
+	sed -i "s|{ source = \"$src\"; next_hop = \"b3\"; }|{ source = \"$src\"; next_hop = \"$2\"; }|" "$1"
+	grep -n "\"$2\"" "$1" | cut -d: -f1
+}
+flog=$TMPD/mslbd-f.log	# the front's stderr
+log_since() { tail -c +$(($1 + 1)) "$flog"; } # log_since BYTES: what f logged after BYTES
 c1_served_by() { # c1_served_by NAME: both families
 	check_eq "c1 -> $IPS4 is served by $1" "$1" "$(fetch_name c1 "$IPS4")"
 	check_eq "c1 -> $IPS6 is served by $1" "$1" "$(fetch_name c1 "$IPS6")"
@@ -70,10 +84,7 @@ c1_served_by s2
 check "pings now flow through b2" nh_grows b2
 
 # 2. invalid, by `mslbd reload -c`
-write_front "$TMPD/new.conf" b3
-sed -i "s|{ source = \"${C4_TBL[1]}\"; next_hop = \"b3\"; }|{ source = \"${C4_TBL[1]}\"; next_hop = \"b9\"; }|" \
-	"$TMPD/new.conf"
-line=$(grep -n '"b9"' "$TMPD/new.conf" | cut -d: -f1)
+line=$(invalid_front -4 "$TMPD/new.conf" b9)
 [ -n "$line" ] || bail "test bug: no b9 line"
 install_conf "$TMPD/new.conf"
 out=$(mslbd_cli f reload -c "$conf" 2>&1)
@@ -85,11 +96,39 @@ c1_served_by s2
 check "pings still flow through b2" nh_grows b2
 check "the daemon is still running" _alive "${MSLBD_PID[f]}"
 
-# 3. valid, by SIGHUP
+# 3. invalid, by SIGHUP: nobody to answer, so the refusal goes to the log
+line=$(invalid_front "$TMPD/new.conf" b7)
+[ -n "$line" ] || bail "test bug: no b7 line"
+install_conf "$TMPD/new.conf"
+off=$(stat -c %s "$flog") || bail "no log $flog"
+kill -HUP "${MSLBD_PID[f]}"
+check "SIGHUP with an invalid file: reload_failures becomes 2" \
+	wait_for 10 eval "[ \"\$(jget f .reload_failures)\" = 2 ]"
+counters_are 1 2
+wait_for 5 eval "log_since $off | grep -q 'refused'"
+check_match "the log names $conf:$line" \
+	"^mslbd: error: ${conf//./\\.}:$line: front\.table\[[0-9]+\]\.next_hop: \"b7\" is not a next hop" \
+	"$(log_since "$off")"
+check_match "the log says the running configuration stays" \
+	"^mslbd: error: reload of ${conf//./\\.} refused; the running configuration stays\$" \
+	"$(log_since "$off")"
+table_says b2
+c1_served_by s2
+check "pings still flow through b2" nh_grows b2
+check "the daemon is still running" _alive "${MSLBD_PID[f]}"
+
+# 4. valid, by SIGHUP
 write_front "$TMPD/new.conf" b3 && install_conf "$TMPD/new.conf"
+off=$(stat -c %s "$flog") || bail "no log $flog"
 kill -HUP "${MSLBD_PID[f]}"
 check "SIGHUP: reloads becomes 2" wait_for 10 eval "[ \"\$(jget f .reloads)\" = 2 ]"
-counters_are 2 1
+counters_are 2 2
+case ${MSLB_LOG_LEVEL:-debug} in
+debug | info)
+	wait_for 5 eval "log_since $off | grep -q 'reloaded'"
+	check_match "the log says reloaded" "^mslbd: info: reloaded ${conf//./\\.}\$" "$(log_since "$off")"
+	;;
+esac
 table_says b3
 c1_served_by s3
 check "pings now flow through b3" nh_grows b3

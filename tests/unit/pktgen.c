@@ -68,6 +68,23 @@ static const uint8_t def_src4[4] = { 192, 0, 2, 1 };
 static const uint8_t def_dst4[4] = { 203, 0, 113, 10 };
 static const uint8_t def_src6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xc1, [15] = 1 };
 static const uint8_t def_dst6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 5, [15] = 0x10 };
+static const uint8_t def_final6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 5, [15] = 0x20 };
+
+/* A random documentation address (RFC 5737, RFC 3849): one of 192.0.2.0/24,
+ * 198.51.100.0/24 and 203.0.113.0/24, or inside 2001:db8::/32. */
+static void doc_addr(struct pg_rng *r, unsigned alen, uint8_t *a)
+{
+	static const uint8_t nets4[3][3] = { { 192, 0, 2 }, { 198, 51, 100 }, { 203, 0, 113 } };
+	static const uint8_t net6[4] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+	if (alen == 4) {
+		memcpy(a, nets4[pg_range(r, 0, 2)], 3);
+		a[3] = (uint8_t)pg_rand(r);
+	} else {
+		memcpy(a, net6, 4);
+		pg_fill(r, a + 4, 12);
+	}
+}
 
 void pg_spec_init(struct pg_spec *s, int family, uint8_t proto)
 {
@@ -77,6 +94,7 @@ void pg_spec_init(struct pg_spec *s, int family, uint8_t proto)
 	s->payload = 32;
 	memcpy(s->src, family == 4 ? def_src4 : def_src6, family == 4 ? 4 : 16);
 	memcpy(s->dst, family == 4 ? def_dst4 : def_dst6, family == 4 ? 4 : 16);
+	memcpy(s->rt_final, def_final6, 16);
 }
 
 /* Well-formed IPv4 options that are not source routes. */
@@ -104,8 +122,8 @@ void pg_spec_random(struct pg_spec *s, struct pg_rng *r)
 {
 	unsigned alen = s->family == 4 ? 4 : 16;
 
-	pg_fill(r, s->src, alen);
-	pg_fill(r, s->dst, alen);
+	doc_addr(r, alen, s->src);
+	doc_addr(r, alen, s->dst);
 	s->payload = pg_range(r, 0, 3) == 0 ? pg_range(r, 0, 8) : pg_range(r, 0, 1400);
 	s->opts_len = 0;
 	s->n_ext = 0;
@@ -129,7 +147,7 @@ void pg_spec_random(struct pg_spec *s, struct pg_rng *r)
 				s->ext[s->n_ext++] = PG_EXT_FRAG;
 		}
 		s->rt_segleft = (uint8_t)pg_range(r, 0, 1);
-		pg_fill(r, s->rt_final, 16);
+		doc_addr(r, 16, s->rt_final);
 	}
 	s->udp_zero = s->family == 4 && pg_range(r, 0, 7) == 0;
 	s->cscov = (uint8_t)(pg_range(r, 0, 1) ? 0 : pg_range(r, 1, 40));

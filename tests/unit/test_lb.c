@@ -191,7 +191,7 @@ static void test_unmatched_drop(void)
 	struct pg_pkt p;
 
 	setup("drop");
-	mk(&p, PG_TCP, "10.0.0.1", "203.0.113.10");
+	mk(&p, PG_TCP, "198.51.100.99", "203.0.113.10");
 	expect_drop(&p, p.len, MSLB_DROP_NO_ROUTE);
 	mk(&p, PG_UDP, "2001:db8:ff::1", "2001:db8:5::10");
 	expect_drop(&p, p.len, MSLB_DROP_NO_ROUTE);
@@ -207,6 +207,26 @@ static bool one_of(const char *s, const char *const *set, unsigned n)
 		if (!strcmp(s, set[i]))
 			return true;
 	return false;
+}
+
+/* A random documentation address outside every table prefix: in
+ * 198.51.100.0/24 or 203.0.113.0/24, or in 2001:db8::/32 but not in
+ * 2001:db8:c1::/48 or 2001:db8:c2::/48. */
+static void random_source(struct mslb_addr *a)
+{
+	static const uint8_t nets4[2][3] = { { 198, 51, 100 }, { 203, 0, 113 } };
+	static const uint8_t net6[4] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+	memset(a->bytes, 0, sizeof(a->bytes));
+	if (a->family == AF_INET) {
+		memcpy(a->bytes, nets4[pg_range(&rng, 0, 1)], 3);
+		a->bytes[3] = (uint8_t)pg_rand(&rng);
+		return;
+	}
+	memcpy(a->bytes, net6, 4);
+	do
+		pg_fill(&rng, a->bytes + 4, 12);
+	while (a->bytes[4] == 0 && (a->bytes[5] == 0xc1 || a->bytes[5] == 0xc2));
 }
 
 /* Every packet of one source, fragments included, to one next hop that
@@ -225,8 +245,7 @@ static void hash_family(int family)
 		struct pg_spec s;
 		uint32_t len;
 
-		pg_fill(&rng, a.bytes, family == 4 ? 4 : 16);
-		a.bytes[0] = family == 4 ? 10 : 0x30;	/* outside every table prefix */
+		random_source(&a);
 		mslb_addr_str(&a, src, sizeof(src));
 		route_of(PG_TCP, src, family == 4 ? "203.0.113.10" : "2001:db8:5::10", first);
 		route_of(PG_UDP, src, family == 4 ? "203.0.113.10" : "2001:db8:5::10", again);
@@ -274,7 +293,7 @@ static void test_unmatched_next_hop(void)
 	struct pg_pkt p;
 
 	setup("b2");
-	mk(&p, PG_TCP, "10.1.2.3", "203.0.113.10");
+	mk(&p, PG_TCP, "203.0.113.99", "203.0.113.10");
 	expect_rewrite(&p, "198.51.100.12");
 	mk(&p, PG_ICMPV6, "2001:db8:ff::1", "2001:db8:5::10");
 	expect_rewrite(&p, "2001:db8:b::12");
@@ -283,7 +302,7 @@ static void test_unmatched_next_hop(void)
 	teardown();
 
 	setup("b3");		/* b3 has no IPv6 address */
-	mk(&p, PG_UDP, "10.1.2.3", "203.0.113.10");
+	mk(&p, PG_UDP, "203.0.113.99", "203.0.113.10");
 	expect_rewrite(&p, "198.51.100.13");
 	mk(&p, PG_UDP, "2001:db8:ff::1", "2001:db8:5::10");
 	expect_drop(&p, p.len, MSLB_DROP_NO_FAMILY);
@@ -300,7 +319,7 @@ static void test_back(void)
 	setup("drop");
 	mk(&p, PG_TCP, "192.0.2.77", "198.51.100.21");
 	l1 = expect_rewrite(&p, "203.0.113.10");
-	mk(&p, PG_UDP, "10.9.9.9", "198.51.100.21");
+	mk(&p, PG_UDP, "198.51.100.99", "198.51.100.21");	/* no table source */
 	l2 = expect_rewrite(&p, "203.0.113.10");
 	mk(&p, PG_ICMPV6, "2001:db8:c1::9", "2001:db8:b::21");
 	l3 = expect_rewrite(&p, "2001:db8:5::10");
@@ -318,7 +337,7 @@ static void test_not_ours(void)
 	struct pg_pkt p;
 
 	setup("hash");
-	mk(&p, PG_TCP, "192.0.2.1", "8.8.8.8");
+	mk(&p, PG_TCP, "192.0.2.1", "203.0.113.11");	/* next to the service */
 	expect_drop(&p, p.len, MSLB_DROP_NOT_OURS);
 	mk(&p, PG_TCP, "192.0.2.1", "198.51.100.11");	/* a next hop, not a back address */
 	expect_drop(&p, p.len, MSLB_DROP_NOT_OURS);
@@ -421,7 +440,7 @@ static void test_adopt_counters(void)
 		"    { source = \"192.0.2.128/25\"; next_hop = \"b2\"; },\n"
 		"    { source = \"192.0.2.0/25\"; next_hop = \"b1\"; },\n"
 		"    { source = \"192.0.2.192/26\"; next_hop = \"b1\"; },\n"
-		"    { source = \"10.0.0.0/8\"; next_hop = \"b4\"; }\n"
+		"    { source = \"198.51.100.128/25\"; next_hop = \"b4\"; }\n"
 		"  );\n"
 		"};\n"
 		"back = { addresses = ( { address = \"198.51.100.21\"; service = \"203.0.113.10\"; } ); };\n";
@@ -443,7 +462,7 @@ static void test_adopt_counters(void)
 	expect_rewrite(&p, "198.51.100.13");
 	mk(&p, PG_UDP, "192.0.2.200", "198.51.100.21");
 	expect_rewrite(&p, "203.0.113.10");
-	mk(&p, PG_UDP, "192.0.2.200", "8.8.8.8");
+	mk(&p, PG_UDP, "192.0.2.200", "203.0.113.11");
 	expect_drop(&p, p.len, MSLB_DROP_NOT_OURS);
 	b1 = lb_next_hop_counter(lb, 0);
 	b2 = lb_next_hop_counter(lb, 1);

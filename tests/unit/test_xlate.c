@@ -16,6 +16,23 @@ static unsigned shown;		/* failures printed in the current test */
 static const uint8_t protos4[] = { PG_TCP, PG_UDP, PG_UDPLITE, PG_DCCP, PG_ICMP, PG_ESP };
 static const uint8_t protos6[] = { PG_TCP, PG_UDP, PG_UDPLITE, PG_DCCP, PG_ICMPV6, PG_ESP };
 
+/* A random documentation address of the family (RFC 5737, RFC 3849): the
+ * tests use no others. */
+static void doc_addr(int family, uint8_t *a)
+{
+	static const uint8_t nets4[3][3] = { { 192, 0, 2 }, { 198, 51, 100 }, { 203, 0, 113 } };
+	static const uint8_t net6[4] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+	memset(a, 0, 16);
+	if (family == 4) {
+		memcpy(a, nets4[pg_range(&rng, 0, 2)], 3);
+		a[3] = (uint8_t)pg_rand(&rng);
+	} else {
+		memcpy(a, net6, 4);
+		pg_fill(&rng, a + 4, 12);
+	}
+}
+
 static int rewrite(uint8_t *buf, uint32_t len, const uint8_t *dst)
 {
 	struct pkt_view v;
@@ -84,7 +101,7 @@ static void run_random(int family, const uint8_t *protos, unsigned n)
 
 			random_spec(&s, family, protos[i], false);
 			pg_build(&p, &s, &rng);
-			pg_fill(&rng, dst, sizeof(dst));
+			doc_addr(family, dst);
 			expected(&p, dst, &e);
 			bad += check(&p, dst, &e, "rewrite");
 			/* round trip: front IP_S -> IP_B, back IP_B -> IP_S */
@@ -124,7 +141,7 @@ static void run_fragments(int family, const uint8_t *protos, unsigned n)
 
 			random_spec(&s, family, protos[i], true);
 			pg_build(&w, &s, &rng);
-			pg_fill(&rng, dst, sizeof(dst));
+			doc_addr(family, dst);
 			expected(&w, dst, &e);
 			l4len = w.len - w.l3len;
 			for (unsigned off = 0; off < l4len; off += fs) {
@@ -192,7 +209,7 @@ static void zero_result(int family, uint8_t proto, uint16_t want)
 	pg_spec_init(&s, family, proto);
 	s.payload = 2 * pg_range(&rng, 1, 100);
 	pg_build(&p, &s, &rng);
-	pg_fill(&rng, new_dst, sizeof(new_dst));
+	doc_addr(family, new_dst);
 	e = p;
 	pg_set_dst(&e, new_dst);
 	word = e.l3len + pg_l4_hdrlen(proto);	/* first payload word */
@@ -230,7 +247,9 @@ static void untouched(int family, uint8_t proto, bool segleft)
 {
 	static struct pg_pkt p;
 	static uint8_t buf[PG_BUFSZ];
-	static const uint8_t dst[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x0b, [15] = 0x11 };
+	static const uint8_t dst4[4] = { 198, 51, 100, 11 };
+	static const uint8_t dst6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x0b, [15] = 0x11 };
+	const uint8_t *dst = family == 4 ? dst4 : dst6;
 	struct pg_spec s;
 	unsigned doff;
 
@@ -239,7 +258,7 @@ static void untouched(int family, uint8_t proto, bool segleft)
 		s.ext[0] = PG_EXT_RT;
 		s.n_ext = 1;
 		s.rt_segleft = 1;
-		pg_fill(&rng, s.rt_final, 16);
+		doc_addr(6, s.rt_final);
 	}
 	pg_build(&p, &s, &rng);
 	memcpy(buf, p.buf, p.len);
