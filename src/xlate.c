@@ -13,8 +13,13 @@ void xlate_set_dst(struct pkt_view *v, const uint8_t *new_dst)
 	uint8_t *dst = pkt_dst(v);
 	unsigned alen = pkt_addr_len(v);
 
-	memcpy(old, dst, alen);
-	memcpy(dst, new_dst, alen);
+	if (alen == 4) {	/* constant sizes: inline moves, no library call */
+		memcpy(old, dst, 4);
+		memcpy(dst, new_dst, 4);
+	} else {
+		memcpy(old, dst, 16);
+		memcpy(dst, new_dst, 16);
+	}
 	if (v->version == 4)
 		csum_update(v->data + 10, old, new_dst, alen);
 	if (v->csum_off && v->csum_partial) {
