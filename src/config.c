@@ -215,6 +215,42 @@ static void parse_globals(struct ctx *c, struct mslb_config *cfg)
 			cfg->tun_mtu = (unsigned)n;
 	}
 
+	g = get_group(c, c->root, "io", "io");
+	if (g) {
+		static const char *const keys[] = { "af_packet", NULL };
+		const config_setting_t *l = config_setting_get_member(g, "af_packet");
+		const char *allowed = "a list of 1-16 existing Ethernet interface names, e.g. [ \"eth0\", \"eth1\" ]";
+
+		check_keys(c, g, "io", keys, "af_packet");
+		cfg->line_af_packet = line_of(l ? l : g);
+		if (l && (!config_setting_is_aggregate(l) || config_setting_is_group(l) ||
+			  config_setting_length(l) < 1 || config_setting_length(l) > MSLB_AFP_MAX)) {
+			err(c, l, "io.af_packet: must be a list of 1-%d names (allowed: %s)", MSLB_AFP_MAX, allowed);
+			l = NULL;
+		}
+		for (int i = 0; l && i < config_setting_length(l); i++) {
+			const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+			const char *name = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
+
+			if (!name) {
+				err(c, e, "io.af_packet[%d]: must be a string (allowed: %s)", i, allowed);
+				continue;
+			}
+			if (!name_ok(name, 15) || !strcmp(name, ".") || !strcmp(name, "..")) {
+				err(c, e, "io.af_packet[%d]: \"%s\" is not a device name (allowed: 1-15 characters of A-Z a-z 0-9 _ . -)", i, name);
+				continue;
+			}
+			if (!strcmp(name, cfg->tun_name)) {
+				err(c, e, "io.af_packet[%d]: \"%s\" is the TUN device (allowed: an Ethernet interface other than tun.name)", i, name);
+				continue;
+			}
+			for (unsigned j = 0; j < cfg->n_af_packet; j++)
+				if (!strcmp(cfg->af_packet[j], name))
+					err(c, e, "io.af_packet[%d]: \"%s\" is listed twice (allowed: each interface once)", i, name);
+			snprintf(cfg->af_packet[cfg->n_af_packet++], sizeof(cfg->af_packet[0]), "%s", name);
+		}
+	}
+
 	g = get_group(c, c->root, "routing", "routing");
 	if (g) {
 		static const char *const keys[] = { "table", "priority", NULL };
@@ -663,7 +699,7 @@ static void check_families(struct ctx *c, const struct mslb_config *cfg)
 
 static struct mslb_config *validate(config_t *lc, const char *name, struct config_errors *errs)
 {
-	static const char *const keys[] = { "log", "control_socket", "tun", "routing", "front", "back", NULL };
+	static const char *const keys[] = { "log", "control_socket", "tun", "io", "routing", "front", "back", NULL };
 	struct mslb_config *cfg = calloc(1, sizeof(*cfg));
 	struct ctx c = { .file = name, .errs = errs, .root = config_root_setting(lc) };
 
@@ -681,7 +717,7 @@ static struct mslb_config *validate(config_t *lc, const char *name, struct confi
 	cfg->route_table = MSLB_DEFAULT_TABLE;
 	cfg->rule_priority = MSLB_DEFAULT_PRIORITY;
 
-	check_keys(&c, c.root, "", keys, "log, control_socket, tun, routing, front, back");
+	check_keys(&c, c.root, "", keys, "log, control_socket, tun, io, routing, front, back");
 	parse_log(&c, cfg);
 	parse_globals(&c, cfg);
 	parse_front(&c, cfg);

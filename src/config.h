@@ -16,6 +16,7 @@
 #define MSLB_DEFAULT_TABLE 4770
 #define MSLB_DEFAULT_PRIORITY 4770
 #define CONFIG_MAX_ERRORS 64
+#define MSLB_AFP_MAX 16		/* io.af_packet interfaces */
 
 enum log_dest { LOG_DEST_SYSLOG, LOG_DEST_STDERR };
 enum unmatched_policy { UNMATCHED_DROP, UNMATCHED_HASH, UNMATCHED_NEXT_HOP };
@@ -54,6 +55,11 @@ struct mslb_config {
 	bool tun_offload;		/* IFF_VNET_HDR: checksum, TSO and USO offloads */
 	uint32_t route_table;		/* TUN routes; route_table + 1: delivery routes */
 	uint32_t rule_priority;		/* first of four consecutive rule priorities */
+	/* io.af_packet: interfaces whose service traffic the daemon takes
+	 * from an AF_PACKET ring and sends itself (see io_afp.c). */
+	unsigned n_af_packet;
+	char af_packet[MSLB_AFP_MAX][16];
+	int line_af_packet;		/* 0 when absent */
 
 	bool has_front;
 	struct {

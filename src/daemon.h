@@ -21,6 +21,12 @@ int daemon_reload(struct daemon *d, struct strbuf *msg);
 /* Read, process and write packets until the device is drained or a bound
  * is reached. Returns -1 on a fatal device error. */
 int daemon_rx(struct daemon *d);
+/* The same for the k-th io.af_packet interface's ring. */
+int daemon_rx_afp(struct daemon *d, unsigned k);
+/* Once a second: refresh the next-hop cache, fold kernel counters. */
+void daemon_tick(struct daemon *d);
+unsigned daemon_afp_count(const struct daemon *d);
+int daemon_afp_fd(const struct daemon *d, unsigned k);
 /* Answer one control request line; reply starts with "ok\n" or "error\n". */
 void daemon_control(struct daemon *d, const char *request, struct strbuf *reply);
 /* Detached from the terminal: log only where log.destination says. */

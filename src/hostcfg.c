@@ -173,6 +173,16 @@ static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struc
 		r |= add_rule(s, family, p + 1, NULL, h->tun, FR_ACT_TO_TBL, RT_TABLE_MAIN);
 		r |= add_rule(s, family, p + 2, NULL, h->tun, FR_ACT_UNREACHABLE, 0);
 	}
+	/* What the daemon takes from an af_packet interface's ring, the
+	 * kernel must not forward as well. */
+	for (unsigned k = 0; k < cfg->n_af_packet; k++) {
+		for (unsigned i = 0; i < cfg->front.n_services; i++)
+			r |= add_rule(s, cfg->front.services[i].family, p + 2, &cfg->front.services[i],
+				      cfg->af_packet[k], FR_ACT_BLACKHOLE, 0);
+		for (unsigned i = 0; i < cfg->back.n_addresses; i++)
+			r |= add_rule(s, cfg->back.addresses[i].address.family, p + 2,
+				      &cfg->back.addresses[i].address, cfg->af_packet[k], FR_ACT_BLACKHOLE, 0);
+	}
 	for (unsigned i = 0; i < cfg->front.n_services; i++)
 		r |= add_rule(s, cfg->front.services[i].family, p + 3, &cfg->front.services[i], NULL,
 			      FR_ACT_TO_TBL, t);
@@ -191,7 +201,8 @@ static void describe(const struct item *it, char *buf, size_t len)
 			 it->rule.iif[0] ? " iif " : "", it->rule.iif,
 			 it->rule.has_dst ? " to " : "",
 			 it->rule.has_dst ? mslb_addr_str(&it->rule.dst, a, sizeof(a)) : "",
-			 it->rule.action == FR_ACT_TO_TBL ? "lookup" : "unreachable", it->rule.table);
+			 it->rule.action == FR_ACT_TO_TBL ? "lookup" :
+			 it->rule.action == FR_ACT_BLACKHOLE ? "blackhole" : "unreachable", it->rule.table);
 	else
 		snprintf(buf, len, "route %s%s%s table %u", mslb_addr_str(&it->route.dst, a, sizeof(a)),
 			 it->route.has_gw ? " via " : "",

@@ -25,6 +25,9 @@ void io_batch_reset(struct io_batch *b)
 	for (unsigned i = 0; i < IO_BATCH; i++) {
 		b->pkt[i].len = IO_BUF_SIZE;
 		b->pkt[i].off = (struct io_offload){ 0 };
+		b->pkt[i].ifindex = 0;
+		b->pkt[i].out = NULL;
+		b->pkt[i].out_mac = NULL;
 	}
 }
 

@@ -26,10 +26,17 @@ struct io_offload {
 #define IO_CAP_TSO 0x2		/* TCP segmentation, IPv4 and IPv6 */
 #define IO_CAP_USO 0x4		/* UDP segmentation */
 
+struct io_backend;
+
 struct io_pkt {
 	uint8_t *data;
 	uint32_t len;		/* 0 after processing: do not send */
 	struct io_offload off;
+	int ifindex;		/* ingress interface (AF_PACKET), 0 otherwise */
+	/* Transmit through this AF_PACKET backend to this neighbour instead
+	 * of the batch's own device; NULL: the batch's own device. */
+	struct io_backend *out;
+	const uint8_t *out_mac;
 };
 
 /* Buffers are owned by the batch and allocated once. */
@@ -40,9 +47,9 @@ struct io_batch {
 
 struct io_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, tx_errors, rx_errors;
+	uint64_t rx_drops;		/* AF_PACKET: dropped by the kernel (ring full) */
+	uint64_t vlan_skipped;		/* AF_PACKET: 802.1Q/802.1ad frames left to the kernel */
 };
-
-struct io_backend;
 
 struct io_ops {
 	/* Fill up to IO_BATCH packets; returns how many (0: nothing ready), -1 on a fatal error. */
@@ -54,7 +61,7 @@ struct io_ops {
 
 struct io_backend {
 	const struct io_ops *ops;
-	const char *kind;		/* "tun", "mem" */
+	const char *kind;		/* "tun", "mem", "af_packet" */
 	char name[16];
 	int fd;				/* to watch for readability; -1 if none */
 	unsigned offloads;		/* IO_CAP_* */
@@ -77,5 +84,19 @@ struct io_backend *io_tun_open(const char *name, bool offload, char *err, unsign
 /* "csum,tso,uso" or "off". */
 const char *io_offload_names(unsigned offloads);
 int io_tun_ifindex(const struct io_backend *be);
+
+/* AF_PACKET on an existing Ethernet interface: a TPACKET_V3 receive ring
+ * (with virtio_net_hdr, so offloaded packets keep their metadata) and a
+ * transmit socket with PACKET_QDISC_BYPASS. Receives nothing until a
+ * filter is attached. recv_batch copies each IP packet out of the ring;
+ * send_batch sends, in one sendmmsg, only the packets whose out is this
+ * backend, with an Ethernet header to out_mac, and sets their len to 0 so
+ * the next backend (the TUN) does not send them again. */
+struct sock_filter;
+struct io_backend *io_afp_open(const char *name, char *err, unsigned errlen);
+int io_afp_set_filter(struct io_backend *be, const struct sock_filter *prog, unsigned n);
+int io_afp_ifindex(const struct io_backend *be);
+/* Fold the kernel's drop counter (PACKET_STATISTICS) into stats.rx_drops. */
+void io_afp_poll_stats(struct io_backend *be);
 
 #endif

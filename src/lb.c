@@ -346,3 +346,9 @@ uint64_t lb_drops(const struct mslb_lb *lb, enum mslb_drop d)
 {
 	return (unsigned)d < MSLB_DROP_MAX ? lb->drops[d] : 0;
 }
+
+void lb_count_drop(struct mslb_lb *lb, enum mslb_drop d)
+{
+	if ((unsigned)d < MSLB_DROP_MAX)
+		lb->drops[d]++;
+}

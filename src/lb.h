@@ -38,5 +38,7 @@ uint64_t lb_table_hits(const struct mslb_lb *lb, unsigned i);
 uint64_t lb_unmatched_hits(const struct mslb_lb *lb);
 struct lb_counter lb_back_counter(const struct mslb_lb *lb, unsigned i);
 uint64_t lb_drops(const struct mslb_lb *lb, enum mslb_drop d);
+/* A drop decided after lb_process (the I/O path: ttl_exceeded). */
+void lb_count_drop(struct mslb_lb *lb, enum mslb_drop d);
 
 #endif

@@ -18,6 +18,8 @@
 
 #define CLIENT_TIMEOUT 10.0
 #define REQUEST_MAX 256
+#define TICK_INTERVAL 1.0	/* next-hop cache refresh (AF_PACKET) */
+#define AFP_MAX 16		/* MSLB_AFP_MAX */
 
 struct ctx {
 	struct daemon *d;
@@ -141,6 +143,30 @@ static void on_packets(struct ev_loop *loop, ev_io *w, int revents)
 	}
 }
 
+struct afp_watch {
+	ev_io io;
+	struct ctx *ctx;
+	unsigned k;
+};
+
+static void on_afp(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct afp_watch *a = w->data;
+
+	if (daemon_rx_afp(a->ctx->d, a->k) < 0) {
+		log_err("af_packet ring failed; stopping");
+		a->ctx->exit_code = 1;
+		ev_break(loop, EVBREAK_ALL);
+	}
+}
+
+static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctx *ctx = w->data;
+
+	daemon_tick(ctx->d);
+}
+
 static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	log_info("signal %d: stopping", w->signum);
@@ -177,6 +203,9 @@ int loop_run(struct daemon *d)
 	struct ctx ctx = { .d = d, .exit_code = 0 };
 	ev_io pkt_w, ctl_w;
 	ev_signal term_w, int_w, hup_w;
+	ev_timer tick_w;
+	struct afp_watch afp_w[AFP_MAX];
+	unsigned n_afp = daemon_afp_count(d);
 
 	if (!loop) {
 		log_err("cannot create the event loop");
@@ -194,6 +223,18 @@ int loop_run(struct daemon *d)
 	ev_signal_start(loop, &term_w);
 	ev_signal_start(loop, &int_w);
 	ev_signal_start(loop, &hup_w);
+	if (n_afp > AFP_MAX)
+		n_afp = AFP_MAX;
+	for (unsigned k = 0; k < n_afp; k++) {
+		afp_w[k].ctx = &ctx;
+		afp_w[k].k = k;
+		ev_io_init(&afp_w[k].io, on_afp, daemon_afp_fd(d, k), EV_READ);
+		afp_w[k].io.data = &afp_w[k];
+		ev_io_start(loop, &afp_w[k].io);
+	}
+	ev_timer_init(&tick_w, on_tick, TICK_INTERVAL, TICK_INTERVAL);
+	tick_w.data = &ctx;
+	ev_timer_start(loop, &tick_w);
 	{
 		sigset_t stop;
 
@@ -214,6 +255,9 @@ int loop_run(struct daemon *d)
 	ev_signal_stop(loop, &term_w);
 	ev_signal_stop(loop, &int_w);
 	ev_signal_stop(loop, &hup_w);
+	for (unsigned k = 0; k < n_afp; k++)
+		ev_io_stop(loop, &afp_w[k].io);
+	ev_timer_stop(loop, &tick_w);
 	ev_loop_destroy(loop);
 	return ctx.exit_code;
 }

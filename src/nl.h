@@ -27,7 +27,15 @@ struct nl_rule {
 	uint8_t dst_len;
 	char iif[16];		/* "" for any */
 	uint32_t table;		/* with action FR_ACT_TO_TBL */
-	uint8_t action;		/* FR_ACT_TO_TBL or FR_ACT_UNREACHABLE */
+	uint8_t action;		/* FR_ACT_TO_TBL, FR_ACT_UNREACHABLE or FR_ACT_BLACKHOLE */
+};
+
+/* What the kernel would do with a packet: RTM_GETROUTE's answer. */
+struct nl_route_info {
+	uint8_t type;		/* RTN_UNICAST, RTN_LOCAL, ... */
+	int oif;
+	bool has_gw;
+	struct mslb_addr gw;	/* may be of the other family (RTA_VIA) */
 };
 
 struct nl *nl_open(void);
@@ -35,5 +43,14 @@ void nl_close(struct nl *nl);
 int nl_link_set(struct nl *nl, int ifindex, unsigned mtu, bool up);
 int nl_route(struct nl *nl, bool add, const struct nl_route *r);
 int nl_rule(struct nl *nl, bool add, const struct nl_rule *r);
+/* The route a packet from src to dst takes when it arrives on iif (an
+ * input lookup, so policy rules on iif apply); 0 or -errno. */
+int nl_route_get(struct nl *nl, const struct mslb_addr *dst, const struct mslb_addr *src, int iif,
+		 struct nl_route_info *out);
+/* The neighbour table's entry for addr on ifindex: its NUD_* state and
+ * link-layer address (*mac_len bytes, at most 32). 0 or -errno (-ENOENT:
+ * no entry). */
+int nl_neigh_get(struct nl *nl, int ifindex, const struct mslb_addr *addr, uint16_t *state,
+		 uint8_t *mac, unsigned *mac_len);
 
 #endif

@@ -47,7 +47,36 @@ void status_json(const struct status_info *s, struct strbuf *out)
 	json_u64(&j, "tx_errors", s->io->stats.tx_errors);
 	json_u64(&j, "rx_errors", s->io->stats.rx_errors);
 	json_obj_end(&j);
+	for (unsigned i = 0; i < s->n_afp; i++) {
+		const struct io_stats *st = &s->afp[i]->stats;
+
+		json_obj_begin(&j, NULL);
+		json_str(&j, "name", s->afp[i]->name);
+		json_str(&j, "kind", s->afp[i]->kind);
+		json_u64(&j, "rx_packets", st->rx_packets);
+		json_u64(&j, "rx_bytes", st->rx_bytes);
+		json_u64(&j, "tx_packets", st->tx_packets);
+		json_u64(&j, "tx_bytes", st->tx_bytes);
+		json_u64(&j, "tx_errors", st->tx_errors);
+		json_u64(&j, "rx_errors", st->rx_errors);
+		json_u64(&j, "rx_drops", st->rx_drops);
+		json_u64(&j, "vlan_skipped", st->vlan_skipped);
+		json_obj_end(&j);
+	}
 	json_arr_end(&j);
+	if (s->has_neigh) {
+		json_obj_begin(&j, "next_hop_cache");
+		json_u64(&j, "entries", s->neigh.entries);
+		json_u64(&j, "resolved", s->neigh.resolved);
+		json_u64(&j, "lookups", s->neigh.lookups);
+		json_u64(&j, "misses", s->neigh.misses);
+		json_u64(&j, "refreshes", s->neigh.refreshes);
+		json_u64(&j, "unresolved", s->neigh.unresolved);
+		json_u64(&j, "tun_fallbacks", s->neigh.tun_fallbacks);
+		json_obj_end(&j);
+	} else {
+		json_null(&j, "next_hop_cache");
+	}
 
 	if (c->has_front) {
 		json_obj_begin(&j, "front");
@@ -169,6 +198,19 @@ void status_text(const struct status_info *s, struct strbuf *out)
 		  " packets %" PRIu64 " bytes, %" PRIu64 " tx errors\n",
 		  s->io->name, s->io->kind, c->tun_mtu, io_offload_names(s->io->offloads), io->rx_packets, io->rx_bytes, io->tx_packets,
 		  io->tx_bytes, io->tx_errors);
+	for (unsigned i = 0; i < s->n_afp; i++) {
+		const struct io_stats *st = &s->afp[i]->stats;
+
+		sb_printf(out, "device   %s (%s): rx %" PRIu64 " packets %" PRIu64 " bytes, tx %" PRIu64 " packets %" PRIu64
+			  " bytes, %" PRIu64 " tx errors, %" PRIu64 " rx drops, %" PRIu64 " vlan skipped\n",
+			  s->afp[i]->name, s->afp[i]->kind, st->rx_packets, st->rx_bytes, st->tx_packets, st->tx_bytes,
+			  st->tx_errors, st->rx_drops, st->vlan_skipped);
+	}
+	if (s->has_neigh)
+		sb_printf(out, "next hop cache  %u entries (%u resolved), %" PRIu64 " refreshes; %" PRIu64
+			  " packets to the TUN instead, %" PRIu64 " of them unresolved\n",
+			  s->neigh.entries, s->neigh.resolved, s->neigh.refreshes, s->neigh.tun_fallbacks,
+			  s->neigh.unresolved);
 
 	if (c->has_front) {
 		sb_printf(out, "\nfront    services");

@@ -6,6 +6,7 @@
 
 #include "io.h"
 #include "lb.h"
+#include "neigh.h"
 #include "strbuf.h"
 
 struct status_info {
@@ -16,6 +17,10 @@ struct status_info {
 	unsigned reloads, reload_failures;
 	const struct mslb_lb *lb;
 	const struct io_backend *io;
+	const struct io_backend *const *afp;	/* io.af_packet interfaces */
+	unsigned n_afp;
+	bool has_neigh;
+	struct neigh_stats neigh;		/* next-hop cache, with has_neigh */
 };
 
 void status_text(const struct status_info *s, struct strbuf *out);

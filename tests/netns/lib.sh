@@ -574,6 +574,11 @@ no_offload() {
 mslbd_sock() { echo "$TMPD/$1.sock"; }
 mslbd_conf() { echo "$TMPD/$1.conf"; }
 
+# node_ifs NODE: the node's interfaces other than lo (the topology's veths).
+node_ifs() {
+	nsx "$1" ip -o link show | awk -F': ' -v tun="$TUN" '{sub(/@.*/, "", $2); if ($2 != "lo" && $2 != tun) print $2}'
+}
+
 _conf_head() { # _conf_head NODE [MTU]
 	cat <<EOF
 # mslbd test configuration for node $1
@@ -582,6 +587,12 @@ control_socket = "$(mslbd_sock "$1")";
 tun = { name = "$TUN"; mtu = ${2:-1500}; offload = ${MSLB_TUN_OFFLOAD:-true}; };
 routing = { table = $RT_TABLE; priority = $RT_PRIO; };
 EOF
+	# MSLB_IO=af_packet: every interface of the node on the AF_PACKET path.
+	if [ "${MSLB_IO:-tun}" = af_packet ]; then
+		local ifs
+		ifs=$(node_ifs "$1" | sed 's/.*/"&"/' | paste -sd, - | sed 's/,/, /g')
+		echo "io = { af_packet = [ $ifs ]; };"
+	fi
 }
 
 # table_default: the standard MSLB table, "PREFIX=NEXTHOP" words.

@@ -138,6 +138,35 @@ done
 status_json f >"$TMPD/snap-f-after.json"
 check "front: unmatched_hits increased" test "$(delta f '.front.unmatched_hits')" -gt 0
 
+# ------------------------------------------------------------ AF_PACKET path
+if [ "${MSLB_IO:-tun}" = af_packet ]; then
+	js=$(status_json f)
+	check "front: af_packet devices received packets" \
+		test "$(jq '[.devices[] | select(.kind == "af_packet") | .rx_packets] | add' <<<"$js")" -gt 0
+	check "front: af_packet devices sent packets" \
+		test "$(jq '[.devices[] | select(.kind == "af_packet") | .tx_packets] | add' <<<"$js")" -gt 0
+	check "front: next-hop cache resolved entries" test "$(jq '.next_hop_cache.resolved' <<<"$js")" -gt 0
+	diag "front: $(jq -c '[.devices[] | select(.kind == "af_packet") | {name, rx_packets, tx_packets, rx_drops}]' <<<"$js")"
+	diag "front: next_hop_cache $(jq -c '.next_hop_cache' <<<"$js")"
+	check_match "front: blackhole rules for the services" "to $IPS4 iif c1 blackhole" \
+		"$(nsx f ip -4 rule show pref $((RT_PRIO + 2)))"
+	check "b1: af_packet devices sent packets" \
+		test "$(jget b1 '[.devices[] | select(.kind == "af_packet") | .tx_packets] | add')" -gt 0
+	# The interface list cannot change on reload; a valid reload (same
+	# list) re-attaches the filter and traffic still flows.
+	conf=$(mslbd_conf f)
+	cp "$conf" "$TMPD/f.conf.orig"
+	sed -i 's/af_packet = \[ /af_packet = [ "lo", /' "$conf"
+	out=$(mslbd_cli f reload -s "$(mslbd_sock f)" 2>&1)
+	check_rc "front: reload with another io.af_packet list exits 2" 2 $? "$out"
+	check_match "front: ... says io.af_packet cannot change" "^${conf//./\\.}:[0-9]+: io\.af_packet: cannot change on reload" "$out"
+	cp "$TMPD/f.conf.orig" "$conf"
+	out=$(mslbd_cli f reload -s "$(mslbd_sock f)" 2>&1)
+	check_rc "front: reload with the same io.af_packet list exits 0" 0 $? "$out"
+	check "c1 ping $IPS4 after the reload" ping_ok c1 "$IPS4" 3
+	check "c1 ping $IPS6 after the reload" ping_ok c1 "$IPS6" 3
+fi
+
 # ------------------------------------------------------------ drops, exit
 for n in f b1 b2 b3; do
 	js=$(status_json "$n")
@@ -148,6 +177,10 @@ done
 for n in f b1 b2 b3; do
 	mslbd_stop "$n"
 	check_rc "$n: mslbd exits 0 on SIGTERM" 0 $? "$(tail -n 5 "$TMPD/mslbd-$n.log")"
+	if [ "${MSLB_IO:-tun}" = af_packet ]; then
+		check_eq "$n: no blackhole rule left" "" \
+			"$({ nsx "$n" ip -4 rule show; nsx "$n" ip -6 rule show; } | grep blackhole)"
+	fi
 done
 
 tap_done

@@ -24,6 +24,7 @@ int main(void)
 	suite_maglev();
 	suite_mptcp();
 	suite_offload();
+	suite_afp();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "CUnit registration: %s\n", CU_get_error_msg());
 		CU_cleanup_registry();

@@ -182,7 +182,7 @@ static const struct bad_case bad[] = {
 	{ "tun = {\n  mtu = ;\n};\n",
 	  "t.conf:2: syntax error (allowed: libconfig syntax, see mslb.conf(5))" },
 	{ BACK "bogus = 1;\n",
-	  "t.conf:2: bogus: unknown setting (allowed: log, control_socket, tun, routing, front, back)" },
+	  "t.conf:2: bogus: unknown setting (allowed: log, control_socket, tun, io, routing, front, back)" },
 	{ BACK "log = { level = \"loud\"; };\n",
 	  "t.conf:2: log.level: \"loud\" is not a level (allowed: \"error\", \"warning\", \"info\", \"debug\")" },
 	{ BACK "tun = {\n  mtu = 1279;\n};\n",

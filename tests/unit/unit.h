@@ -14,6 +14,7 @@ void suite_io(void);
 void suite_maglev(void);
 void suite_mptcp(void);
 void suite_offload(void);
+void suite_afp(void);
 
 /* Add test function fn to suite s under its own name. */
 #define UNIT_ADD(s, fn) CU_add_test((s), #fn, (fn))

@@ -1,0 +1,57 @@
+/* fwd: TTL / hop limit and software checksum completion. */
+#include "fwd.h"
+
+#include "csum.h"
+
+enum mslb_drop fwd_ttl_decrement(uint8_t *buf, uint32_t len)
+{
+	if (len < 1)
+		return MSLB_DROP_TRUNCATED;
+	if (buf[0] >> 4 == 4) {
+		uint32_t s, old, new;
+
+		if (len < 20)
+			return MSLB_DROP_TRUNCATED;
+		if (buf[8] <= 1)
+			return MSLB_DROP_TTL_EXCEEDED;
+		/* TTL and protocol form one 16-bit word of the checksum:
+		 * HC' = ~(~HC + ~m + m'), RFC 1624 eqn. 3. */
+		old = (uint32_t)buf[8] << 8 | buf[9];
+		new = old - 0x100;
+		s = (uint16_t)~((uint32_t)buf[10] << 8 | buf[11]);
+		s += (uint16_t)~old;
+		s += new;
+		while (s >> 16)
+			s = (s & 0xffff) + (s >> 16);
+		s = (uint16_t)~s;
+		buf[8]--;
+		buf[10] = (uint8_t)(s >> 8);
+		buf[11] = (uint8_t)s;
+		return MSLB_OK;
+	}
+	if (buf[0] >> 4 == 6) {
+		if (len < 40)
+			return MSLB_DROP_TRUNCATED;
+		if (buf[7] <= 1)
+			return MSLB_DROP_TTL_EXCEEDED;
+		buf[7]--;
+		return MSLB_OK;
+	}
+	return MSLB_DROP_BAD_VERSION;
+}
+
+void fwd_finish_csum(uint8_t *buf, uint32_t len, struct io_offload *off)
+{
+	unsigned at = (unsigned)off->csum_start + off->csum_offset;
+	uint16_t c;
+
+	if (!(off->flags & IO_OFF_NEEDS_CSUM) || off->csum_start >= len || at + 2 > len)
+		return;
+	/* The field holds the pseudo-header sum: summing over it completes it. */
+	c = csum_finish(csum_add(0, buf + off->csum_start, len - off->csum_start));
+	if (c == 0 && off->csum_offset == 6)
+		c = 0xffff;	/* UDP: 0 means "no checksum" */
+	buf[at] = (uint8_t)(c >> 8);
+	buf[at + 1] = (uint8_t)c;
+	off->flags &= (uint8_t)~IO_OFF_NEEDS_CSUM;
+}
