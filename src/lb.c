@@ -23,6 +23,9 @@ struct lb_family {
 	struct lpm *sources;		/* source prefix -> table entry index */
 	unsigned n_services;
 	uint8_t (*services)[16];
+	unsigned n_back;		/* back addresses of this family */
+	uint8_t (*back_addr)[16];
+	unsigned *back_index;		/* into cfg->back.addresses */
 	struct maglev *hash;		/* over next hops with an address of this family */
 	bool any_hash;
 };
@@ -63,6 +66,15 @@ static int build_family(struct mslb_lb *lb, int family)
 	for (unsigned i = 0; i < cfg->front.n_services; i++)
 		if (cfg->front.services[i].family == family)
 			memcpy(f->services[f->n_services++], cfg->front.services[i].bytes, alen);
+	f->back_addr = calloc(cfg->back.n_addresses + 1, sizeof(*f->back_addr));
+	f->back_index = calloc(cfg->back.n_addresses + 1, sizeof(*f->back_index));
+	if (!f->back_addr || !f->back_index)
+		goto fail;
+	for (unsigned i = 0; i < cfg->back.n_addresses; i++)
+		if (cfg->back.addresses[i].address.family == family) {
+			memcpy(f->back_addr[f->n_back], cfg->back.addresses[i].address.bytes, alen);
+			f->back_index[f->n_back++] = i;
+		}
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
 		const struct cfg_next_hop *nh = &cfg->front.next_hops[i];
 
@@ -113,6 +125,8 @@ void lb_destroy(struct mslb_lb *lb)
 	for (unsigned i = 0; i < 2; i++) {
 		lpm_destroy(lb->fam[i].sources);
 		free(lb->fam[i].services);
+		free(lb->fam[i].back_addr);
+		free(lb->fam[i].back_index);
 		maglev_destroy(lb->fam[i].hash);
 	}
 	free(lb->port_next_hop);
@@ -245,18 +259,23 @@ static enum mslb_drop front(struct mslb_lb *lb, struct pkt_view *v, const struct
 	return MSLB_OK;
 }
 
-/* Back: IP_B -> IP_S. Returns whether the destination was a back address. */
-static bool back(struct mslb_lb *lb, struct pkt_view *v)
+/* Constant sizes: the compiler compares in one or two loads, no call. */
+static inline bool addr_eq(const uint8_t *a, const uint8_t *b, unsigned alen)
 {
-	const struct mslb_config *cfg = lb->cfg;
+	return alen == 4 ? !memcmp(a, b, 4) : !memcmp(a, b, 16);
+}
+
+/* Back: IP_B -> IP_S. Returns whether the destination was a back address. */
+static bool back(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f)
+{
 	const uint8_t *dst = pkt_dst(v);
-	int family = v->version == 4 ? AF_INET : AF_INET6;
+	unsigned alen = pkt_addr_len(v);
 
-	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
-		const struct cfg_back_address *b = &cfg->back.addresses[i];
+	for (unsigned k = 0; k < f->n_back; k++) {
+		if (addr_eq(dst, f->back_addr[k], alen)) {
+			unsigned i = f->back_index[k];
 
-		if (b->address.family == family && !memcmp(dst, b->address.bytes, pkt_addr_len(v))) {
-			xlate_set_dst(v, b->service.bytes);
+			xlate_set_dst(v, lb->cfg->back.addresses[i].service.bytes);
 			lb->back[i].packets++;
 			lb->back[i].bytes += v->len;
 			return true;
@@ -286,18 +305,18 @@ enum mslb_drop lb_process_offload(struct mslb_lb *lb, uint8_t *buf, uint32_t *le
 	dst = pkt_dst(&v);
 	alen = pkt_addr_len(&v);
 	for (unsigned i = 0; i < f->n_services; i++)
-		if (!memcmp(dst, f->services[i], alen)) {
+		if (addr_eq(dst, f->services[i], alen)) {
 			r = front(lb, &v, f);
 			if (r != MSLB_OK)
 				goto drop;
 			/* A node that runs both roles may be its own next hop:
 			 * the back's rewrite follows at once, since what leaves
 			 * the TUN is never routed back into it. */
-			back(lb, &v);
+			back(lb, &v, f);
 			*len = v.len;
 			return MSLB_OK;
 		}
-	if (back(lb, &v)) {
+	if (back(lb, &v, f)) {
 		*len = v.len;
 		return MSLB_OK;
 	}
