@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "hostcfg_mptcp.h"
 #include "log.h"
 #include "nl.h"
-#include "pm.h"
 #include "sysctl.h"
 
 struct item {
@@ -41,16 +41,7 @@ struct hostcfg {
 	bool rp_filter_done, link_done;
 	unsigned mtu;
 	/* MPTCP path manager of a server-side back (Proposal 1). */
-	struct pm *pm;
-	bool limits_saved;
-	unsigned old_subflows, old_add_addr;
-	struct saved_sysctl join_initial;
-	unsigned n_ep;
-	struct {
-		struct mslb_addr addr;
-		uint16_t port;
-		uint8_t id;
-	} ep[64];
+	struct hostcfg_mptcp *mptcp;
 };
 
 struct hostcfg *hostcfg_create(const char *tun, int ifindex)
@@ -64,11 +55,16 @@ struct hostcfg *hostcfg_create(const char *tun, int ifindex)
 		free(h);
 		return NULL;
 	}
+	h->mptcp = hostcfg_mptcp_create();
+	if (!h->mptcp) {
+		nl_close(h->nl);
+		free(h);
+		return NULL;
+	}
 	snprintf(h->tun, sizeof(h->tun), "%s", tun);
 	h->ifindex = ifindex;
 	h->fwd[0].key = "net.ipv4.ip_forward";
 	h->fwd[1].key = "net.ipv6.conf.all.forwarding";
-	h->join_initial.key = "net.mptcp.allow_join_initial_addr_port";
 	return h;
 }
 
@@ -296,114 +292,6 @@ static int sysctls(struct hostcfg *h, const bool fam[2], char *err, size_t errle
 	return 0;
 }
 
-static void mptcp_del_endpoint(struct hostcfg *h, unsigned i)
-{
-	char a[MSLB_ADDRSTRLEN];
-	int r = pm_endpoint_del(h->pm, &h->ep[i].addr, h->ep[i].id);
-
-	if (r < 0 && r != -ENOENT && r != -EINVAL)
-		log_warn("cannot remove MPTCP endpoint %s port %u: %s",
-			 mslb_addr_str(&h->ep[i].addr, a, sizeof(a)), h->ep[i].port, strerror(-r));
-	else
-		log_debug("removed MPTCP endpoint %s port %u id %u",
-			  mslb_addr_str(&h->ep[i].addr, a, sizeof(a)), h->ep[i].port, h->ep[i].id);
-	h->ep[i] = h->ep[--h->n_ep];
-}
-
-/* Undo every MPTCP change: endpoints, limits, the sysctl. */
-static void mptcp_remove(struct hostcfg *h)
-{
-	while (h->n_ep)
-		mptcp_del_endpoint(h, h->n_ep - 1);
-	if (h->limits_saved && pm_set_limits(h->pm, h->old_subflows, h->old_add_addr) == 0)
-		log_debug("restored MPTCP limits subflows %u add_addr_accepted %u", h->old_subflows, h->old_add_addr);
-	h->limits_saved = false;
-	if (h->join_initial.saved && sysctl_set(h->join_initial.key, h->join_initial.old) == 0)
-		log_debug("restored %s=%s", h->join_initial.key, h->join_initial.old);
-	h->join_initial.saved = false;
-}
-
-static bool wants_endpoint(const struct mslb_config *cfg, const struct mslb_addr *a, uint16_t port)
-{
-	if (!cfg->has_back || !cfg->back.has_mptcp || port != cfg->back.server_id)
-		return false;
-	for (unsigned i = 0; i < cfg->back.n_addresses; i++)
-		if (mslb_addr_eq(&cfg->back.addresses[i].service, a))
-			return true;
-	return false;
-}
-
-/* The server side of Proposal 1: announce IP_S with port server_id
- * (ADD_ADDR), and keep clients from joining the service port itself. */
-static int mptcp_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, size_t errlen)
-{
-	char a[MSLB_ADDRSTRLEN];
-	int r;
-
-	if (!cfg->has_back || !cfg->back.has_mptcp) {
-		mptcp_remove(h);
-		return 0;
-	}
-	if (!h->pm && !(h->pm = pm_open())) {
-		snprintf(err, errlen, "MPTCP path manager (generic netlink mptcp_pm): %s", strerror(errno));
-		return -1;
-	}
-	if (!h->limits_saved) {
-		r = pm_get_limits(h->pm, &h->old_subflows, &h->old_add_addr);
-		if (r < 0) {
-			snprintf(err, errlen, "cannot read MPTCP limits: %s", strerror(-r));
-			return -1;
-		}
-		h->limits_saved = true;
-	}
-	r = pm_set_limits(h->pm, cfg->back.subflows, cfg->back.add_addr_accepted);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot set MPTCP limits subflows %u add_addr_accepted %u: %s",
-			 cfg->back.subflows, cfg->back.add_addr_accepted, strerror(-r));
-		return -1;
-	}
-	if (!h->join_initial.saved) {
-		r = sysctl_get(h->join_initial.key, h->join_initial.old, sizeof(h->join_initial.old));
-		if (r == 0)
-			r = sysctl_set(h->join_initial.key, "0");
-		if (r < 0) {
-			snprintf(err, errlen, "cannot set %s=0: %s", h->join_initial.key, strerror(-r));
-			return -1;
-		}
-		h->join_initial.saved = true;
-	}
-	for (unsigned i = h->n_ep; i-- > 0;)
-		if (!wants_endpoint(cfg, &h->ep[i].addr, h->ep[i].port))
-			mptcp_del_endpoint(h, i);
-	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
-		const struct mslb_addr *sv = &cfg->back.addresses[i].service;
-		bool have = false;
-		uint8_t id;
-
-		for (unsigned j = 0; j < h->n_ep; j++)
-			have = have || mslb_addr_eq(&h->ep[j].addr, sv);
-		if (have)
-			continue;
-		if (h->n_ep == sizeof(h->ep) / sizeof(h->ep[0])) {
-			snprintf(err, errlen, "too many MPTCP endpoints");
-			return -1;
-		}
-		r = pm_signal_add(h->pm, sv, cfg->back.server_id, &id);
-		if (r < 0) {
-			snprintf(err, errlen, "cannot add MPTCP endpoint %s port %u signal: %s (the address must be local, e.g. on lo)",
-				 mslb_addr_str(sv, a, sizeof(a)), cfg->back.server_id, strerror(-r));
-			return -1;
-		}
-		h->ep[h->n_ep].addr = *sv;
-		h->ep[h->n_ep].port = cfg->back.server_id;
-		h->ep[h->n_ep].id = id;
-		h->n_ep++;
-		log_debug("added MPTCP endpoint %s port %u id %u signal", mslb_addr_str(sv, a, sizeof(a)),
-			  cfg->back.server_id, id);
-	}
-	return 0;
-}
-
 /* Remove what this apply added, and nothing that ran before it. */
 static void undo_added(struct hostcfg *h, const struct item_set *added)
 {
@@ -456,7 +344,7 @@ int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, s
 		}
 		log_debug("added %s", d);
 	}
-	if (sysctls(h, fam, err, errlen) < 0 || mptcp_apply(h, cfg, err, errlen) < 0) {
+	if (sysctls(h, fam, err, errlen) < 0 || hostcfg_mptcp_apply(h->mptcp, cfg, err, errlen) < 0) {
 		undo_added(h, &added);
 		r = -1;
 		goto out;
@@ -481,7 +369,7 @@ out:
 
 void hostcfg_remove(struct hostcfg *h)
 {
-	mptcp_remove(h);
+	hostcfg_mptcp_remove(h->mptcp);
 	remove_where(h, NULL);
 	for (int f = 0; f < 2; f++) {
 		struct saved_sysctl *s = &h->fwd[f];
@@ -496,7 +384,7 @@ void hostcfg_destroy(struct hostcfg *h)
 {
 	if (h) {
 		nl_close(h->nl);
-		pm_close(h->pm);
+		hostcfg_mptcp_destroy(h->mptcp);
 		free(h->installed.v);
 		free(h);
 	}

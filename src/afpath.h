@@ -1,0 +1,41 @@
+/* afpath: the AF_PACKET data path (io.af_packet). Receives from each
+ * listed interface's ring, runs the lb, and sends each rewritten packet
+ * straight out of the interface its next hop is on, or through the TUN
+ * when it cannot (unresolved neighbour, local or other route). */
+#ifndef MSLB_AFPATH_H
+#define MSLB_AFPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "io.h"
+#include "lb.h"
+#include "neigh.h"
+
+struct afpath;
+
+/* Open every io.af_packet interface and the next-hop cache; NULL with err
+ * on failure. Nothing is received until a filter is applied. */
+struct afpath *afpath_open(const struct mslb_config *cfg, int tun_ifindex, char *err, size_t errlen);
+void afpath_close(struct afpath *ap);		/* NULL is fine */
+/* Build cfg's receive filter without attaching it: can it be done? */
+int afpath_check_filter(struct afpath *ap, const struct mslb_config *cfg, char *err, size_t errlen);
+int afpath_apply_filter(struct afpath *ap, const struct mslb_config *cfg, char *err, size_t errlen);
+/* Forget resolved next hops (the config changed). */
+void afpath_flush(struct afpath *ap);
+/* Drain interface k's ring: process, send. Returns -1 on a fatal error. */
+int afpath_rx(struct afpath *ap, unsigned k, struct mslb_lb *lb, struct io_batch *batch, struct io_backend *tun);
+/* Once a second: refresh some next hops, fold kernel drop counters. */
+void afpath_tick(struct afpath *ap);
+
+/* All of these take NULL (no io.af_packet) too. */
+unsigned afpath_count(const struct afpath *ap);
+int afpath_fd(const struct afpath *ap, unsigned k);
+const struct io_backend *const *afpath_backends(const struct afpath *ap);
+bool afpath_stats(struct afpath *ap, struct neigh_stats *out);
+
+bool afpath_same_interfaces(const struct mslb_config *a, const struct mslb_config *b);
+void afpath_interface_names(const struct mslb_config *c, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,115 @@
+/* config_back: the back = { ... } group: back addresses and the server-side
+ * MPTCP path manager. */
+#include "config_parse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* The server side of Proposal 1, for a back that runs on the server. */
+static void parse_back_mptcp(struct config_ctx *c, const config_setting_t *b, struct mslb_config *cfg)
+{
+	static const char *const keys[] = { "server_id", "subflows", "add_addr_accepted", NULL };
+	const config_setting_t *m = config_get_group(c, b, "mptcp", "back.mptcp");
+	long long n;
+
+	if (!m)
+		return;
+	cfg->back.has_mptcp = true;
+	cfg->back.subflows = MSLB_PM_MAX;
+	cfg->back.add_addr_accepted = MSLB_PM_MAX;
+	config_check_keys(c, m, "back.mptcp", keys, "server_id, subflows, add_addr_accepted");
+	if (config_get_int(c, m, "server_id", "back.mptcp.server_id", 1, 65535, &n))
+		cfg->back.server_id = (uint16_t)n;
+	else if (!config_setting_get_member(m, "server_id"))
+		config_err(c, m, "back.mptcp.server_id: missing (allowed: 1-65535, the port this server announces)");
+	if (config_get_int(c, m, "subflows", "back.mptcp.subflows", 0, MSLB_PM_MAX, &n))
+		cfg->back.subflows = (unsigned)n;
+	if (config_get_int(c, m, "add_addr_accepted", "back.mptcp.add_addr_accepted", 0, MSLB_PM_MAX, &n))
+		cfg->back.add_addr_accepted = (unsigned)n;
+}
+
+void config_parse_back(struct config_ctx *c, struct mslb_config *cfg)
+{
+	static const char *const keys[] = { "address", "service", "deliver_via", NULL };
+	const config_setting_t *b = config_get_group(c, c->root, "back", "back");
+	const config_setting_t *s;
+	const char *allowed = "a list of { address = \"IP_B\"; service = \"IP_S\"; deliver_via = \"gateway\"; }";
+	int n;
+
+	if (!b)
+		return;
+	cfg->has_back = true;
+	{
+		static const char *const bkeys[] = { "addresses", "mptcp", NULL };
+
+		config_check_keys(c, b, "back", bkeys, "addresses, mptcp");
+	}
+	parse_back_mptcp(c, b, cfg);
+	s = config_setting_get_member(b, "addresses");
+	if (!s) {
+		config_err(c, b, "back.addresses: missing (allowed: %s)", allowed);
+		return;
+	}
+	if (!config_setting_is_list(s) || config_setting_length(s) == 0) {
+		config_err(c, s, "back.addresses: must be a non-empty list ( ... ) (allowed: %s)", allowed);
+		return;
+	}
+	n = config_setting_length(s);
+	cfg->back.addresses = calloc((size_t)n, sizeof(*cfg->back.addresses));
+	if (!cfg->back.addresses)
+		return;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct cfg_back_address ba = { 0 };
+		char path[64];
+		const char *a, *sv, *via;
+		bool ok = true;
+
+		if (!config_setting_is_group(e)) {
+			config_err(c, e, "back.addresses[%d]: must be a group (allowed: %s)", i, allowed);
+			continue;
+		}
+		snprintf(path, sizeof(path), "back.addresses[%d]", i);
+		config_check_keys(c, e, path, keys, "address, service, deliver_via");
+		snprintf(path, sizeof(path), "back.addresses[%d].address", i);
+		a = config_get_str(c, e, "address", path, "an IPv4 or IPv6 address (IP_B)", true);
+		ok = a && config_parse_addr(c, config_setting_get_member(e, "address"), path, a, &ba.address);
+		snprintf(path, sizeof(path), "back.addresses[%d].service", i);
+		sv = config_get_str(c, e, "service", path, "an IPv4 or IPv6 address (IP_S)", true);
+		ok = sv && config_parse_addr(c, config_setting_get_member(e, "service"), path, sv, &ba.service) && ok;
+		snprintf(path, sizeof(path), "back.addresses[%d].deliver_via", i);
+		via = config_get_str(c, e, "deliver_via", path, "a gateway address of the service's family", false);
+		if (via && config_parse_addr(c, config_setting_get_member(e, "deliver_via"), path, via, &ba.via))
+			ba.has_via = true;
+		else if (via)
+			ok = false;
+		if (!ok)
+			continue;
+		if (ba.address.family != ba.service.family)
+			config_err(c, config_setting_get_member(e, "service"),
+				   "back.addresses[%d].service: \"%s\" is not of the family of address \"%s\" (allowed: an %s address)",
+				   i, sv, a, ba.address.family == AF_INET ? "IPv4" : "IPv6");
+		if (ba.has_via && ba.via.family != ba.service.family)
+			config_err(c, config_setting_get_member(e, "deliver_via"),
+				   "back.addresses[%d].deliver_via: \"%s\" is not of the family of service \"%s\" (allowed: an %s address)",
+				   i, via, sv, ba.service.family == AF_INET ? "IPv4" : "IPv6");
+		for (unsigned j = 0; j < cfg->back.n_addresses; j++) {
+			const struct cfg_back_address *o = &cfg->back.addresses[j];
+
+			if (mslb_addr_eq(&o->address, &ba.address))
+				config_err(c, config_setting_get_member(e, "address"),
+					   "back.addresses[%d].address: \"%s\" is listed twice (allowed: each address once)", i, a);
+			if (mslb_addr_eq(&o->service, &ba.service) && o->has_via && ba.has_via &&
+			    !mslb_addr_eq(&o->via, &ba.via))
+				config_err(c, config_setting_get_member(e, "deliver_via"),
+					   "back.addresses[%d].deliver_via: service \"%s\" is already delivered via another gateway (allowed: one deliver_via per service)", i, sv);
+		}
+		for (unsigned j = 0; j < cfg->front.n_services; j++)
+			if (mslb_addr_eq(&cfg->front.services[j], &ba.address))
+				config_err(c, config_setting_get_member(e, "address"),
+					   "back.addresses[%d].address: \"%s\" is also a front service (allowed: an address that is not in front.services)", i, a);
+		cfg->back.addresses[cfg->back.n_addresses++] = ba;
+	}
+}

@@ -1,0 +1,329 @@
+/* config_front: the front = { ... } group: services, next hops, the MSLB
+ * table, the unmatched policy and MPTCP service ports. */
+#include "config_parse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+/* A list or array of strings, each an address. */
+static void parse_services(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
+{
+	const config_setting_t *s = config_setting_get_member(f, "services");
+	const char *allowed = "a list of IPv4 and/or IPv6 addresses, e.g. [ \"203.0.113.10\" ]";
+	int n;
+
+	if (!s) {
+		config_err(c, f, "front.services: missing (allowed: %s)", allowed);
+		return;
+	}
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s) || config_setting_length(s) == 0) {
+		config_err(c, s, "front.services: must be a non-empty list (allowed: %s)", allowed);
+		return;
+	}
+	n = config_setting_length(s);
+	cfg->front.services = calloc((size_t)n, sizeof(*cfg->front.services));
+	if (!cfg->front.services)
+		return;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
+		struct mslb_addr a;
+
+		if (!v) {
+			config_err(c, e, "front.services[%d]: must be a string (allowed: %s)", i, allowed);
+			continue;
+		}
+		if (!config_parse_addr(c, e, "front.services", v, &a))
+			continue;
+		for (unsigned j = 0; j < cfg->front.n_services; j++)
+			if (mslb_addr_eq(&cfg->front.services[j], &a))
+				config_err(c, e, "front.services: \"%s\" is listed twice (allowed: each address once)", v);
+		cfg->front.services[cfg->front.n_services++] = a;
+	}
+}
+
+static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
+{
+	static const char *const keys[] = { "name", "ipv4", "ipv6", "server_id", "weight", NULL };
+	const config_setting_t *s = config_setting_get_member(f, "next_hops");
+	int n;
+
+	if (!s) {
+		config_err(c, f, "front.next_hops: missing (allowed: a list of { name = \"...\"; ipv4 = \"...\"; ipv6 = \"...\"; })");
+		return;
+	}
+	if (!config_setting_is_list(s) || config_setting_length(s) == 0) {
+		config_err(c, s, "front.next_hops: must be a non-empty list ( ... ) (allowed: a list of { name = \"...\"; ipv4 = \"...\"; ipv6 = \"...\"; })");
+		return;
+	}
+	n = config_setting_length(s);
+	cfg->front.next_hops = calloc((size_t)n, sizeof(*cfg->front.next_hops));
+	if (!cfg->front.next_hops)
+		return;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct cfg_next_hop nh = { 0 };
+		char path[64];
+		const char *v;
+
+		if (!config_setting_is_group(e)) {
+			config_err(c, e, "front.next_hops[%d]: must be a group (allowed: { name = \"...\"; ipv4 = \"...\"; ipv6 = \"...\"; })", i);
+			continue;
+		}
+		snprintf(path, sizeof(path), "front.next_hops[%d]", i);
+		config_check_keys(c, e, path, keys, "name, ipv4, ipv6, server_id, weight");
+		snprintf(path, sizeof(path), "front.next_hops[%d].name", i);
+		v = config_get_str(c, e, "name", path, "1-31 characters of A-Z a-z 0-9 _ . -", true);
+		if (!v)
+			continue;
+		if (!config_name_ok(v, MSLB_NAME_MAX - 1) || !strcmp(v, "drop") || !strcmp(v, "hash")) {
+			config_err(c, config_setting_get_member(e, "name"),
+				   "%s: \"%s\" is not a name (allowed: 1-31 characters of A-Z a-z 0-9 _ . -, not \"drop\" or \"hash\")", path, v);
+			continue;
+		}
+		snprintf(nh.name, sizeof(nh.name), "%s", v);
+		for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
+			if (!strcmp(cfg->front.next_hops[j].name, v))
+				config_err(c, config_setting_get_member(e, "name"),
+					   "%s: \"%s\" is used by another next hop (allowed: a unique name)", path, v);
+		snprintf(path, sizeof(path), "front.next_hops[%d].ipv4", i);
+		v = config_get_str(c, e, "ipv4", path, "an IPv4 address", false);
+		if (v && config_parse_addr(c, config_setting_get_member(e, "ipv4"), path, v, &nh.a4)) {
+			if (nh.a4.family != AF_INET)
+				config_err(c, config_setting_get_member(e, "ipv4"), "%s: \"%s\" is not IPv4 (allowed: an IPv4 address)", path, v);
+			else
+				nh.has4 = true;
+		}
+		snprintf(path, sizeof(path), "front.next_hops[%d].ipv6", i);
+		v = config_get_str(c, e, "ipv6", path, "an IPv6 address", false);
+		if (v && config_parse_addr(c, config_setting_get_member(e, "ipv6"), path, v, &nh.a6)) {
+			if (nh.a6.family != AF_INET6)
+				config_err(c, config_setting_get_member(e, "ipv6"), "%s: \"%s\" is not IPv6 (allowed: an IPv6 address)", path, v);
+			else
+				nh.has6 = true;
+		}
+		if (!config_setting_get_member(e, "ipv4") && !config_setting_get_member(e, "ipv6"))
+			config_err(c, e, "front.next_hops[%d]: next hop \"%s\" has no address (allowed: ipv4 and/or ipv6)", i, nh.name);
+		nh.weight = 1;
+		{
+			long long num;
+
+			snprintf(path, sizeof(path), "front.next_hops[%d].weight", i);
+			if (config_get_int(c, e, "weight", path, 1, 1000, &num))
+				nh.weight = (unsigned)num;
+			snprintf(path, sizeof(path), "front.next_hops[%d].server_id", i);
+			if (config_get_int(c, e, "server_id", path, 1, 65535, &num)) {
+				nh.server_id = (uint16_t)num;
+				for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
+					if (cfg->front.next_hops[j].server_id == nh.server_id)
+						config_err(c, config_setting_get_member(e, "server_id"),
+							   "%s: %lld is the server_id of \"%s\" too (allowed: a unique server_id)",
+							   path, num, cfg->front.next_hops[j].name);
+			}
+		}
+		cfg->front.next_hops[cfg->front.n_next_hops++] = nh;
+	}
+}
+
+static int find_next_hop(const struct mslb_config *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
+		if (!strcmp(cfg->front.next_hops[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static void names_list(const struct mslb_config *cfg, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < cfg->front.n_next_hops && used + 1 < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s\"%s\"", i ? ", " : "", cfg->front.next_hops[i].name);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static void parse_table(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
+{
+	static const char *const keys[] = { "source", "next_hop", NULL };
+	const config_setting_t *s = config_setting_get_member(f, "table");
+	char names[200];
+	int n;
+
+	if (!s)
+		return;		/* an empty table: every source is "unmatched" */
+	if (!config_setting_is_list(s)) {
+		config_err(c, s, "front.table: must be a list ( ... ) (allowed: a list of { source = \"prefix\"; next_hop = \"name\"; })");
+		return;
+	}
+	names_list(cfg, names, sizeof(names));
+	n = config_setting_length(s);
+	cfg->front.table = calloc((size_t)n + 1, sizeof(*cfg->front.table));
+	if (!cfg->front.table)
+		return;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct cfg_table_entry te = { 0 };
+		char path[64];
+		const char *src, *nhname;
+		int idx, r;
+
+		if (!config_setting_is_group(e)) {
+			config_err(c, e, "front.table[%d]: must be a group (allowed: { source = \"prefix\"; next_hop = \"name\"; })", i);
+			continue;
+		}
+		snprintf(path, sizeof(path), "front.table[%d]", i);
+		config_check_keys(c, e, path, keys, "source, next_hop");
+		snprintf(path, sizeof(path), "front.table[%d].source", i);
+		src = config_get_str(c, e, "source", path, "a prefix such as \"192.0.2.0/25\" or \"2001:db8::/48\"", true);
+		snprintf(path, sizeof(path), "front.table[%d].next_hop", i);
+		nhname = config_get_str(c, e, "next_hop", path, names, true);
+		if (!src || !nhname)
+			continue;
+		r = mslb_prefix_parse(src, &te.source);
+		if (r == -1) {
+			config_err(c, config_setting_get_member(e, "source"),
+				   "front.table[%d].source: \"%s\" is not a prefix (allowed: ADDRESS/LENGTH, e.g. \"192.0.2.0/25\")", i, src);
+			continue;
+		}
+		if (r == -2) {
+			char fixed[MSLB_PREFIXSTRLEN];
+
+			config_err(c, config_setting_get_member(e, "source"),
+				   "front.table[%d].source: \"%s\" has host bits set (allowed: \"%s\")", i, src,
+				   mslb_prefix_str(&te.source, fixed, sizeof(fixed)));
+			continue;
+		}
+		idx = find_next_hop(cfg, nhname);
+		if (idx < 0) {
+			config_err(c, config_setting_get_member(e, "next_hop"),
+				   "front.table[%d].next_hop: \"%s\" is not a next hop (allowed: %s)", i, nhname, names);
+			continue;
+		}
+		te.next_hop = (unsigned)idx;
+		{
+			const struct cfg_next_hop *nh = &cfg->front.next_hops[idx];
+			bool fam4 = te.source.addr.family == AF_INET;
+
+			if ((fam4 && !nh->has4) || (!fam4 && !nh->has6))
+				config_err(c, config_setting_get_member(e, "next_hop"),
+					   "front.table[%d].next_hop: \"%s\" has no %s address for %s source \"%s\" (allowed: a next hop with an %s address)",
+					   i, nhname, fam4 ? "ipv4" : "ipv6", fam4 ? "IPv4" : "IPv6", src, fam4 ? "ipv4" : "ipv6");
+		}
+		for (unsigned j = 0; j < cfg->front.n_table; j++)
+			if (cfg->front.table[j].source.len == te.source.len &&
+			    mslb_addr_eq(&cfg->front.table[j].source.addr, &te.source.addr))
+				config_err(c, config_setting_get_member(e, "source"),
+					   "front.table[%d].source: \"%s\" is listed twice (allowed: each prefix once)", i, src);
+		cfg->front.table[cfg->front.n_table++] = te;
+	}
+}
+
+/* MPTCP Proposal 1 (draft-olteanu-mptcp-loadbalance-00, section 2): service
+ * ports are hashed by 5-tuple, any other port names a server. */
+static void parse_front_mptcp(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
+{
+	static const char *const keys[] = { "service_ports", NULL };
+	const config_setting_t *m = config_get_group(c, f, "mptcp", "front.mptcp");
+	const config_setting_t *s;
+	const char *allowed = "a list of 1-16 TCP ports, e.g. [ 80, 443 ]";
+
+	if (!m)
+		return;
+	cfg->front.has_mptcp = true;
+	config_check_keys(c, m, "front.mptcp", keys, "service_ports");
+	s = config_setting_get_member(m, "service_ports");
+	if (!s) {
+		config_err(c, m, "front.mptcp.service_ports: missing (allowed: %s)", allowed);
+		return;
+	}
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s) || config_setting_length(s) < 1 ||
+	    config_setting_length(s) > MSLB_MAX_SERVICE_PORTS) {
+		config_err(c, s, "front.mptcp.service_ports: must be a list of 1-%d ports (allowed: %s)",
+			   MSLB_MAX_SERVICE_PORTS, allowed);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		long long v = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e) : -1;
+
+		if (v < 1 || v > 65535) {
+			config_err(c, e, "front.mptcp.service_ports[%d]: not a port (allowed: 1-65535)", i);
+			continue;
+		}
+		for (unsigned j = 0; j < cfg->front.n_service_ports; j++)
+			if (cfg->front.service_ports[j] == v)
+				config_err(c, e, "front.mptcp.service_ports[%d]: %lld is listed twice (allowed: each port once)", i, v);
+		for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
+			if (cfg->front.next_hops[j].server_id == v)
+				config_err(c, e, "front.mptcp.service_ports[%d]: %lld is the server_id of \"%s\" (allowed: a port that is no server_id)",
+					   i, v, cfg->front.next_hops[j].name);
+		cfg->front.service_ports[cfg->front.n_service_ports++] = (uint16_t)v;
+	}
+	for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
+		if (!cfg->front.next_hops[j].server_id)
+			config_err(c, m, "front.mptcp: next hop \"%s\" has no server_id (allowed: every next hop with a server_id of 1-65535 when front.mptcp is set)",
+				   cfg->front.next_hops[j].name);
+}
+
+void config_parse_front(struct config_ctx *c, struct mslb_config *cfg)
+{
+	static const char *const keys[] = { "services", "next_hops", "table", "unmatched", "mptcp", NULL };
+	const config_setting_t *f = config_get_group(c, c->root, "front", "front");
+	const char *v;
+	char names[200];
+
+	if (!f)
+		return;
+	cfg->has_front = true;
+	config_check_keys(c, f, "front", keys, "services, next_hops, table, unmatched, mptcp");
+	parse_services(c, f, cfg);
+	parse_next_hops(c, f, cfg);
+	parse_table(c, f, cfg);
+	parse_front_mptcp(c, f, cfg);
+	names_list(cfg, names, sizeof(names));
+	cfg->front.unmatched = UNMATCHED_DROP;
+	v = config_get_str(c, f, "unmatched", "front.unmatched", "\"drop\", \"hash\" or a next hop name", false);
+	if (v) {
+		int idx = find_next_hop(cfg, v);
+
+		if (!strcmp(v, "drop")) {
+			cfg->front.unmatched = UNMATCHED_DROP;
+		} else if (!strcmp(v, "hash")) {
+			cfg->front.unmatched = UNMATCHED_HASH;
+		} else if (idx >= 0) {
+			cfg->front.unmatched = UNMATCHED_NEXT_HOP;
+			cfg->front.unmatched_next_hop = (unsigned)idx;
+		} else {
+			config_err(c, config_setting_get_member(f, "unmatched"),
+				   "front.unmatched: \"%s\" is neither a policy nor a next hop (allowed: \"drop\", \"hash\"%s%s)",
+				   v, names[0] ? ", " : "", names);
+		}
+	}
+}
+
+/* A service whose family no next hop has could only ever drop. */
+void config_check_families(struct config_ctx *c, const struct mslb_config *cfg)
+{
+	const config_setting_t *f = config_setting_get_member(c->root, "front");
+	const config_setting_t *sv = f ? config_setting_get_member(f, "services") : NULL;
+
+	if (!cfg->has_front || !cfg->front.n_next_hops)
+		return;
+	for (unsigned i = 0; i < cfg->front.n_services; i++) {
+		bool v4 = cfg->front.services[i].family == AF_INET, ok = false;
+		char a[MSLB_ADDRSTRLEN];
+
+		for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
+			ok = ok || (v4 ? cfg->front.next_hops[j].has4 : cfg->front.next_hops[j].has6);
+		if (!ok)
+			config_err(c, sv, "front.services: \"%s\" is %s but no next hop has an %s address (allowed: services of the families the next hops have)",
+				   mslb_addr_str(&cfg->front.services[i], a, sizeof(a)), v4 ? "IPv4" : "IPv6", v4 ? "ipv4" : "ipv6");
+	}
+}

@@ -1,0 +1,123 @@
+/* config_parse: the validation framework shared by config.c, config_front.c
+ * and config_back.c: errors with FILE:LINE, unknown keys, typed getters. */
+#include "config_parse.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int config_line_of(const config_setting_t *s)
+{
+	return s ? (int)config_setting_source_line(s) : 0;
+}
+
+void config_err(struct config_ctx *c, const config_setting_t *s, const char *fmt, ...)
+{
+	const char *file = s && config_setting_source_file(s) ? config_setting_source_file(s) : c->file;
+	va_list ap;
+	int n;
+
+	if (c->errs->n >= CONFIG_MAX_ERRORS)
+		return;
+	char *out = c->errs->line[c->errs->n++];
+	size_t cap = sizeof(c->errs->line[0]);
+
+	n = snprintf(out, cap, "%s:%d: ", file, config_line_of(s ? s : c->root));
+	if (n < 0 || (size_t)n >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + n, cap - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Reject members of a group that we do not know: a typo must not pass.
+ * where is the group's path ("" for the top level). */
+void config_check_keys(struct config_ctx *c, const config_setting_t *g, const char *where,
+		       const char *const *known, const char *allowed)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m);
+		bool ok = false;
+
+		for (const char *const *k = known; *k; k++)
+			ok = ok || (name && !strcmp(name, *k));
+		if (!ok)
+			config_err(c, m, "%s%s%s: unknown setting (allowed: %s)", where, where[0] ? "." : "",
+				   name ? name : "?", allowed);
+	}
+}
+
+const config_setting_t *config_get_group(struct config_ctx *c, const config_setting_t *parent,
+					 const char *key, const char *path)
+{
+	const config_setting_t *s = config_setting_get_member(parent, key);
+
+	if (s && !config_setting_is_group(s)) {
+		config_err(c, s, "%s: must be a group (allowed: %s = { ... };)", path, key);
+		return NULL;
+	}
+	return s;
+}
+
+/* Returns the string, or NULL if absent (missing_ok) or wrong. */
+const char *config_get_str(struct config_ctx *c, const config_setting_t *parent, const char *key,
+			   const char *path, const char *allowed, bool required)
+{
+	const config_setting_t *s = config_setting_get_member(parent, key);
+
+	if (!s) {
+		if (required)
+			config_err(c, parent, "%s: missing (allowed: %s)", path, allowed);
+		return NULL;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		config_err(c, s, "%s: must be a string (allowed: %s)", path, allowed);
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+/* Returns true and *out if present and in range. */
+bool config_get_int(struct config_ctx *c, const config_setting_t *parent, const char *key,
+		    const char *path, long long lo, long long hi, long long *out)
+{
+	const config_setting_t *s = config_setting_get_member(parent, key);
+	long long v;
+
+	if (!s)
+		return false;
+	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
+		config_err(c, s, "%s: must be an integer (allowed: %lld-%lld)", path, lo, hi);
+		return false;
+	}
+	v = config_setting_get_int64(s);
+	if (v < lo || v > hi) {
+		config_err(c, s, "%s: %lld is out of range (allowed: %lld-%lld)", path, v, lo, hi);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool config_parse_addr(struct config_ctx *c, const config_setting_t *s, const char *path,
+		       const char *text, struct mslb_addr *out)
+{
+	if (mslb_addr_parse(text, out) == 0)
+		return true;
+	config_err(c, s, "%s: \"%s\" is not an IP address (allowed: an IPv4 or IPv6 address)", path, text);
+	return false;
+}
+
+bool config_name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+			return false;
+	return true;
+}

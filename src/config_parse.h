@@ -1,0 +1,45 @@
+/* config_parse: private to config*.c. The validation framework the parts of
+ * the parser share: every check reports "FILE:LINE: key: problem (allowed:
+ * ...)" into the error list and parsing goes on. Not for other modules. */
+#ifndef MSLB_CONFIG_PARSE_H
+#define MSLB_CONFIG_PARSE_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "addr.h"
+#include "config.h"
+
+struct config_ctx {
+	const char *file;
+	struct config_errors *errs;
+	const config_setting_t *root;
+};
+
+int config_line_of(const config_setting_t *s);
+/* Append "FILE:LINE: " and the message; s NULL points at the root. */
+void config_err(struct config_ctx *c, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Reject members of g that are not in known (NULL-terminated). */
+void config_check_keys(struct config_ctx *c, const config_setting_t *g, const char *where,
+		       const char *const *known, const char *allowed);
+/* The member key if absent or a group; NULL with an error if not a group. */
+const config_setting_t *config_get_group(struct config_ctx *c, const config_setting_t *parent,
+					 const char *key, const char *path);
+const char *config_get_str(struct config_ctx *c, const config_setting_t *parent, const char *key,
+			   const char *path, const char *allowed, bool required);
+bool config_get_int(struct config_ctx *c, const config_setting_t *parent, const char *key,
+		    const char *path, long long lo, long long hi, long long *out);
+bool config_parse_addr(struct config_ctx *c, const config_setting_t *s, const char *path,
+		       const char *text, struct mslb_addr *out);
+/* 1-max characters of A-Z a-z 0-9 _ . - */
+bool config_name_ok(const char *s, size_t max);
+
+/* The roles (config_front.c, config_back.c). The back is parsed after the
+ * front, whose services it checks against. */
+void config_parse_front(struct config_ctx *c, struct mslb_config *cfg);
+void config_check_families(struct config_ctx *c, const struct mslb_config *cfg);
+void config_parse_back(struct config_ctx *c, struct mslb_config *cfg);
+
+#endif
