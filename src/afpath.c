@@ -100,6 +100,23 @@ void afpath_flush(struct afpath *ap)
 		neigh_flush(ap->neigh);
 }
 
+/* Sources the kernel would refuse to forward (RFC 1122 3.2.1.3, RFC 4291
+ * 2.5): the daemon leaves them to the kernel rather than send them. */
+static bool martian(const struct mslb_addr *a)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const uint8_t *b = a->bytes;
+
+	if (a->family == AF_INET)
+		return b[0] == 0 || b[0] == 127 || b[0] >= 224;
+	if (b[0] == 0xff || !memcmp(b, mapped, 12))
+		return true;
+	for (unsigned i = 0; i < 15; i++)
+		if (b[i])
+			return false;
+	return b[15] <= 1;	/* :: and ::1 */
+}
+
 /* The packet at p was rewritten: find where its new destination goes.
  * Through an af_packet interface when the next hop is there and its MAC
  * known (TTL decremented here, as the kernel no longer forwards it), else
@@ -114,8 +131,8 @@ static int route(struct afpath *ap, struct mslb_lb *lb, struct io_backend *tun, 
 
 	mslb_addr_from_bytes(&dst, v4 ? AF_INET : AF_INET6, p->data + (v4 ? 16 : 24));
 	mslb_addr_from_bytes(&src, v4 ? AF_INET : AF_INET6, p->data + (v4 ? 12 : 8));
-	e = neigh_lookup(ap->neigh, &dst, &src);
-	if (e->state == NEIGH_OK) {
+	e = martian(&src) ? NULL : neigh_lookup(ap->neigh, &dst, &src);
+	if (e && e->state == NEIGH_OK) {
 		r = fwd_ttl_decrement(p->data, p->len);
 		if (r != MSLB_OK) {
 			lb_count_drop(lb, r);
@@ -126,7 +143,7 @@ static int route(struct afpath *ap, struct mslb_lb *lb, struct io_backend *tun, 
 		p->out_mac = e->mac;
 		return e->port;
 	}
-	neigh_count_fallback(ap->neigh, e->state == NEIGH_UNRESOLVED);
+	neigh_count_fallback(ap->neigh, e && e->state == NEIGH_UNRESOLVED);
 	/* The TUN takes offload metadata only as far as it has offloads. */
 	if ((p->off.flags & IO_OFF_NEEDS_CSUM) && !(tun->offloads & IO_CAP_CSUM))
 		fwd_finish_csum(p->data, p->len, &p->off);

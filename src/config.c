@@ -126,6 +126,10 @@ static void parse_globals(struct config_ctx *c, struct mslb_config *cfg)
 					config_err(c, e, "io.af_packet[%d]: \"%s\" is listed twice (allowed: each interface once)", i, name);
 			snprintf(cfg->af_packet[cfg->n_af_packet++], sizeof(cfg->af_packet[0]), "%s", name);
 		}
+		/* The rings hand over GSO super-packets; those the daemon cannot
+		 * send itself go through the TUN, which must take them whole. */
+		if (cfg->n_af_packet && !cfg->tun_offload)
+			config_err(c, l, "io.af_packet: needs tun.offload = true (allowed: io.af_packet with tun.offload on, or tun.offload = false without io.af_packet)");
 	}
 
 	g = config_get_group(c, c->root, "routing", "routing");

@@ -17,6 +17,7 @@ static const char *const names[MSLB_DROP_MAX] = {
 	[MSLB_DROP_NO_ROUTE] = "no_route",
 	[MSLB_DROP_NO_FAMILY] = "no_family",
 	[MSLB_DROP_UNKNOWN_PORT] = "unknown_port",
+	[MSLB_DROP_TCP_FRAGMENT] = "tcp_fragment",
 	[MSLB_DROP_BAD_OFFLOAD] = "bad_offload",
 	[MSLB_DROP_TTL_EXCEEDED] = "ttl_exceeded",
 };

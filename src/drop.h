@@ -19,6 +19,7 @@ enum mslb_drop {
 	MSLB_DROP_NO_ROUTE,		/* front: no table entry and unmatched = "drop" */
 	MSLB_DROP_NO_FAMILY,		/* front: chosen next hop has no address of this family */
 	MSLB_DROP_UNKNOWN_PORT,		/* front, MPTCP: TCP port neither a service port nor a server_id */
+	MSLB_DROP_TCP_FRAGMENT,		/* front, MPTCP: a TCP fragment cannot be placed without state */
 	MSLB_DROP_BAD_OFFLOAD,		/* offload metadata that does not match the packet */
 	MSLB_DROP_TTL_EXCEEDED,		/* AF_PACKET path: TTL / hop limit 1 or 0, may not be forwarded */
 	MSLB_DROP_MAX

@@ -114,16 +114,15 @@ int hostcfg_mptcp_apply(struct hostcfg_mptcp *m, const struct mslb_config *cfg, 
 		}
 		m->join_initial.saved = true;
 	}
-	for (unsigned i = m->n_ep; i-- > 0;)
-		if (!wants_endpoint(cfg, &m->ep[i].addr, m->ep[i].port))
-			del_endpoint(m, i);
+	/* New endpoints first, old ones only once all of those exist: a
+	 * refused reload leaves the running config's endpoints in place. */
 	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
 		const struct mslb_addr *sv = &cfg->back.addresses[i].service;
 		bool have = false;
 		uint8_t id;
 
 		for (unsigned j = 0; j < m->n_ep; j++)
-			have = have || mslb_addr_eq(&m->ep[j].addr, sv);
+			have = have || (mslb_addr_eq(&m->ep[j].addr, sv) && m->ep[j].port == cfg->back.server_id);
 		if (have)
 			continue;
 		if (m->n_ep == sizeof(m->ep) / sizeof(m->ep[0])) {
@@ -143,6 +142,9 @@ int hostcfg_mptcp_apply(struct hostcfg_mptcp *m, const struct mslb_config *cfg, 
 		log_debug("added MPTCP endpoint %s port %u id %u signal", mslb_addr_str(sv, a, sizeof(a)),
 			  cfg->back.server_id, id);
 	}
+	for (unsigned i = m->n_ep; i-- > 0;)
+		if (!wants_endpoint(cfg, &m->ep[i].addr, m->ep[i].port))
+			del_endpoint(m, i);
 	return 0;
 }
 

@@ -49,6 +49,7 @@ struct io_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, tx_errors, rx_errors;
 	uint64_t rx_drops;		/* AF_PACKET: dropped by the kernel (ring full) */
 	uint64_t vlan_skipped;		/* AF_PACKET: 802.1Q/802.1ad frames left to the kernel */
+	uint64_t tx_deferred;		/* AF_PACKET: send buffer full, handed to the TUN */
 };
 
 struct io_ops {

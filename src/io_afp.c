@@ -44,6 +44,7 @@
 #define AFP_BLOCK_SIZE (1u << 20)
 #define AFP_BLOCKS 16
 #define AFP_FRAME_SIZE 2048
+#define AFP_SNDBUF (8 << 20)
 #define AFP_RETIRE_MS 1
 
 struct io_afp {
@@ -195,9 +196,20 @@ static int afp_send(struct io_backend *be, struct io_batch *b)
 
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+			/* The socket's buffer is full (a NIC frees it only as it
+			 * transmits): hand the rest back (out = NULL) for the
+			 * next backend, the TUN, instead of losing it. Their TTL
+			 * is already lower by one, so they arrive one lower. */
+			be->stats.tx_deferred += n - done;
+			for (unsigned k = done; k < n; k++)
+				a->slot_pkt[k]->out = NULL;
+			n = done;
+			break;
+		}
 		if (r <= 0) {
-			/* This message failed (too big, no buffer space): count
-			 * it and go on with the rest. */
+			/* This message failed (too big, for one): count it and
+			 * go on with the rest. */
 			be->stats.tx_errors++;
 			done++;
 			continue;
@@ -210,7 +222,7 @@ static int afp_send(struct io_backend *be, struct io_batch *b)
 		sent += r;
 	}
 	for (unsigned k = 0; k < n; k++)
-		a->slot_pkt[k]->len = 0;
+		a->slot_pkt[k]->len = 0;	/* sent or failed: not again */
 	return sent;
 }
 
@@ -281,6 +293,10 @@ struct io_backend *io_afp_open(const char *name, char *err, unsigned errlen)
 		return NULL;
 	}
 	memcpy(a->mac, ifr.ifr_hwaddr.sa_data, 6);
+	/* Room for a batch of 64 KiB GSO packets (the default, ~208 KiB,
+	 * holds three); without CAP_NET_ADMIN's FORCE, as much as allowed. */
+	if (setopt(a->tx_fd, SOL_SOCKET, SO_SNDBUFFORCE, AFP_SNDBUF) < 0)
+		(void)setopt(a->tx_fd, SOL_SOCKET, SO_SNDBUF, AFP_SNDBUF);
 	what = "PACKET_VERSION TPACKET_V3";
 	if (setopt(a->be.fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3) < 0)
 		goto fail;

@@ -234,6 +234,11 @@ static enum mslb_drop front(struct mslb_lb *lb, struct pkt_view *v, const struct
 	enum mslb_drop r = MSLB_OK;
 	bool mptcp = cfg->front.has_mptcp && v->l4proto == IPPROTO_TCP && v->l4off, by_port = false;
 
+	/* The first fragment would go by its ports, the others by the table:
+	 * the pieces would reach different servers. TCP avoids fragmenting
+	 * (path MTU discovery), so the rare fragment is dropped and counted. */
+	if (cfg->front.has_mptcp && v->l4proto == IPPROTO_TCP && v->fragment)
+		return MSLB_DROP_TCP_FRAGMENT;
 	if (mptcp) {
 		r = mptcp_choose(lb, v, f, &nh, &by_port);
 		if (r != MSLB_OK)

@@ -75,7 +75,8 @@ static void resolve(struct neigh *n, struct neigh_entry *e)
 	n->st.refreshes++;
 	e->port = -1;
 	e->state = NEIGH_TUN;
-	if (nl_route_get(n->nl, &e->dst, &e->src, n->tun_ifindex, &ri) < 0 || ri.type != RTN_UNICAST)
+	e->failed = nl_route_get(n->nl, &e->dst, &e->src, n->tun_ifindex, &ri) < 0;
+	if (e->failed || ri.type != RTN_UNICAST)
 		return;
 	for (unsigned i = 0; i < n->n_ports; i++)
 		if (n->ports[i] == ri.oif)
@@ -111,8 +112,13 @@ const struct neigh_entry *neigh_lookup(struct neigh *n, const struct mslb_addr *
 		struct neigh_entry *e = &n->e[i];
 
 		if (e->used && e->dst.family == dst->family &&
-		    !memcmp(e->dst.bytes, dst->bytes, mslb_addr_size(dst->family)))
+		    !memcmp(e->dst.bytes, dst->bytes, mslb_addr_size(dst->family))) {
+			/* A lookup that failed for its source (a spoofed martian
+			 * one, say) is retried by the refresh with this one. */
+			if (e->failed)
+				e->src = *src;
 			return e;
+		}
 		if (!e->used) {
 			memset(e, 0, sizeof(*e));
 			e->used = true;

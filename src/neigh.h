@@ -21,6 +21,7 @@ enum neigh_state {
 };
 
 struct neigh_entry {
+	bool failed;		/* the route lookup itself failed: retried with a newer source */
 	struct mslb_addr dst;
 	struct mslb_addr src;	/* a source seen with dst: input route lookups need one */
 	uint8_t state;		/* enum neigh_state */

@@ -223,6 +223,8 @@ static const struct bad_case bad[] = {
 	  "t.conf:2: front.services: \"2001:db8:5::10\" is IPv6 but no next hop has an ipv6 address (allowed: services of the families the next hops have)" },
 	{ FRONT(SERVICES, "    { name = \"b1\"; ipv4 = \"198.51.100.11\"; wait = 1; }\n", "", "drop"),
 	  "t.conf:4: front.next_hops[0].wait: unknown setting (allowed: name, ipv4, ipv6, server_id, weight)" },
+	{ BACK "tun = { offload = false; };\nio = { af_packet = [ \"eth0\" ]; };\n",
+	  "t.conf:3: io.af_packet: needs tun.offload = true (allowed: io.af_packet with tun.offload on, or tun.offload = false without io.af_packet)" },
 	{ "tun = { mtu = 1500; };\n",
 	  "t.conf:1: no role configured (allowed: a front = { ... }; group, a back = { ... }; group, or both)" },
 };

@@ -145,6 +145,27 @@ static void test_unknown_port(void)
 	CU_ASSERT_STRING_EQUAL(mslb_drop_name(MSLB_DROP_UNKNOWN_PORT), "unknown_port");
 }
 
+/* A fragmented TCP segment cannot be placed without state: every
+ * fragment, the first (with ports) too, is dropped and counted. */
+static void test_tcp_fragments(void)
+{
+	struct pg_pkt w, f;
+	enum mslb_drop d;
+	uint64_t before = lb_drops(lb, MSLB_DROP_TCP_FRAGMENT);
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		tcp(&w, fam, fam == 4 ? "192.0.2.7" : "2001:db8:c1::7", 40001, 80);
+		pg_fragment(&w, 0, 24, true, &f);	/* the whole TCP header and more */
+		CU_ASSERT_EQUAL(route(&f, &d), 0);
+		CU_ASSERT_EQUAL(d, MSLB_DROP_TCP_FRAGMENT);
+		pg_fragment(&w, 24, w.len - w.l3len - 24, false, &f);
+		CU_ASSERT_EQUAL(route(&f, &d), 0);
+		CU_ASSERT_EQUAL(d, MSLB_DROP_TCP_FRAGMENT);
+	}
+	CU_ASSERT_EQUAL(lb_drops(lb, MSLB_DROP_TCP_FRAGMENT) - before, 4);
+	CU_ASSERT_STRING_EQUAL(mslb_drop_name(MSLB_DROP_TCP_FRAGMENT), "tcp_fragment");
+}
+
 /* Not TCP: the MSLB table and the unmatched policy still decide. */
 static void test_other_protocols_follow_table(void)
 {
@@ -238,6 +259,7 @@ void suite_mptcp(void)
 	UNIT_ADD(s, test_service_port_hash);
 	UNIT_ADD(s, test_server_id_port);
 	UNIT_ADD(s, test_unknown_port);
+	UNIT_ADD(s, test_tcp_fragments);
 	UNIT_ADD(s, test_other_protocols_follow_table);
 	UNIT_ADD(s, test_config_errors);
 }
