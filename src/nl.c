@@ -11,39 +11,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
+
+#include "nlsock.h"
 
 struct nl {
-	struct mnl_socket *sock;
-	unsigned portid;
-	uint32_t seq;
+	struct nlsock s;
 };
 
 struct nl *nl_open(void)
 {
 	struct nl *nl = calloc(1, sizeof(*nl));
+	int r;
 
 	if (!nl)
 		return NULL;
-	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!nl->sock || mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		int e = errno;
-
-		if (nl->sock)
-			mnl_socket_close(nl->sock);
+	r = nlsock_open(&nl->s, NETLINK_ROUTE);
+	if (r < 0) {
 		free(nl);
-		errno = e;
+		errno = -r;
 		return NULL;
 	}
-	nl->portid = mnl_socket_get_portid(nl->sock);
-	nl->seq = (uint32_t)time(NULL);
 	return nl;
 }
 
 void nl_close(struct nl *nl)
 {
 	if (nl) {
-		mnl_socket_close(nl->sock);
+		nlsock_close(&nl->s);
 		free(nl);
 	}
 }
@@ -52,20 +46,7 @@ void nl_close(struct nl *nl)
  * answer's messages. */
 static int transact_cb(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int r;
-
-	nlh->nlmsg_seq = ++nl->seq;
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		r = (int)mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
-		if (r < 0)
-			return -errno;
-		r = mnl_cb_run(buf, (size_t)r, nlh->nlmsg_seq, nl->portid, cb, data);
-	} while (r > 0);
-	return r < 0 ? -errno : 0;
+	return nlsock_transact(&nl->s, nlh, cb, data);
 }
 
 static int transact(struct nl *nl, struct nlmsghdr *nlh)

@@ -10,12 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
+
+#include "nlsock.h"
 
 struct pm {
-	struct mnl_socket *sock;
-	unsigned portid;
-	uint32_t seq;
+	struct nlsock s;
 	uint16_t family;
 };
 
@@ -49,20 +48,7 @@ static struct nlmsghdr *put_genl(char *buf, uint16_t type, uint8_t cmd, uint8_t 
 
 static int transact(struct pm *pm, struct nlmsghdr *nlh, mnl_cb_t cb, struct reply *rep)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int r;
-
-	nlh->nlmsg_seq = ++pm->seq;
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	if (mnl_socket_sendto(pm->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	do {
-		r = (int)mnl_socket_recvfrom(pm->sock, buf, sizeof(buf));
-		if (r < 0)
-			return -errno;
-		r = mnl_cb_run(buf, (size_t)r, nlh->nlmsg_seq, pm->portid, cb, rep);
-	} while (r > 0);
-	return r < 0 ? -errno : 0;
+	return nlsock_transact(&pm->s, nlh, cb, rep);
 }
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
@@ -87,11 +73,11 @@ struct pm *pm_open(void)
 
 	if (!pm)
 		return NULL;
-	pm->sock = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC);
-	if (!pm->sock || mnl_socket_bind(pm->sock, 0, MNL_SOCKET_AUTOPID) < 0)
+	r = nlsock_open(&pm->s, NETLINK_GENERIC);
+	if (r < 0) {
+		errno = -r;
 		goto fail;
-	pm->portid = mnl_socket_get_portid(pm->sock);
-	pm->seq = (uint32_t)time(NULL);
+	}
 	nlh = put_genl(buf, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, MPTCP_PM_NAME);
 	r = transact(pm, nlh, family_cb, &rep);
@@ -114,8 +100,7 @@ fail:
 void pm_close(struct pm *pm)
 {
 	if (pm) {
-		if (pm->sock)
-			mnl_socket_close(pm->sock);
+		nlsock_close(&pm->s);
 		free(pm);
 	}
 }
