@@ -172,11 +172,9 @@ int afpath_rx(struct afpath *ap, unsigned k, struct mslb_lb *lb, struct io_batch
 			break;
 		for (unsigned i = 0; i < batch->n; i++) {
 			struct io_pkt *p = &batch->pkt[i];
-			unsigned partial = p->off.flags & IO_OFF_NEEDS_CSUM ?
-					   (unsigned)p->off.csum_start + p->off.csum_offset : 0;
 			int port;
 
-			if (lb_process_offload(lb, p->data, &p->len, partial) != MSLB_OK) {
+			if (lb_process_offload(lb, p->data, &p->len, io_partial_off(p)) != MSLB_OK) {
 				p->len = 0;
 				continue;
 			}

@@ -226,10 +226,7 @@ int daemon_rx(struct daemon *d)
 		for (unsigned i = 0; i < d->batch->n; i++) {
 			struct io_pkt *p = &d->batch->pkt[i];
 
-			unsigned partial = p->off.flags & IO_OFF_NEEDS_CSUM ?
-					   (unsigned)p->off.csum_start + p->off.csum_offset : 0;
-
-			if (lb_process_offload(d->lb, p->data, &p->len, partial) != MSLB_OK)
+			if (lb_process_offload(d->lb, p->data, &p->len, io_partial_off(p)) != MSLB_OK)
 				p->len = 0;
 		}
 		io_send(d->io, d->batch);

@@ -26,18 +26,12 @@ struct item_set {
 	struct item *v;
 };
 
-struct saved_sysctl {
-	const char *key;
-	bool saved;
-	char old[16];
-};
-
 struct hostcfg {
 	struct nl *nl;
 	char tun[16];
 	int ifindex;
 	struct item_set installed;
-	struct saved_sysctl fwd[2];	/* [0] IPv4, [1] IPv6 */
+	struct sysctl_saved fwd[2];	/* [0] IPv4, [1] IPv6 */
 	bool rp_filter_done, link_done;
 	unsigned mtu;
 	/* MPTCP path manager of a server-side back (Proposal 1). */
@@ -261,18 +255,15 @@ static int sysctls(struct hostcfg *h, const bool fam[2], char *err, size_t errle
 	int r;
 
 	for (int f = 0; f < 2; f++) {
-		struct saved_sysctl *s = &h->fwd[f];
+		struct sysctl_saved *s = &h->fwd[f];
 
 		if (!fam[f] || s->saved)
 			continue;
-		r = sysctl_get(s->key, s->old, sizeof(s->old));
-		if (r == 0)
-			r = sysctl_set(s->key, "1");
+		r = sysctl_save_set(s, "1");
 		if (r < 0) {
 			snprintf(err, errlen, "cannot set %s=1: %s", s->key, strerror(-r));
 			return -1;
 		}
-		s->saved = true;
 		log_debug("set %s=1 (was %s)", s->key, s->old);
 	}
 	if (fam[0] && !h->rp_filter_done) {
@@ -372,11 +363,9 @@ void hostcfg_remove(struct hostcfg *h)
 	hostcfg_mptcp_remove(h->mptcp);
 	remove_where(h, NULL);
 	for (int f = 0; f < 2; f++) {
-		struct saved_sysctl *s = &h->fwd[f];
-
-		if (s->saved && sysctl_set(s->key, s->old) == 0)
-			log_debug("restored %s=%s", s->key, s->old);
-		s->saved = false;
+		if (h->fwd[f].saved)
+			log_debug("restoring %s=%s", h->fwd[f].key, h->fwd[f].old);
+		sysctl_restore(&h->fwd[f]);
 	}
 }
 

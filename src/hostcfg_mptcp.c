@@ -15,11 +15,7 @@ struct hostcfg_mptcp {
 	struct pm *pm;
 	bool limits_saved;
 	unsigned old_subflows, old_add_addr;
-	struct {
-		const char *key;
-		bool saved;
-		char old[16];
-	} join_initial;
+	struct sysctl_saved join_initial;
 	unsigned n_ep;
 	struct {
 		struct mslb_addr addr;
@@ -60,9 +56,9 @@ void hostcfg_mptcp_remove(struct hostcfg_mptcp *m)
 	if (m->limits_saved && pm_set_limits(m->pm, m->old_subflows, m->old_add_addr) == 0)
 		log_debug("restored MPTCP limits subflows %u add_addr_accepted %u", m->old_subflows, m->old_add_addr);
 	m->limits_saved = false;
-	if (m->join_initial.saved && sysctl_set(m->join_initial.key, m->join_initial.old) == 0)
-		log_debug("restored %s=%s", m->join_initial.key, m->join_initial.old);
-	m->join_initial.saved = false;
+	if (m->join_initial.saved)
+		log_debug("restoring %s=%s", m->join_initial.key, m->join_initial.old);
+	sysctl_restore(&m->join_initial);
 }
 
 static bool wants_endpoint(const struct mslb_config *cfg, const struct mslb_addr *a, uint16_t port)
@@ -105,14 +101,11 @@ int hostcfg_mptcp_apply(struct hostcfg_mptcp *m, const struct mslb_config *cfg, 
 		return -1;
 	}
 	if (!m->join_initial.saved) {
-		r = sysctl_get(m->join_initial.key, m->join_initial.old, sizeof(m->join_initial.old));
-		if (r == 0)
-			r = sysctl_set(m->join_initial.key, "0");
+		r = sysctl_save_set(&m->join_initial, "0");
 		if (r < 0) {
 			snprintf(err, errlen, "cannot set %s=0: %s", m->join_initial.key, strerror(-r));
 			return -1;
 		}
-		m->join_initial.saved = true;
 	}
 	/* New endpoints first, old ones only once all of those exist: a
 	 * refused reload leaves the running config's endpoints in place. */

@@ -39,6 +39,12 @@ struct io_pkt {
 	const uint8_t *out_mac;
 };
 
+/* Offset of a packet's partial transport checksum, 0 if it has none. */
+static inline unsigned io_partial_off(const struct io_pkt *p)
+{
+	return p->off.flags & IO_OFF_NEEDS_CSUM ? (unsigned)p->off.csum_start + p->off.csum_offset : 0;
+}
+
 /* Buffers are owned by the batch and allocated once. */
 struct io_batch {
 	unsigned n;

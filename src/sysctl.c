@@ -55,3 +55,23 @@ int sysctl_set(const char *key, const char *value)
 		return -errno;
 	return (size_t)r == len ? 0 : -EIO;
 }
+
+int sysctl_save_set(struct sysctl_saved *s, const char *value)
+{
+	int r = 0;
+
+	if (!s->saved)
+		r = sysctl_get(s->key, s->old, sizeof(s->old));
+	if (r == 0)
+		r = sysctl_set(s->key, value);
+	if (r == 0)
+		s->saved = true;
+	return r;
+}
+
+void sysctl_restore(struct sysctl_saved *s)
+{
+	if (s->saved)
+		sysctl_set(s->key, s->old);
+	s->saved = false;
+}
