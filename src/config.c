@@ -152,7 +152,8 @@ static void parse_globals(struct config_ctx *c, struct mslb_config *cfg)
 
 static struct mslb_config *validate(config_t *lc, const char *name, struct config_errors *errs)
 {
-	static const char *const keys[] = { "log", "control_socket", "tun", "io", "routing", "front", "back", NULL };
+	static const char *const keys[] = { "log", "control_socket", "tun", "io", "routing", "front", "back",
+					    "return_endpoint", "icmp", NULL };
 	struct mslb_config *cfg = calloc(1, sizeof(*cfg));
 	struct config_ctx c = { .file = name, .errs = errs, .root = config_root_setting(lc) };
 
@@ -170,15 +171,18 @@ static struct mslb_config *validate(config_t *lc, const char *name, struct confi
 	cfg->route_table = MSLB_DEFAULT_TABLE;
 	cfg->rule_priority = MSLB_DEFAULT_PRIORITY;
 
-	config_check_keys(&c, c.root, "", keys, "log, control_socket, tun, io, routing, front, back");
+	config_check_keys(&c, c.root, "", keys,
+			  "log, control_socket, tun, io, routing, front, back, return_endpoint, icmp");
 	parse_log(&c, cfg);
 	parse_globals(&c, cfg);
 	config_parse_front(&c, cfg);
 	config_parse_back(&c, cfg);
-	if (!cfg->has_front && !cfg->has_back && errs->n < CONFIG_MAX_ERRORS) {
+	config_parse_return_endpoint(&c, cfg);
+	config_parse_icmp(&c, cfg);
+	if (!cfg->has_front && !cfg->has_back && !cfg->has_return_endpoint && errs->n < CONFIG_MAX_ERRORS) {
 		/* A whole-file problem: point at its first line. */
 		snprintf(errs->line[errs->n++], sizeof(errs->line[0]),
-			 "%s:1: no role configured (allowed: a front = { ... }; group, a back = { ... }; group, or both)", name);
+			 "%s:1: no role configured (allowed: a front = { ... }; group, a back = { ... }; group, a return_endpoint = { ... }; group, or several)", name);
 	}
 	config_check_families(&c, cfg);
 	if (errs->n) {

@@ -24,8 +24,26 @@ enum unmatched_policy { UNMATCHED_DROP, UNMATCHED_HASH, UNMATCHED_NEXT_HOP };
 #define MSLB_MAX_SERVICE_PORTS 16
 #define MSLB_PM_MAX 8		/* the kernel's MPTCP_PM_ADDR_MAX */
 
+/* How a front hands a packet to its next hop (draft section 5). */
+enum nh_mode { NH_TRANSLATE, NH_ENCAP };
+/* Encapsulation: the outer header's family. */
+enum nh_outer { OUTER_SAME, OUTER_IPV4, OUTER_IPV6 };
+
+#define MSLB_MAX_PREFIXES 32
+
+/* Outer sources a decapsulator accepts. */
+struct cfg_prefixes {
+	unsigned n;
+	struct mslb_prefix p[MSLB_MAX_PREFIXES];
+};
+
+bool cfg_prefixes_match(const struct cfg_prefixes *l, const struct mslb_addr *a);
+
 struct cfg_next_hop {
 	char name[MSLB_NAME_MAX];
+	enum nh_mode mode;
+	enum nh_outer outer;
+	unsigned path_mtu;	/* 0: the MTU of the kernel's route toward it */
 	bool has4, has6;
 	struct mslb_addr a4, a6;
 	uint16_t server_id;	/* 0: none (MPTCP Proposal 1 port) */
@@ -72,6 +90,11 @@ struct mslb_config {
 		bool has_mptcp;
 		unsigned n_service_ports;
 		uint16_t service_ports[MSLB_MAX_SERVICE_PORTS];
+		enum nh_mode mode;		/* default of the next hops */
+		bool has_tsrc[2];		/* tunnel_source ipv4 [0], ipv6 [1] */
+		struct mslb_addr tsrc[2];
+		struct cfg_prefixes allowed;	/* upstream fronts (multi-stage encapsulation) */
+		unsigned pmtu_expires;		/* seconds */
 	} front;
 
 	bool has_back;
@@ -81,7 +104,22 @@ struct mslb_config {
 		bool has_mptcp;		/* this host is the server: set up its path manager */
 		uint16_t server_id;
 		unsigned subflows, add_addr_accepted;
+		struct cfg_prefixes allowed;	/* outer sources whose tunnels are decapsulated */
+		bool allowed_default;		/* taken from the services */
+		unsigned reasm_memory, reasm_timeout;	/* bytes, seconds */
+		bool has_return[2];		/* return_tunnel ipv4 [0], ipv6 [1] */
+		struct mslb_addr return_to[2];
 	} back;
+
+	/* A node that decapsulates return tunnels (draft section 6). */
+	bool has_return_endpoint;
+	struct {
+		unsigned n;
+		struct mslb_addr addresses[4];
+		struct cfg_prefixes allowed;
+	} return_endpoint;
+
+	unsigned icmp_rate, icmp_burst;	/* ICMP errors sent per second, bucket depth */
 };
 
 struct config_errors {

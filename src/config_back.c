@@ -42,9 +42,10 @@ void config_parse_back(struct config_ctx *c, struct mslb_config *cfg)
 		return;
 	cfg->has_back = true;
 	{
-		static const char *const bkeys[] = { "addresses", "mptcp", NULL };
+		static const char *const bkeys[] = { "addresses", "mptcp", "allowed_sources", "reassembly",
+						     "return_tunnel", NULL };
 
-		config_check_keys(c, b, "back", bkeys, "addresses, mptcp");
+		config_check_keys(c, b, "back", bkeys, "addresses, mptcp, allowed_sources, reassembly, return_tunnel");
 	}
 	parse_back_mptcp(c, b, cfg);
 	s = config_setting_get_member(b, "addresses");
@@ -112,4 +113,6 @@ void config_parse_back(struct config_ctx *c, struct mslb_config *cfg)
 					   "back.addresses[%d].address: \"%s\" is also a front service (allowed: an address that is not in front.services)", i, a);
 		cfg->back.addresses[cfg->back.n_addresses++] = ba;
 	}
+	config_parse_back_tunnel(c, b, cfg);
+	config_check_back_tunnel(c, b, cfg);
 }

@@ -46,7 +46,8 @@ static void parse_services(struct config_ctx *c, const config_setting_t *f, stru
 
 static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
 {
-	static const char *const keys[] = { "name", "ipv4", "ipv6", "server_id", "weight", NULL };
+	static const char *const keys[] = { "name", "ipv4", "ipv6", "server_id", "weight", "mode", "outer",
+					    "path_mtu", NULL };
 	const config_setting_t *s = config_setting_get_member(f, "next_hops");
 	int n;
 
@@ -73,7 +74,7 @@ static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, str
 			continue;
 		}
 		snprintf(path, sizeof(path), "front.next_hops[%d]", i);
-		config_check_keys(c, e, path, keys, "name, ipv4, ipv6, server_id, weight");
+		config_check_keys(c, e, path, keys, "name, ipv4, ipv6, server_id, weight, mode, outer, path_mtu");
 		snprintf(path, sizeof(path), "front.next_hops[%d].name", i);
 		v = config_get_str(c, e, "name", path, "1-31 characters of A-Z a-z 0-9 _ . -", true);
 		if (!v)
@@ -107,8 +108,27 @@ static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, str
 		if (!config_setting_get_member(e, "ipv4") && !config_setting_get_member(e, "ipv6"))
 			config_err(c, e, "front.next_hops[%d]: next hop \"%s\" has no address (allowed: ipv4 and/or ipv6)", i, nh.name);
 		nh.weight = 1;
+		nh.mode = cfg->front.mode;
 		{
 			long long num;
+
+			snprintf(path, sizeof(path), "front.next_hops[%d].mode", i);
+			config_parse_mode(c, e, path, &nh.mode);
+			snprintf(path, sizeof(path), "front.next_hops[%d].outer", i);
+			v = config_get_str(c, e, "outer", path, "\"same\", \"ipv4\" or \"ipv6\"", false);
+			if (v && !strcmp(v, "ipv4"))
+				nh.outer = OUTER_IPV4;
+			else if (v && !strcmp(v, "ipv6"))
+				nh.outer = OUTER_IPV6;
+			else if (v && strcmp(v, "same"))
+				config_err(c, config_setting_get_member(e, "outer"),
+					   "%s: \"%s\" is not an outer family (allowed: \"same\", \"ipv4\", \"ipv6\")", path, v);
+			if (v && nh.mode != NH_ENCAP)
+				config_err(c, config_setting_get_member(e, "outer"),
+					   "%s: only for encapsulation (allowed: with mode = \"encapsulate\")", path);
+			snprintf(path, sizeof(path), "front.next_hops[%d].path_mtu", i);
+			if (config_get_int(c, e, "path_mtu", path, 576, 65535, &num))
+				nh.path_mtu = (unsigned)num;
 
 			snprintf(path, sizeof(path), "front.next_hops[%d].weight", i);
 			if (config_get_int(c, e, "weight", path, 1, 1000, &num))
@@ -274,7 +294,8 @@ static void parse_front_mptcp(struct config_ctx *c, const config_setting_t *f, s
 
 void config_parse_front(struct config_ctx *c, struct mslb_config *cfg)
 {
-	static const char *const keys[] = { "services", "next_hops", "table", "unmatched", "mptcp", NULL };
+	static const char *const keys[] = { "services", "next_hops", "table", "unmatched", "mptcp", "mode",
+					    "tunnel_source", "allowed_sources", "pmtu_expires", NULL };
 	const config_setting_t *f = config_get_group(c, c->root, "front", "front");
 	const char *v;
 	char names[200];
@@ -282,9 +303,12 @@ void config_parse_front(struct config_ctx *c, struct mslb_config *cfg)
 	if (!f)
 		return;
 	cfg->has_front = true;
-	config_check_keys(c, f, "front", keys, "services, next_hops, table, unmatched, mptcp");
+	config_check_keys(c, f, "front", keys,
+			  "services, next_hops, table, unmatched, mptcp, mode, tunnel_source, allowed_sources, pmtu_expires");
 	parse_services(c, f, cfg);
+	config_parse_front_tunnel(c, f, cfg);
 	parse_next_hops(c, f, cfg);
+	config_check_front_tunnel(c, f, cfg);
 	parse_table(c, f, cfg);
 	parse_front_mptcp(c, f, cfg);
 	names_list(cfg, names, sizeof(names));

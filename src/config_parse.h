@@ -42,4 +42,13 @@ void config_parse_front(struct config_ctx *c, struct mslb_config *cfg);
 void config_check_families(struct config_ctx *c, const struct mslb_config *cfg);
 void config_parse_back(struct config_ctx *c, struct mslb_config *cfg);
 
+/* Encapsulation mode (config_tunnel.c). */
+bool config_parse_mode(struct config_ctx *c, const config_setting_t *g, const char *path, enum nh_mode *out);
+void config_parse_front_tunnel(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg);
+void config_check_front_tunnel(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg);
+void config_parse_back_tunnel(struct config_ctx *c, const config_setting_t *b, struct mslb_config *cfg);
+void config_check_back_tunnel(struct config_ctx *c, const config_setting_t *b, const struct mslb_config *cfg);
+void config_parse_return_endpoint(struct config_ctx *c, struct mslb_config *cfg);
+void config_parse_icmp(struct config_ctx *c, struct mslb_config *cfg);
+
 #endif
