@@ -174,7 +174,7 @@ int afpath_rx(struct afpath *ap, unsigned k, struct mslb_lb *lb, struct io_batch
 			struct io_pkt *p = &batch->pkt[i];
 			int port;
 
-			if (lb_process_offload(lb, p->data, &p->len, io_partial_off(p)) != MSLB_OK) {
+			if (lb_process_pkt(lb, p) != MSLB_OK || !p->len) {
 				p->len = 0;
 				continue;
 			}

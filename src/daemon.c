@@ -12,10 +12,12 @@
 #include "afpath.h"
 #include "config.h"
 #include "ctl.h"
+#include "emitq.h"
 #include "hostcfg.h"
 #include "io.h"
 #include "lb.h"
 #include "log.h"
+#include "route_mtu.h"
 #include "status.h"
 
 /* Batches handled per wake-up before yielding to other watchers; the fd
@@ -28,6 +30,8 @@ struct daemon {
 	struct mslb_lb *lb;
 	struct io_backend *io;
 	struct io_batch *batch;
+	struct emitq *emitq;		/* what the data path makes: to the TUN */
+	unsigned ticks;
 	struct afpath *afp;		/* io.af_packet, or NULL */
 	struct hostcfg *host;
 	struct ctl_listener ctl;
@@ -95,7 +99,8 @@ int daemon_start(struct daemon *d)
 	}
 	d->lb = lb_create(d->cfg);
 	d->batch = io_batch_create();
-	if (!d->lb || !d->batch) {
+	d->emitq = emitq_create();
+	if (!d->lb || !d->batch || !d->emitq) {
 		log_err("out of memory");
 		goto fail;
 	}
@@ -104,6 +109,8 @@ int daemon_start(struct daemon *d)
 		log_err("%s", err);
 		goto fail;
 	}
+	emitq_set_output(d->emitq, d->io);
+	lb_set_emit(d->lb, emitq_push, d->emitq);
 	if (d->cfg->n_af_packet && !(d->afp = afpath_open(d->cfg, io_tun_ifindex(d->io), err, sizeof(err)))) {
 		log_err("%s:%d: %s", d->config_path, d->cfg->line_af_packet ? d->cfg->line_af_packet : 1, err);
 		goto fail;
@@ -123,6 +130,7 @@ int daemon_start(struct daemon *d)
 		log_err("host set-up failed: %s", err);
 		goto fail;
 	}
+	route_mtu_refresh(hostcfg_nl(d->host), d->lb);
 	for (unsigned i = 0; i < afpath_count(d->afp); i++)
 		log_info("af_packet on %s", afpath_backends(d->afp)[i]->name);
 	stamp(d);
@@ -197,6 +205,7 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 	if (d->afp)
 		afpath_flush(d->afp);
 	lb_adopt_counters(lb, d->lb);
+	route_mtu_refresh(hostcfg_nl(d->host), lb);
 	lb_destroy(d->lb);
 	config_free(d->cfg);
 	d->lb = lb;
@@ -214,6 +223,14 @@ refused:
 	return -1;
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 int daemon_rx(struct daemon *d)
 {
 	for (unsigned k = 0; k < RX_BATCHES_PER_WAKE; k++) {
@@ -223,13 +240,15 @@ int daemon_rx(struct daemon *d)
 			return -1;
 		if (n == 0)
 			break;
+		lb_set_time(d->lb, mono_now());
 		for (unsigned i = 0; i < d->batch->n; i++) {
 			struct io_pkt *p = &d->batch->pkt[i];
 
-			if (lb_process_offload(d->lb, p->data, &p->len, io_partial_off(p)) != MSLB_OK)
+			if (lb_process_pkt(d->lb, p) != MSLB_OK)
 				p->len = 0;
 		}
 		io_send(d->io, d->batch);
+		emitq_flush(d->emitq);
 		if (n < IO_BATCH)
 			break;
 	}
@@ -281,12 +300,21 @@ void daemon_log_detached(struct daemon *d)
 
 int daemon_rx_afp(struct daemon *d, unsigned k)
 {
-	return afpath_rx(d->afp, k, d->lb, d->batch, d->io);
+	int r;
+
+	lb_set_time(d->lb, mono_now());
+	r = afpath_rx(d->afp, k, d->lb, d->batch, d->io);
+	emitq_flush(d->emitq);
+	return r;
 }
 
 void daemon_tick(struct daemon *d)
 {
 	afpath_tick(d->afp);
+	lb_set_time(d->lb, mono_now());
+	/* Routes change rarely; a changed route MTU is seen within 10 s. */
+	if (d->ticks++ % 10 == 0)
+		route_mtu_refresh(hostcfg_nl(d->host), d->lb);
 }
 
 unsigned daemon_afp_count(const struct daemon *d)
@@ -332,6 +360,7 @@ void daemon_destroy(struct daemon *d)
 	daemon_stop(d);
 	io_batch_destroy(d->batch);
 	lb_destroy(d->lb);
+	emitq_destroy(d->emitq);
 	config_free(d->cfg);
 	free(d->config_path);
 	free(d);

@@ -20,6 +20,12 @@ static const char *const names[MSLB_DROP_MAX] = {
 	[MSLB_DROP_TCP_FRAGMENT] = "tcp_fragment",
 	[MSLB_DROP_BAD_OFFLOAD] = "bad_offload",
 	[MSLB_DROP_TTL_EXCEEDED] = "ttl_exceeded",
+	[MSLB_DROP_TUNNEL_SOURCE] = "tunnel_source",
+	[MSLB_DROP_TUNNEL_INNER] = "tunnel_inner",
+	[MSLB_DROP_TUNNEL_INNER_DST] = "tunnel_inner_dst",
+	[MSLB_DROP_TOO_BIG] = "too_big",
+	[MSLB_DROP_REASSEMBLY] = "reassembly",
+	[MSLB_DROP_ICMP_RATE_LIMITED] = "icmp_rate_limited",
 };
 
 const char *mslb_drop_name(enum mslb_drop d)

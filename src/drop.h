@@ -22,6 +22,12 @@ enum mslb_drop {
 	MSLB_DROP_TCP_FRAGMENT,		/* front, MPTCP: a TCP fragment cannot be placed without state */
 	MSLB_DROP_BAD_OFFLOAD,		/* offload metadata that does not match the packet */
 	MSLB_DROP_TTL_EXCEEDED,		/* AF_PACKET path: TTL / hop limit 1 or 0, may not be forwarded */
+	MSLB_DROP_TUNNEL_SOURCE,	/* IP-in-IP from an outer source that is not allowed */
+	MSLB_DROP_TUNNEL_INNER,		/* inner packet malformed, or not the outer protocol's version */
+	MSLB_DROP_TUNNEL_INNER_DST,	/* inner destination is not a service of this back */
+	MSLB_DROP_TOO_BIG,		/* larger than the tunnel MTU: an ICMP error went to the source */
+	MSLB_DROP_REASSEMBLY,		/* outer fragment: overlapping, too long, or no room (memory cap) */
+	MSLB_DROP_ICMP_RATE_LIMITED,	/* too big, and the ICMP error was rate limited */
 	MSLB_DROP_MAX
 };
 

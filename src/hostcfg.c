@@ -88,14 +88,14 @@ static bool set_has(const struct item_set *s, const struct item *it)
 	return false;
 }
 
-static int add_route(struct item_set *s, const struct mslb_addr *dst, uint32_t table,
-		     int oif, const struct mslb_addr *gw)
+static int add_route_len(struct item_set *s, const struct mslb_addr *dst, uint8_t plen, uint32_t table,
+			 int oif, const struct mslb_addr *gw)
 {
 	struct item it;
 
 	memset(&it, 0, sizeof(it));
 	it.route.dst = *dst;
-	it.route.plen = (uint8_t)(8 * mslb_addr_size(dst->family));
+	it.route.plen = plen;
 	it.route.table = table;
 	it.route.oif = oif;
 	if (gw) {
@@ -103,6 +103,12 @@ static int add_route(struct item_set *s, const struct mslb_addr *dst, uint32_t t
 		it.route.gw = *gw;
 	}
 	return set_push(s, &it);
+}
+
+static int add_route(struct item_set *s, const struct mslb_addr *dst, uint32_t table,
+		     int oif, const struct mslb_addr *gw)
+{
+	return add_route_len(s, dst, (uint8_t)(8 * mslb_addr_size(dst->family)), table, oif, gw);
 }
 
 static int add_rule(struct item_set *s, int family, uint32_t prio, const struct mslb_addr *dst,
@@ -124,6 +130,64 @@ static int add_rule(struct item_set *s, int family, uint32_t prio, const struct 
 	it.rule.action = action;
 	it.rule.table = action == FR_ACT_TO_TBL ? table : 0;
 	return set_push(s, &it);
+}
+
+/* Encapsulation mode: a return endpoint's addresses and the fronts'
+ * tunnel sources (ICMP errors about tunnel packets come back to them) are
+ * routed into the TUN like the services; a back with a return tunnel takes
+ * its servers' traffic (from IP_S) into the TUN by a default route in
+ * table T, which only that source rule consults. */
+static int desired_tunnel(const struct hostcfg *h, const struct mslb_config *cfg, struct item_set *s, bool fam[2])
+{
+	uint32_t t = cfg->route_table, p = cfg->rule_priority;
+	struct mslb_addr own[8];
+	unsigned n = 0;
+	int r = 0;
+
+	for (unsigned i = 0; i < cfg->return_endpoint.n; i++)
+		own[n++] = cfg->return_endpoint.addresses[i];
+	for (int f = 0; f < 2; f++) {
+		bool dup = false;
+
+		if (!cfg->front.has_tsrc[f])
+			continue;
+		for (unsigned i = 0; i < cfg->front.n_services; i++)
+			dup = dup || mslb_addr_eq(&cfg->front.services[i], &cfg->front.tsrc[f]);
+		if (!dup)
+			own[n++] = cfg->front.tsrc[f];
+	}
+	for (unsigned i = 0; i < n; i++) {
+		fam[own[i].family == AF_INET6] = true;
+		r |= add_route(s, &own[i], t, h->ifindex, NULL);
+		r |= add_rule(s, own[i].family, p + 3, &own[i], NULL, FR_ACT_TO_TBL, t);
+	}
+	for (int f = 0; f < 2; f++) {
+		struct mslb_addr any = { .family = f ? AF_INET6 : AF_INET };
+
+		if (!cfg->back.has_return[f])
+			continue;
+		fam[f] = true;
+		r |= add_route_len(s, &any, 0, t, h->ifindex, NULL);
+		for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
+			const struct mslb_addr *sv = &cfg->back.addresses[i].service;
+			struct item it;
+
+			if (sv->family != any.family)
+				continue;
+			memset(&it, 0, sizeof(it));
+			it.is_rule = true;
+			it.rule.family = sv->family;
+			it.rule.priority = p + 3;
+			it.rule.has_src = true;
+			it.rule.src = *sv;
+			it.rule.src_len = (uint8_t)(8 * mslb_addr_size(sv->family));
+			it.rule.action = FR_ACT_TO_TBL;
+			it.rule.table = t;
+			if (!set_has(s, &it))
+				r |= set_push(s, &it);
+		}
+	}
+	return r;
 }
 
 /* The documented set (mslbd(8), HOST CHANGES). Routes come before rules so
@@ -179,6 +243,7 @@ static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struc
 	for (unsigned i = 0; i < cfg->back.n_addresses; i++)
 		r |= add_rule(s, cfg->back.addresses[i].address.family, p + 3,
 			      &cfg->back.addresses[i].address, NULL, FR_ACT_TO_TBL, t);
+	r |= desired_tunnel(h, cfg, s, fam);
 	return r ? -1 : 0;
 }
 
@@ -187,14 +252,17 @@ static void describe(const struct item *it, char *buf, size_t len)
 	char a[MSLB_ADDRSTRLEN], g[MSLB_ADDRSTRLEN];
 
 	if (it->is_rule)
-		snprintf(buf, len, "rule pref %u%s%s%s%s %s %u", it->rule.priority,
+		snprintf(buf, len, "rule pref %u%s%s%s%s%s%s %s %u", it->rule.priority,
 			 it->rule.iif[0] ? " iif " : "", it->rule.iif,
+			 it->rule.has_src ? " from " : "",
+			 it->rule.has_src ? mslb_addr_str(&it->rule.src, g, sizeof(g)) : "",
 			 it->rule.has_dst ? " to " : "",
 			 it->rule.has_dst ? mslb_addr_str(&it->rule.dst, a, sizeof(a)) : "",
 			 it->rule.action == FR_ACT_TO_TBL ? "lookup" :
 			 it->rule.action == FR_ACT_BLACKHOLE ? "blackhole" : "unreachable", it->rule.table);
 	else
-		snprintf(buf, len, "route %s%s%s table %u", mslb_addr_str(&it->route.dst, a, sizeof(a)),
+		snprintf(buf, len, "route %s%s%s%s table %u", it->route.plen ? "" : "default ",
+			 mslb_addr_str(&it->route.dst, a, sizeof(a)),
 			 it->route.has_gw ? " via " : "",
 			 it->route.has_gw ? mslb_addr_str(&it->route.gw, g, sizeof(g)) : "", it->route.table);
 }
@@ -377,4 +445,9 @@ void hostcfg_destroy(struct hostcfg *h)
 		free(h->installed.v);
 		free(h);
 	}
+}
+
+struct nl *hostcfg_nl(struct hostcfg *h)
+{
+	return h->nl;
 }

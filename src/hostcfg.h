@@ -11,6 +11,8 @@
 
 struct hostcfg;
 
+struct nl;
+
 struct hostcfg *hostcfg_create(const char *tun, int ifindex);
 /* Make the host match cfg. On failure nothing new stays installed, err says
  * what failed, and -1 is returned. */
@@ -18,5 +20,7 @@ int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, s
 /* Remove every route and rule installed, restore the sysctls. */
 void hostcfg_remove(struct hostcfg *h);
 void hostcfg_destroy(struct hostcfg *h);
+/* Its rtnetlink socket, for route lookups. */
+struct nl *hostcfg_nl(struct hostcfg *h);
 
 #endif

@@ -6,7 +6,7 @@
 struct io_batch *io_batch_create(void)
 {
 	struct io_batch *b = calloc(1, sizeof(*b));
-	uint8_t *mem = malloc((size_t)IO_BATCH * IO_BUF_SIZE);
+	uint8_t *mem = malloc((size_t)IO_BATCH * (IO_HEADROOM + IO_BUF_SIZE));
 
 	if (!b || !mem) {
 		free(b);
@@ -14,7 +14,7 @@ struct io_batch *io_batch_create(void)
 		return NULL;
 	}
 	for (unsigned i = 0; i < IO_BATCH; i++)
-		b->pkt[i].data = mem + (size_t)i * IO_BUF_SIZE;
+		b->pkt[i].buf = mem + (size_t)i * (IO_HEADROOM + IO_BUF_SIZE);
 	io_batch_reset(b);
 	return b;
 }
@@ -23,6 +23,7 @@ void io_batch_reset(struct io_batch *b)
 {
 	b->n = 0;
 	for (unsigned i = 0; i < IO_BATCH; i++) {
+		b->pkt[i].data = b->pkt[i].buf + IO_HEADROOM;
 		b->pkt[i].len = IO_BUF_SIZE;
 		b->pkt[i].off = (struct io_offload){ 0 };
 		b->pkt[i].ifindex = 0;
@@ -43,7 +44,7 @@ const char *io_offload_names(unsigned o)
 void io_batch_destroy(struct io_batch *b)
 {
 	if (b) {
-		free(b->pkt[0].data);
+		free(b->pkt[0].buf);
 		free(b);
 	}
 }

@@ -9,6 +9,8 @@
 
 #define IO_BATCH 64
 #define IO_BUF_SIZE 65536
+/* Room before each packet for an outer header (encapsulation prepends). */
+#define IO_HEADROOM 64
 
 /* What the kernel says about a packet when the device offloads work
  * (virtio_net_hdr, host order): a partial checksum to finish, or a GSO
@@ -29,7 +31,8 @@ struct io_offload {
 struct io_backend;
 
 struct io_pkt {
-	uint8_t *data;
+	uint8_t *buf;		/* the storage: IO_HEADROOM + IO_BUF_SIZE bytes */
+	uint8_t *data;		/* the packet: buf + IO_HEADROOM, less after a prepend */
 	uint32_t len;		/* 0 after processing: do not send */
 	struct io_offload off;
 	int ifindex;		/* ingress interface (AF_PACKET), 0 otherwise */

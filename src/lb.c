@@ -9,37 +9,12 @@
 #include <sys/socket.h>
 #include <xxhash.h>
 
+#include "encap.h"
+#include "lb_priv.h"
 #include "lpm.h"
 #include "maglev.h"
 #include "pkt.h"
 #include "xlate.h"
-
-struct lb_next_hop {
-	struct lb_counter c;
-	uint64_t hash_hits, port_hits;
-};
-
-struct lb_family {
-	struct lpm *sources;		/* source prefix -> table entry index */
-	unsigned n_services;
-	uint8_t (*services)[16];
-	unsigned n_back;		/* back addresses of this family */
-	uint8_t (*back_addr)[16];
-	unsigned *back_index;		/* into cfg->back.addresses */
-	struct maglev *hash;		/* over next hops with an address of this family */
-	bool any_hash;
-};
-
-struct mslb_lb {
-	const struct mslb_config *cfg;
-	struct lb_family fam[2];	/* [0] IPv4, [1] IPv6 */
-	struct lb_next_hop *nh;
-	uint64_t *table_hits;
-	uint64_t unmatched_hits;
-	struct lb_counter *back;
-	uint16_t *port_next_hop;	/* MPTCP: server_id -> next hop + 1, 0 for none */
-	uint64_t drops[MSLB_DROP_MAX];
-};
 
 static unsigned fam_index(int family)
 {
@@ -70,11 +45,28 @@ static int build_family(struct mslb_lb *lb, int family)
 	f->back_index = calloc(cfg->back.n_addresses + 1, sizeof(*f->back_index));
 	if (!f->back_addr || !f->back_index)
 		goto fail;
-	for (unsigned i = 0; i < cfg->back.n_addresses; i++)
-		if (cfg->back.addresses[i].address.family == family) {
-			memcpy(f->back_addr[f->n_back], cfg->back.addresses[i].address.bytes, alen);
-			f->back_index[f->n_back++] = i;
+	f->back_services = calloc(cfg->back.n_addresses + 1, sizeof(*f->back_services));
+	if (!f->back_services)
+		goto fail;
+	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
+		const struct cfg_back_address *ba = &cfg->back.addresses[i];
+
+		if (ba->address.family != family)
+			continue;
+		memcpy(f->back_addr[f->n_back], ba->address.bytes, alen);
+		f->back_index[f->n_back++] = i;
+		if (!lb_in_list(f->back_services, f->n_back_services, ba->service.bytes, alen))
+			memcpy(f->back_services[f->n_back_services++], ba->service.bytes, alen);
+		if (!f->has_ret && cfg->back.has_return[family == AF_INET6]) {
+			/* The return tunnel leaves from the first back address. */
+			f->has_ret = true;
+			memcpy(f->ret_src, ba->address.bytes, alen);
+			memcpy(f->ret_dst, cfg->back.return_to[family == AF_INET6].bytes, alen);
 		}
+	}
+	for (unsigned i = 0; i < cfg->return_endpoint.n; i++)
+		if (cfg->return_endpoint.addresses[i].family == family)
+			memcpy(f->endpoint[f->n_endpoint++], cfg->return_endpoint.addresses[i].bytes, alen);
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
 		const struct cfg_next_hop *nh = &cfg->front.next_hops[i];
 
@@ -102,9 +94,23 @@ struct mslb_lb *lb_create(const struct mslb_config *cfg)
 	lb->nh = calloc(cfg->front.n_next_hops + 1, sizeof(*lb->nh));
 	lb->table_hits = calloc(cfg->front.n_table + 1, sizeof(*lb->table_hits));
 	lb->back = calloc(cfg->back.n_addresses + 1, sizeof(*lb->back));
-	if (!lb->nh || !lb->table_hits || !lb->back ||
-	    build_family(lb, AF_INET) < 0 || build_family(lb, AF_INET6) < 0)
+	lb->scratch[0] = malloc(IO_HEADROOM + IO_BUF_SIZE);
+	lb->scratch[1] = malloc(IO_HEADROOM + IO_BUF_SIZE);
+	lb->legacy = malloc(IO_HEADROOM + IO_BUF_SIZE);
+	lb->icmp_buf = malloc(ICMP_MAX_V6);
+	if (!lb->nh || !lb->table_hits || !lb->back || !lb->scratch[0] || !lb->scratch[1] || !lb->legacy ||
+	    !lb->icmp_buf || build_family(lb, AF_INET) < 0 || build_family(lb, AF_INET6) < 0)
 		goto fail;
+	for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
+		lb->nh[i].tun[0].config_mtu = lb->nh[i].tun[1].config_mtu = cfg->front.next_hops[i].path_mtu;
+	/* Whatever decapsulates may get fragments to put together. */
+	if (cfg->has_back || cfg->front.allowed.n || cfg->has_return_endpoint) {
+		lb->reasm = reasm_create(cfg->has_back ? cfg->back.reasm_memory : 4u << 20,
+					 cfg->has_back ? cfg->back.reasm_timeout : 30);
+		if (!lb->reasm)
+			goto fail;
+	}
+	icmp_bucket_init(&lb->bucket, cfg->icmp_rate, cfg->icmp_burst);
 	if (cfg->front.has_mptcp) {
 		lb->port_next_hop = calloc(65536, sizeof(*lb->port_next_hop));
 		if (!lb->port_next_hop)
@@ -127,8 +133,14 @@ void lb_destroy(struct mslb_lb *lb)
 		free(lb->fam[i].services);
 		free(lb->fam[i].back_addr);
 		free(lb->fam[i].back_index);
+		free(lb->fam[i].back_services);
 		maglev_destroy(lb->fam[i].hash);
 	}
+	reasm_destroy(lb->reasm);
+	free(lb->scratch[0]);
+	free(lb->scratch[1]);
+	free(lb->legacy);
+	free(lb->icmp_buf);
 	free(lb->port_next_hop);
 	free(lb->nh);
 	free(lb->table_hits);
@@ -142,8 +154,24 @@ void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old)
 
 	for (unsigned i = 0; i < n->front.n_next_hops; i++)
 		for (unsigned j = 0; j < o->front.n_next_hops; j++)
-			if (!strcmp(n->front.next_hops[i].name, o->front.next_hops[j].name))
+			if (!strcmp(n->front.next_hops[i].name, o->front.next_hops[j].name)) {
+				struct lb_tunnel keep[2] = { lb->nh[i].tun[0], lb->nh[i].tun[1] };
+
 				lb->nh[i] = old->nh[j];
+				/* Counters carry over; the path MTU is the new
+				 * config's, what ICMP taught us stays if the
+				 * address did not change. */
+				for (int f = 0; f < 2; f++) {
+					const struct cfg_next_hop *a = &n->front.next_hops[i], *b = &o->front.next_hops[j];
+					bool same = f ? a->has6 && b->has6 && mslb_addr_eq(&a->a6, &b->a6)
+						      : a->has4 && b->has4 && mslb_addr_eq(&a->a4, &b->a4);
+
+					if (!same)
+						lb->nh[i].tun[f].learned = 0;
+					lb->nh[i].tun[f].config_mtu = keep[f].config_mtu;
+					lb->nh[i].tun[f].route_mtu = keep[f].route_mtu;
+				}
+			}
 	for (unsigned i = 0; i < n->front.n_table; i++) {
 		const struct cfg_table_entry *e = &n->front.table[i];
 
@@ -163,6 +191,15 @@ void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old)
 			    mslb_addr_eq(&n->back.addresses[i].service, &o->back.addresses[j].service))
 				lb->back[i] = old->back[j];
 	memcpy(lb->drops, old->drops, sizeof(lb->drops));
+	lb->ts = old->ts;
+	lb->ret = old->ret;
+	lb->ret_t = old->ret_t;
+	lb->endpoint = old->endpoint;
+	lb->ip_id = old->ip_id;
+	lb->frag_id = old->frag_id;
+	lb->now = old->now;
+	lb->emit = old->emit;
+	lb->emit_ctx = old->emit_ctx;
 }
 
 /* The next hop for a source that no table entry matches. Hashing only the
@@ -195,24 +232,30 @@ static bool is_service_port(const struct mslb_config *cfg, uint16_t port)
 	return false;
 }
 
+/* What a front balances a packet by: the client's address and, for MPTCP,
+ * the ports in the client's direction. Usually the packet's own; for an
+ * ICMP error about a server's packet, the quoted flow's. */
+struct flow_key {
+	const uint8_t *client, *service;
+	const uint8_t *ports;	/* client port, service port; NULL: not TCP */
+};
+
 /* MPTCP Proposal 1: a service port is balanced by its 5-tuple; any other
  * port is the server_id that server announced in ADD_ADDR, so every join
  * of a connection reaches the server that holds it, without state. */
-static enum mslb_drop mptcp_choose(struct mslb_lb *lb, const struct pkt_view *v,
+static enum mslb_drop mptcp_choose(struct mslb_lb *lb, const struct flow_key *k, unsigned alen,
 				   const struct lb_family *f, unsigned *nh, bool *by_port)
 {
-	const uint8_t *l4 = v->data + v->l4off;
-	uint16_t dport = (uint16_t)(l4[2] << 8 | l4[3]);
-	unsigned alen = pkt_addr_len(v);
+	uint16_t dport = (uint16_t)(k->ports[2] << 8 | k->ports[3]);
 
 	if (is_service_port(lb->cfg, dport)) {
 		uint8_t key[2 * 16 + 4];
 
 		if (!f->any_hash)
 			return MSLB_DROP_NO_FAMILY;
-		memcpy(key, pkt_src(v), alen);
-		memcpy(key + alen, pkt_dst(v), alen);
-		memcpy(key + 2 * alen, l4, 4);	/* both ports */
+		memcpy(key, k->client, alen);
+		memcpy(key + alen, k->service, alen);
+		memcpy(key + 2 * alen, k->ports, 4);
 		*nh = maglev_lookup(f->hash, XXH3_64bits(key, 2 * alen + 4));
 		*by_port = false;
 		return MSLB_OK;
@@ -224,50 +267,30 @@ static enum mslb_drop mptcp_choose(struct mslb_lb *lb, const struct pkt_view *v,
 	return MSLB_OK;
 }
 
-static enum mslb_drop front(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f)
+static enum mslb_drop choose(struct mslb_lb *lb, const struct flow_key *k, unsigned alen,
+			     const struct lb_family *f, unsigned *nh)
 {
 	const struct mslb_config *cfg = lb->cfg;
-	unsigned alen = pkt_addr_len(v), nh;
-	const uint8_t *src = pkt_src(v);
-	const struct cfg_next_hop *hop;
 	uint32_t entry;
-	enum mslb_drop r = MSLB_OK;
-	bool mptcp = cfg->front.has_mptcp && v->l4proto == IPPROTO_TCP && v->l4off, by_port = false;
 
-	/* The first fragment would go by its ports, the others by the table:
-	 * the pieces would reach different servers. TCP avoids fragmenting
-	 * (path MTU discovery), so the rare fragment is dropped and counted. */
-	if (cfg->front.has_mptcp && v->l4proto == IPPROTO_TCP && v->fragment)
-		return MSLB_DROP_TCP_FRAGMENT;
-	if (mptcp) {
-		r = mptcp_choose(lb, v, f, &nh, &by_port);
-		if (r != MSLB_OK)
-			return r;
-	} else if (lpm_lookup(f->sources, src, &entry)) {
-		lb->table_hits[entry]++;
-		nh = cfg->front.table[entry].next_hop;
-	} else {
-		r = unmatched(lb, f, src, alen, &nh);
-		if (r != MSLB_OK)
-			return r;
+	if (k->ports && cfg->front.has_mptcp) {
+		bool by_port = false;
+		enum mslb_drop r = mptcp_choose(lb, k, alen, f, nh, &by_port);
+
+		if (r == MSLB_OK) {
+			if (by_port)
+				lb->nh[*nh].port_hits++;
+			else
+				lb->nh[*nh].hash_hits++;
+		}
+		return r;
 	}
-	hop = &cfg->front.next_hops[nh];
-	if (v->version == 4 ? !hop->has4 : !hop->has6)
-		return MSLB_DROP_NO_FAMILY;
-	xlate_set_dst(v, v->version == 4 ? hop->a4.bytes : hop->a6.bytes);
-	if (mptcp && by_port)
-		lb->nh[nh].port_hits++;
-	else if (mptcp)
-		lb->nh[nh].hash_hits++;
-	lb->nh[nh].c.packets++;
-	lb->nh[nh].c.bytes += v->len;
-	return MSLB_OK;
-}
-
-/* Constant sizes: the compiler compares in one or two loads, no call. */
-static inline bool addr_eq(const uint8_t *a, const uint8_t *b, unsigned alen)
-{
-	return alen == 4 ? !memcmp(a, b, 4) : !memcmp(a, b, 16);
+	if (lpm_lookup(f->sources, k->client, &entry)) {
+		lb->table_hits[entry]++;
+		*nh = cfg->front.table[entry].next_hop;
+		return MSLB_OK;
+	}
+	return unmatched(lb, f, k->client, alen, nh);
 }
 
 /* Back: IP_B -> IP_S. Returns whether the destination was a back address. */
@@ -277,7 +300,7 @@ static bool back(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family 
 	unsigned alen = pkt_addr_len(v);
 
 	for (unsigned k = 0; k < f->n_back; k++) {
-		if (addr_eq(dst, f->back_addr[k], alen)) {
+		if (lb_addr_eq(dst, f->back_addr[k], alen)) {
 			unsigned i = f->back_index[k];
 
 			xlate_set_dst(v, lb->cfg->back.addresses[i].service.bytes);
@@ -289,6 +312,100 @@ static bool back(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family 
 	return false;
 }
 
+static bool own_back_address(const struct lb_family *f, const uint8_t *a, unsigned alen)
+{
+	return lb_in_list(f->back_addr, f->n_back, a, alen);
+}
+
+enum mslb_drop lb_front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh)
+{
+	const struct cfg_next_hop *hop = &lb->cfg->front.next_hops[nh];
+	const struct lb_family *f = lb_fam(lb, v->version);
+	const uint8_t *to = v->version == 4 ? hop->a4.bytes : hop->a6.bytes;
+
+	if (hop->mode == NH_ENCAP && !(hop->outer == OUTER_SAME && own_back_address(f, to, pkt_addr_len(v))))
+		return lb_encap_front(lb, p, v, nh);
+	if (v->version == 4 ? !hop->has4 : !hop->has6)
+		return MSLB_DROP_NO_FAMILY;
+	lb->nh[nh].c.packets++;
+	lb->nh[nh].c.bytes += v->len;
+	if (hop->mode == NH_ENCAP) {
+		/* Its own back: the packet is delivered as it came. */
+		for (unsigned k = 0; k < f->n_back; k++)
+			if (lb_addr_eq(to, f->back_addr[k], pkt_addr_len(v))) {
+				lb->back[f->back_index[k]].packets++;
+				lb->back[f->back_index[k]].bytes += v->len;
+			}
+		p->len = v->len;
+		return MSLB_OK;
+	}
+	xlate_set_dst(v, to);
+	/* A node that runs both roles may be its own next hop: the back's
+	 * rewrite follows at once, since what leaves the TUN is never routed
+	 * back into it. */
+	back(lb, v, f);
+	p->len = v->len;
+	return MSLB_OK;
+}
+
+static enum mslb_drop front_by(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct flow_key *k)
+{
+	const struct lb_family *f = lb_fam(lb, v->version);
+	unsigned nh;
+	enum mslb_drop r;
+
+	/* The first fragment would go by its ports, the others by the table:
+	 * the pieces would reach different servers. TCP avoids fragmenting
+	 * (path MTU discovery), so the rare fragment is dropped and counted. */
+	if (lb->cfg->front.has_mptcp && v->l4proto == IPPROTO_TCP && v->fragment)
+		return MSLB_DROP_TCP_FRAGMENT;
+	r = choose(lb, k, pkt_addr_len(v), f, &nh);
+	if (r != MSLB_OK)
+		return r;
+	return lb_front_deliver(lb, p, v, nh);
+}
+
+enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
+{
+	struct flow_key k = { .client = pkt_src(v), .service = pkt_dst(v) };
+	uint8_t ports[4];
+
+	if (v->l4proto == (v->version == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) && v->l4off && !v->fragment) {
+		struct icmp_error e;
+
+		if (icmp_parse_error(v, &e)) {
+			const struct lb_family *f = lb_fam(lb, v->version);
+			unsigned alen = pkt_addr_len(v), qhl;
+
+			lb->ts.icmp_received++;
+			if (lb_icmp_outer(lb, v, &e)) {
+				p->len = 0;
+				return MSLB_OK;
+			}
+			/* About a server's packet (IP_S -> client): it goes
+			 * where that client's packets go. */
+			qhl = (e.quote[0] >> 4) == 4 ? (e.quote[0] & 0x0f) * 4u : 40;
+			if ((unsigned)(e.quote[0] >> 4) == v->version &&
+			    lb_in_list(f->services, f->n_services, e.quote + (alen == 4 ? 12 : 8), alen)) {
+				uint8_t qproto = alen == 4 ? e.quote[9] : e.quote[6];
+
+				k.client = e.quote + (alen == 4 ? 16 : 24);
+				k.service = e.quote + (alen == 4 ? 12 : 8);
+				if (qproto == IPPROTO_TCP && e.quote_len >= qhl + 4) {
+					memcpy(ports, e.quote + qhl + 2, 2);
+					memcpy(ports + 2, e.quote + qhl, 2);
+					k.ports = ports;
+				}
+				lb->ts.icmp_followed++;
+				return front_by(lb, p, v, &k);
+			}
+		}
+	}
+	if (v->l4proto == IPPROTO_TCP && v->l4off)
+		k.ports = v->data + v->l4off;
+	return front_by(lb, p, v, &k);
+}
+
 enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len)
 {
 	return lb_process_offload(lb, buf, len, 0);
@@ -296,41 +413,92 @@ enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len)
 
 enum mslb_drop lb_process_offload(struct mslb_lb *lb, uint8_t *buf, uint32_t *len, unsigned partial_off)
 {
-	struct pkt_view v;
-	enum mslb_drop r = pkt_parse(buf, *len, &v);
-	const struct lb_family *f;
-	const uint8_t *dst;
-	unsigned alen;
+	struct io_pkt p = { .buf = lb->legacy, .data = lb->legacy + IO_HEADROOM, .len = *len };
+	enum mslb_drop r;
 
-	if (r == MSLB_OK && partial_off)
-		r = pkt_set_partial(&v, partial_off);
-	if (r != MSLB_OK)
-		goto drop;
-	f = &lb->fam[v.version == 4 ? 0 : 1];
-	dst = pkt_dst(&v);
-	alen = pkt_addr_len(&v);
-	for (unsigned i = 0; i < f->n_services; i++)
-		if (addr_eq(dst, f->services[i], alen)) {
-			r = front(lb, &v, f);
-			if (r != MSLB_OK)
-				goto drop;
-			/* A node that runs both roles may be its own next hop:
-			 * the back's rewrite follows at once, since what leaves
-			 * the TUN is never routed back into it. */
-			back(lb, &v, f);
-			*len = v.len;
-			return MSLB_OK;
-		}
-	if (back(lb, &v, f)) {
-		*len = v.len;
-		return MSLB_OK;
+	if (*len > IO_BUF_SIZE)
+		*len = IO_BUF_SIZE;
+	memcpy(p.data, buf, *len);
+	p.len = *len;
+	if (partial_off) {
+		struct pkt_view v;
+
+		/* The metadata the kernel would give: the transport header's
+		 * start and the field's offset in it. */
+		p.off.flags = IO_OFF_NEEDS_CSUM;
+		p.off.csum_start = (uint16_t)(pkt_parse(p.data, p.len, &v) == MSLB_OK && v.l4off &&
+					      v.l4off < partial_off ? v.l4off : partial_off);
+		p.off.csum_offset = (uint16_t)(partial_off - p.off.csum_start);
 	}
-	r = MSLB_DROP_NOT_OURS;
-drop:
-	lb->drops[r]++;
+	r = lb_process_pkt(lb, &p);
+	if (r == MSLB_OK) {
+		memmove(buf, p.data, p.len);
+		*len = p.len;
+	}
 	return r;
 }
 
+static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
+{
+	const struct mslb_config *cfg = lb->cfg;
+	struct pkt_view v;
+	enum mslb_drop r = pkt_parse(p->data, p->len, &v);
+	unsigned partial = io_partial_off(p), alen;
+	const struct lb_family *f;
+	const uint8_t *dst, *src;
+	bool tunnel;
+
+	if (r != MSLB_OK)
+		return r;
+	f = lb_fam(lb, v.version);
+	dst = pkt_dst(&v);
+	src = pkt_src(&v);
+	alen = pkt_addr_len(&v);
+	tunnel = encap_is_tunnel(&v);
+	/* A tunnel packet's partial checksum is its inner packet's: checked
+	 * after decapsulation. */
+	if (partial && !tunnel) {
+		r = pkt_set_partial(&v, partial);
+		if (r != MSLB_OK)
+			return r;
+	}
+	if (lb_in_list(f->services, f->n_services, dst, alen)) {
+		struct mslb_addr a;
+
+		if (tunnel && cfg->front.allowed.n) {
+			mslb_addr_from_bytes(&a, v.version == 4 ? AF_INET : AF_INET6, src);
+			if (cfg_prefixes_match(&cfg->front.allowed, &a))
+				return lb_front_decap(lb, p, &v);
+		}
+		if (partial && tunnel)
+			return MSLB_DROP_BAD_OFFLOAD;
+		return lb_front(lb, p, &v);
+	}
+	if (own_back_address(f, dst, alen)) {
+		if (tunnel)
+			return lb_back_decap(lb, p, &v);
+		back(lb, &v, f);
+		p->len = v.len;
+		return MSLB_OK;
+	}
+	if (tunnel && lb_in_list(f->endpoint, f->n_endpoint, dst, alen))
+		return lb_endpoint_decap(lb, p, &v);
+	if (f->has_ret && lb_in_list(f->back_services, f->n_back_services, src, alen)) {
+		if (partial && tunnel)
+			return MSLB_DROP_BAD_OFFLOAD;
+		return lb_return_encap(lb, p, &v);
+	}
+	return MSLB_DROP_NOT_OURS;
+}
+
+enum mslb_drop lb_process_pkt(struct mslb_lb *lb, struct io_pkt *p)
+{
+	enum mslb_drop r = run(lb, p);
+
+	if (r != MSLB_OK)
+		lb->drops[r]++;
+	return r;
+}
 const struct mslb_config *lb_config(const struct mslb_lb *lb)
 {
 	return lb->cfg;

@@ -8,11 +8,33 @@
 
 #include "config.h"
 #include "drop.h"
+#include "io.h"
+#include "reasm.h"
 
 struct mslb_lb;
 
 struct lb_counter {
 	uint64_t packets, bytes;
+};
+
+/* Packets the data path makes besides the one it was given (fragments,
+ * segments, ICMP errors): complete, with final checksums, to be sent as
+ * they are. The buffer is valid only during the call. */
+typedef void (*lb_emit_fn)(void *ctx, const uint8_t *pkt, uint32_t len);
+
+enum lb_mtu_source { LB_MTU_DEFAULT, LB_MTU_ROUTE, LB_MTU_CONFIG, LB_MTU_ICMP };
+
+/* A next hop's tunnel: per outer family [0] IPv4, [1] IPv6. */
+struct lb_nh_tunnel {
+	unsigned path_mtu[2], tunnel_mtu[2];
+	enum lb_mtu_source source[2];
+	double expires_in[2];		/* seconds, with LB_MTU_ICMP */
+	uint64_t encapsulated, fragments, segments, icmp_sent, icmp_received, icmp_rate_limited;
+};
+
+struct lb_tunnel_stats {
+	uint64_t decapsulated;		/* tunnel packets taken apart (back, front stage) */
+	uint64_t icmp_sent, icmp_rate_limited, icmp_received, icmp_relayed, icmp_followed;
 };
 
 struct mslb_lb *lb_create(const struct mslb_config *cfg);
@@ -21,8 +43,23 @@ void lb_destroy(struct mslb_lb *lb);
  * and next hop, back addresses by address, drops as they are. */
 void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old);
 
-/* Process one packet of *len bytes in buf (capacity >= *len). On MSLB_OK the
- * packet was rewritten and *len may have shrunk (trailing bytes cut). */
+void lb_set_emit(struct mslb_lb *lb, lb_emit_fn fn, void *ctx);
+/* The clock (monotonic seconds) for path MTU soft state, reassembly
+ * timeouts and the ICMP rate limit. */
+void lb_set_time(struct mslb_lb *lb, double now);
+/* The MTU of the kernel's route toward next hop i's outer address
+ * (outer_v6: its IPv6 one), or toward the return endpoint of a family. */
+void lb_set_route_mtu(struct mslb_lb *lb, unsigned i, bool outer_v6, unsigned mtu);
+void lb_set_return_mtu(struct mslb_lb *lb, bool v6, unsigned mtu);
+
+/* Process the packet p, whose data has IO_HEADROOM writable bytes before
+ * it. On MSLB_OK, p->data, p->len and p->off describe what to send:
+ * rewritten, encapsulated (data moved back) or decapsulated (moved on);
+ * p->len 0 when nothing is left to send (the packet became emitted
+ * fragments or segments, or a fragment waits for reassembly). */
+enum mslb_drop lb_process_pkt(struct mslb_lb *lb, struct io_pkt *p);
+/* The same for a bare buffer of *len bytes (tests): the result is copied
+ * back into buf, which must hold *len + 40 bytes; *len 0 as above. */
 enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len);
 /* The same for a packet whose transport checksum is partial (offloads):
  * partial_off is the offset of that checksum field, 0 for none. */
@@ -38,6 +75,14 @@ uint64_t lb_table_hits(const struct mslb_lb *lb, unsigned i);
 uint64_t lb_unmatched_hits(const struct mslb_lb *lb);
 struct lb_counter lb_back_counter(const struct mslb_lb *lb, unsigned i);
 uint64_t lb_drops(const struct mslb_lb *lb, enum mslb_drop d);
+void lb_next_hop_tunnel(const struct mslb_lb *lb, unsigned i, struct lb_nh_tunnel *out);
+void lb_get_tunnel_stats(const struct mslb_lb *lb, struct lb_tunnel_stats *out);
+/* back.return_tunnel packets sent; return_endpoint packets forwarded. */
+struct lb_counter lb_return_counter(const struct mslb_lb *lb);
+struct lb_counter lb_endpoint_counter(const struct mslb_lb *lb);
+/* false when this node reassembles nothing. */
+bool lb_reasm_stats(const struct mslb_lb *lb, struct reasm_stats *out);
+const char *lb_mtu_source_name(enum lb_mtu_source s);
 /* A drop decided after lb_process (the I/O path: ttl_exceeded). */
 void lb_count_drop(struct mslb_lb *lb, enum mslb_drop d);
 

@@ -115,6 +115,10 @@ int nl_rule(struct nl *nl, bool add, const struct nl_rule *r)
 	mnl_attr_put_u32(nlh, FRA_PRIORITY, r->priority);
 	if (r->action == FR_ACT_TO_TBL)
 		mnl_attr_put_u32(nlh, FRA_TABLE, r->table);
+	if (r->has_src) {
+		frh->src_len = r->src_len;
+		mnl_attr_put(nlh, FRA_SRC, mslb_addr_size(r->family), r->src.bytes);
+	}
 	if (r->has_dst) {
 		frh->dst_len = r->dst_len;
 		mnl_attr_put(nlh, FRA_DST, mslb_addr_size(r->family), r->dst.bytes);
@@ -147,6 +151,14 @@ static int route_get_cb(const struct nlmsghdr *nlh, void *data)
 			if (len >= 4)
 				c->out->oif = (int)mnl_attr_get_u32(a);
 			break;
+		case RTA_METRICS: {
+			const struct nlattr *m;
+
+			mnl_attr_for_each_nested(m, a)
+				if (mnl_attr_get_type(m) == RTAX_MTU && mnl_attr_get_payload_len(m) >= 4)
+					c->out->mtu = mnl_attr_get_u32(m);
+			break;
+		}
 		case RTA_GATEWAY:
 			if (len == 4 || len == 16) {
 				c->out->has_gw = true;

@@ -22,9 +22,9 @@ struct nl_route {
 struct nl_rule {
 	uint8_t family;
 	uint32_t priority;
-	bool has_dst;
-	struct mslb_addr dst;
-	uint8_t dst_len;
+	bool has_dst, has_src;
+	struct mslb_addr dst, src;
+	uint8_t dst_len, src_len;
 	char iif[16];		/* "" for any */
 	uint32_t table;		/* with action FR_ACT_TO_TBL */
 	uint8_t action;		/* FR_ACT_TO_TBL, FR_ACT_UNREACHABLE or FR_ACT_BLACKHOLE */
@@ -36,6 +36,7 @@ struct nl_route_info {
 	int oif;
 	bool has_gw;
 	struct mslb_addr gw;	/* may be of the other family (RTA_VIA) */
+	unsigned mtu;		/* the route's mtu metric, 0 if none */
 };
 
 struct nl *nl_open(void);

@@ -131,6 +131,7 @@ static enum mslb_drop parse_v6(uint8_t *buf, uint32_t buflen, struct pkt_view *v
 
 			v->fragment = true;
 			v->first_fragment = (fo & 0xfff8) == 0;
+			v->frag_hdr = (uint16_t)off;
 			hlen = 8;
 		} else if (nh == IPPROTO_AH) {
 			hlen = (buf[off + 1] + 2u) * 4;

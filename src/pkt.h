@@ -32,6 +32,7 @@ struct pkt_view {
 	 * TCP packet with l4off set (it checks 18 bytes of header). */
 	uint16_t l4off;
 	bool csum_partial;	/* the field at csum_off is a partial checksum */
+	uint16_t frag_hdr;	/* IPv6: offset of the fragment header, else 0 */
 };
 
 /* Parse buf[0..buflen). On success fills v and returns MSLB_OK; otherwise

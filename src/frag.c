@@ -1,0 +1,118 @@
+/* frag: fragments are built one at a time in the caller's buffer, so a
+ * 64 KiB packet needs no more memory than one fragment. */
+#include "frag.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "csum.h"
+
+/* The options a later fragment keeps (RFC 791: the "copied" flag). */
+static unsigned copied_options(const uint8_t *h, unsigned ihl, uint8_t *out)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 20; i < ihl;) {
+		uint8_t type = h[i];
+		unsigned olen;
+
+		if (type == 0)
+			break;
+		if (type == 1) {
+			i++;
+			continue;
+		}
+		olen = h[i + 1];
+		if (olen < 2 || i + olen > ihl)
+			break;
+		if (type & 0x80) {
+			memcpy(out + n, h + i, olen);
+			n += olen;
+		}
+		i += olen;
+	}
+	while (n & 3)
+		out[n++] = 0;	/* end of option list, padding */
+	return n;
+}
+
+int frag_ipv4(const uint8_t *pkt, uint32_t len, unsigned mtu, uint8_t *out, frag_emit_fn fn, void *ctx)
+{
+	unsigned ihl = (pkt[0] & 0x0f) * 4u, field = (unsigned)(pkt[6] << 8 | pkt[7]);
+	unsigned base = (field & 0x1fff) * 8u, payload = len - ihl, pos = 0, hl = ihl;
+	uint8_t opts[40];
+	unsigned nopts = copied_options(pkt, ihl, opts);
+	bool more = field & 0x2000;
+	int n = 0;
+
+	if (mtu < ihl + 8)
+		return -1;
+	while (pos < payload) {
+		unsigned chunk = payload - pos, tot, off;
+		bool mf;
+		uint16_t c;
+
+		if (hl + chunk > mtu)
+			chunk = (mtu - hl) & ~7u;
+		mf = pos + chunk < payload || more;
+		if (n == 0) {
+			memcpy(out, pkt, ihl);
+		} else {
+			memcpy(out, pkt, 20);
+			memcpy(out + 20, opts, nopts);
+			out[0] = (uint8_t)(0x40 | (20 + nopts) / 4);
+		}
+		memcpy(out + hl, pkt + ihl + pos, chunk);
+		tot = hl + chunk;
+		off = (base + pos) / 8;
+		out[2] = (uint8_t)(tot >> 8);
+		out[3] = (uint8_t)tot;
+		out[6] = (uint8_t)((pkt[6] & 0x40) | (mf ? 0x20 : 0) | (off >> 8));
+		out[7] = (uint8_t)off;
+		out[10] = out[11] = 0;
+		c = csum_ipv4_header(out, hl);
+		out[10] = (uint8_t)(c >> 8);
+		out[11] = (uint8_t)c;
+		fn(ctx, out, tot);
+		n++;
+		pos += chunk;
+		hl = 20 + nopts;
+	}
+	return n;
+}
+
+int frag_ipv6(const uint8_t *pkt, uint32_t len, unsigned mtu, uint32_t id, uint8_t *out,
+	      frag_emit_fn fn, void *ctx)
+{
+	unsigned payload = len - 40, pos = 0;
+	int n = 0;
+
+	if (mtu < 40 + 8 + 8)
+		return -1;
+	while (pos < payload) {
+		unsigned chunk = payload - pos, plen;
+		bool mf;
+
+		if (48 + chunk > mtu)
+			chunk = (mtu - 48) & ~7u;
+		mf = pos + chunk < payload;
+		memcpy(out, pkt, 40);
+		plen = 8 + chunk;
+		out[4] = (uint8_t)(plen >> 8);
+		out[5] = (uint8_t)plen;
+		out[6] = 44;			/* fragment header */
+		out[40] = pkt[6];		/* what follows it */
+		out[41] = 0;
+		out[42] = (uint8_t)(pos >> 8);
+		out[43] = (uint8_t)((pos & 0xf8) | (mf ? 1 : 0));
+		out[44] = (uint8_t)(id >> 24);
+		out[45] = (uint8_t)(id >> 16);
+		out[46] = (uint8_t)(id >> 8);
+		out[47] = (uint8_t)id;
+		memcpy(out + 48, pkt + 40 + pos, chunk);
+		fn(ctx, out, 48 + chunk);
+		n++;
+		pos += chunk;
+	}
+	return n;
+}

@@ -1,0 +1,110 @@
+/* gso: cut a super-packet the way the kernel's tcp/udp segmentation does:
+ * same headers, consecutive sequence numbers, one IPv4 ID per segment,
+ * FIN and PSH only on the last segment, CWR only on the first. */
+#include "gso.h"
+
+#include <linux/virtio_net.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "csum.h"
+
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
+unsigned gso_header_len(const struct pkt_view *v)
+{
+	if (!v->l4off || v->fragment)
+		return 0;
+	if (v->l4proto == IPPROTO_TCP) {
+		unsigned doff = (v->data[v->l4off + 12] >> 4) * 4u;
+
+		return doff >= 20 && v->l4off + doff <= v->len ? v->l4off + doff : 0;
+	}
+	if (v->l4proto == IPPROTO_UDP)
+		return v->l4off + 8u <= v->len ? v->l4off + 8u : 0;
+	return 0;
+}
+
+static void l4_checksum(uint8_t *seg, unsigned version, unsigned l4off, uint32_t len, uint8_t proto)
+{
+	unsigned field = l4off + (proto == IPPROTO_TCP ? 16 : 6), l4len = len - l4off;
+	uint8_t ph[8] = { 0, 0, (uint8_t)(l4len >> 8), (uint8_t)l4len, 0, 0, 0, proto };
+	uint32_t s;
+	uint16_t c;
+
+	seg[field] = seg[field + 1] = 0;
+	s = version == 4 ? csum_add(0, seg + 12, 8) : csum_add(0, seg + 8, 32);
+	s = csum_add(s, ph, 8);
+	c = csum_finish(csum_add(s, seg + l4off, l4len));
+	if (c == 0 && proto == IPPROTO_UDP)
+		c = 0xffff;
+	seg[field] = (uint8_t)(c >> 8);
+	seg[field + 1] = (uint8_t)c;
+}
+
+int gso_segment(const struct pkt_view *v, const struct io_offload *off, uint8_t *out, gso_emit_fn fn,
+		void *ctx)
+{
+	unsigned hl = gso_header_len(v), type = off->gso_type & 0x7f, size = off->gso_size;
+	bool tcp = v->l4proto == IPPROTO_TCP;
+	uint32_t payload, seq = 0;
+	uint16_t id = 0;
+	int n = 0;
+
+	if (!hl || size == 0 || hl >= v->len)
+		return -1;
+	if (tcp ? type != VIRTIO_NET_HDR_GSO_TCPV4 && type != VIRTIO_NET_HDR_GSO_TCPV6
+		: type != VIRTIO_NET_HDR_GSO_UDP_L4)
+		return -1;
+	payload = v->len - hl;
+	if (tcp) {
+		const uint8_t *t = v->data + v->l4off + 4;
+
+		seq = (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
+	}
+	if (v->version == 4)
+		id = (uint16_t)(v->data[4] << 8 | v->data[5]);
+	for (uint32_t pos = 0; pos < payload; pos += size, n++) {
+		uint32_t chunk = payload - pos < size ? payload - pos : size, len = hl + chunk;
+		bool last = pos + chunk >= payload;
+		uint8_t *l4 = out + v->l4off;
+
+		memcpy(out, v->data, hl);
+		memcpy(out + hl, v->data + hl + pos, chunk);
+		if (v->version == 4) {
+			uint16_t c, nid = (uint16_t)(id + n);
+
+			out[2] = (uint8_t)(len >> 8);
+			out[3] = (uint8_t)len;
+			out[4] = (uint8_t)(nid >> 8);
+			out[5] = (uint8_t)nid;
+			out[10] = out[11] = 0;
+			c = csum_ipv4_header(out, v->l3len);
+			out[10] = (uint8_t)(c >> 8);
+			out[11] = (uint8_t)c;
+		} else {
+			out[4] = (uint8_t)((len - 40) >> 8);
+			out[5] = (uint8_t)(len - 40);
+		}
+		if (tcp) {
+			uint32_t s = seq + pos;
+
+			l4[4] = (uint8_t)(s >> 24);
+			l4[5] = (uint8_t)(s >> 16);
+			l4[6] = (uint8_t)(s >> 8);
+			l4[7] = (uint8_t)s;
+			if (!last)
+				l4[13] &= (uint8_t)~0x09;	/* FIN, PSH */
+			if (n > 0)
+				l4[13] &= (uint8_t)~0x80;	/* CWR */
+		} else {
+			l4[4] = (uint8_t)((len - v->l4off) >> 8);
+			l4[5] = (uint8_t)(len - v->l4off);
+		}
+		l4_checksum(out, v->version, v->l4off, len, v->l4proto);
+		fn(ctx, out, len);
+	}
+	return n;
+}

@@ -1,0 +1,194 @@
+/* icmp: errors built from scratch into a caller's buffer; nothing here
+ * keeps state but the token bucket. */
+#include "icmp.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#include "csum.h"
+
+void icmp_bucket_init(struct icmp_bucket *b, unsigned rate, unsigned burst)
+{
+	b->rate = rate;
+	b->burst = burst;
+	b->tokens = burst;
+	b->last = 0;
+}
+
+bool icmp_bucket_take(struct icmp_bucket *b, double now)
+{
+	if (now > b->last) {
+		b->tokens += (now - b->last) * b->rate;
+		if (b->tokens > b->burst)
+			b->tokens = b->burst;
+		b->last = now;
+	}
+	if (b->rate == 0 || b->tokens < 1)
+		return false;
+	b->tokens -= 1;
+	return true;
+}
+
+static bool bad_v4(const uint8_t *a)
+{
+	return a[0] == 0 || a[0] == 127 || a[0] >= 224;	/* this net, loopback, multicast, reserved/broadcast */
+}
+
+static bool bad_v6(const uint8_t *a)
+{
+	static const uint8_t zero[15];
+
+	return a[0] == 0xff || (!memcmp(a, zero, 15) && a[15] <= 1);	/* multicast, ::, ::1 */
+}
+
+static bool is_error_type(unsigned version, uint8_t type)
+{
+	if (version == 6)
+		return type < 128;
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+bool icmp_may_answer(const struct pkt_view *v)
+{
+	const uint8_t *src = pkt_src(v), *dst = pkt_dst(v);
+
+	if (v->version == 4 ? bad_v4(src) || bad_v4(dst) : bad_v6(src) || bad_v6(dst))
+		return false;
+	if (!v->first_fragment)
+		return false;
+	if (v->l4proto == (v->version == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)) {
+		/* Without its type we cannot tell: assume an error. */
+		if (!v->l4off || v->l4off >= v->len)
+			return false;
+		if (is_error_type(v->version, v->data[v->l4off]))
+			return false;
+	}
+	return true;
+}
+
+bool icmp_may_answer_raw(const uint8_t *p, uint32_t len)
+{
+	unsigned version = p[0] >> 4, hl;
+	uint8_t proto;
+
+	if (version == 4) {
+		hl = (p[0] & 0x0f) * 4u;
+		if (len < 20 || hl < 20 || bad_v4(p + 12) || bad_v4(p + 16) || (p[6] & 0x1f) || p[7])
+			return false;
+		proto = p[9];
+	} else if (version == 6) {
+		hl = 40;
+		if (len < 40 || bad_v6(p + 8) || bad_v6(p + 24))
+			return false;
+		proto = p[6];
+	} else {
+		return false;
+	}
+	if (proto == (version == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6))
+		return len > hl && !is_error_type(version, p[hl]);
+	return true;
+}
+
+static void put32(uint8_t *p, uint32_t x)
+{
+	p[0] = (uint8_t)(x >> 24);
+	p[1] = (uint8_t)(x >> 16);
+	p[2] = (uint8_t)(x >> 8);
+	p[3] = (uint8_t)x;
+}
+
+uint32_t icmp_build(const uint8_t *about, uint32_t len, const uint8_t *from, enum icmp_kind kind,
+		    unsigned info, uint8_t *out)
+{
+	unsigned version = about[0] >> 4, hl = version == 4 ? 20 : 40;
+	unsigned max = version == 4 ? ICMP_MAX_V4 : ICMP_MAX_V6, q = len;
+	uint8_t *m = out + hl;
+	uint32_t tot;
+	uint16_t c;
+	uint8_t to[16];
+
+	if (len < hl)
+		return 0;
+	memcpy(to, about + (version == 4 ? 12 : 8), version == 4 ? 4 : 16);
+	if (q > max - hl - 8)
+		q = max - hl - 8;
+	tot = hl + 8 + q;
+	memmove(m + 8, about, q);	/* about may be in out already */
+	memset(m, 0, 8);
+	if (version == 4) {
+		m[0] = 3;
+		m[1] = kind == ICMP_TOO_BIG ? 4 : 1;
+		if (kind == ICMP_TOO_BIG)
+			put32(m + 4, info & 0xffff);
+		memset(out, 0, 20);
+		out[0] = 0x45;
+		out[1] = 0xc0;	/* precedence "internetwork control", as routers do */
+		out[2] = (uint8_t)(tot >> 8);
+		out[3] = (uint8_t)tot;
+		out[8] = 64;
+		out[9] = IPPROTO_ICMP;
+		memcpy(out + 12, from, 4);
+		memcpy(out + 16, to, 4);
+		c = csum_ipv4_header(out, 20);
+		out[10] = (uint8_t)(c >> 8);
+		out[11] = (uint8_t)c;
+		c = csum_finish(csum_add(0, m, 8 + q));
+	} else {
+		uint8_t ph[8] = { 0 };
+
+		m[0] = kind == ICMP_TOO_BIG ? 2 : 1;
+		m[1] = kind == ICMP_TOO_BIG ? 0 : 3;
+		if (kind == ICMP_TOO_BIG)
+			put32(m + 4, info);
+		memset(out, 0, 8);
+		out[0] = 0x60;
+		out[4] = (uint8_t)((8 + q) >> 8);
+		out[5] = (uint8_t)(8 + q);
+		out[6] = IPPROTO_ICMPV6;
+		out[7] = 64;
+		memcpy(out + 8, from, 16);
+		memcpy(out + 24, to, 16);
+		ph[2] = (uint8_t)((8 + q) >> 8);
+		ph[3] = (uint8_t)(8 + q);
+		ph[7] = IPPROTO_ICMPV6;
+		c = csum_finish(csum_add(csum_add(csum_add(0, out + 8, 32), ph, 8), m, 8 + q));
+	}
+	m[2] = (uint8_t)(c >> 8);
+	m[3] = (uint8_t)c;
+	return tot;
+}
+
+bool icmp_parse_error(const struct pkt_view *v, struct icmp_error *e)
+{
+	const uint8_t *m = v->data + v->l4off;
+	uint32_t mlen = v->len - v->l4off;
+	unsigned qmin;
+
+	if (v->fragment || !v->l4off || mlen < 8)
+		return false;
+	if (v->version == 4) {
+		if (v->l4proto != IPPROTO_ICMP || !is_error_type(4, m[0]) ||
+		    csum_finish(csum_add(0, m, mlen)) != 0)
+			return false;
+		e->too_big = m[0] == 3 && m[1] == 4;
+		e->mtu = e->too_big ? (unsigned)(m[6] << 8 | m[7]) : 0;
+	} else {
+		uint8_t ph[8] = { 0 };
+
+		if (v->l4proto != IPPROTO_ICMPV6 || !is_error_type(6, m[0]))
+			return false;
+		ph[0] = (uint8_t)(mlen >> 24);
+		ph[1] = (uint8_t)(mlen >> 16);
+		ph[2] = (uint8_t)(mlen >> 8);
+		ph[3] = (uint8_t)mlen;
+		ph[7] = IPPROTO_ICMPV6;
+		if (csum_finish(csum_add(csum_add(csum_add(0, v->data + 8, 32), ph, 8), m, mlen)) != 0)
+			return false;
+		e->too_big = m[0] == 2;
+		e->mtu = e->too_big ? (unsigned)m[4] << 24 | (unsigned)m[5] << 16 | (unsigned)m[6] << 8 | m[7] : 0;
+	}
+	e->quote = m + 8;
+	e->quote_len = mlen - 8;
+	qmin = e->quote_len ? ((e->quote[0] >> 4) == 4 ? 20 : 40) : 1;
+	return e->quote_len >= qmin && ((e->quote[0] >> 4) == 4 || (e->quote[0] >> 4) == 6);
+}

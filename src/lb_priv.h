@@ -1,0 +1,114 @@
+/* lb_priv: the data path's state, shared by lb.c (classify, translate)
+ * and lb_tunnel.c (encapsulation, decapsulation, ICMP). Not for other
+ * modules: they use lb.h. */
+#ifndef MSLB_LB_PRIV_H
+#define MSLB_LB_PRIV_H
+
+#include "icmp.h"
+#include "lb.h"
+#include "pkt.h"
+#include "reasm.h"
+
+/* Path MTU toward a tunnel's far end, one per outer family. */
+struct lb_tunnel {
+	unsigned route_mtu;	/* what the kernel's route says (0: not known) */
+	unsigned config_mtu;	/* path_mtu from the file (0: none) */
+	unsigned learned;	/* from ICMP, until expires (0: none) */
+	double expires;
+};
+
+/* Counters of what a tunnel made. */
+struct lb_tcount {
+	uint64_t encapsulated, fragments, segments, icmp_sent, icmp_received, icmp_rate_limited;
+};
+
+struct lb_next_hop {
+	struct lb_counter c;
+	uint64_t hash_hits, port_hits;
+	struct lb_tunnel tun[2];	/* [0] IPv4 outer, [1] IPv6 outer */
+	struct lb_tcount t;
+};
+
+struct lb_family {
+	struct lpm *sources;		/* source prefix -> table entry index */
+	unsigned n_services;
+	uint8_t (*services)[16];
+	unsigned n_back;		/* back addresses of this family */
+	uint8_t (*back_addr)[16];
+	unsigned *back_index;		/* into cfg->back.addresses */
+	unsigned n_back_services;	/* distinct services of those back addresses */
+	uint8_t (*back_services)[16];
+	struct maglev *hash;		/* over next hops with an address of this family */
+	bool any_hash;
+	bool has_ret;			/* back.return_tunnel of this family */
+	uint8_t ret_src[16], ret_dst[16];
+	struct lb_tunnel ret;
+	unsigned n_endpoint;		/* return_endpoint addresses of this family */
+	uint8_t endpoint[4][16];
+};
+
+struct mslb_lb {
+	const struct mslb_config *cfg;
+	struct lb_family fam[2];	/* [0] IPv4, [1] IPv6 */
+	struct lb_next_hop *nh;
+	uint64_t *table_hits;
+	uint64_t unmatched_hits;
+	struct lb_counter *back;
+	uint16_t *port_next_hop;	/* MPTCP: server_id -> next hop + 1, 0 for none */
+	uint64_t drops[MSLB_DROP_MAX];
+
+	/* Encapsulation. */
+	double now, last_expire;
+	lb_emit_fn emit;
+	void *emit_ctx;
+	uint8_t *scratch[2];		/* IO_HEADROOM + IO_BUF_SIZE each: segments, fragments */
+	uint8_t *icmp_buf;
+	uint8_t *legacy;		/* lb_process: a copy with headroom */
+	struct reasm *reasm;		/* NULL when nothing here decapsulates */
+	struct icmp_bucket bucket;
+	uint16_t ip_id;
+	uint32_t frag_id;
+	struct lb_tunnel_stats ts;
+	struct lb_counter ret, endpoint;
+	struct lb_tcount ret_t;
+};
+
+static inline const struct lb_family *lb_fam(const struct mslb_lb *lb, unsigned version)
+{
+	return &lb->fam[version == 4 ? 0 : 1];
+}
+
+/* Constant sizes: the compiler compares in one or two loads, no call. */
+static inline bool lb_addr_eq(const uint8_t *a, const uint8_t *b, unsigned alen)
+{
+	return alen == 4 ? !memcmp(a, b, 4) : !memcmp(a, b, 16);
+}
+
+static inline bool lb_in_list(const uint8_t (*list)[16], unsigned n, const uint8_t *a, unsigned alen)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (lb_addr_eq(list[i], a, alen))
+			return true;
+	return false;
+}
+
+/* lb.c: hand a packet to next hop nh (translate or lb_encap_front). */
+enum mslb_drop lb_front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh);
+/* lb.c: the front's whole path, for a packet whose flow key is its own. */
+enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+
+/* lb_tunnel.c */
+enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh);
+/* A tunnel packet v to back address index k (in cfg->back.addresses). */
+enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+/* A tunnel packet to a front service from an allowed upstream front. */
+enum mslb_drop lb_front_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+/* An ICMP error to a service: true if it was about the front's own
+ * tunnel packets (handled: the path MTU learned, the error relayed). */
+bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct icmp_error *e);
+/* Path MTU of t now, and where it came from. */
+unsigned lb_tunnel_mtu(const struct mslb_lb *lb, const struct lb_tunnel *t, enum lb_mtu_source *src);
+
+#endif

@@ -1,0 +1,482 @@
+/* lb_tunnel: encapsulation mode (draft-matsuhira-mslb-17 sections 5.2 and
+ * 6). The front puts an outer header on in place when the packet fits the
+ * tunnel MTU; otherwise it answers with ICMP "too big" (RFC 1191, RFC 8201),
+ * fragments (IPv4 without DF; IPv6 up to 1280 bytes, in outer fragments,
+ * RFC 2473 7.1), or, for a GSO super-packet, cuts it in software first.
+ * Decapsulators accept allowed sources only and reassemble outer
+ * fragments. */
+#include <linux/virtio_net.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "encap.h"
+#include "frag.h"
+#include "fwd.h"
+#include "gso.h"
+#include "lb_priv.h"
+
+#define MIN_PMTU_V4 552		/* as Linux's min_pmtu: below, ICMP is not believed */
+#define MIN_MTU_V6 1280
+
+unsigned lb_tunnel_mtu(const struct mslb_lb *lb, const struct lb_tunnel *t, enum lb_mtu_source *src)
+{
+	unsigned mtu = t->config_mtu ? t->config_mtu : t->route_mtu ? t->route_mtu : 1500;
+	enum lb_mtu_source s = t->config_mtu ? LB_MTU_CONFIG : t->route_mtu ? LB_MTU_ROUTE : LB_MTU_DEFAULT;
+
+	if (t->learned && lb->now < t->expires && t->learned < mtu) {
+		mtu = t->learned;
+		s = LB_MTU_ICMP;
+	}
+	if (src)
+		*src = s;
+	return mtu;
+}
+
+/* Where an encapsulated packet goes, and what it is counted against. */
+struct target {
+	unsigned ov;			/* outer IP version */
+	const uint8_t *src, *dst;	/* outer addresses */
+	unsigned path_mtu;
+	const uint8_t *icmp_from;	/* source of the errors sent about inner packets */
+	struct lb_tcount *c;
+};
+
+struct emit_ctx {
+	struct mslb_lb *lb;
+	const struct target *t;
+};
+
+static void emit(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len)
+{
+	if (lb->emit)
+		lb->emit(lb->emit_ctx, pkt, len);
+}
+
+/* pkt has IO_HEADROOM writable bytes before it. */
+static void put_outer(struct mslb_lb *lb, const struct target *t, uint8_t *pkt, uint32_t len)
+{
+	uint8_t *h = encap_push(pkt, len, (int)t->ov, t->src, t->dst, lb->ip_id++, false);
+
+	emit(lb, h, len + encap_overhead((int)t->ov));
+	t->c->encapsulated++;
+}
+
+static void inner_fragment_out(void *ctx, uint8_t *pkt, uint32_t len)
+{
+	struct emit_ctx *c = ctx;
+
+	put_outer(c->lb, c->t, pkt, len);
+	c->t->c->fragments++;
+}
+
+static void outer_fragment_out(void *ctx, uint8_t *pkt, uint32_t len)
+{
+	struct emit_ctx *c = ctx;
+
+	emit(c->lb, pkt, len);
+	c->t->c->fragments++;
+}
+
+/* A complete packet (final checksums, room before it) that may exceed the
+ * tunnel MTU only where fragmenting is allowed: IPv4 without DF, or IPv6
+ * of at most 1280 bytes. */
+static void send_complete(struct mslb_lb *lb, const struct target *t, uint8_t *pkt, uint32_t len)
+{
+	unsigned ovh = encap_overhead((int)t->ov), tmtu = t->path_mtu - ovh;
+	struct emit_ctx c = { lb, t };
+	uint8_t *out = lb->scratch[1] + IO_HEADROOM, *h;
+
+	if (len <= tmtu) {
+		put_outer(lb, t, pkt, len);
+		return;
+	}
+	if ((pkt[0] >> 4) == 4) {
+		frag_ipv4(pkt, len, tmtu, out, inner_fragment_out, &c);
+		return;
+	}
+	h = encap_push(pkt, len, (int)t->ov, t->src, t->dst, lb->ip_id++, true);
+	t->c->encapsulated++;
+	if (t->ov == 6)
+		frag_ipv6(h, len + ovh, t->path_mtu, ++lb->frag_id, out, outer_fragment_out, &c);
+	else
+		frag_ipv4(h, len + ovh, t->path_mtu, out, outer_fragment_out, &c);
+}
+
+static void segment_out(void *ctx, uint8_t *seg, uint32_t len)
+{
+	struct emit_ctx *c = ctx;
+
+	send_complete(c->lb, c->t, seg, len);
+}
+
+static enum mslb_drop send_error(struct mslb_lb *lb, struct lb_tcount *c, const uint8_t *about, uint32_t len,
+				 const uint8_t *from, enum icmp_kind kind, unsigned mtu)
+{
+	uint32_t n;
+
+	if (!icmp_bucket_take(&lb->bucket, lb->now)) {
+		c->icmp_rate_limited++;
+		lb->ts.icmp_rate_limited++;
+		return MSLB_DROP_ICMP_RATE_LIMITED;
+	}
+	n = icmp_build(about, len, from, kind, mtu, lb->icmp_buf);
+	if (n)
+		emit(lb, lb->icmp_buf, n);
+	c->icmp_sent++;
+	lb->ts.icmp_sent++;
+	return MSLB_OK;
+}
+
+static enum mslb_drop too_big(struct mslb_lb *lb, const struct target *t, const struct pkt_view *v, unsigned mtu)
+{
+	if (!icmp_may_answer(v))
+		return MSLB_DROP_TOO_BIG;
+	if (send_error(lb, t->c, v->data, v->len, t->icmp_from, ICMP_TOO_BIG, mtu) != MSLB_OK)
+		return MSLB_DROP_ICMP_RATE_LIMITED;
+	return MSLB_DROP_TOO_BIG;
+}
+
+static enum mslb_drop tunnel_send(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct target *t)
+{
+	unsigned ovh = encap_overhead((int)t->ov), tmtu = t->path_mtu > ovh ? t->path_mtu - ovh : 0;
+	bool gso = p->off.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	unsigned hl = gso ? gso_header_len(v) : 0, size = gso ? hl + p->off.gso_size : v->len;
+
+	if (gso && !hl)
+		return MSLB_DROP_BAD_OFFLOAD;
+	if (size > tmtu) {
+		if (v->version == 4 && (v->data[6] & 0x40))
+			return too_big(lb, t, v, tmtu);
+		if (v->version == 6 && size > MIN_MTU_V6)
+			return too_big(lb, t, v, tmtu < MIN_MTU_V6 ? MIN_MTU_V6 : tmtu);
+	}
+	if (gso) {
+		struct emit_ctx c = { lb, t };
+		int n = gso_segment(v, &p->off, lb->scratch[0] + IO_HEADROOM, segment_out, &c);
+
+		if (n < 0)
+			return MSLB_DROP_BAD_OFFLOAD;
+		t->c->segments += (unsigned)n;
+		p->len = 0;
+		return MSLB_OK;
+	}
+	if (v->len <= tmtu) {
+		p->data = encap_push(v->data, v->len, (int)t->ov, t->src, t->dst, lb->ip_id++, false);
+		p->len = v->len + ovh;
+		if (p->off.flags & IO_OFF_NEEDS_CSUM)
+			p->off.csum_start = (uint16_t)(p->off.csum_start + ovh);
+		t->c->encapsulated++;
+		return MSLB_OK;
+	}
+	/* Fragments carry final checksums: the kernel finishes none of them. */
+	fwd_finish_csum(v->data, v->len, &p->off);
+	send_complete(lb, t, v->data, v->len);
+	p->len = 0;
+	return MSLB_OK;
+}
+
+/* The outer source: tunnel_source, else IP_S itself (the inner
+ * destination), else the first service of the outer family. */
+static const uint8_t *outer_source(const struct mslb_lb *lb, const struct pkt_view *v, unsigned ov)
+{
+	const struct mslb_config *cfg = lb->cfg;
+
+	if (cfg->front.has_tsrc[ov == 6])
+		return cfg->front.tsrc[ov == 6].bytes;
+	if (ov == v->version)
+		return pkt_dst(v);
+	return lb->fam[ov == 6].services[0];
+}
+
+enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh)
+{
+	const struct cfg_next_hop *hop = &lb->cfg->front.next_hops[nh];
+	unsigned ov = hop->outer == OUTER_SAME ? v->version : hop->outer == OUTER_IPV4 ? 4 : 6;
+	struct lb_next_hop *n = &lb->nh[nh];
+	struct target t;
+	uint32_t len = v->len;
+	enum mslb_drop r;
+
+	if (ov == 4 ? !hop->has4 : !hop->has6)
+		return MSLB_DROP_NO_FAMILY;
+	if (ov == 6 ? !lb->fam[1].n_services && !lb->cfg->front.has_tsrc[1]
+		    : !lb->fam[0].n_services && !lb->cfg->front.has_tsrc[0])
+		return MSLB_DROP_NO_FAMILY;
+	t = (struct target){
+		.ov = ov,
+		.src = outer_source(lb, v, ov),
+		.dst = ov == 4 ? hop->a4.bytes : hop->a6.bytes,
+		.path_mtu = lb_tunnel_mtu(lb, &n->tun[ov == 6], NULL),
+		.icmp_from = pkt_dst(v),
+		.c = &n->t,
+	};
+	r = tunnel_send(lb, p, v, &t);
+	if (r == MSLB_OK) {
+		n->c.packets++;
+		n->c.bytes += len;
+	}
+	return r;
+}
+
+enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
+{
+	struct lb_family *f = &lb->fam[v->version == 4 ? 0 : 1];
+	uint32_t len = v->len;
+	struct target t = {
+		.ov = v->version,
+		.src = f->ret_src,
+		.dst = f->ret_dst,
+		.path_mtu = lb_tunnel_mtu(lb, &f->ret, NULL),
+		.icmp_from = f->ret_src,
+		.c = &lb->ret_t,
+	};
+	enum mslb_drop r = tunnel_send(lb, p, v, &t);
+
+	if (r == MSLB_OK) {
+		lb->ret.packets++;
+		lb->ret.bytes += len;
+	}
+	return r;
+}
+
+/* Take the outer header off v, a tunnel packet to one of our addresses:
+ * p then holds the inner packet (p->len 0: a fragment kept for later). */
+static enum mslb_drop decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
+			    const struct cfg_prefixes *allowed, struct pkt_view *in)
+{
+	struct mslb_addr a;
+	unsigned partial;
+	enum mslb_drop r;
+
+	mslb_addr_from_bytes(&a, v->version == 4 ? AF_INET : AF_INET6, pkt_src(v));
+	if (!cfg_prefixes_match(allowed, &a))
+		return MSLB_DROP_TUNNEL_SOURCE;
+	if (v->fragment) {
+		uint8_t *whole;
+		uint32_t wlen;
+
+		if (!lb->reasm)
+			return MSLB_DROP_REASSEMBLY;
+		r = reasm_add(lb->reasm, v, lb->now, &whole, &wlen);
+		if (r != MSLB_OK)
+			return r;
+		if (!whole) {
+			p->len = 0;
+			return MSLB_OK;
+		}
+		p->data = p->buf + IO_HEADROOM;
+		memcpy(p->data, whole, wlen);
+		p->len = wlen;
+		p->off = (struct io_offload){ 0 };
+		if (pkt_parse(p->data, wlen, v) != MSLB_OK || v->fragment || !encap_is_tunnel(v))
+			return MSLB_DROP_TUNNEL_INNER;
+	}
+	if (p->off.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return MSLB_DROP_BAD_OFFLOAD;
+	r = encap_pop(v, in);
+	if (r != MSLB_OK)
+		return r;
+	partial = io_partial_off(p);
+	if (partial) {
+		if (p->off.csum_start < v->l3len)
+			return MSLB_DROP_BAD_OFFLOAD;
+		r = pkt_set_partial(in, partial - v->l3len);
+		if (r != MSLB_OK)
+			return r;
+		p->off.csum_start = (uint16_t)(p->off.csum_start - v->l3len);
+	}
+	p->data = in->data;
+	p->len = in->len;
+	lb->ts.decapsulated++;
+	return MSLB_OK;
+}
+
+enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
+{
+	const struct lb_family *f = lb_fam(lb, v->version), *fi;
+	uint8_t outer_dst[16];
+	unsigned alen = pkt_addr_len(v);
+	struct pkt_view in;
+	enum mslb_drop r;
+
+	memcpy(outer_dst, pkt_dst(v), alen);
+	r = decap(lb, p, v, &lb->cfg->back.allowed, &in);
+	if (r != MSLB_OK || !p->len)
+		return r;
+	/* Only what a front meant for this back's servers. */
+	fi = lb_fam(lb, in.version);
+	if (!lb_in_list(fi->back_services, fi->n_back_services, pkt_dst(&in), pkt_addr_len(&in)))
+		return MSLB_DROP_TUNNEL_INNER_DST;
+	for (unsigned k = 0; k < f->n_back; k++)
+		if (lb_addr_eq(outer_dst, f->back_addr[k], alen)) {
+			lb->back[f->back_index[k]].packets++;
+			lb->back[f->back_index[k]].bytes += in.len;
+		}
+	return MSLB_OK;
+}
+
+enum mslb_drop lb_front_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
+{
+	struct pkt_view in;
+	enum mslb_drop r = decap(lb, p, v, &lb->cfg->front.allowed, &in);
+
+	if (r != MSLB_OK || !p->len)
+		return r;
+	/* Balanced again, by the client's address in the inner header. */
+	return lb_front(lb, p, &in);
+}
+
+enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
+{
+	struct pkt_view in;
+	enum mslb_drop r = decap(lb, p, v, &lb->cfg->return_endpoint.allowed, &in);
+
+	if (r != MSLB_OK || !p->len)
+		return r;
+	lb->endpoint.packets++;
+	lb->endpoint.bytes += in.len;
+	return MSLB_OK;
+}
+
+static uint32_t quoted_len(const uint8_t *q)
+{
+	return (q[0] >> 4) == 4 ? (uint32_t)(q[2] << 8 | q[3]) : 40u + (uint32_t)(q[4] << 8 | q[5]);
+}
+
+bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct icmp_error *e)
+{
+	const struct mslb_config *cfg = lb->cfg;
+	const uint8_t *q = e->quote, *qsrc, *qdst, *inner;
+	unsigned qv = q[0] >> 4, qhl = qv == 4 ? (q[0] & 0x0f) * 4u : 40, alen = qv == 4 ? 4 : 16;
+	uint8_t qproto = qv == 4 ? q[9] : q[6];
+	struct lb_next_hop *n = NULL;
+	struct lb_tunnel *t;
+	uint32_t ilen;
+	unsigned i, mtu;
+
+	(void)v;
+	if ((qproto != 4 && qproto != 41) || e->quote_len < qhl)
+		return false;
+	qsrc = q + (qv == 4 ? 12 : 8);
+	qdst = q + (qv == 4 ? 16 : 24);
+	for (i = 0; i < cfg->front.n_next_hops && !n; i++) {
+		const struct cfg_next_hop *hop = &cfg->front.next_hops[i];
+
+		if (hop->mode == NH_ENCAP && (qv == 4 ? hop->has4 && lb_addr_eq(hop->a4.bytes, qdst, 4)
+						      : hop->has6 && lb_addr_eq(hop->a6.bytes, qdst, 16)))
+			n = &lb->nh[i];
+	}
+	if (!n)
+		return false;
+	if (!(cfg->front.has_tsrc[qv == 6] && lb_addr_eq(cfg->front.tsrc[qv == 6].bytes, qsrc, alen)) &&
+	    !lb_in_list(lb->fam[qv == 6].services, lb->fam[qv == 6].n_services, qsrc, alen))
+		return false;
+	t = &n->tun[qv == 6];
+	n->t.icmp_received++;
+	if (e->too_big && e->mtu) {
+		unsigned floor = qv == 4 ? MIN_PMTU_V4 : MIN_MTU_V6, m = e->mtu < floor ? floor : e->mtu;
+
+		if (m < lb_tunnel_mtu(lb, t, NULL)) {
+			t->learned = m;
+			t->expires = lb->now + cfg->front.pmtu_expires;
+		}
+	}
+	/* Relay to whoever sent the inner packet, as the matching error
+	 * (RFC 2473 8.1), when the quote holds enough of it. */
+	inner = q + qhl;
+	ilen = e->quote_len - qhl;
+	if (ilen < 20 || (inner[0] >> 4) != (qproto == 4 ? 4 : 6) || ilen < ((inner[0] >> 4) == 4 ? 20u : 40u) ||
+	    !icmp_may_answer_raw(inner, ilen))
+		return true;
+	mtu = lb_tunnel_mtu(lb, t, NULL) - encap_overhead((int)qv);
+	if (e->too_big) {
+		bool v4 = (inner[0] >> 4) == 4;
+
+		/* What the front fragments itself needs no error. */
+		if ((v4 && !(inner[6] & 0x40)) || (!v4 && quoted_len(inner) <= MIN_MTU_V6))
+			return true;
+		if (!v4 && mtu < MIN_MTU_V6)
+			mtu = MIN_MTU_V6;
+	}
+	if (send_error(lb, &n->t, inner, ilen, inner + ((inner[0] >> 4) == 4 ? 16 : 24),
+		       e->too_big ? ICMP_TOO_BIG : ICMP_UNREACHABLE, mtu) == MSLB_OK)
+		lb->ts.icmp_relayed++;
+	return true;
+}
+
+void lb_set_emit(struct mslb_lb *lb, lb_emit_fn fn, void *ctx)
+{
+	lb->emit = fn;
+	lb->emit_ctx = ctx;
+}
+
+void lb_set_time(struct mslb_lb *lb, double now)
+{
+	lb->now = now;
+	if (lb->reasm && now - lb->last_expire >= 1.0) {
+		reasm_expire(lb->reasm, now);
+		lb->last_expire = now;
+	}
+}
+
+void lb_set_route_mtu(struct mslb_lb *lb, unsigned i, bool outer_v6, unsigned mtu)
+{
+	if (i < lb->cfg->front.n_next_hops)
+		lb->nh[i].tun[outer_v6].route_mtu = mtu;
+}
+
+void lb_set_return_mtu(struct mslb_lb *lb, bool v6, unsigned mtu)
+{
+	lb->fam[v6].ret.route_mtu = mtu;
+}
+
+void lb_next_hop_tunnel(const struct mslb_lb *lb, unsigned i, struct lb_nh_tunnel *out)
+{
+	const struct lb_next_hop *n = &lb->nh[i];
+
+	for (int f = 0; f < 2; f++) {
+		out->path_mtu[f] = lb_tunnel_mtu(lb, &n->tun[f], &out->source[f]);
+		out->tunnel_mtu[f] = out->path_mtu[f] - encap_overhead(f ? 6 : 4);
+		out->expires_in[f] = out->source[f] == LB_MTU_ICMP ? n->tun[f].expires - lb->now : 0;
+	}
+	out->encapsulated = n->t.encapsulated;
+	out->fragments = n->t.fragments;
+	out->segments = n->t.segments;
+	out->icmp_sent = n->t.icmp_sent;
+	out->icmp_received = n->t.icmp_received;
+	out->icmp_rate_limited = n->t.icmp_rate_limited;
+}
+
+void lb_get_tunnel_stats(const struct mslb_lb *lb, struct lb_tunnel_stats *out)
+{
+	*out = lb->ts;
+}
+
+struct lb_counter lb_return_counter(const struct mslb_lb *lb)
+{
+	return lb->ret;
+}
+
+struct lb_counter lb_endpoint_counter(const struct mslb_lb *lb)
+{
+	return lb->endpoint;
+}
+
+bool lb_reasm_stats(const struct mslb_lb *lb, struct reasm_stats *out)
+{
+	if (!lb->reasm)
+		return false;
+	reasm_get_stats(lb->reasm, out);
+	return true;
+}
+
+const char *lb_mtu_source_name(enum lb_mtu_source s)
+{
+	switch (s) {
+	case LB_MTU_ROUTE: return "route";
+	case LB_MTU_CONFIG: return "config";
+	case LB_MTU_ICMP: return "icmp";
+	default: return "default";
+	}
+}
