@@ -1,5 +1,6 @@
 /* status: render counters from the lb and the I/O backend. */
 #include "status.h"
+#include "status_tunnel.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,6 +33,8 @@ void status_json(const struct status_info *s, struct strbuf *out)
 		json_str(&j, NULL, "front");
 	if (c->has_back)
 		json_str(&j, NULL, "back");
+	if (c->has_return_endpoint)
+		json_str(&j, NULL, "return_endpoint");
 	json_arr_end(&j);
 
 	json_arr_begin(&j, "devices");
@@ -104,6 +107,7 @@ void status_json(const struct status_info *s, struct strbuf *out)
 			json_u64(&j, "weight", nh->weight);
 			json_u64(&j, "hash_hits", lb_next_hop_hash_hits(s->lb, i));
 			json_u64(&j, "port_hits", lb_next_hop_port_hits(s->lb, i));
+			status_tunnel_nh_json(&j, s->lb, i);
 			json_obj_end(&j);
 		}
 		json_arr_end(&j);
@@ -160,10 +164,12 @@ void status_json(const struct status_info *s, struct strbuf *out)
 		} else {
 			json_null(&j, "mptcp");
 		}
+		status_tunnel_back_json(&j, s->lb);
 		json_obj_end(&j);
 	} else {
 		json_null(&j, "back");
 	}
+	status_tunnel_json(&j, s->lb);
 
 	json_obj_begin(&j, "drops");
 	for (int d = MSLB_OK + 1; d < MSLB_DROP_MAX; d++)
@@ -193,8 +199,10 @@ void status_text(const struct status_info *s, struct strbuf *out)
 	sb_printf(out, "mslbd %s, pid %ld, up %s\n", PACKAGE_VERSION, s->pid, up);
 	sb_printf(out, "config   %s (loaded %s; %u reloads, %u refused)\n", s->config_file,
 		  s->loaded_at, s->reloads, s->reload_failures);
-	sb_printf(out, "roles    %s%s%s\n", c->has_front ? "front" : "",
-		  c->has_front && c->has_back ? ", " : "", c->has_back ? "back" : "");
+	sb_printf(out, "roles    %s%s%s%s%s\n", c->has_front ? "front" : "",
+		  c->has_front && c->has_back ? ", " : "", c->has_back ? "back" : "",
+		  (c->has_front || c->has_back) && c->has_return_endpoint ? ", " : "",
+		  c->has_return_endpoint ? "return endpoint" : "");
 	sb_printf(out, "device   %s (%s, mtu %u, offloads %s): rx %" PRIu64 " packets %" PRIu64 " bytes, tx %" PRIu64
 		  " packets %" PRIu64 " bytes, %" PRIu64 " tx errors\n",
 		  s->io->name, s->io->kind, c->tun_mtu, io_offload_names(s->io->offloads), io->rx_packets, io->rx_bytes, io->tx_packets,
@@ -263,6 +271,8 @@ void status_text(const struct status_info *s, struct strbuf *out)
 				  ba->has_via ? mslb_addr_str(&ba->via, b, sizeof(b)) : "");
 		}
 	}
+	sb_printf(out, "\n");
+	status_tunnel_text(out, s->lb);
 	if (c->has_back && c->back.has_mptcp)
 		sb_printf(out, "  mptcp: server_id %u announced on each service address (ADD_ADDR port); limits subflows %u add_addr_accepted %u\n",
 			  c->back.server_id, c->back.subflows, c->back.add_addr_accepted);
