@@ -45,7 +45,7 @@ uint8_t *encap_push(uint8_t *inner, uint32_t inner_len, int outer_version, const
 		uint8_t *h = inner - ENCAP_V6_OVERHEAD;
 		/* One label per inner address pair (RFC 6438): a router that
 		 * spreads by flow label keeps each client's packets in order. */
-		uint32_t fl = XXH32(inner + (v4in ? 12 : 8), v4in ? 8 : 32, 0) & 0xfffff;
+		uint32_t fl = (uint32_t)XXH3_64bits(inner + (v4in ? 12 : 8), v4in ? 8 : 32) & 0xfffff;
 
 		h[0] = (uint8_t)(0x60 | tos >> 4);
 		h[1] = (uint8_t)(tos << 4 | fl >> 16);

@@ -21,6 +21,24 @@ static unsigned fam_index(int family)
 	return family == AF_INET ? 0 : 1;
 }
 
+/* The prefixes of one family in l, for lookups by outer source. */
+static struct lpm *build_allow(const struct cfg_prefixes *l, int family)
+{
+	struct lpm *t = lpm_create(family);
+
+	if (!t)
+		return NULL;
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->p[i].addr.family == family && lpm_add(t, &l->p[i], 0) == -3)
+			goto fail;
+	if (lpm_build(t) < 0)
+		goto fail;
+	return t;
+fail:
+	lpm_destroy(t);
+	return NULL;
+}
+
 static int build_family(struct mslb_lb *lb, int family)
 {
 	const struct mslb_config *cfg = lb->cfg;
@@ -67,6 +85,11 @@ static int build_family(struct mslb_lb *lb, int family)
 	for (unsigned i = 0; i < cfg->return_endpoint.n; i++)
 		if (cfg->return_endpoint.addresses[i].family == family)
 			memcpy(f->endpoint[f->n_endpoint++], cfg->return_endpoint.addresses[i].bytes, alen);
+	f->allow_back = build_allow(&cfg->back.allowed, family);
+	f->allow_front = build_allow(&cfg->front.allowed, family);
+	f->allow_endpoint = build_allow(&cfg->return_endpoint.allowed, family);
+	if (!f->allow_back || !f->allow_front || !f->allow_endpoint)
+		goto fail;
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
 		const struct cfg_next_hop *nh = &cfg->front.next_hops[i];
 
@@ -135,6 +158,9 @@ void lb_destroy(struct mslb_lb *lb)
 		free(lb->fam[i].back_index);
 		free(lb->fam[i].back_services);
 		maglev_destroy(lb->fam[i].hash);
+		lpm_destroy(lb->fam[i].allow_back);
+		lpm_destroy(lb->fam[i].allow_front);
+		lpm_destroy(lb->fam[i].allow_endpoint);
 	}
 	reasm_destroy(lb->reasm);
 	free(lb->scratch[0]);
@@ -463,13 +489,10 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 			return r;
 	}
 	if (lb_in_list(f->services, f->n_services, dst, alen)) {
-		struct mslb_addr a;
+		uint32_t unused;
 
-		if (tunnel && cfg->front.allowed.n) {
-			mslb_addr_from_bytes(&a, v.version == 4 ? AF_INET : AF_INET6, src);
-			if (cfg_prefixes_match(&cfg->front.allowed, &a))
-				return lb_front_decap(lb, p, &v);
-		}
+		if (tunnel && cfg->front.allowed.n && lpm_lookup(f->allow_front, src, &unused))
+			return lb_front_decap(lb, p, &v);
 		if (partial && tunnel)
 			return MSLB_DROP_BAD_OFFLOAD;
 		return lb_front(lb, p, &v);

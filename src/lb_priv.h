@@ -45,6 +45,9 @@ struct lb_family {
 	struct lb_tunnel ret;
 	unsigned n_endpoint;		/* return_endpoint addresses of this family */
 	uint8_t endpoint[4][16];
+	/* Outer sources each decapsulator accepts: back.allowed_sources,
+	 * front.allowed_sources, return_endpoint.allowed_sources. */
+	struct lpm *allow_back, *allow_front, *allow_endpoint;
 };
 
 struct mslb_lb {

@@ -15,6 +15,7 @@
 #include "fwd.h"
 #include "gso.h"
 #include "lb_priv.h"
+#include "lpm.h"
 
 #define MIN_PMTU_V4 552		/* as Linux's min_pmtu: below, ICMP is not believed */
 #define MIN_MTU_V6 1280
@@ -243,14 +244,13 @@ enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_
 /* Take the outer header off v, a tunnel packet to one of our addresses:
  * p then holds the inner packet (p->len 0: a fragment kept for later). */
 static enum mslb_drop decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
-			    const struct cfg_prefixes *allowed, struct pkt_view *in)
+			    const struct lpm *allowed, struct pkt_view *in)
 {
-	struct mslb_addr a;
 	unsigned partial;
 	enum mslb_drop r;
+	uint32_t unused;
 
-	mslb_addr_from_bytes(&a, v->version == 4 ? AF_INET : AF_INET6, pkt_src(v));
-	if (!cfg_prefixes_match(allowed, &a))
+	if (!lpm_lookup(allowed, pkt_src(v), &unused))
 		return MSLB_DROP_TUNNEL_SOURCE;
 	if (v->fragment) {
 		uint8_t *whole;
@@ -301,7 +301,7 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	enum mslb_drop r;
 
 	memcpy(outer_dst, pkt_dst(v), alen);
-	r = decap(lb, p, v, &lb->cfg->back.allowed, &in);
+	r = decap(lb, p, v, f->allow_back, &in);
 	if (r != MSLB_OK || !p->len)
 		return r;
 	/* Only what a front meant for this back's servers. */
@@ -319,7 +319,7 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 enum mslb_drop lb_front_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
 {
 	struct pkt_view in;
-	enum mslb_drop r = decap(lb, p, v, &lb->cfg->front.allowed, &in);
+	enum mslb_drop r = decap(lb, p, v, lb_fam(lb, v->version)->allow_front, &in);
 
 	if (r != MSLB_OK || !p->len)
 		return r;
@@ -330,7 +330,7 @@ enum mslb_drop lb_front_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_v
 enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
 {
 	struct pkt_view in;
-	enum mslb_drop r = decap(lb, p, v, &lb->cfg->return_endpoint.allowed, &in);
+	enum mslb_drop r = decap(lb, p, v, lb_fam(lb, v->version)->allow_endpoint, &in);
 
 	if (r != MSLB_OK || !p->len)
 		return r;
