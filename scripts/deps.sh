@@ -7,7 +7,8 @@ PACKAGES="
 build-essential autoconf automake libtool pkg-config
 libev-dev libconfig-dev libmnl-dev libcunit1-dev libxxhash-dev
 iproute2 iputils-ping procps ethtool nftables
-socat openssl tcpdump iperf3 jq python3 python3-scapy
+socat openssl tcpdump iperf3 jq python3 python3-scapy python3-cryptography
+vsftpd curl
 "
 
 if [ "$(id -u)" -ne 0 ]; then
