@@ -21,6 +21,8 @@
 #                       each direction. Only without -6.
 #   mslbd TUN           front on f, back on b1, tun.offload = false;
 #   mslbd TUN+offloads  the same with tun.offload = true;
+#   mslbd encap+offloads the front in encapsulation mode (IP-in-IP to b1,
+#                       which decapsulates), offloads on;
 #   mslbd AF_PACKET     every veth of f and b1 in io.af_packet, when this
 #                       build's `mslbd check` accepts that setting.
 # Columns: UDP with 64-byte payloads as fast as iperf3 sends (-u -l 64 -b 0),
@@ -301,6 +303,20 @@ row_mslbd() { # row_mslbd KEY OFFLOAD
 	mslbd_down
 }
 
+# The front encapsulates (IP-in-IP, draft section 5.2), the back
+# decapsulates; TCP super-packets are cut in software before encapsulation.
+row_mslbd_encap() {
+	export MSLB_TUN_OFFLOAD=true
+	topo_create 1 1 mslb || return 1
+	front_conf "$(mslbd_conf f)" hash || return 1
+	sed -i 's/^front = {/front = {\n  mode = "encapsulate";/' "$(mslbd_conf f)"
+	back_conf "$(mslbd_conf b1)" 1 || return 1
+	mslbd_start f "$(mslbd_conf f)" || return 1
+	mslbd_start b1 "$(mslbd_conf b1)" || return 1
+	measure "$1" path_mslbd
+	mslbd_down
+}
+
 row_afp() {
 	local i
 	export MSLB_TUN_OFFLOAD=true
@@ -375,6 +391,7 @@ else
 fi
 run_row mslbd "mslbd TUN" row_mslbd mslbd false
 run_row mslbdo "mslbd TUN+offloads" row_mslbd mslbdo true
+run_row mslbde "mslbd encap+offloads" row_mslbd_encap mslbde
 run_row afp "mslbd AF_PACKET" row_afp
 
 ratio() { # ratio VALUE BASE

@@ -31,7 +31,8 @@ unsigned lb_tunnel_mtu(const struct mslb_lb *lb, const struct lb_tunnel *t, enum
 	}
 	if (src)
 		*src = s;
-	return mtu;
+	/* lo says 65536: more than a length field holds. */
+	return mtu > 65535 ? 65535 : mtu;
 }
 
 /* Where an encapsulated packet goes, and what it is counted against. */
