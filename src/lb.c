@@ -10,7 +10,8 @@
 #include <xxhash.h>
 
 #include "encap.h"
-#include "lb_priv.h"
+#include "lb_state.h"
+#include "lb_tunnel.h"
 #include "lpm.h"
 #include "maglev.h"
 #include "pkt.h"
@@ -343,7 +344,7 @@ static bool own_back_address(const struct lb_family *f, const uint8_t *a, unsign
 	return lb_in_list(f->back_addr, f->n_back, a, alen);
 }
 
-enum mslb_drop lb_front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh)
+static enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh)
 {
 	const struct cfg_next_hop *hop = &lb->cfg->front.next_hops[nh];
 	const struct lb_family *f = lb_fam(lb, v->version);
@@ -388,10 +389,10 @@ static enum mslb_drop front_by(struct mslb_lb *lb, struct io_pkt *p, struct pkt_
 	r = choose(lb, k, pkt_addr_len(v), f, &nh);
 	if (r != MSLB_OK)
 		return r;
-	return lb_front_deliver(lb, p, v, nh);
+	return front_deliver(lb, p, v, nh);
 }
 
-enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
+static enum mslb_drop front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
 {
 	struct flow_key k = { .client = pkt_src(v), .service = pkt_dst(v) };
 	uint8_t ports[4];
@@ -491,11 +492,19 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	if (lb_in_list(f->services, f->n_services, dst, alen)) {
 		uint32_t unused;
 
-		if (tunnel && cfg->front.allowed.n && lpm_lookup(f->allow_front, src, &unused))
-			return lb_front_decap(lb, p, &v);
+		if (tunnel && cfg->front.allowed.n && lpm_lookup(f->allow_front, src, &unused)) {
+			struct pkt_view in;
+
+			/* A stage of a chain: balanced again, by the client's
+			 * address in the inner header. */
+			r = lb_decap(lb, p, &v, f->allow_front, &in);
+			if (r != MSLB_OK || !p->len)
+				return r;
+			return front(lb, p, &in);
+		}
 		if (partial && tunnel)
 			return MSLB_DROP_BAD_OFFLOAD;
-		return lb_front(lb, p, &v);
+		return front(lb, p, &v);
 	}
 	if (own_back_address(f, dst, alen)) {
 		if (tunnel)
@@ -521,49 +530,4 @@ enum mslb_drop lb_process_pkt(struct mslb_lb *lb, struct io_pkt *p)
 	if (r != MSLB_OK)
 		lb->drops[r]++;
 	return r;
-}
-const struct mslb_config *lb_config(const struct mslb_lb *lb)
-{
-	return lb->cfg;
-}
-
-struct lb_counter lb_next_hop_counter(const struct mslb_lb *lb, unsigned i)
-{
-	return lb->nh[i].c;
-}
-
-uint64_t lb_table_hits(const struct mslb_lb *lb, unsigned i)
-{
-	return lb->table_hits[i];
-}
-
-uint64_t lb_unmatched_hits(const struct mslb_lb *lb)
-{
-	return lb->unmatched_hits;
-}
-
-uint64_t lb_next_hop_hash_hits(const struct mslb_lb *lb, unsigned i)
-{
-	return lb->nh[i].hash_hits;
-}
-
-uint64_t lb_next_hop_port_hits(const struct mslb_lb *lb, unsigned i)
-{
-	return lb->nh[i].port_hits;
-}
-
-struct lb_counter lb_back_counter(const struct mslb_lb *lb, unsigned i)
-{
-	return lb->back[i];
-}
-
-uint64_t lb_drops(const struct mslb_lb *lb, enum mslb_drop d)
-{
-	return (unsigned)d < MSLB_DROP_MAX ? lb->drops[d] : 0;
-}
-
-void lb_count_drop(struct mslb_lb *lb, enum mslb_drop d)
-{
-	if ((unsigned)d < MSLB_DROP_MAX)
-		lb->drops[d]++;
 }

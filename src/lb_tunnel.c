@@ -14,7 +14,7 @@
 #include "frag.h"
 #include "fwd.h"
 #include "gso.h"
-#include "lb_priv.h"
+#include "lb_tunnel.h"
 #include "lpm.h"
 
 #define MIN_PMTU_V4 552		/* as Linux's min_pmtu: below, ICMP is not believed */
@@ -242,10 +242,8 @@ enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_
 	return r;
 }
 
-/* Take the outer header off v, a tunnel packet to one of our addresses:
- * p then holds the inner packet (p->len 0: a fragment kept for later). */
-static enum mslb_drop decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
-			    const struct lpm *allowed, struct pkt_view *in)
+enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct lpm *allowed,
+			struct pkt_view *in)
 {
 	unsigned partial;
 	enum mslb_drop r;
@@ -302,7 +300,7 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	enum mslb_drop r;
 
 	memcpy(outer_dst, pkt_dst(v), alen);
-	r = decap(lb, p, v, f->allow_back, &in);
+	r = lb_decap(lb, p, v, f->allow_back, &in);
 	if (r != MSLB_OK || !p->len)
 		return r;
 	/* Only what a front meant for this back's servers. */
@@ -317,21 +315,10 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	return MSLB_OK;
 }
 
-enum mslb_drop lb_front_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
-{
-	struct pkt_view in;
-	enum mslb_drop r = decap(lb, p, v, lb_fam(lb, v->version)->allow_front, &in);
-
-	if (r != MSLB_OK || !p->len)
-		return r;
-	/* Balanced again, by the client's address in the inner header. */
-	return lb_front(lb, p, &in);
-}
-
 enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
 {
 	struct pkt_view in;
-	enum mslb_drop r = decap(lb, p, v, lb_fam(lb, v->version)->allow_endpoint, &in);
+	enum mslb_drop r = lb_decap(lb, p, v, lb_fam(lb, v->version)->allow_endpoint, &in);
 
 	if (r != MSLB_OK || !p->len)
 		return r;
@@ -404,80 +391,4 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 		       e->too_big ? ICMP_TOO_BIG : ICMP_UNREACHABLE, mtu) == MSLB_OK)
 		lb->ts.icmp_relayed++;
 	return true;
-}
-
-void lb_set_emit(struct mslb_lb *lb, lb_emit_fn fn, void *ctx)
-{
-	lb->emit = fn;
-	lb->emit_ctx = ctx;
-}
-
-void lb_set_time(struct mslb_lb *lb, double now)
-{
-	lb->now = now;
-	if (lb->reasm && now - lb->last_expire >= 1.0) {
-		reasm_expire(lb->reasm, now);
-		lb->last_expire = now;
-	}
-}
-
-void lb_set_route_mtu(struct mslb_lb *lb, unsigned i, bool outer_v6, unsigned mtu)
-{
-	if (i < lb->cfg->front.n_next_hops)
-		lb->nh[i].tun[outer_v6].route_mtu = mtu;
-}
-
-void lb_set_return_mtu(struct mslb_lb *lb, bool v6, unsigned mtu)
-{
-	lb->fam[v6].ret.route_mtu = mtu;
-}
-
-void lb_next_hop_tunnel(const struct mslb_lb *lb, unsigned i, struct lb_nh_tunnel *out)
-{
-	const struct lb_next_hop *n = &lb->nh[i];
-
-	for (int f = 0; f < 2; f++) {
-		out->path_mtu[f] = lb_tunnel_mtu(lb, &n->tun[f], &out->source[f]);
-		out->tunnel_mtu[f] = out->path_mtu[f] - encap_overhead(f ? 6 : 4);
-		out->expires_in[f] = out->source[f] == LB_MTU_ICMP ? n->tun[f].expires - lb->now : 0;
-	}
-	out->encapsulated = n->t.encapsulated;
-	out->fragments = n->t.fragments;
-	out->segments = n->t.segments;
-	out->icmp_sent = n->t.icmp_sent;
-	out->icmp_received = n->t.icmp_received;
-	out->icmp_rate_limited = n->t.icmp_rate_limited;
-}
-
-void lb_get_tunnel_stats(const struct mslb_lb *lb, struct lb_tunnel_stats *out)
-{
-	*out = lb->ts;
-}
-
-struct lb_counter lb_return_counter(const struct mslb_lb *lb)
-{
-	return lb->ret;
-}
-
-struct lb_counter lb_endpoint_counter(const struct mslb_lb *lb)
-{
-	return lb->endpoint;
-}
-
-bool lb_reasm_stats(const struct mslb_lb *lb, struct reasm_stats *out)
-{
-	if (!lb->reasm)
-		return false;
-	reasm_get_stats(lb->reasm, out);
-	return true;
-}
-
-const char *lb_mtu_source_name(enum lb_mtu_source s)
-{
-	switch (s) {
-	case LB_MTU_ROUTE: return "route";
-	case LB_MTU_CONFIG: return "config";
-	case LB_MTU_ICMP: return "icmp";
-	default: return "default";
-	}
 }

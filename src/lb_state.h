@@ -1,12 +1,16 @@
-/* lb_priv: the data path's state, shared by lb.c (classify, translate)
- * and lb_tunnel.c (encapsulation, decapsulation, ICMP). Not for other
- * modules: they use lb.h. */
-#ifndef MSLB_LB_PRIV_H
-#define MSLB_LB_PRIV_H
+/* lb_state: the data path's state, shared by its files: lb.c (classify,
+ * translate), lb_tunnel.c (encapsulation, decapsulation, tunnel ICMP) and
+ * lb_access.c (what the daemon sets and reads). Other modules use lb.h. */
+#ifndef MSLB_LB_STATE_H
+#define MSLB_LB_STATE_H
 
+#include <stdbool.h>
+#include <string.h>
+
+#include "config.h"
+#include "drop.h"
 #include "icmp.h"
-#include "lb.h"
-#include "pkt.h"
+#include "lb_types.h"
 #include "reasm.h"
 
 /* Path MTU toward a tunnel's far end, one per outer family. */
@@ -94,24 +98,5 @@ static inline bool lb_in_list(const uint8_t (*list)[16], unsigned n, const uint8
 			return true;
 	return false;
 }
-
-/* lb.c: hand a packet to next hop nh (translate or lb_encap_front). */
-enum mslb_drop lb_front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh);
-/* lb.c: the front's whole path, for a packet whose flow key is its own. */
-enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
-
-/* lb_tunnel.c */
-enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh);
-/* A tunnel packet v to back address index k (in cfg->back.addresses). */
-enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
-/* A tunnel packet to a front service from an allowed upstream front. */
-enum mslb_drop lb_front_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
-enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
-enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
-/* An ICMP error to a service: true if it was about the front's own
- * tunnel packets (handled: the path MTU learned, the error relayed). */
-bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct icmp_error *e);
-/* Path MTU of t now, and where it came from. */
-unsigned lb_tunnel_mtu(const struct mslb_lb *lb, const struct lb_tunnel *t, enum lb_mtu_source *src);
 
 #endif

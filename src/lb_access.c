@@ -1,0 +1,129 @@
+/* lb_access: what the daemon sets on a data path (clock, emit callback,
+ * route MTUs) and what `mslbd status` reads from it. */
+#include "lb.h"
+
+#include "encap.h"
+#include "lb_state.h"
+#include "lb_tunnel.h"
+
+const struct mslb_config *lb_config(const struct mslb_lb *lb)
+{
+	return lb->cfg;
+}
+
+struct lb_counter lb_next_hop_counter(const struct mslb_lb *lb, unsigned i)
+{
+	return lb->nh[i].c;
+}
+
+uint64_t lb_table_hits(const struct mslb_lb *lb, unsigned i)
+{
+	return lb->table_hits[i];
+}
+
+uint64_t lb_unmatched_hits(const struct mslb_lb *lb)
+{
+	return lb->unmatched_hits;
+}
+
+uint64_t lb_next_hop_hash_hits(const struct mslb_lb *lb, unsigned i)
+{
+	return lb->nh[i].hash_hits;
+}
+
+uint64_t lb_next_hop_port_hits(const struct mslb_lb *lb, unsigned i)
+{
+	return lb->nh[i].port_hits;
+}
+
+struct lb_counter lb_back_counter(const struct mslb_lb *lb, unsigned i)
+{
+	return lb->back[i];
+}
+
+uint64_t lb_drops(const struct mslb_lb *lb, enum mslb_drop d)
+{
+	return (unsigned)d < MSLB_DROP_MAX ? lb->drops[d] : 0;
+}
+
+void lb_count_drop(struct mslb_lb *lb, enum mslb_drop d)
+{
+	if ((unsigned)d < MSLB_DROP_MAX)
+		lb->drops[d]++;
+}
+
+void lb_set_emit(struct mslb_lb *lb, lb_emit_fn fn, void *ctx)
+{
+	lb->emit = fn;
+	lb->emit_ctx = ctx;
+}
+
+void lb_set_time(struct mslb_lb *lb, double now)
+{
+	lb->now = now;
+	if (lb->reasm && now - lb->last_expire >= 1.0) {
+		reasm_expire(lb->reasm, now);
+		lb->last_expire = now;
+	}
+}
+
+void lb_set_route_mtu(struct mslb_lb *lb, unsigned i, bool outer_v6, unsigned mtu)
+{
+	if (i < lb->cfg->front.n_next_hops)
+		lb->nh[i].tun[outer_v6].route_mtu = mtu;
+}
+
+void lb_set_return_mtu(struct mslb_lb *lb, bool v6, unsigned mtu)
+{
+	lb->fam[v6].ret.route_mtu = mtu;
+}
+
+void lb_next_hop_tunnel(const struct mslb_lb *lb, unsigned i, struct lb_nh_tunnel *out)
+{
+	const struct lb_next_hop *n = &lb->nh[i];
+
+	for (int f = 0; f < 2; f++) {
+		out->path_mtu[f] = lb_tunnel_mtu(lb, &n->tun[f], &out->source[f]);
+		out->tunnel_mtu[f] = out->path_mtu[f] - encap_overhead(f ? 6 : 4);
+		out->expires_in[f] = out->source[f] == LB_MTU_ICMP ? n->tun[f].expires - lb->now : 0;
+	}
+	out->encapsulated = n->t.encapsulated;
+	out->fragments = n->t.fragments;
+	out->segments = n->t.segments;
+	out->icmp_sent = n->t.icmp_sent;
+	out->icmp_received = n->t.icmp_received;
+	out->icmp_rate_limited = n->t.icmp_rate_limited;
+}
+
+void lb_get_tunnel_stats(const struct mslb_lb *lb, struct lb_tunnel_stats *out)
+{
+	*out = lb->ts;
+}
+
+struct lb_counter lb_return_counter(const struct mslb_lb *lb)
+{
+	return lb->ret;
+}
+
+struct lb_counter lb_endpoint_counter(const struct mslb_lb *lb)
+{
+	return lb->endpoint;
+}
+
+bool lb_reasm_stats(const struct mslb_lb *lb, struct reasm_stats *out)
+{
+	if (!lb->reasm)
+		return false;
+	reasm_get_stats(lb->reasm, out);
+	return true;
+}
+
+const char *lb_mtu_source_name(enum lb_mtu_source s)
+{
+	switch (s) {
+	case LB_MTU_ROUTE: return "route";
+	case LB_MTU_CONFIG: return "config";
+	case LB_MTU_ICMP: return "icmp";
+	default: return "default";
+	}
+}

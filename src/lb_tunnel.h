@@ -1,0 +1,28 @@
+/* lb_tunnel: encapsulation mode of the data path (draft-matsuhira-mslb-17
+ * sections 5.2 and 6). Private to the lb files. */
+#ifndef MSLB_LB_TUNNEL_H
+#define MSLB_LB_TUNNEL_H
+
+#include "io.h"
+#include "lb_state.h"
+#include "pkt.h"
+
+struct lpm;
+
+enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh);
+/* A tunnel packet v to one of the back addresses. */
+enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+/* Take the outer header off v, a tunnel packet to one of our addresses,
+ * if its source is in allowed: p then holds the inner packet, parsed into
+ * in (p->len 0: a fragment kept for reassembly). */
+enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct lpm *allowed,
+			struct pkt_view *in);
+enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+/* An ICMP error to a service: true if it was about the front's own
+ * tunnel packets (handled: the path MTU learned, the error relayed). */
+bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct icmp_error *e);
+/* Path MTU of t now, and where it came from. */
+unsigned lb_tunnel_mtu(const struct mslb_lb *lb, const struct lb_tunnel *t, enum lb_mtu_source *src);
+
+#endif
