@@ -132,6 +132,13 @@ static int route(struct afpath *ap, struct mslb_lb *lb, struct io_backend *tun, 
 	mslb_addr_from_bytes(&dst, v4 ? AF_INET : AF_INET6, p->data + (v4 ? 16 : 24));
 	mslb_addr_from_bytes(&src, v4 ? AF_INET : AF_INET6, p->data + (v4 ? 12 : 8));
 	e = martian(&src) ? NULL : neigh_lookup(ap->neigh, &dst, &src);
+	/* Beyond the device MTU (not a GSO super-packet, which the device
+	 * cuts): the kernel fragments it or sends the ICMP error. */
+	if (e && e->state == NEIGH_OK && p->off.gso_type == VIRTIO_NET_HDR_GSO_NONE &&
+	    p->len > io_afp_mtu(ap->be[e->port])) {
+		ap->be[e->port]->stats.mtu_deferred++;
+		e = NULL;
+	}
 	if (e && e->state == NEIGH_OK) {
 		r = fwd_ttl_decrement(p->data, p->len);
 		if (r != MSLB_OK) {

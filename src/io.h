@@ -59,6 +59,7 @@ struct io_stats {
 	uint64_t rx_drops;		/* AF_PACKET: dropped by the kernel (ring full) */
 	uint64_t vlan_skipped;		/* AF_PACKET: 802.1Q/802.1ad frames left to the kernel */
 	uint64_t tx_deferred;		/* AF_PACKET: send buffer full, handed to the TUN */
+	uint64_t mtu_deferred;		/* AF_PACKET: larger than the device MTU, handed to the TUN */
 };
 
 struct io_ops {
@@ -106,6 +107,7 @@ struct sock_filter;
 struct io_backend *io_afp_open(const char *name, char *err, unsigned errlen);
 int io_afp_set_filter(struct io_backend *be, const struct sock_filter *prog, unsigned n);
 int io_afp_ifindex(const struct io_backend *be);
+unsigned io_afp_mtu(const struct io_backend *be);
 /* Fold the kernel's drop counter (PACKET_STATISTICS) into stats.rx_drops. */
 void io_afp_poll_stats(struct io_backend *be);
 

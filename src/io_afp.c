@@ -51,6 +51,7 @@ struct io_afp {
 	struct io_backend be;
 	int ifindex;
 	int tx_fd;
+	unsigned mtu;			/* the device's, refreshed by io_afp_poll_stats */
 	uint8_t mac[6];
 	uint8_t *ring;
 	size_t ring_len;
@@ -293,6 +294,8 @@ struct io_backend *io_afp_open(const char *name, char *err, unsigned errlen)
 		return NULL;
 	}
 	memcpy(a->mac, ifr.ifr_hwaddr.sa_data, 6);
+	if (ioctl(a->be.fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
+		a->mtu = (unsigned)ifr.ifr_mtu;
 	/* Room for a batch of 64 KiB GSO packets (the default, ~208 KiB,
 	 * holds three); without CAP_NET_ADMIN's FORCE, as much as allowed. */
 	if (setopt(a->tx_fd, SOL_SOCKET, SO_SNDBUFFORCE, AFP_SNDBUF) < 0)
@@ -356,11 +359,22 @@ int io_afp_ifindex(const struct io_backend *be)
 	return ((const struct io_afp *)be)->ifindex;
 }
 
+unsigned io_afp_mtu(const struct io_backend *be)
+{
+	return ((const struct io_afp *)be)->mtu;
+}
+
 void io_afp_poll_stats(struct io_backend *be)
 {
+	struct io_afp *a = (struct io_afp *)be;
 	struct tpacket_stats_v3 st;
 	socklen_t len = sizeof(st);
+	struct ifreq ifr = { 0 };
 
+	/* An MTU change is seen within a tick. */
+	if (if_indextoname((unsigned)a->ifindex, ifr.ifr_name) && ioctl(be->fd, SIOCGIFMTU, &ifr) == 0 &&
+	    ifr.ifr_mtu > 0)
+		a->mtu = (unsigned)ifr.ifr_mtu;
 	/* Reading resets the kernel's counters: accumulate. */
 	if (getsockopt(be->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
 		be->stats.rx_drops += st.tp_drops;

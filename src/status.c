@@ -65,6 +65,7 @@ void status_json(const struct status_info *s, struct strbuf *out)
 		json_u64(&j, "rx_drops", st->rx_drops);
 		json_u64(&j, "vlan_skipped", st->vlan_skipped);
 		json_u64(&j, "tx_deferred", st->tx_deferred);
+		json_u64(&j, "mtu_deferred", st->mtu_deferred);
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -212,9 +213,10 @@ void status_text(const struct status_info *s, struct strbuf *out)
 
 		sb_printf(out, "device   %s (%s): rx %" PRIu64 " packets %" PRIu64 " bytes, tx %" PRIu64 " packets %" PRIu64
 			  " bytes, %" PRIu64 " tx errors, %" PRIu64 " rx drops, %" PRIu64 " vlan skipped, %" PRIu64
-			  " deferred to the TUN\n",
+			  " deferred to the TUN (%" PRIu64 " beyond the MTU)\n",
 			  s->afp[i]->name, s->afp[i]->kind, st->rx_packets, st->rx_bytes, st->tx_packets, st->tx_bytes,
-			  st->tx_errors, st->rx_drops, st->vlan_skipped, st->tx_deferred);
+			  st->tx_errors, st->rx_drops, st->vlan_skipped, st->tx_deferred + st->mtu_deferred,
+			  st->mtu_deferred);
 	}
 	if (s->has_neigh)
 		sb_printf(out, "next hop cache  %u entries (%u resolved), %" PRIu64 " refreshes; %" PRIu64
