@@ -169,6 +169,7 @@ static struct mslb_config *validate(config_t *lc, const char *name, struct confi
 	cfg->tun_mtu = 1500;
 	cfg->tun_offload = true;
 	cfg->route_table = MSLB_DEFAULT_TABLE;
+	cfg->front.pmtu_expires = 600;	/* a back's return tunnel uses it too */
 	cfg->rule_priority = MSLB_DEFAULT_PRIORITY;
 
 	config_check_keys(&c, c.root, "", keys,

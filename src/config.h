@@ -138,5 +138,9 @@ void config_free(struct mslb_config *c);
 void config_peek_socket(const char *path, char *buf, size_t len);
 
 const char *config_unmatched_name(const struct mslb_config *c);
+/* Can next hop nh take packets of family (AF_INET, AF_INET6)? By its own
+ * address of that family, or, encapsulating in a fixed outer family, by
+ * its address of that one. */
+bool config_next_hop_carries(const struct cfg_next_hop *nh, int family);
 
 #endif

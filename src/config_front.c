@@ -345,7 +345,7 @@ void config_check_families(struct config_ctx *c, const struct mslb_config *cfg)
 		char a[MSLB_ADDRSTRLEN];
 
 		for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
-			ok = ok || (v4 ? cfg->front.next_hops[j].has4 : cfg->front.next_hops[j].has6);
+			ok = ok || config_next_hop_carries(&cfg->front.next_hops[j], v4 ? AF_INET : AF_INET6);
 		if (!ok)
 			config_err(c, sv, "front.services: \"%s\" is %s but no next hop has an %s address (allowed: services of the families the next hops have)",
 				   mslb_addr_str(&cfg->front.services[i], a, sizeof(a)), v4 ? "IPv4" : "IPv6", v4 ? "ipv4" : "ipv6");

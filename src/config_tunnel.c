@@ -96,6 +96,13 @@ static void parse_family_pair(struct config_ctx *c, const config_setting_t *g, c
 		config_err(c, s, "%s: empty (allowed: ipv4 and/or ipv6)", path);
 }
 
+bool config_next_hop_carries(const struct cfg_next_hop *nh, int family)
+{
+	if (nh->mode == NH_ENCAP && nh->outer != OUTER_SAME)
+		return nh->outer == OUTER_IPV4 ? nh->has4 : nh->has6;
+	return family == AF_INET ? nh->has4 : nh->has6;
+}
+
 bool config_parse_mode(struct config_ctx *c, const config_setting_t *g, const char *path, enum nh_mode *out)
 {
 	const char *v = config_get_str(c, g, "mode", path, "\"translate\" or \"encapsulate\"", false);
@@ -134,18 +141,19 @@ void config_check_front_tunnel(struct config_ctx *c, const config_setting_t *f, 
 
 		for (int of = 0; of < 2 && nh->mode == NH_ENCAP; of++) {
 			int fam = of ? AF_INET6 : AF_INET;
-			bool used = nh->outer == OUTER_SAME ? (of ? nh->has6 : nh->has4)
-							    : (nh->outer == OUTER_IPV6) == (of == 1);
-			bool src = cfg->front.has_tsrc[of];
+			bool svc = false, used, src = cfg->front.has_tsrc[of];
 
+			for (unsigned k = 0; k < cfg->front.n_services; k++)
+				svc = svc || cfg->front.services[k].family == fam;
+			/* Same family: only packets to a service of it use it. */
+			used = nh->outer == OUTER_SAME ? svc && (of ? nh->has6 : nh->has4)
+						       : (nh->outer == OUTER_IPV6) == (of == 1);
 			if (!used)
 				continue;
 			if (nh->outer != OUTER_SAME && !(of ? nh->has6 : nh->has4))
 				config_err(c, f, "front.next_hops: \"%s\" has outer = \"%s\" but no %s address (allowed: an outer family the next hop has an address of)",
 					   nh->name, of ? "ipv6" : "ipv4", of ? "ipv6" : "ipv4");
-			for (unsigned k = 0; k < cfg->front.n_services && !src; k++)
-				src = cfg->front.services[k].family == fam;
-			if (!src)
+			if (!src && !svc)
 				config_err(c, f, "front.next_hops: \"%s\" needs an %s outer source (allowed: front.tunnel_source.%s, or an %s service)",
 					   nh->name, of ? "IPv6" : "IPv4", of ? "ipv6" : "ipv4", of ? "IPv6" : "IPv4");
 		}

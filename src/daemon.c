@@ -135,9 +135,10 @@ int daemon_start(struct daemon *d)
 		log_info("af_packet on %s", afpath_backends(d->afp)[i]->name);
 	stamp(d);
 	log_info("offloads on %s: %s", d->io->name, io_offload_names(d->io->offloads));
-	log_info("started: %s%s%s on %s, config %s", d->cfg->has_front ? "front" : "",
+	log_info("started: %s%s%s%s%s on %s, config %s", d->cfg->has_front ? "front" : "",
 		 d->cfg->has_front && d->cfg->has_back ? " and " : "", d->cfg->has_back ? "back" : "",
-		 d->io->name, d->config_path);
+		 (d->cfg->has_front || d->cfg->has_back) && d->cfg->has_return_endpoint ? " and " : "",
+		 d->cfg->has_return_endpoint ? "return endpoint" : "", d->io->name, d->config_path);
 	return 0;
 fail:
 	daemon_stop(d);

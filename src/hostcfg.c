@@ -217,6 +217,8 @@ static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struc
 		if (b->has_via)
 			r |= add_rule(s, b->service.family, p, &b->service, h->tun, FR_ACT_TO_TBL, t + 1);
 	}
+	/* Before the TUN's own rules: a return endpoint alone needs them. */
+	r |= desired_tunnel(h, cfg, s, fam);
 	for (int f = 0; f < 2; f++) {
 		int family = f ? AF_INET6 : AF_INET;
 
@@ -243,7 +245,6 @@ static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struc
 	for (unsigned i = 0; i < cfg->back.n_addresses; i++)
 		r |= add_rule(s, cfg->back.addresses[i].address.family, p + 3,
 			      &cfg->back.addresses[i].address, NULL, FR_ACT_TO_TBL, t);
-	r |= desired_tunnel(h, cfg, s, fam);
 	return r ? -1 : 0;
 }
 

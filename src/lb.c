@@ -94,7 +94,7 @@ static int build_family(struct mslb_lb *lb, int family)
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
 		const struct cfg_next_hop *nh = &cfg->front.next_hops[i];
 
-		if (family == AF_INET ? nh->has4 : nh->has6)
+		if (config_next_hop_carries(nh, family))
 			b[n++] = (struct maglev_backend){ .name = nh->name, .weight = nh->weight, .id = (uint16_t)i };
 	}
 	f->any_hash = n > 0;
@@ -509,12 +509,25 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	if (own_back_address(f, dst, alen)) {
 		if (tunnel)
 			return lb_back_decap(lb, p, &v);
+		/* Errors about the return tunnel come back to IP_B. */
+		if (f->has_ret && !partial && lb_icmp_about_tunnel(lb, &v)) {
+			p->len = 0;
+			return MSLB_OK;
+		}
 		back(lb, &v, f);
 		p->len = v.len;
 		return MSLB_OK;
 	}
 	if (tunnel && lb_in_list(f->endpoint, f->n_endpoint, dst, alen))
 		return lb_endpoint_decap(lb, p, &v);
+	/* A tunnel source of its own: only errors about our tunnels. */
+	if (cfg->front.has_tsrc[v.version == 6] && lb_addr_eq(cfg->front.tsrc[v.version == 6].bytes, dst, alen)) {
+		if (!partial && lb_icmp_about_tunnel(lb, &v)) {
+			p->len = 0;
+			return MSLB_OK;
+		}
+		return MSLB_DROP_NOT_OURS;
+	}
 	if (f->has_ret && lb_in_list(f->back_services, f->n_back_services, src, alen)) {
 		if (partial && tunnel)
 			return MSLB_DROP_BAD_OFFLOAD;

@@ -53,6 +53,8 @@ uint64_t lb_unmatched_hits(const struct mslb_lb *lb);
 struct lb_counter lb_back_counter(const struct mslb_lb *lb, unsigned i);
 uint64_t lb_drops(const struct mslb_lb *lb, enum mslb_drop d);
 void lb_next_hop_tunnel(const struct mslb_lb *lb, unsigned i, struct lb_nh_tunnel *out);
+/* The back's return tunnel, the same way (both families filled). */
+void lb_return_tunnel(const struct mslb_lb *lb, struct lb_nh_tunnel *out);
 void lb_get_tunnel_stats(const struct mslb_lb *lb, struct lb_tunnel_stats *out);
 /* back.return_tunnel packets sent; return_endpoint packets forwarded. */
 struct lb_counter lb_return_counter(const struct mslb_lb *lb);

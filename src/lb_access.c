@@ -95,6 +95,21 @@ void lb_next_hop_tunnel(const struct mslb_lb *lb, unsigned i, struct lb_nh_tunne
 	out->icmp_rate_limited = n->t.icmp_rate_limited;
 }
 
+void lb_return_tunnel(const struct mslb_lb *lb, struct lb_nh_tunnel *out)
+{
+	for (int f = 0; f < 2; f++) {
+		out->path_mtu[f] = lb_tunnel_mtu(lb, &lb->fam[f].ret, &out->source[f]);
+		out->tunnel_mtu[f] = out->path_mtu[f] - encap_overhead(f ? 6 : 4);
+		out->expires_in[f] = out->source[f] == LB_MTU_ICMP ? lb->fam[f].ret.expires - lb->now : 0;
+	}
+	out->encapsulated = lb->ret_t.encapsulated;
+	out->fragments = lb->ret_t.fragments;
+	out->segments = lb->ret_t.segments;
+	out->icmp_sent = lb->ret_t.icmp_sent;
+	out->icmp_received = lb->ret_t.icmp_received;
+	out->icmp_rate_limited = lb->ret_t.icmp_rate_limited;
+}
+
 void lb_get_tunnel_stats(const struct mslb_lb *lb, struct lb_tunnel_stats *out)
 {
 	*out = lb->ts;

@@ -332,36 +332,65 @@ static uint32_t quoted_len(const uint8_t *q)
 	return (q[0] >> 4) == 4 ? (uint32_t)(q[2] << 8 | q[3]) : 40u + (uint32_t)(q[4] << 8 | q[5]);
 }
 
-bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct icmp_error *e)
+/* The tunnel whose outer packet q (source qsrc, destination qdst) is:
+ * a next hop's, or a back's return tunnel. */
+static bool find_tunnel(struct mslb_lb *lb, unsigned qv, const uint8_t *qsrc, const uint8_t *qdst,
+			struct lb_tunnel **t, struct lb_tcount **c, const uint8_t **from)
 {
 	const struct mslb_config *cfg = lb->cfg;
-	const uint8_t *q = e->quote, *qsrc, *qdst, *inner;
-	unsigned qv = q[0] >> 4, qhl = qv == 4 ? (q[0] & 0x0f) * 4u : 40, alen = qv == 4 ? 4 : 16;
-	uint8_t qproto = qv == 4 ? q[9] : q[6];
-	struct lb_next_hop *n = NULL;
-	struct lb_tunnel *t;
-	uint32_t ilen;
-	unsigned i, mtu;
+	struct lb_family *f = &lb->fam[qv == 6];
+	unsigned alen = qv == 4 ? 4 : 16;
 
-	(void)v;
-	if ((qproto != 4 && qproto != 41) || e->quote_len < qhl)
+	if (f->has_ret && lb_addr_eq(f->ret_src, qsrc, alen) && lb_addr_eq(f->ret_dst, qdst, alen)) {
+		*t = &f->ret;
+		*c = &lb->ret_t;
+		*from = f->ret_src;	/* the back speaks for itself to its server */
+		return true;
+	}
+	if (!(cfg->front.has_tsrc[qv == 6] && lb_addr_eq(cfg->front.tsrc[qv == 6].bytes, qsrc, alen)) &&
+	    !lb_in_list(f->services, f->n_services, qsrc, alen))
 		return false;
-	qsrc = q + (qv == 4 ? 12 : 8);
-	qdst = q + (qv == 4 ? 16 : 24);
-	for (i = 0; i < cfg->front.n_next_hops && !n; i++) {
+	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
 		const struct cfg_next_hop *hop = &cfg->front.next_hops[i];
 
 		if (hop->mode == NH_ENCAP && (qv == 4 ? hop->has4 && lb_addr_eq(hop->a4.bytes, qdst, 4)
-						      : hop->has6 && lb_addr_eq(hop->a6.bytes, qdst, 16)))
-			n = &lb->nh[i];
+						      : hop->has6 && lb_addr_eq(hop->a6.bytes, qdst, 16))) {
+			*t = &lb->nh[i].tun[qv == 6];
+			*c = &lb->nh[i].t;
+			*from = NULL;		/* IP_S, the inner destination */
+			return true;
+		}
 	}
-	if (!n)
+	return false;
+}
+
+bool lb_icmp_about_tunnel(struct mslb_lb *lb, const struct pkt_view *v)
+{
+	struct icmp_error e;
+
+	if (v->l4proto != (v->version == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) || !icmp_parse_error(v, &e))
 		return false;
-	if (!(cfg->front.has_tsrc[qv == 6] && lb_addr_eq(cfg->front.tsrc[qv == 6].bytes, qsrc, alen)) &&
-	    !lb_in_list(lb->fam[qv == 6].services, lb->fam[qv == 6].n_services, qsrc, alen))
+	lb->ts.icmp_received++;
+	return lb_icmp_outer(lb, v, &e);
+}
+
+bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct icmp_error *e)
+{
+	const struct mslb_config *cfg = lb->cfg;
+	const uint8_t *q = e->quote, *inner;
+	unsigned qv = q[0] >> 4, qhl = qv == 4 ? (q[0] & 0x0f) * 4u : 40;
+	uint8_t qproto = qv == 4 ? q[9] : q[6];
+	const uint8_t *from;
+	struct lb_tunnel *t;
+	struct lb_tcount *c;
+	uint32_t ilen;
+	unsigned mtu;
+
+	(void)v;
+	if ((qproto != 4 && qproto != 41) || e->quote_len < qhl ||
+	    !find_tunnel(lb, qv, q + (qv == 4 ? 12 : 8), q + (qv == 4 ? 16 : 24), &t, &c, &from))
 		return false;
-	t = &n->tun[qv == 6];
-	n->t.icmp_received++;
+	c->icmp_received++;
 	if (e->too_big && e->mtu) {
 		unsigned floor = qv == 4 ? MIN_PMTU_V4 : MIN_MTU_V6, m = e->mtu < floor ? floor : e->mtu;
 
@@ -387,7 +416,10 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 		if (!v4 && mtu < MIN_MTU_V6)
 			mtu = MIN_MTU_V6;
 	}
-	if (send_error(lb, &n->t, inner, ilen, inner + ((inner[0] >> 4) == 4 ? 16 : 24),
+	/* An IPv4 server and an IPv6 return tunnel cannot share a source. */
+	if (from && (inner[0] >> 4) != qv)
+		return true;
+	if (send_error(lb, c, inner, ilen, from ? from : inner + ((inner[0] >> 4) == 4 ? 16 : 24),
 		       e->too_big ? ICMP_TOO_BIG : ICMP_UNREACHABLE, mtu) == MSLB_OK)
 		lb->ts.icmp_relayed++;
 	return true;

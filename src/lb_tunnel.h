@@ -19,9 +19,12 @@ enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 			struct pkt_view *in);
 enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
 enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
-/* An ICMP error to a service: true if it was about the front's own
- * tunnel packets (handled: the path MTU learned, the error relayed). */
+/* An ICMP error (e, parsed from v): true if it was about one of our own
+ * tunnel packets, a next hop's or the return tunnel's (handled: the path
+ * MTU learned, the error relayed to the inner packet's source). */
 bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct icmp_error *e);
+/* The same for any packet v: false unless it is such an ICMP error. */
+bool lb_icmp_about_tunnel(struct mslb_lb *lb, const struct pkt_view *v);
 /* Path MTU of t now, and where it came from. */
 unsigned lb_tunnel_mtu(const struct mslb_lb *lb, const struct lb_tunnel *t, enum lb_mtu_source *src);
 

@@ -30,6 +30,48 @@ static bool outer_used(const struct cfg_next_hop *nh, int of)
 	return outer_of(nh, 0) == of || outer_of(nh, 1) == of;
 }
 
+static void tunnel_entry_json(struct json *j, const struct lb_nh_tunnel *t, int of)
+{
+	json_obj_begin(j, NULL);
+	json_str(j, "outer", of ? "ipv6" : "ipv4");
+	json_u64(j, "path_mtu", t->path_mtu[of]);
+	json_u64(j, "tunnel_mtu", t->tunnel_mtu[of]);
+	json_str(j, "source", lb_mtu_source_name(t->source[of]));
+	json_u64(j, "expires_in", t->expires_in[of] > 0 ? (uint64_t)(t->expires_in[of] + 0.5) : 0);
+	json_obj_end(j);
+}
+
+static void tunnel_counters_json(struct json *j, const struct lb_nh_tunnel *t)
+{
+	json_u64(j, "encapsulated", t->encapsulated);
+	json_u64(j, "fragments", t->fragments);
+	json_u64(j, "segments", t->segments);
+	json_u64(j, "icmp_sent", t->icmp_sent);
+	json_u64(j, "icmp_received", t->icmp_received);
+	json_u64(j, "icmp_rate_limited", t->icmp_rate_limited);
+}
+
+static void reasm_json(struct json *j, const struct mslb_lb *lb)
+{
+	const struct mslb_config *c = lb_config(lb);
+	struct reasm_stats rs;
+
+	if (!lb_reasm_stats(lb, &rs)) {
+		json_null(j, "reassembly");
+		return;
+	}
+	json_obj_begin(j, "reassembly");
+	json_u64(j, "memory", c->back.reasm_memory);
+	json_u64(j, "timeout", c->back.reasm_timeout);
+	json_u64(j, "datagrams", rs.datagrams);
+	json_u64(j, "fragments", rs.fragments);
+	json_u64(j, "timeouts", rs.timeouts);
+	json_u64(j, "memory_drops", rs.memory_drops);
+	json_u64(j, "bad", rs.bad);
+	json_u64(j, "in_progress", rs.in_progress);
+	json_obj_end(j);
+}
+
 void status_tunnel_nh_json(struct json *j, const struct mslb_lb *lb, unsigned i)
 {
 	const struct cfg_next_hop *nh = &lb_config(lb)->front.next_hops[i];
@@ -58,24 +100,11 @@ void status_tunnel_nh_json(struct json *j, const struct mslb_lb *lb, unsigned i)
 	}
 	json_arr_end(j);
 	json_arr_begin(j, "tunnel");
-	for (int of = 0; of < 2; of++) {
-		if (!outer_used(nh, of))
-			continue;
-		json_obj_begin(j, NULL);
-		json_str(j, "outer", of ? "ipv6" : "ipv4");
-		json_u64(j, "path_mtu", t.path_mtu[of]);
-		json_u64(j, "tunnel_mtu", t.tunnel_mtu[of]);
-		json_str(j, "source", lb_mtu_source_name(t.source[of]));
-		json_u64(j, "expires_in", t.expires_in[of] > 0 ? (uint64_t)(t.expires_in[of] + 0.5) : 0);
-		json_obj_end(j);
-	}
+	for (int of = 0; of < 2; of++)
+		if (outer_used(nh, of))
+			tunnel_entry_json(j, &t, of);
 	json_arr_end(j);
-	json_u64(j, "encapsulated", t.encapsulated);
-	json_u64(j, "fragments", t.fragments);
-	json_u64(j, "segments", t.segments);
-	json_u64(j, "icmp_sent", t.icmp_sent);
-	json_u64(j, "icmp_received", t.icmp_received);
-	json_u64(j, "icmp_rate_limited", t.icmp_rate_limited);
+	tunnel_counters_json(j, &t);
 }
 
 void status_tunnel_json(struct json *j, const struct mslb_lb *lb)
@@ -93,6 +122,11 @@ void status_tunnel_json(struct json *j, const struct mslb_lb *lb)
 	json_u64(j, "relayed", ts.icmp_relayed);
 	json_u64(j, "followed", ts.icmp_followed);
 	json_obj_end(j);
+	/* Whatever decapsulates here: backs, chained fronts, endpoints. */
+	json_obj_begin(j, "decapsulation");
+	json_u64(j, "packets", ts.decapsulated);
+	reasm_json(j, lb);
+	json_obj_end(j);
 	if (c->has_return_endpoint) {
 		struct lb_counter k = lb_endpoint_counter(lb);
 
@@ -109,33 +143,27 @@ void status_tunnel_back_json(struct json *j, const struct mslb_lb *lb)
 {
 	const struct mslb_config *c = lb_config(lb);
 	struct lb_tunnel_stats ts;
-	struct reasm_stats rs;
 
 	lb_get_tunnel_stats(lb, &ts);
 	json_u64(j, "decapsulated", ts.decapsulated);
-	if (lb_reasm_stats(lb, &rs)) {
-		json_obj_begin(j, "reassembly");
-		json_u64(j, "memory", c->back.reasm_memory);
-		json_u64(j, "timeout", c->back.reasm_timeout);
-		json_u64(j, "datagrams", rs.datagrams);
-		json_u64(j, "fragments", rs.fragments);
-		json_u64(j, "timeouts", rs.timeouts);
-		json_u64(j, "memory_drops", rs.memory_drops);
-		json_u64(j, "bad", rs.bad);
-		json_u64(j, "in_progress", rs.in_progress);
-		json_obj_end(j);
-	} else {
-		json_null(j, "reassembly");
-	}
+	reasm_json(j, lb);
 	if (c->back.has_return[0] || c->back.has_return[1]) {
 		struct lb_counter k = lb_return_counter(lb);
+		struct lb_nh_tunnel t;
 		char a[MSLB_ADDRSTRLEN];
 
+		lb_return_tunnel(lb, &t);
 		json_obj_begin(j, "return_tunnel");
 		json_str(j, "ipv4", c->back.has_return[0] ? mslb_addr_str(&c->back.return_to[0], a, sizeof(a)) : NULL);
 		json_str(j, "ipv6", c->back.has_return[1] ? mslb_addr_str(&c->back.return_to[1], a, sizeof(a)) : NULL);
 		json_u64(j, "packets", k.packets);
 		json_u64(j, "bytes", k.bytes);
+		json_arr_begin(j, "tunnel");
+		for (int of = 0; of < 2; of++)
+			if (c->back.has_return[of])
+				tunnel_entry_json(j, &t, of);
+		json_arr_end(j);
+		tunnel_counters_json(j, &t);
 		json_obj_end(j);
 	} else {
 		json_null(j, "return_tunnel");
@@ -191,8 +219,16 @@ void status_tunnel_text(struct strbuf *out, const struct mslb_lb *lb)
 			  rs.in_progress, rs.timeouts, rs.memory_drops, rs.bad);
 	if (c->back.has_return[0] || c->back.has_return[1]) {
 		struct lb_counter k = lb_return_counter(lb);
+		struct lb_nh_tunnel t;
 
-		sb_printf(out, "  return tunnel: %" PRIu64 " packets %" PRIu64 " bytes\n", k.packets, k.bytes);
+		lb_return_tunnel(lb, &t);
+		sb_printf(out, "  return tunnel: %" PRIu64 " packets %" PRIu64 " bytes, %" PRIu64 " fragments, %" PRIu64
+			  " segments, %" PRIu64 " icmp sent", k.packets, k.bytes, t.fragments, t.segments, t.icmp_sent);
+		for (int of = 0; of < 2; of++)
+			if (c->back.has_return[of])
+				sb_printf(out, "; %s path mtu %u (%s), tunnel mtu %u", of ? "ipv6" : "ipv4", t.path_mtu[of],
+					  lb_mtu_source_name(t.source[of]), t.tunnel_mtu[of]);
+		sb_printf(out, "\n");
 	}
 	if (c->has_return_endpoint) {
 		struct lb_counter k = lb_endpoint_counter(lb);
