@@ -120,6 +120,44 @@ static void test_example_string(void)
 	free(text);
 }
 
+/* etc/examples/: one file per node of the draft's Figures 3, 4, 5 and 12;
+ * each must load, with the role the figure gives it. */
+static void test_figure_examples(void)
+{
+	static const struct {
+		const char *name;
+		bool front, back, endpoint;
+	} ex[] = {
+		{ "figure3-basic.conf", true, false, false },
+		{ "figure3-basic-back.conf", false, true, false },
+		{ "figure4-multistage-front1.conf", true, false, false },
+		{ "figure4-multistage-front2.conf", true, false, false },
+		{ "figure5-one-arm.conf", true, false, false },
+		{ "figure12-return-tunnel-back.conf", false, true, false },
+		{ "figure12-return-endpoint.conf", false, false, true },
+	};
+	const char *top = getenv("top_srcdir");
+
+	for (unsigned i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+		struct config_errors errs;
+		struct mslb_config *c;
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/etc/examples/%s", top && *top ? top : ".", ex[i].name);
+		c = config_load_file(path, &errs);
+		if (!c) {
+			for (unsigned k = 0; k < errs.n; k++)
+				fprintf(stderr, "  %s\n", errs.line[k]);
+			CU_FAIL(ex[i].name);
+			continue;
+		}
+		CU_ASSERT_EQUAL(c->has_front, ex[i].front);
+		CU_ASSERT_EQUAL(c->has_back, ex[i].back);
+		CU_ASSERT_EQUAL(c->has_return_endpoint, ex[i].endpoint);
+		config_free(c);
+	}
+}
+
 static void test_example_file(void)
 {
 	static struct config_errors errs;
@@ -278,6 +316,7 @@ void suite_config(void)
 
 	UNIT_ADD(s, test_example_string);
 	UNIT_ADD(s, test_example_file);
+	UNIT_ADD(s, test_figure_examples);
 	UNIT_ADD(s, test_defaults_and_unmatched);
 	UNIT_ADD(s, test_bad_configs);
 	UNIT_ADD(s, test_all_errors_reported);
