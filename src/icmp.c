@@ -77,10 +77,28 @@ bool icmp_may_answer_raw(const uint8_t *p, uint32_t len)
 			return false;
 		proto = p[9];
 	} else if (version == 6) {
-		hl = 40;
 		if (len < 40 || bad_v6(p + 8) || bad_v6(p + 24))
 			return false;
+		/* Walk the extension headers as far as the quote goes: a
+		 * non-first fragment, or what cannot be seen, gets no error. */
 		proto = p[6];
+		hl = 40;
+		for (unsigned n = 0; proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING ||
+				     proto == IPPROTO_DSTOPTS || proto == IPPROTO_FRAGMENT; n++) {
+			unsigned next;
+
+			if (n >= PKT_IPV6_MAX_EXT || hl + 8 > len)
+				return false;
+			if (proto == IPPROTO_FRAGMENT) {
+				if ((p[hl + 2] << 8 | p[hl + 3]) & 0xfff8)
+					return false;
+				next = hl + 8;
+			} else {
+				next = hl + (p[hl + 1] + 1u) * 8;
+			}
+			proto = p[hl];
+			hl = next;
+		}
 	} else {
 		return false;
 	}

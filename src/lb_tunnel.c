@@ -380,6 +380,15 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 	const uint8_t *q = e->quote, *inner;
 	unsigned qv = q[0] >> 4, qhl = qv == 4 ? (q[0] & 0x0f) * 4u : 40;
 	uint8_t qproto = qv == 4 ? q[9] : q[6];
+	/* A fragment of our own outer packet: ours all the same, but only
+	 * the first holds the inner header to relay to. */
+	bool first = qv == 4 ? !((q[6] << 8 | q[7]) & 0x1fff) : true;
+
+	if (qv == 6 && qproto == 44 && e->quote_len >= 48) {
+		first = !((q[42] << 8 | q[43]) & 0xfff8);
+		qproto = q[40];
+		qhl = 48;
+	}
 	const uint8_t *from;
 	struct lb_tunnel *t;
 	struct lb_tcount *c;
@@ -403,7 +412,7 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 	 * (RFC 2473 8.1), when the quote holds enough of it. */
 	inner = q + qhl;
 	ilen = e->quote_len - qhl;
-	if (ilen < 20 || (inner[0] >> 4) != (qproto == 4 ? 4 : 6) || ilen < ((inner[0] >> 4) == 4 ? 20u : 40u) ||
+	if (!first || ilen < 20 || (inner[0] >> 4) != (qproto == 4 ? 4 : 6) || ilen < ((inner[0] >> 4) == 4 ? 20u : 40u) ||
 	    !icmp_may_answer_raw(inner, ilen))
 		return true;
 	mtu = lb_tunnel_mtu(lb, t, NULL) - encap_overhead((int)qv);

@@ -25,6 +25,8 @@ int main(void)
 	suite_mptcp();
 	suite_offload();
 	suite_afp();
+	suite_encap();
+	suite_golden();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "CUnit registration: %s\n", CU_get_error_msg());
 		CU_cleanup_registry();

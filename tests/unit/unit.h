@@ -15,6 +15,8 @@ void suite_maglev(void);
 void suite_mptcp(void);
 void suite_offload(void);
 void suite_afp(void);
+void suite_encap(void);
+void suite_golden(void);
 
 /* Add test function fn to suite s under its own name. */
 #define UNIT_ADD(s, fn) CU_add_test((s), #fn, (fn))
