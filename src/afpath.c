@@ -139,6 +139,8 @@ static int route(struct afpath *ap, struct mslb_lb *lb, struct io_backend *tun, 
 		ap->be[e->port]->stats.mtu_deferred++;
 		e = NULL;
 	}
+	if (e && e->state == NEIGH_OK && neigh_take_probe(ap->neigh, e))
+		e = NULL;
 	if (e && e->state == NEIGH_OK) {
 		r = fwd_ttl_decrement(p->data, p->len);
 		if (r != MSLB_OK) {

@@ -89,6 +89,19 @@ static void resolve(struct neigh *n, struct neigh_entry *e)
 		return;
 	memcpy(e->mac, mac, 6);
 	e->state = NEIGH_OK;
+	e->probe = (state & NUD_STALE) != 0;
+}
+
+bool neigh_take_probe(struct neigh *n, const struct neigh_entry *e)
+{
+	struct neigh_entry *m;
+
+	if (!e->probe || e < n->e || e >= n->e + NEIGH_CAPACITY)
+		return false;
+	m = &n->e[e - n->e];
+	m->probe = false;
+	n->st.probes++;
+	return true;
 }
 
 static void recount(struct neigh *n)

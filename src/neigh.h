@@ -27,12 +27,13 @@ struct neigh_entry {
 	uint8_t state;		/* enum neigh_state */
 	bool used;		/* slot taken */
 	int8_t port;		/* index into the af_packet interfaces, -1 if none */
+	bool probe;		/* the kernel has it STALE: send one packet its way */
 	uint8_t mac[6];
 };
 
 struct neigh_stats {
 	unsigned entries, resolved;
-	uint64_t lookups, misses, unresolved, tun_fallbacks, refreshes;
+	uint64_t lookups, misses, unresolved, tun_fallbacks, refreshes, probes;
 };
 
 struct neigh;
@@ -49,6 +50,12 @@ const struct neigh_entry *neigh_lookup(struct neigh *n, const struct mslb_addr *
 /* Re-resolve up to max entries, round robin (timer). */
 void neigh_refresh(struct neigh *n, unsigned max);
 void neigh_flush(struct neigh *n);
+/* The daemon's own frames never confirm a neighbour to the kernel, which
+ * would keep a dead one STALE until it is collected. So after each refresh
+ * that finds it STALE, one packet goes through the TUN instead: the kernel
+ * sends it, probes (STALE -> DELAY -> PROBE) and the next refresh sees
+ * the neighbour confirmed or failed. True (once) if this packet is it. */
+bool neigh_take_probe(struct neigh *n, const struct neigh_entry *e);
 /* Counters for the data path to bump, and the status snapshot. */
 void neigh_count_fallback(struct neigh *n, bool unresolved);
 void neigh_get_stats(const struct neigh *n, struct neigh_stats *s);

@@ -78,6 +78,7 @@ void status_json(const struct status_info *s, struct strbuf *out)
 		json_u64(&j, "refreshes", s->neigh.refreshes);
 		json_u64(&j, "unresolved", s->neigh.unresolved);
 		json_u64(&j, "tun_fallbacks", s->neigh.tun_fallbacks);
+		json_u64(&j, "probes", s->neigh.probes);
 		json_obj_end(&j);
 	} else {
 		json_null(&j, "next_hop_cache");
@@ -220,9 +221,10 @@ void status_text(const struct status_info *s, struct strbuf *out)
 	}
 	if (s->has_neigh)
 		sb_printf(out, "next hop cache  %u entries (%u resolved), %" PRIu64 " refreshes; %" PRIu64
-			  " packets to the TUN instead, %" PRIu64 " of them unresolved\n",
+			  " packets to the TUN instead, %" PRIu64 " of them unresolved, %" PRIu64
+			  " to have a stale neighbour probed\n",
 			  s->neigh.entries, s->neigh.resolved, s->neigh.refreshes, s->neigh.tun_fallbacks,
-			  s->neigh.unresolved);
+			  s->neigh.unresolved, s->neigh.probes);
 
 	if (c->has_front) {
 		sb_printf(out, "\nfront    services");

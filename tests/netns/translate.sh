@@ -152,6 +152,19 @@ if [ "${MSLB_IO:-tun}" = af_packet ]; then
 		"$(nsx f ip -4 rule show pref $((RT_PRIO + 2)))"
 	check "b1: af_packet devices sent packets" \
 		test "$(jget b1 '[.devices[] | select(.kind == "af_packet") | .tx_packets] | add')" -gt 0
+	# A neighbour the kernel holds STALE is not confirmed by the daemon's
+	# own frames: after a refresh sees it STALE, one packet goes by the
+	# TUN, the kernel probes, and the neighbour is confirmed.
+	probes0=$(jget f '.next_hop_cache.probes')
+	mac=$(nsx f ip -j neigh show "${B4[1]}" dev b1 | jq -r '.[0].lladdr')
+	nsx f ip neigh change "${B4[1]}" dev b1 lladdr "$mac" nud stale
+	check_match "front: neighbour b1 made STALE" "STALE" "$(nsx f ip neigh show "${B4[1]}" dev b1)"
+	sleep 1.5	# one refresh tick reads the STALE state
+	ping_ok c1 "$IPS4" 3 >/dev/null
+	check "front: one packet sent by the TUN to have the STALE neighbour probed" \
+		test "$(jget f '.next_hop_cache.probes')" -gt "$probes0"
+	check "front: the kernel confirmed the neighbour (no longer STALE)" \
+		wait_for 5 eval "! nsx f ip neigh show ${B4[1]} dev b1 | grep -q STALE"
 	# The interface list cannot change on reload; a valid reload (same
 	# list) re-attaches the filter and traffic still flows.
 	conf=$(mslbd_conf f)
