@@ -1,6 +1,7 @@
 #!/bin/bash
-# scripts/demo.sh [--no-build]: mslbd in address translation mode
-# (draft-matsuhira-mslb-17 section 5.1), live, in network namespaces.
+# scripts/demo.sh [--no-build]: mslbd in address translation mode, then in
+# encapsulation mode (draft-matsuhira-mslb-17 sections 5.1, 5.2), live, in
+# network namespaces.
 #
 # Installs what is missing and builds (unless --no-build), then builds two
 # clients, one front (MSLB-F), three backs (MSLB-B) and their servers, starts
@@ -14,7 +15,7 @@ build=1
 case ${1:-} in
 --no-build) build=0 ;;
 "") ;;
--h | --help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
+-h | --help) sed -n '2,10s/^# \{0,1\}//p' "$0"; exit 0 ;;
 *) echo "usage: $0 [--no-build]" >&2; exit 2 ;;
 esac
 
@@ -84,6 +85,21 @@ t0=$(now_ms)
 check "c1 <-> s1 over IPv4, sha256 equal" tcp_transfer c1 "$IPS4" 5001 s1 "$TMPD/data"
 check "c2 <-> s3 over IPv6, sha256 equal" tcp_transfer c2 "$IPS6" 5001 s3 "$TMPD/data"
 echo "(16 MiB moved in $(($(now_ms) - t0)) ms)"
+
+say "Encapsulation mode (draft section 5.2): f reloads with mode = \"encapsulate\""
+sed -i 's/^front = {/front = {\n  mode = "encapsulate";/' "$(mslbd_conf f)"
+check "f reloads in encapsulation mode" mslbd_cli f reload -s "$(mslbd_sock f)"
+echo "f now sends each client packet unchanged inside an outer header from IP_S to IP_B;"
+echo "the backs take it off (they accept tunnels from IP_S) and deliver the packet as it came"
+for c in c1 c2; do
+	for dst in "$IPS4" "$IPS6"; do
+		check_eq "$c -> $dst is still served by ${want[$c-$(fam "$dst")]}" \
+			"${want[$c-$(fam "$dst")]}" "$(fetch_name "$c" "$dst")"
+	done
+done
+check "c1 <-> s1 over IPv4 through the tunnel, sha256 equal" tcp_transfer c1 "$IPS4" 5002 s1 "$TMPD/data"
+check "f encapsulated, b1 decapsulated" \
+	test "$(jget f '.front.next_hops[0].encapsulated')" -gt 0 -a "$(jget b1 '.back.decapsulated')" -gt 0
 
 for n in f b1 b2 b3; do
 	say "mslbd status on $n"
