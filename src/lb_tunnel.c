@@ -202,8 +202,8 @@ enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_v
 
 	if (ov == 4 ? !hop->has4 : !hop->has6)
 		return MSLB_DROP_NO_FAMILY;
-	if (ov == 6 ? !lb->fam[1].n_services && !lb->cfg->front.has_tsrc[1]
-		    : !lb->fam[0].n_services && !lb->cfg->front.has_tsrc[0])
+	/* Another family than the packet's needs a source of its own. */
+	if (ov != v->version && !lb->fam[ov == 6].n_services && !lb->cfg->front.has_tsrc[ov == 6])
 		return MSLB_DROP_NO_FAMILY;
 	t = (struct target){
 		.ov = ov,
