@@ -131,6 +131,7 @@ int daemon_start(struct daemon *d)
 		goto fail;
 	}
 	route_mtu_refresh(hostcfg_nl(d->host), d->lb);
+	hostcfg_check_tunnel_sources(d->host, d->cfg);
 	for (unsigned i = 0; i < afpath_count(d->afp); i++)
 		log_info("af_packet on %s", afpath_backends(d->afp)[i]->name);
 	stamp(d);
@@ -207,6 +208,7 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 		afpath_flush(d->afp);
 	lb_adopt_counters(lb, d->lb);
 	route_mtu_refresh(hostcfg_nl(d->host), lb);
+	hostcfg_check_tunnel_sources(d->host, cfg);
 	lb_destroy(d->lb);
 	config_free(d->cfg);
 	d->lb = lb;

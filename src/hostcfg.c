@@ -452,3 +452,22 @@ struct nl *hostcfg_nl(struct hostcfg *h)
 {
 	return h->nl;
 }
+
+void hostcfg_check_tunnel_sources(struct hostcfg *h, const struct mslb_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->back.allowed.n; i++) {
+		const struct mslb_prefix *p = &cfg->back.allowed.p[i];
+		struct nl_route_info ri;
+		char a[MSLB_ADDRSTRLEN];
+
+		/* Linux drops an IPv4 packet whose source is one of its own
+		 * addresses before routing it: such a tunnel never arrives. */
+		if (p->addr.family != AF_INET || p->len != 32 ||
+		    nl_route_get(h->nl, &p->addr, NULL, 0, &ri) < 0 || ri.type != RTN_LOCAL)
+			continue;
+		/* Translation mode does not care: a note, not a warning. */
+		log_info("back.allowed_sources: %s is an address of this host: tunnels from it would be dropped by the kernel as martians%s",
+			 mslb_addr_str(&p->addr, a, sizeof(a)),
+			 cfg->back.allowed_default ? " (the default is the services: if fronts encapsulate to this back, which is its own server, give them a front.tunnel_source and list it in back.allowed_sources)" : "");
+	}
+}

@@ -20,6 +20,9 @@ int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, s
 /* Remove every route and rule installed, restore the sysctls. */
 void hostcfg_remove(struct hostcfg *h);
 void hostcfg_destroy(struct hostcfg *h);
+/* Note the allowed tunnel sources the kernel would never let through (an
+ * IPv4 address of this host: a martian source). */
+void hostcfg_check_tunnel_sources(struct hostcfg *h, const struct mslb_config *cfg);
 /* Its rtnetlink socket, for route lookups. */
 struct nl *hostcfg_nl(struct hostcfg *h);
 
