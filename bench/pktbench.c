@@ -147,5 +147,31 @@ int main(int argc, char **argv)
 	       "%.1f Mpps per core per %s, %.1f ns each, %" PRIu64 " dropped\n",
 	       family, mode, done, t, 2.0 * (double)done / t / 1e6, encap ? "encapsulation or decapsulation" : "translation",
 	       t * 1e9 / (2.0 * (double)done), bad);
+	if (encap && !bad) {
+		/* Each half alone: encapsulation writes only the headroom and
+		 * decapsulation only moves the start, so the same buffers
+		 * serve again once data and len are reset. */
+		double te, td;
+		uint64_t k;
+
+		t0 = now();
+		for (k = 0; k < n; k += N_PKT)
+			for (unsigned i = 0; i < N_PKT; i++) {
+				pkts[i].data = bufs[i] + IO_HEADROOM;
+				pkts[i].len = lens[i];
+				bad += lb_process_pkt(front, &pkts[i]) != MSLB_OK;
+			}
+		te = now() - t0;
+		t0 = now();
+		for (k = 0; k < n; k += N_PKT)
+			for (unsigned i = 0; i < N_PKT; i++) {
+				pkts[i].data = bufs[i] + IO_HEADROOM - (family == 4 ? 20 : 40);
+				pkts[i].len = lens[i] + (family == 4 ? 20 : 40);
+				bad += lb_process_pkt(back, &pkts[i]) != MSLB_OK;
+			}
+		td = now() - t0;
+		printf("IPv%d encap: encapsulation alone %.1f Mpps per core, decapsulation alone %.1f Mpps per core, "
+		       "%" PRIu64 " dropped\n", family, (double)k / te / 1e6, (double)k / td / 1e6, bad);
+	}
 	return bad ? 1 : 0;
 }
