@@ -7,7 +7,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 b=${BUILDDIR:-$top/_build}
 make -s -C "$b" bench/pktbench >/dev/null || { echo "pktbench.sh: build failed" >&2; exit 1; }
-for args in "4 tcp" "6 tcp" "4 udp" "4 mptcp" "4 encap" "6 encap"; do
+for args in "4 tcp" "6 tcp" "4 udp" "4 mptcp" "4 encap split" "6 encap split"; do
 	# shellcheck disable=SC2086
 	"$b/bench/pktbench" 20 $args || exit 1
 done

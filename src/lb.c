@@ -320,23 +320,23 @@ static enum mslb_drop choose(struct mslb_lb *lb, const struct flow_key *k, unsig
 	return unmatched(lb, f, k->client, alen, nh);
 }
 
-/* Back: IP_B -> IP_S. Returns whether the destination was a back address. */
-static bool back(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f)
+/* Which back address (index k into f->back_addr) a is, -1 for none. */
+static int back_slot(const struct lb_family *f, const uint8_t *a, unsigned alen)
 {
-	const uint8_t *dst = pkt_dst(v);
-	unsigned alen = pkt_addr_len(v);
+	for (unsigned k = 0; k < f->n_back; k++)
+		if (lb_addr_eq(a, f->back_addr[k], alen))
+			return (int)k;
+	return -1;
+}
 
-	for (unsigned k = 0; k < f->n_back; k++) {
-		if (lb_addr_eq(dst, f->back_addr[k], alen)) {
-			unsigned i = f->back_index[k];
+/* Back: IP_B (slot k) -> IP_S. */
+static void back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f, int k)
+{
+	unsigned i = f->back_index[k];
 
-			xlate_set_dst(v, lb->cfg->back.addresses[i].service.bytes);
-			lb->back[i].packets++;
-			lb->back[i].bytes += v->len;
-			return true;
-		}
-	}
-	return false;
+	xlate_set_dst(v, lb->cfg->back.addresses[i].service.bytes);
+	lb->back[i].packets++;
+	lb->back[i].bytes += v->len;
 }
 
 static bool own_back_address(const struct lb_family *f, const uint8_t *a, unsigned alen)
@@ -370,7 +370,12 @@ static enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct
 	/* A node that runs both roles may be its own next hop: the back's
 	 * rewrite follows at once, since what leaves the TUN is never routed
 	 * back into it. */
-	back(lb, v, f);
+	if (f->n_back) {
+		int k = back_slot(f, to, pkt_addr_len(v));
+
+		if (k >= 0)
+			back_at(lb, v, f, k);
+	}
 	p->len = v->len;
 	return MSLB_OK;
 }
@@ -474,6 +479,7 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	const struct lb_family *f;
 	const uint8_t *dst, *src;
 	bool tunnel;
+	int k;
 
 	if (r != MSLB_OK)
 		return r;
@@ -506,7 +512,8 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 			return MSLB_DROP_BAD_OFFLOAD;
 		return front(lb, p, &v);
 	}
-	if (own_back_address(f, dst, alen)) {
+	k = back_slot(f, dst, alen);
+	if (k >= 0) {
 		if (tunnel)
 			return lb_back_decap(lb, p, &v);
 		/* Errors about the return tunnel come back to IP_B. */
@@ -514,7 +521,7 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 			p->len = 0;
 			return MSLB_OK;
 		}
-		back(lb, &v, f);
+		back_at(lb, &v, f, k);
 		p->len = v.len;
 		return MSLB_OK;
 	}
