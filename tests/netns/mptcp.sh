@@ -81,6 +81,13 @@ topo_mptcp() {
 	ns_add c || return 1
 	for k in 1 2 3; do
 		link_add f "c$k" c "f$k" || return 1
+		# Encapsulating, the client's links leave room for the outer
+		# header: this test is about where subflows go; path MTU
+		# discovery through tunnels is encap.sh's and tunnel_pmtu.sh's.
+		if [ -n "${MSLB_FRONT_MODE:-}" ]; then
+			ip -n "$(ns c)" link set dev "f$k" mtu 1400 || return 1
+			ip -n "$(ns f)" link set dev "c$k" mtu 1400 || return 1
+		fi
 		addr_add f "c$k" "${MC4_GW[$k]}/26" || return 1
 		addr_add f "c$k" "${MC6_GW[$k]}/64" || return 1
 		addr_add c "f$k" "${MC4[$k]}/26" || return 1
