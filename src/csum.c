@@ -60,6 +60,24 @@ uint16_t csum_ipv4_header(const void *hdr, size_t len)
 	return csum_finish(csum_add(s, p + 12, len - 12));
 }
 
+void csum_ipv4_header_set(uint8_t *hdr, size_t len)
+{
+	uint16_t c = csum_ipv4_header(hdr, len);
+
+	hdr[10] = (uint8_t)(c >> 8);
+	hdr[11] = (uint8_t)c;
+}
+
+uint32_t csum_pseudo(const uint8_t *ip, uint32_t l4len, uint8_t proto)
+{
+	uint8_t tail[8] = { (uint8_t)(l4len >> 24), (uint8_t)(l4len >> 16), (uint8_t)(l4len >> 8), (uint8_t)l4len,
+			    0, 0, 0, proto };
+
+	/* The IPv4 form's zero byte, protocol and 16-bit length sum the same
+	 * as the IPv6 form's 32-bit length and next header. */
+	return (ip[0] >> 4) == 4 ? csum_add(csum_add(0, ip + 12, 8), tail, 8) : csum_add(csum_add(0, ip + 8, 32), tail, 8);
+}
+
 /* Sum of ~old and new as 16-bit words, folded, big-endian: the change
  * RFC 1624 adds to a checksum. len is 4 or 16 here (addresses), so 32-bit
  * native loads do it in a few instructions. */

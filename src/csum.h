@@ -12,6 +12,12 @@ uint32_t csum_add(uint32_t sum, const void *buf, size_t len);
 uint16_t csum_finish(uint32_t sum);
 /* Recompute an IPv4 header checksum from scratch; returns host order. */
 uint16_t csum_ipv4_header(const void *hdr, size_t len);
+/* Recompute the IPv4 header checksum of hdr (len bytes) and store it. */
+void csum_ipv4_header_set(uint8_t *hdr, size_t len);
+/* The pseudo-header sum (RFC 768, RFC 793, RFC 8200 8.1) for a transport
+ * message of l4len bytes and protocol proto under the IPv4 or IPv6 header
+ * ip (no routing header: its own addresses). Unfolded, for csum_add. */
+uint32_t csum_pseudo(const uint8_t *ip, uint32_t l4len, uint8_t proto);
 /* RFC 1624 eqn. 3 on a checksum field stored big-endian at field:
  * the covered data changed from old to new (len bytes, even). */
 void csum_update(uint8_t *field, const void *old, const void *new, size_t len);

@@ -22,7 +22,6 @@ uint8_t *encap_push(uint8_t *inner, uint32_t inner_len, int outer_version, const
 		uint8_t *h = inner - ENCAP_V4_OVERHEAD;
 		uint32_t tot = inner_len + ENCAP_V4_OVERHEAD;
 		bool df = v4in ? (inner[6] & 0x40) != 0 : !df_clear;
-		uint16_t c;
 
 		h[0] = 0x45;
 		h[1] = tos;
@@ -37,9 +36,7 @@ uint8_t *encap_push(uint8_t *inner, uint32_t inner_len, int outer_version, const
 		h[10] = h[11] = 0;
 		memcpy(h + 12, src, 4);
 		memcpy(h + 16, dst, 4);
-		c = csum_ipv4_header(h, 20);
-		h[10] = (uint8_t)(c >> 8);
-		h[11] = (uint8_t)c;
+		csum_ipv4_header_set(h, 20);
 		return h;
 	} else {
 		uint8_t *h = inner - ENCAP_V6_OVERHEAD;

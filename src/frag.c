@@ -50,7 +50,6 @@ int frag_ipv4(const uint8_t *pkt, uint32_t len, unsigned mtu, uint8_t *out, frag
 	while (pos < payload) {
 		unsigned chunk = payload - pos, tot, off;
 		bool mf;
-		uint16_t c;
 
 		if (hl + chunk > mtu)
 			chunk = (mtu - hl) & ~7u;
@@ -69,10 +68,7 @@ int frag_ipv4(const uint8_t *pkt, uint32_t len, unsigned mtu, uint8_t *out, frag
 		out[3] = (uint8_t)tot;
 		out[6] = (uint8_t)((pkt[6] & 0x40) | (mf ? 0x20 : 0) | (off >> 8));
 		out[7] = (uint8_t)off;
-		out[10] = out[11] = 0;
-		c = csum_ipv4_header(out, hl);
-		out[10] = (uint8_t)(c >> 8);
-		out[11] = (uint8_t)c;
+		csum_ipv4_header_set(out, hl);
 		fn(ctx, out, tot);
 		n++;
 		pos += chunk;

@@ -27,17 +27,13 @@ unsigned gso_header_len(const struct pkt_view *v)
 	return 0;
 }
 
-static void l4_checksum(uint8_t *seg, unsigned version, unsigned l4off, uint32_t len, uint8_t proto)
+static void l4_checksum(uint8_t *seg, unsigned l4off, uint32_t len, uint8_t proto)
 {
 	unsigned field = l4off + (proto == IPPROTO_TCP ? 16 : 6), l4len = len - l4off;
-	uint8_t ph[8] = { 0, 0, (uint8_t)(l4len >> 8), (uint8_t)l4len, 0, 0, 0, proto };
-	uint32_t s;
 	uint16_t c;
 
 	seg[field] = seg[field + 1] = 0;
-	s = version == 4 ? csum_add(0, seg + 12, 8) : csum_add(0, seg + 8, 32);
-	s = csum_add(s, ph, 8);
-	c = csum_finish(csum_add(s, seg + l4off, l4len));
+	c = csum_finish(csum_add(csum_pseudo(seg, l4len, proto), seg + l4off, l4len));
 	if (c == 0 && proto == IPPROTO_UDP)
 		c = 0xffff;
 	seg[field] = (uint8_t)(c >> 8);
@@ -74,16 +70,13 @@ int gso_segment(const struct pkt_view *v, const struct io_offload *off, uint8_t 
 		memcpy(out, v->data, hl);
 		memcpy(out + hl, v->data + hl + pos, chunk);
 		if (v->version == 4) {
-			uint16_t c, nid = (uint16_t)(id + n);
+			uint16_t nid = (uint16_t)(id + n);
 
 			out[2] = (uint8_t)(len >> 8);
 			out[3] = (uint8_t)len;
 			out[4] = (uint8_t)(nid >> 8);
 			out[5] = (uint8_t)nid;
-			out[10] = out[11] = 0;
-			c = csum_ipv4_header(out, v->l3len);
-			out[10] = (uint8_t)(c >> 8);
-			out[11] = (uint8_t)c;
+			csum_ipv4_header_set(out, v->l3len);
 		} else {
 			out[4] = (uint8_t)((len - 40) >> 8);
 			out[5] = (uint8_t)(len - 40);
@@ -103,7 +96,7 @@ int gso_segment(const struct pkt_view *v, const struct io_offload *off, uint8_t 
 			l4[4] = (uint8_t)((len - v->l4off) >> 8);
 			l4[5] = (uint8_t)(len - v->l4off);
 		}
-		l4_checksum(out, v->version, v->l4off, len, v->l4proto);
+		l4_checksum(out, v->l4off, len, v->l4proto);
 		fn(ctx, out, len);
 	}
 	return n;

@@ -147,13 +147,9 @@ uint32_t icmp_build(const uint8_t *about, uint32_t len, const uint8_t *from, enu
 		out[9] = IPPROTO_ICMP;
 		memcpy(out + 12, from, 4);
 		memcpy(out + 16, to, 4);
-		c = csum_ipv4_header(out, 20);
-		out[10] = (uint8_t)(c >> 8);
-		out[11] = (uint8_t)c;
+		csum_ipv4_header_set(out, 20);
 		c = csum_finish(csum_add(0, m, 8 + q));
 	} else {
-		uint8_t ph[8] = { 0 };
-
 		m[0] = kind == ICMP_TOO_BIG ? 2 : 1;
 		m[1] = kind == ICMP_TOO_BIG ? 0 : 3;
 		if (kind == ICMP_TOO_BIG)
@@ -166,10 +162,7 @@ uint32_t icmp_build(const uint8_t *about, uint32_t len, const uint8_t *from, enu
 		out[7] = 64;
 		memcpy(out + 8, from, 16);
 		memcpy(out + 24, to, 16);
-		ph[2] = (uint8_t)((8 + q) >> 8);
-		ph[3] = (uint8_t)(8 + q);
-		ph[7] = IPPROTO_ICMPV6;
-		c = csum_finish(csum_add(csum_add(csum_add(0, out + 8, 32), ph, 8), m, 8 + q));
+		c = csum_finish(csum_add(csum_pseudo(out, 8 + q, IPPROTO_ICMPV6), m, 8 + q));
 	}
 	m[2] = (uint8_t)(c >> 8);
 	m[3] = (uint8_t)c;
@@ -191,16 +184,8 @@ bool icmp_parse_error(const struct pkt_view *v, struct icmp_error *e)
 		e->too_big = m[0] == 3 && m[1] == 4;
 		e->mtu = e->too_big ? (unsigned)(m[6] << 8 | m[7]) : 0;
 	} else {
-		uint8_t ph[8] = { 0 };
-
-		if (v->l4proto != IPPROTO_ICMPV6 || !is_error_type(6, m[0]))
-			return false;
-		ph[0] = (uint8_t)(mlen >> 24);
-		ph[1] = (uint8_t)(mlen >> 16);
-		ph[2] = (uint8_t)(mlen >> 8);
-		ph[3] = (uint8_t)mlen;
-		ph[7] = IPPROTO_ICMPV6;
-		if (csum_finish(csum_add(csum_add(csum_add(0, v->data + 8, 32), ph, 8), m, mlen)) != 0)
+		if (v->l4proto != IPPROTO_ICMPV6 || !is_error_type(6, m[0]) ||
+		    csum_finish(csum_add(csum_pseudo(v->data, mlen, IPPROTO_ICMPV6), m, mlen)) != 0)
 			return false;
 		e->too_big = m[0] == 2;
 		e->mtu = e->too_big ? (unsigned)m[4] << 24 | (unsigned)m[5] << 16 | (unsigned)m[6] << 8 | m[7] : 0;

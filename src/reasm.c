@@ -112,16 +112,12 @@ static uint8_t *finish(struct slot *s, uint32_t *len)
 
 	if (s->version == 4) {
 		uint32_t tot = s->hlen + s->total;
-		uint16_t c;
 
 		h[2] = (uint8_t)(tot >> 8);
 		h[3] = (uint8_t)tot;
 		h[6] &= 0x40;	/* DF stays; MF and offset go */
 		h[7] = 0;
-		h[10] = h[11] = 0;
-		c = csum_ipv4_header(h, s->hlen);
-		h[10] = (uint8_t)(c >> 8);
-		h[11] = (uint8_t)c;
+		csum_ipv4_header_set(h, s->hlen);
 		*len = tot;
 	} else {
 		h[4] = (uint8_t)(s->total >> 8);
