@@ -78,36 +78,33 @@ void lb_set_return_mtu(struct mslb_lb *lb, bool v6, unsigned mtu)
 	lb->fam[v6].ret.route_mtu = mtu;
 }
 
-void lb_next_hop_tunnel(const struct mslb_lb *lb, unsigned i, struct lb_nh_tunnel *out)
+/* A tunnel's MTUs, per outer family, and what it made. */
+static void tunnel_out(const struct mslb_lb *lb, const struct lb_tunnel *v4, const struct lb_tunnel *v6,
+		       const struct lb_tcount *c, struct lb_nh_tunnel *out)
 {
-	const struct lb_next_hop *n = &lb->nh[i];
+	const struct lb_tunnel *t[2] = { v4, v6 };
 
 	for (int f = 0; f < 2; f++) {
-		out->path_mtu[f] = lb_tunnel_mtu(lb, &n->tun[f], &out->source[f]);
+		out->path_mtu[f] = lb_tunnel_mtu(lb, t[f], &out->source[f]);
 		out->tunnel_mtu[f] = out->path_mtu[f] - encap_overhead(f ? 6 : 4);
-		out->expires_in[f] = out->source[f] == LB_MTU_ICMP ? n->tun[f].expires - lb->now : 0;
+		out->expires_in[f] = out->source[f] == LB_MTU_ICMP ? t[f]->expires - lb->now : 0;
 	}
-	out->encapsulated = n->t.encapsulated;
-	out->fragments = n->t.fragments;
-	out->segments = n->t.segments;
-	out->icmp_sent = n->t.icmp_sent;
-	out->icmp_received = n->t.icmp_received;
-	out->icmp_rate_limited = n->t.icmp_rate_limited;
+	out->encapsulated = c->encapsulated;
+	out->fragments = c->fragments;
+	out->segments = c->segments;
+	out->icmp_sent = c->icmp_sent;
+	out->icmp_received = c->icmp_received;
+	out->icmp_rate_limited = c->icmp_rate_limited;
+}
+
+void lb_next_hop_tunnel(const struct mslb_lb *lb, unsigned i, struct lb_nh_tunnel *out)
+{
+	tunnel_out(lb, &lb->nh[i].tun[0], &lb->nh[i].tun[1], &lb->nh[i].t, out);
 }
 
 void lb_return_tunnel(const struct mslb_lb *lb, struct lb_nh_tunnel *out)
 {
-	for (int f = 0; f < 2; f++) {
-		out->path_mtu[f] = lb_tunnel_mtu(lb, &lb->fam[f].ret, &out->source[f]);
-		out->tunnel_mtu[f] = out->path_mtu[f] - encap_overhead(f ? 6 : 4);
-		out->expires_in[f] = out->source[f] == LB_MTU_ICMP ? lb->fam[f].ret.expires - lb->now : 0;
-	}
-	out->encapsulated = lb->ret_t.encapsulated;
-	out->fragments = lb->ret_t.fragments;
-	out->segments = lb->ret_t.segments;
-	out->icmp_sent = lb->ret_t.icmp_sent;
-	out->icmp_received = lb->ret_t.icmp_received;
-	out->icmp_rate_limited = lb->ret_t.icmp_rate_limited;
+	tunnel_out(lb, &lb->fam[0].ret, &lb->fam[1].ret, &lb->ret_t, out);
 }
 
 void lb_get_tunnel_stats(const struct mslb_lb *lb, struct lb_tunnel_stats *out)
