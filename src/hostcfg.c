@@ -111,8 +111,10 @@ static int add_route(struct item_set *s, const struct mslb_addr *dst, uint32_t t
 	return add_route_len(s, dst, (uint8_t)(8 * mslb_addr_size(dst->family)), table, oif, gw);
 }
 
-static int add_rule(struct item_set *s, int family, uint32_t prio, const struct mslb_addr *dst,
-		    const char *iif, uint8_t action, uint32_t table)
+/* A rule (src and dst host addresses, either NULL for any); a rule
+ * already in the set is not added twice. */
+static int add_rule(struct item_set *s, int family, uint32_t prio, const struct mslb_addr *src,
+		    const struct mslb_addr *dst, const char *iif, uint8_t action, uint32_t table)
 {
 	struct item it;
 
@@ -120,6 +122,11 @@ static int add_rule(struct item_set *s, int family, uint32_t prio, const struct 
 	it.is_rule = true;
 	it.rule.family = (uint8_t)family;
 	it.rule.priority = prio;
+	if (src) {
+		it.rule.has_src = true;
+		it.rule.src = *src;
+		it.rule.src_len = (uint8_t)(8 * mslb_addr_size(family));
+	}
 	if (dst) {
 		it.rule.has_dst = true;
 		it.rule.dst = *dst;
@@ -159,7 +166,7 @@ static int desired_tunnel(const struct hostcfg *h, const struct mslb_config *cfg
 	for (unsigned i = 0; i < n; i++) {
 		fam[own[i].family == AF_INET6] = true;
 		r |= add_route(s, &own[i], t, h->ifindex, NULL);
-		r |= add_rule(s, own[i].family, p + 3, &own[i], NULL, FR_ACT_TO_TBL, t);
+		r |= add_rule(s, own[i].family, p + 3, NULL, &own[i], NULL, FR_ACT_TO_TBL, t);
 	}
 	for (int f = 0; f < 2; f++) {
 		struct mslb_addr any = { .family = f ? AF_INET6 : AF_INET };
@@ -170,21 +177,9 @@ static int desired_tunnel(const struct hostcfg *h, const struct mslb_config *cfg
 		r |= add_route_len(s, &any, 0, t, h->ifindex, NULL);
 		for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
 			const struct mslb_addr *sv = &cfg->back.addresses[i].service;
-			struct item it;
 
-			if (sv->family != any.family)
-				continue;
-			memset(&it, 0, sizeof(it));
-			it.is_rule = true;
-			it.rule.family = sv->family;
-			it.rule.priority = p + 3;
-			it.rule.has_src = true;
-			it.rule.src = *sv;
-			it.rule.src_len = (uint8_t)(8 * mslb_addr_size(sv->family));
-			it.rule.action = FR_ACT_TO_TBL;
-			it.rule.table = t;
-			if (!set_has(s, &it))
-				r |= set_push(s, &it);
+			if (sv->family == any.family)
+				r |= add_rule(s, sv->family, p + 3, sv, NULL, NULL, FR_ACT_TO_TBL, t);
 		}
 	}
 	return r;
@@ -215,7 +210,7 @@ static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struc
 		const struct cfg_back_address *b = &cfg->back.addresses[i];
 
 		if (b->has_via)
-			r |= add_rule(s, b->service.family, p, &b->service, h->tun, FR_ACT_TO_TBL, t + 1);
+			r |= add_rule(s, b->service.family, p, NULL, &b->service, h->tun, FR_ACT_TO_TBL, t + 1);
 	}
 	/* Before the TUN's own rules: a return endpoint alone needs them. */
 	r |= desired_tunnel(h, cfg, s, fam);
@@ -226,24 +221,24 @@ static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struc
 			continue;
 		/* What comes out of the TUN is routed by the main table and
 		 * never back into the TUN. */
-		r |= add_rule(s, family, p + 1, NULL, h->tun, FR_ACT_TO_TBL, RT_TABLE_MAIN);
-		r |= add_rule(s, family, p + 2, NULL, h->tun, FR_ACT_UNREACHABLE, 0);
+		r |= add_rule(s, family, p + 1, NULL, NULL, h->tun, FR_ACT_TO_TBL, RT_TABLE_MAIN);
+		r |= add_rule(s, family, p + 2, NULL, NULL, h->tun, FR_ACT_UNREACHABLE, 0);
 	}
 	/* What the daemon takes from an af_packet interface's ring, the
 	 * kernel must not forward as well. */
 	for (unsigned k = 0; k < cfg->n_af_packet; k++) {
 		for (unsigned i = 0; i < cfg->front.n_services; i++)
-			r |= add_rule(s, cfg->front.services[i].family, p + 2, &cfg->front.services[i],
+			r |= add_rule(s, cfg->front.services[i].family, p + 2, NULL, &cfg->front.services[i],
 				      cfg->af_packet[k], FR_ACT_BLACKHOLE, 0);
 		for (unsigned i = 0; i < cfg->back.n_addresses; i++)
-			r |= add_rule(s, cfg->back.addresses[i].address.family, p + 2,
+			r |= add_rule(s, cfg->back.addresses[i].address.family, p + 2, NULL,
 				      &cfg->back.addresses[i].address, cfg->af_packet[k], FR_ACT_BLACKHOLE, 0);
 	}
 	for (unsigned i = 0; i < cfg->front.n_services; i++)
-		r |= add_rule(s, cfg->front.services[i].family, p + 3, &cfg->front.services[i], NULL,
+		r |= add_rule(s, cfg->front.services[i].family, p + 3, NULL, &cfg->front.services[i], NULL,
 			      FR_ACT_TO_TBL, t);
 	for (unsigned i = 0; i < cfg->back.n_addresses; i++)
-		r |= add_rule(s, cfg->back.addresses[i].address.family, p + 3,
+		r |= add_rule(s, cfg->back.addresses[i].address.family, p + 3, NULL,
 			      &cfg->back.addresses[i].address, NULL, FR_ACT_TO_TBL, t);
 	return r ? -1 : 0;
 }
