@@ -67,6 +67,16 @@ struct io_afp {
 	struct io_pkt *slot_pkt[IO_BATCH];
 };
 
+/* The device's MTU, kept as it was if it cannot be read. */
+static void read_mtu(struct io_afp *a)
+{
+	struct ifreq ifr = { 0 };
+
+	if (if_indextoname((unsigned)a->ifindex, ifr.ifr_name) && ioctl(a->be.fd, SIOCGIFMTU, &ifr) == 0 &&
+	    ifr.ifr_mtu > 0)
+		a->mtu = (unsigned)ifr.ifr_mtu;
+}
+
 static struct tpacket_block_desc *block_at(struct io_afp *a, unsigned i)
 {
 	return (struct tpacket_block_desc *)(a->ring + (size_t)i * AFP_BLOCK_SIZE);
@@ -294,8 +304,7 @@ struct io_backend *io_afp_open(const char *name, char *err, unsigned errlen)
 		return NULL;
 	}
 	memcpy(a->mac, ifr.ifr_hwaddr.sa_data, 6);
-	if (ioctl(a->be.fd, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
-		a->mtu = (unsigned)ifr.ifr_mtu;
+	read_mtu(a);
 	/* Room for a batch of 64 KiB GSO packets (the default, ~208 KiB,
 	 * holds three); without CAP_NET_ADMIN's FORCE, as much as allowed. */
 	if (setopt(a->tx_fd, SOL_SOCKET, SO_SNDBUFFORCE, AFP_SNDBUF) < 0)
@@ -369,12 +378,8 @@ void io_afp_poll_stats(struct io_backend *be)
 	struct io_afp *a = (struct io_afp *)be;
 	struct tpacket_stats_v3 st;
 	socklen_t len = sizeof(st);
-	struct ifreq ifr = { 0 };
 
-	/* An MTU change is seen within a tick. */
-	if (if_indextoname((unsigned)a->ifindex, ifr.ifr_name) && ioctl(be->fd, SIOCGIFMTU, &ifr) == 0 &&
-	    ifr.ifr_mtu > 0)
-		a->mtu = (unsigned)ifr.ifr_mtu;
+	read_mtu(a);	/* an MTU change is seen within a tick */
 	/* Reading resets the kernel's counters: accumulate. */
 	if (getsockopt(be->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
 		be->stats.rx_drops += st.tp_drops;
