@@ -106,13 +106,11 @@ static void parse_globals(struct config_ctx *c, struct mslb_config *cfg)
 			l = NULL;
 		}
 		for (int i = 0; l && i < config_setting_length(l); i++) {
-			const config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
-			const char *name = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
+			const config_setting_t *e;
+			const char *name;
 
-			if (!name) {
-				config_err(c, e, "io.af_packet[%d]: must be a string (allowed: %s)", i, allowed);
+			if (!config_elem_str(c, l, i, "io.af_packet", allowed, &e, &name))
 				continue;
-			}
 			if (!config_name_ok(name, 15) || !strcmp(name, ".") || !strcmp(name, "..")) {
 				config_err(c, e, "io.af_packet[%d]: \"%s\" is not a device name (allowed: 1-15 characters of A-Z a-z 0-9 _ . -)", i, name);
 				continue;

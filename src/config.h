@@ -142,5 +142,8 @@ const char *config_unmatched_name(const struct mslb_config *c);
  * address of that family, or, encapsulating in a fixed outer family, by
  * its address of that one. */
 bool config_next_hop_carries(const struct cfg_next_hop *nh, int family);
+/* An encapsulating next hop: the IP version of the outer header it puts on
+ * a packet of inner_version (4 or 6). */
+unsigned config_outer_version(const struct cfg_next_hop *nh, unsigned inner_version);
 
 #endif

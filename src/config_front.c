@@ -27,15 +27,12 @@ static void parse_services(struct config_ctx *c, const config_setting_t *f, stru
 	if (!cfg->front.services)
 		return;
 	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *v = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
+		const config_setting_t *e;
+		const char *v;
 		struct mslb_addr a;
 
-		if (!v) {
-			config_err(c, e, "front.services[%d]: must be a string (allowed: %s)", i, allowed);
-			continue;
-		}
-		if (!config_parse_addr(c, e, "front.services", v, &a))
+		if (!config_elem_str(c, s, i, "front.services", allowed, &e, &v) ||
+		    !config_parse_addr(c, e, "front.services", v, &a))
 			continue;
 		for (unsigned j = 0; j < cfg->front.n_services; j++)
 			if (mslb_addr_eq(&cfg->front.services[j], &a))

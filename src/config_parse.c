@@ -100,6 +100,16 @@ bool config_get_int(struct config_ctx *c, const config_setting_t *parent, const 
 	return true;
 }
 
+bool config_elem_str(struct config_ctx *c, const config_setting_t *list, int i, const char *path,
+		     const char *allowed, const config_setting_t **e, const char **v)
+{
+	*e = config_setting_get_elem(list, (unsigned)i);
+	*v = config_setting_type(*e) == CONFIG_TYPE_STRING ? config_setting_get_string(*e) : NULL;
+	if (!*v)
+		config_err(c, *e, "%s[%d]: must be a string (allowed: %s)", path, i, allowed);
+	return *v != NULL;
+}
+
 bool config_parse_addr(struct config_ctx *c, const config_setting_t *s, const char *path,
 		       const char *text, struct mslb_addr *out)
 {

@@ -31,6 +31,10 @@ const char *config_get_str(struct config_ctx *c, const config_setting_t *parent,
 			   const char *path, const char *allowed, bool required);
 bool config_get_int(struct config_ctx *c, const config_setting_t *parent, const char *key,
 		    const char *path, long long lo, long long hi, long long *out);
+/* Element i of list: its string in *v (and the element in *e, for error
+ * lines), or false after "PATH[i]: must be a string (allowed: ...)". */
+bool config_elem_str(struct config_ctx *c, const config_setting_t *list, int i, const char *path,
+		     const char *allowed, const config_setting_t **e, const char **v);
 bool config_parse_addr(struct config_ctx *c, const config_setting_t *s, const char *path,
 		       const char *text, struct mslb_addr *out);
 /* 1-max characters of A-Z a-z 0-9 _ . - */

@@ -48,14 +48,12 @@ static bool parse_prefixes(struct config_ctx *c, const config_setting_t *g, cons
 		return true;
 	}
 	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *v = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
+		const config_setting_t *e;
+		const char *v;
 		int r;
 
-		if (!v) {
-			config_err(c, e, "%s[%d]: must be a string (allowed: %s)", path, i, PREFIX_ALLOWED);
+		if (!config_elem_str(c, s, i, path, PREFIX_ALLOWED, &e, &v))
 			continue;
-		}
 		r = parse_prefix(v, &out->p[out->n]);
 		if (r == -2)
 			config_err(c, e, "%s[%d]: \"%s\" has host bits set after the length (allowed: a prefix such as \"198.51.100.0/24\")", path, i, v);
@@ -101,6 +99,11 @@ bool config_next_hop_carries(const struct cfg_next_hop *nh, int family)
 	if (nh->mode == NH_ENCAP && nh->outer != OUTER_SAME)
 		return nh->outer == OUTER_IPV4 ? nh->has4 : nh->has6;
 	return family == AF_INET ? nh->has4 : nh->has6;
+}
+
+unsigned config_outer_version(const struct cfg_next_hop *nh, unsigned inner_version)
+{
+	return nh->outer == OUTER_SAME ? inner_version : nh->outer == OUTER_IPV4 ? 4 : 6;
 }
 
 bool config_parse_mode(struct config_ctx *c, const config_setting_t *g, const char *path, enum nh_mode *out)
@@ -228,15 +231,12 @@ void config_parse_return_endpoint(struct config_ctx *c, struct mslb_config *cfg)
 		return;
 	}
 	for (int i = 0; i < config_setting_length(s); i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *v = config_setting_type(e) == CONFIG_TYPE_STRING ? config_setting_get_string(e) : NULL;
+		const config_setting_t *e;
+		const char *v;
 		struct mslb_addr a;
 
-		if (!v) {
-			config_err(c, e, "return_endpoint.addresses[%d]: must be a string (allowed: %s)", i, allowed);
-			continue;
-		}
-		if (!config_parse_addr(c, e, "return_endpoint.addresses", v, &a))
+		if (!config_elem_str(c, s, i, "return_endpoint.addresses", allowed, &e, &v) ||
+		    !config_parse_addr(c, e, "return_endpoint.addresses", v, &a))
 			continue;
 		for (unsigned j = 0; j < cfg->front.n_services; j++)
 			if (mslb_addr_eq(&cfg->front.services[j], &a))

@@ -194,7 +194,7 @@ static const uint8_t *outer_source(const struct mslb_lb *lb, const struct pkt_vi
 enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh)
 {
 	const struct cfg_next_hop *hop = &lb->cfg->front.next_hops[nh];
-	unsigned ov = hop->outer == OUTER_SAME ? v->version : hop->outer == OUTER_IPV4 ? 4 : 6;
+	unsigned ov = config_outer_version(hop, v->version);
 	struct lb_next_hop *n = &lb->nh[nh];
 	struct target t;
 	uint32_t len = v->len;

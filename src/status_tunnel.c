@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 static const char *mode_name(enum nh_mode m)
 {
@@ -18,11 +19,9 @@ static const char *outer_name(enum nh_outer o)
 /* Which outer family carries inner family f (0 IPv4, 1 IPv6), -1 none. */
 static int outer_of(const struct cfg_next_hop *nh, int f)
 {
-	if (nh->mode != NH_ENCAP)
+	if (nh->mode != NH_ENCAP || !config_next_hop_carries(nh, f ? AF_INET6 : AF_INET))
 		return -1;
-	if (nh->outer == OUTER_SAME)
-		return (f ? nh->has6 : nh->has4) ? f : -1;
-	return nh->outer == OUTER_IPV6 ? (nh->has6 ? 1 : -1) : (nh->has4 ? 0 : -1);
+	return config_outer_version(nh, f ? 6 : 4) == 6;
 }
 
 static bool outer_used(const struct cfg_next_hop *nh, int of)
