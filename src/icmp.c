@@ -48,23 +48,6 @@ static bool is_error_type(unsigned version, uint8_t type)
 	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
-bool icmp_may_answer(const struct pkt_view *v)
-{
-	const uint8_t *src = pkt_src(v), *dst = pkt_dst(v);
-
-	if (v->version == 4 ? bad_v4(src) || bad_v4(dst) : bad_v6(src) || bad_v6(dst))
-		return false;
-	if (!v->first_fragment)
-		return false;
-	if (v->l4proto == (v->version == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6)) {
-		/* Without its type we cannot tell: assume an error. */
-		if (!v->l4off || v->l4off >= v->len)
-			return false;
-		if (is_error_type(v->version, v->data[v->l4off]))
-			return false;
-	}
-	return true;
-}
 
 bool icmp_may_answer_raw(const uint8_t *p, uint32_t len)
 {
@@ -83,8 +66,8 @@ bool icmp_may_answer_raw(const uint8_t *p, uint32_t len)
 		 * non-first fragment, or what cannot be seen, gets no error. */
 		proto = p[6];
 		hl = 40;
-		for (unsigned n = 0; proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING ||
-				     proto == IPPROTO_DSTOPTS || proto == IPPROTO_FRAGMENT; n++) {
+		for (unsigned n = 0; proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING || proto == IPPROTO_DSTOPTS ||
+				     proto == IPPROTO_FRAGMENT || proto == IPPROTO_AH; n++) {
 			unsigned next;
 
 			if (n >= PKT_IPV6_MAX_EXT || hl + 8 > len)
@@ -93,6 +76,8 @@ bool icmp_may_answer_raw(const uint8_t *p, uint32_t len)
 				if ((p[hl + 2] << 8 | p[hl + 3]) & 0xfff8)
 					return false;
 				next = hl + 8;
+			} else if (proto == IPPROTO_AH) {
+				next = hl + (p[hl + 1] + 2u) * 4;
 			} else {
 				next = hl + (p[hl + 1] + 1u) * 8;
 			}
@@ -105,6 +90,11 @@ bool icmp_may_answer_raw(const uint8_t *p, uint32_t len)
 	if (proto == (version == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6))
 		return len > hl && !is_error_type(version, p[hl]);
 	return true;
+}
+
+bool icmp_may_answer(const struct pkt_view *v)
+{
+	return icmp_may_answer_raw(v->data, v->len);
 }
 
 static void put32(uint8_t *p, uint32_t x)

@@ -27,7 +27,8 @@ bool icmp_bucket_take(struct icmp_bucket *b, double now);
  * error, a non-first fragment, or to/from a multicast, broadcast,
  * loopback or unspecified address. */
 bool icmp_may_answer(const struct pkt_view *v);
-/* The same for a packet known only by its first len bytes (a quote). */
+/* The same for a packet known only by its first len bytes (a quote):
+ * what the quote does not show is not answered. */
 bool icmp_may_answer_raw(const uint8_t *pkt, uint32_t len);
 
 /* Kinds of error the daemon sends. */
