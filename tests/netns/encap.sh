@@ -82,86 +82,6 @@ client_mtu() {
 		ip -n "$(ns "$c")" -4 route flush cache && ip -n "$(ns "$c")" -6 route flush cache
 }
 
-# ------------------------------------------------------------ captures
-# link_cap KEY NODE IF FILTER: capture whole packets matching FILTER.
-link_cap() {
-	bg_start "$1" "$2" tcpdump -i "$3" -n -U --immediate-mode -Z root -s 0 -B 16384 \
-		-w "$TMPD/$1.pcap" "$4"
-	wait_for 10 grep -q "listening on" "$TMPD/$1.log"
-}
-pcap_count() { # pcap_count KEY: packets in the capture
-	"$PYTHON" -c 'import sys
-from scapy.utils import RawPcapReader
-print(sum(1 for _ in RawPcapReader(sys.argv[1])))' "$TMPD/$1.pcap"
-}
-
-# pkt_kinds PCAP: one line per kind of IP packet in the capture, sorted:
-#   "v4 SRC > DST"                               not a tunnel
-#   "v4 SRC > DST fragment"                      a fragment, not a tunnel
-#   "v4 SRC > DST proto 4: v4 ISRC > IDST"       IP-in-IP (outer, inner)
-#   "v6 SRC > DST fragment proto 41[: ...]"       an outer fragment (first: inner shown)
-# (protocol 4 / 41 of an IPv6 header is the next header after any extension
-# header.)
-pkt_kinds() {
-	"$PYTHON" - "$1" <<'PYEOF'
-import sys, socket
-from scapy.utils import RawPcapReader
-
-def ntop(b):
-    return socket.inet_ntop(socket.AF_INET if len(b) == 4 else socket.AF_INET6, bytes(b))
-
-def ip_packets(path):
-    reader = RawPcapReader(path)
-    lt = reader.linktype
-    for data, meta in reader:
-        if lt == 1:
-            et, off = int.from_bytes(data[12:14], 'big'), 14
-            while et in (0x8100, 0x88a8):
-                et, off = int.from_bytes(data[off + 2:off + 4], 'big'), off + 4
-        elif lt == 113:
-            et, off = int.from_bytes(data[14:16], 'big'), 16
-        elif lt == 276:
-            et, off = int.from_bytes(data[0:2], 'big'), 20
-        else:
-            raise SystemExit("unsupported link type %d" % lt)
-        if et in (0x0800, 0x86dd):
-            yield data[off:]
-
-def hdr(p):
-    """(family, src, dst, proto, payload, fragment?, first fragment?)"""
-    if p[0] >> 4 == 4:
-        ihl = (p[0] & 15) * 4
-        fo = int.from_bytes(p[6:8], 'big')
-        return ('v4', ntop(p[12:16]), ntop(p[16:20]), p[9], p[ihl:int.from_bytes(p[2:4], 'big')],
-                (fo & 0x3fff) != 0, (fo & 0x1fff) == 0)
-    nh, off, frag, first = p[6], 40, False, True
-    end = 40 + int.from_bytes(p[4:6], 'big')
-    while nh in (0, 43, 44, 60) and off + 8 <= len(p):
-        if nh == 44:
-            frag = True
-            first = (int.from_bytes(p[off + 2:off + 4], 'big') >> 3) == 0
-            nh, off = p[off], off + 8
-        else:
-            nh, off = p[off], off + 8 + p[off + 1] * 8
-    return 'v6', ntop(p[8:24]), ntop(p[24:40]), nh, p[off:end], frag, first
-
-kinds = set()
-for p in ip_packets(sys.argv[1]):
-    fam, src, dst, proto, pl, frag, first = hdr(p)
-    line = '%s %s > %s' % (fam, src, dst)
-    if frag:
-        line += ' fragment'
-    if proto in (4, 41):
-        line += ' proto %d' % proto
-        if first and len(pl) >= (20 if pl[:1] and pl[0] >> 4 == 4 else 40):
-            ifam, isrc, idst = hdr(pl)[:3]
-            line += ': %s %s > %s' % (ifam, isrc, idst)
-    kinds.add(line)
-for k in sorted(kinds):
-    print(k)
-PYEOF
-}
-
 # send_tunnel CLIENT COUNT OUTER_SRC OUTER_DST PROTO INNER_SRC INNER_DST:
 # COUNT IP-in-IP packets crafted by scapy, outer protocol / next header
 # PROTO (4 or 41, whatever the inner version), inner UDP to port 4999.
@@ -178,13 +98,6 @@ send([outer / inner] * n, verbose=False, inter=0.01)
 PYEOF
 }
 
-snap() { status_json "$1" >"$TMPD/snap-$1-$2.json"; }
-delta() { # delta NODE FILTER: snapshot "after" minus "before"
-	local a b
-	a=$(jq -er "$2" "$TMPD/snap-$1-after.json") || { echo "?"; return; }
-	b=$(jq -er "$2" "$TMPD/snap-$1-before.json") || { echo "?"; return; }
-	echo $((a - b))
-}
 # counter_reaches NODE FILTER VALUE: the status value is at least VALUE.
 # shellcheck disable=SC2317 # called through wait_for
 counter_reaches() { local v; v=$(jget "$1" "$2") && [ "$v" -ge "$3" ]; }

@@ -129,15 +129,6 @@ print(" ".join(sorted(out)))
 PYEOF
 }
 
-# ------------------------------------------------------------ status deltas
-snap() { status_json "$1" >"$TMPD/snap-$1-$2.json"; }
-delta() { # delta NODE FILTER
-	local a b
-	a=$(jq -er "$2" "$TMPD/snap-$1-after.json") || { echo "?"; return; }
-	b=$(jq -er "$2" "$TMPD/snap-$1-before.json") || { echo "?"; return; }
-	echo $((a - b))
-}
-
 ICMP_FILTER="(dst host $IPS4 and icmp) or (dst host $IPS6 and icmp6)"
 
 run_mode() { # run_mode translate|encapsulate

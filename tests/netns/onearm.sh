@@ -155,15 +155,6 @@ fcnt() { cnt f netdev "$1"; }
 rcnt() { cnt r inet "$1"; }
 rbytes() { cnt_bytes r inet "$1"; }
 
-# ------------------------------------------------------------ status deltas
-snap() { status_json "$1" >"$TMPD/snap-$1-$2.json"; }
-delta() { # delta NODE FILTER
-	local a b
-	a=$(jq -er "$2" "$TMPD/snap-$1-after.json") || { echo "?"; return; }
-	b=$(jq -er "$2" "$TMPD/snap-$1-before.json") || { echo "?"; return; }
-	echo $((a - b))
-}
-
 # ------------------------------------------------------------ set-up
 onearm_topo || bail "topology"
 check_eq "f has one interface (one arm), toward r" r "$(node_ifs f)"

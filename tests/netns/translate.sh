@@ -53,13 +53,6 @@ done
 # Exactly K echo requests: the front counts them for the next hop and the
 # table entry, the back for its address. Run first, before other traffic.
 K=20
-snap() { status_json "$1" >"$TMPD/snap-$1-$2.json"; }
-delta() { # delta NODE FILTER: value in snapshot "after" minus "before"
-	local a b
-	a=$(jq -er "$2" "$TMPD/snap-$1-after.json") || { echo "?"; return; }
-	b=$(jq -er "$2" "$TMPD/snap-$1-before.json") || { echo "?"; return; }
-	echo $((a - b))
-}
 count_pings() { # count_pings CLIENT DST NEXTHOP_INDEX TABLE_PREFIX IPLEN
 	local c=$1 dst=$2 i=$3 pfx=$4 len=$5 n
 	for n in f b1 b2 b3; do snap "$n" before; done
