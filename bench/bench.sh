@@ -308,8 +308,7 @@ row_mslbd() { # row_mslbd KEY OFFLOAD
 row_mslbd_encap() {
 	export MSLB_TUN_OFFLOAD=true
 	topo_create 1 1 mslb || return 1
-	front_conf "$(mslbd_conf f)" hash || return 1
-	sed -i 's/^front = {/front = {\n  mode = "encapsulate";/' "$(mslbd_conf f)"
+	MSLB_FRONT_MODE=encapsulate front_conf "$(mslbd_conf f)" hash || return 1
 	back_conf "$(mslbd_conf b1)" 1 || return 1
 	mslbd_start f "$(mslbd_conf f)" || return 1
 	mslbd_start b1 "$(mslbd_conf b1)" || return 1

@@ -87,7 +87,7 @@ check "c2 <-> s3 over IPv6, sha256 equal" tcp_transfer c2 "$IPS6" 5001 s3 "$TMPD
 echo "(16 MiB moved in $(($(now_ms) - t0)) ms)"
 
 say "Encapsulation mode (draft section 5.2): f reloads with mode = \"encapsulate\""
-sed -i 's/^front = {/front = {\n  mode = "encapsulate";/' "$(mslbd_conf f)"
+MSLB_FRONT_MODE=encapsulate front_conf "$(mslbd_conf f)" hash || bail "front config"
 check "f reloads in encapsulation mode" mslbd_cli f reload -s "$(mslbd_sock f)"
 echo "f now sends each client packet unchanged inside an outer header from IP_S to IP_B;"
 echo "the backs take it off (they accept tunnels from IP_S) and deliver the packet as it came"

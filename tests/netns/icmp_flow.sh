@@ -134,10 +134,7 @@ ICMP_FILTER="(dst host $IPS4 and icmp) or (dst host $IPS6 and icmp6)"
 run_mode() { # run_mode translate|encapsulate
 	local mode=$1 conf ok=1 i key sent=$TMPD/sent-$1.txt js out
 	conf=$(mslbd_conf f)
-	front_conf "$conf" hash || bail "front config"
-	if [ "$mode" != translate ]; then
-		sed -i "s/^  services = .*/&\n  mode = \"$mode\";/" "$conf"
-	fi
+	MSLB_FRONT_MODE=$mode front_conf "$conf" hash || bail "front config"
 	out=$(mslbd_cli f check -c "$conf" 2>&1)
 	check_rc "$mode: mslbd check accepts the front" 0 $? "$out" || ok=0
 	if [ "$ok" = 1 ]; then

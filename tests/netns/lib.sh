@@ -602,7 +602,8 @@ table_default() {
 
 # front_conf FILE UNMATCHED [PREFIX=NEXTHOP...]: next hops are all the backs
 # of the topology; without entries, the default table (restricted to the
-# next hops that exist).
+# next hops that exist). MSLB_FRONT_MODE (translate, encapsulate) sets
+# front.mode.
 front_conf() {
 	local file=$1 unmatched=$2 i e nh entries
 	shift 2
@@ -611,6 +612,7 @@ front_conf() {
 		_conf_head f "${FRONT_MTU:-1500}"
 		echo "front = {"
 		echo "  services = [ \"$IPS4\", \"$IPS6\" ];"
+		[ -n "${MSLB_FRONT_MODE:-}" ] && echo "  mode = \"$MSLB_FRONT_MODE\";"
 		echo "  next_hops = ("
 		for i in $(seq 1 "$TOPO_NBACKS"); do
 			printf '    { name = "b%s"; ipv4 = "%s"; ipv6 = "%s"; }%s\n' "$i" \

@@ -41,18 +41,12 @@ topo_create 1 1 mslb || bail "topology"
 no_offload c1 f || bail "ethtool -K on c1"
 
 # ------------------------------------------------------------ helpers
-# front_conf_encap FILE: front_conf FILE hash, plus mode = "encapsulate".
-front_conf_encap() {
-	front_conf "$1" hash || return 1
-	sed -i 's/^  services = .*/&\n  mode = "encapsulate";/' "$1" || return 1
-	grep -q '^  mode = "encapsulate";$' "$1"
-}
-
 # start_daemons translate|encapsulate: f with that mode, b1 as usual.
 start_daemons() {
 	local conf
 	conf=$(mslbd_conf f)
-	if [ "$1" = encapsulate ]; then front_conf_encap "$conf"; else front_conf "$conf" hash; fi || return 1
+	MSLB_FRONT_MODE=$1 front_conf "$conf" hash || return 1
+	grep -q "^  mode = \"$1\";$" "$conf" || return 1
 	mslbd_start f "$conf" || return 1
 	back_conf "$(mslbd_conf b1)" 1 || return 1
 	mslbd_start b1 "$(mslbd_conf b1)"
