@@ -64,6 +64,34 @@ void pg_put16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
+uint32_t pg_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void pg_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+uint8_t pg_tos(const uint8_t *h)
+{
+	return (h[0] >> 4) == 4 ? h[1] : (uint8_t)((h[0] & 0x0f) << 4 | h[1] >> 4);
+}
+
+void pg_set_tos(uint8_t *h, uint8_t tos)
+{
+	if ((h[0] >> 4) == 4) {
+		h[1] = tos;
+	} else {
+		h[0] = (uint8_t)(0x60 | tos >> 4);
+		h[1] = (uint8_t)(tos << 4 | (h[1] & 0x0f));
+	}
+}
+
 static const uint8_t def_src4[4] = { 192, 0, 2, 1 };
 static const uint8_t def_dst4[4] = { 203, 0, 113, 10 };
 static const uint8_t def_src6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xc1, [15] = 1 };

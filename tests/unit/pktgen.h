@@ -40,6 +40,11 @@ uint16_t ref_csum(const uint8_t *p, size_t len);	/* ~fold(sum) */
 
 uint16_t pg_get16(const uint8_t *p);
 void pg_put16(uint8_t *p, uint16_t v);
+uint32_t pg_get32(const uint8_t *p);
+void pg_put32(uint8_t *p, uint32_t v);
+/* The DSCP+ECN byte of an IPv4 or IPv6 header (TOS / traffic class). */
+uint8_t pg_tos(const uint8_t *ip);
+void pg_set_tos(uint8_t *ip, uint8_t tos);
 
 struct pg_spec {
 	int family;		/* 4 or 6 */

@@ -37,35 +37,6 @@ static void ipa(const char *s, uint8_t *out)
 	memcpy(out, a.bytes, 16);
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-/* The traffic class / TOS byte of an IP header. */
-static uint8_t tos_of(const uint8_t *h)
-{
-	return (h[0] >> 4) == 4 ? h[1] : (uint8_t)((h[0] & 0x0f) << 4 | h[1] >> 4);
-}
-
-static void set_tos(uint8_t *h, uint8_t tos)
-{
-	if ((h[0] >> 4) == 4) {
-		h[1] = tos;
-	} else {
-		h[0] = (uint8_t)(0x60 | tos >> 4);
-		h[1] = (uint8_t)(tos << 4 | (h[1] & 0x0f));
-	}
-}
-
 /* An IPv4 header checksum is right when the header sums to 0xffff. */
 static bool ip4_csum_ok(const uint8_t *h)
 {
@@ -101,7 +72,7 @@ static void mk(struct pg_pkt *p, int family, uint8_t proto, const char *src, con
 		ipa(dst, s.dst);
 	s.payload = payload;
 	pg_build(p, &s, &rng);
-	set_tos(p->buf, tos);
+	pg_set_tos(p->buf, tos);
 	if (family == 4)
 		p->buf[6] = (uint8_t)((p->buf[6] & ~0x40) | (df ? 0x40 : 0));
 	pg_recompute(p);
@@ -126,7 +97,7 @@ static unsigned exp_outer(uint8_t *h, int ov, const uint8_t *inner, uint32_t ile
 			  const uint8_t *dst, uint16_t id, bool df)
 {
 	bool v4in = (inner[0] >> 4) == 4;
-	uint8_t tos = tos_of(inner);
+	uint8_t tos = pg_tos(inner);
 
 	if (ov == 4) {
 		memset(h, 0, 20);
@@ -192,7 +163,7 @@ static void push_one(int inf, int ov, uint8_t tos, bool df, bool df_clear)
 	for (unsigned i = 0; i < IO_HEADROOM - ovh; i++)
 		CU_ASSERT_EQUAL(buf[i], 0xee);
 	/* The fields one by one, for the record. */
-	CU_ASSERT_EQUAL(tos_of(h), tos);	/* DSCP and ECN copied (RFC 6040 normal mode) */
+	CU_ASSERT_EQUAL(pg_tos(h), tos);	/* DSCP and ECN copied (RFC 6040 normal mode) */
 	if (ov == 4) {
 		CU_ASSERT_EQUAL(h[9], inf == 4 ? 4 : 41);
 		CU_ASSERT_EQUAL(!!(h[6] & 0x40), want_df);
@@ -224,7 +195,7 @@ static uint32_t label_of(const struct pg_pkt *in)
 	ipa("2001:db8:b::11", dst);
 	memcpy(buf + IO_HEADROOM, in->buf, in->len);
 	h = encap_push(buf + IO_HEADROOM, in->len, 6, src, dst, 0, false);
-	return get32(h) & 0xfffff;
+	return pg_get32(h) & 0xfffff;
 }
 
 /* RFC 6438: one flow label per inner address pair, whatever the ports,
@@ -270,7 +241,7 @@ static uint32_t mk_tunnel(uint8_t *buf, int ov, const struct pg_pkt *in, int oec
 	n = exp_outer(buf, ov, in->buf, in->len, src, dst, 7, false);
 	memcpy(buf + n, in->buf, in->len);
 	if (oecn >= 0) {
-		set_tos(buf, (uint8_t)((tos_of(buf) & 0xfc) | oecn));
+		pg_set_tos(buf, (uint8_t)((pg_tos(buf) & 0xfc) | oecn));
 		if (ov == 4) {
 			pg_put16(buf + 10, 0);
 			pg_put16(buf + 10, ref_csum(buf, 20));
@@ -384,7 +355,7 @@ static void test_encap_pop_ecn(void)
 					CU_ASSERT_EQUAL_FATAL(r, MSLB_OK);
 					e = in;
 					if (oecn == 3)
-						set_tos(e.buf, (uint8_t)(0x28 | 3));
+						pg_set_tos(e.buf, (uint8_t)(0x28 | 3));
 					pg_recompute(&e);
 					CU_ASSERT(same(what, iv.data, iv.len, e.buf, e.len));
 					if (inf == 4)
@@ -668,7 +639,7 @@ static void test_frag_ipv6(void)
 			CU_ASSERT_EQUAL(pg_get16(f + 42) & 0xfff8, pos);
 			CU_ASSERT_EQUAL(pg_get16(f + 42) & 6, 0);
 			CU_ASSERT_EQUAL(pg_get16(f + 42) & 1, !last);
-			CU_ASSERT_EQUAL(get32(f + 44), 0x89abcdef);
+			CU_ASSERT_EQUAL(pg_get32(f + 44), 0x89abcdef);
 			if (!last)
 				CU_ASSERT_EQUAL(chunk, chunk_max);
 			CU_ASSERT_EQUAL(memcmp(f + 48, pkt + 40 + pos, chunk), 0);
@@ -878,7 +849,7 @@ static uint32_t exp_icmp(uint8_t *o, int family, const uint8_t *from, const uint
 	m[0] = type;
 	m[1] = code;
 	m[2] = m[3] = 0;
-	put32(m + 4, info);
+	pg_put32(m + 4, info);
 	memcpy(m + 8, quote, qlen);
 	if (family == 4) {
 		memset(o, 0, 20);
@@ -975,7 +946,7 @@ static void test_icmp_build_v6(void)
 		CU_ASSERT(same("packet too big", out, n, exp, e));
 		CU_ASSERT_EQUAL(out[40], 2);
 		CU_ASSERT_EQUAL(out[41], 0);
-		CU_ASSERT_EQUAL(get32(out + 44), 1360);
+		CU_ASSERT_EQUAL(pg_get32(out + 44), 1360);
 		CU_ASSERT(l4_csum_ok(out, out + 40, n - 40, 58, true));
 		CU_ASSERT_EQUAL(out[n], 0xdd);
 
@@ -990,7 +961,7 @@ static void test_icmp_build_v6(void)
 
 		mk(&p, 6, PG_UDP, "2001:db8:c1::1", NULL, 100, 0, false);
 		n = icmp_build(p.buf, p.len, from, ICMP_TOO_BIG, 70000, out);
-		CU_ASSERT_EQUAL(get32(out + 44), 70000);
+		CU_ASSERT_EQUAL(pg_get32(out + 44), 70000);
 		CU_ASSERT(l4_csum_ok(out, out + 40, n - 40, 58, true));
 		CU_ASSERT_EQUAL(icmp_build(p.buf, 39, from, ICMP_TOO_BIG, 1280, out), 0);
 	}
@@ -1299,7 +1270,7 @@ static void gso_tcp(int family)
 	int n;
 
 	mk(&p, family, PG_TCP, NULL, NULL, 3500, 0x48, true);
-	put32(p.buf + hl - 20 + 4, seq0);
+	pg_put32(p.buf + hl - 20 + 4, seq0);
 	p.buf[hl - 20 + 13] = 0x80 | 0x10 | 0x08 | 0x01;	/* CWR ACK PSH FIN */
 	if (family == 4)
 		pg_put16(p.buf + 4, id0);
@@ -1335,7 +1306,7 @@ static void gso_tcp(int family)
 			CU_ASSERT_EQUAL(memcmp(s + 6, p.buf + 6, 34), 0);
 		}
 		CU_ASSERT_EQUAL(s[1], p.buf[1]);
-		CU_ASSERT_EQUAL(get32(t + 4), seq0 + 1000 * i);
+		CU_ASSERT_EQUAL(pg_get32(t + 4), seq0 + 1000 * i);
 		if (i == 0)
 			flags |= 0x80;
 		if (i == 3)

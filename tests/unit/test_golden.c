@@ -146,34 +146,6 @@ static const uint8_t *ip(const char *s)
 	return o;
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint8_t tos_of(const uint8_t *h)
-{
-	return (h[0] >> 4) == 4 ? h[1] : (uint8_t)((h[0] & 0x0f) << 4 | h[1] >> 4);
-}
-
-static void set_tos(uint8_t *h, uint8_t tos)
-{
-	if ((h[0] >> 4) == 4) {
-		h[1] = tos;
-	} else {
-		h[0] = (uint8_t)(0x60 | tos >> 4);
-		h[1] = (uint8_t)(tos << 4 | (h[1] & 0x0f));
-	}
-}
-
 static void ip4_csum(uint8_t *h)
 {
 	pg_put16(h + 10, 0);
@@ -193,7 +165,7 @@ static void mk(struct pg_pkt *p, int family, uint8_t proto, const char *src, con
 	memcpy(s.dst, ip(dst), 16);
 	s.payload = total - hl;
 	pg_build(p, &s, &rng);
-	set_tos(p->buf, tos);
+	pg_set_tos(p->buf, tos);
 	if (family == 4)
 		p->buf[6] = (uint8_t)((p->buf[6] & ~0x40) | (df ? 0x40 : 0));
 	pg_recompute(p);
@@ -218,7 +190,7 @@ static void x_set(struct xpkt *x, const uint8_t *b, uint32_t len)
 static void x_encap(struct xpkt *x, int ov, const char *src, const char *dst, const uint8_t *inner, uint32_t ilen,
 		    uint16_t id, bool df)
 {
-	uint8_t *h = x->b, tos = tos_of(inner), proto = (inner[0] >> 4) == 4 ? 4 : 41;
+	uint8_t *h = x->b, tos = pg_tos(inner), proto = (inner[0] >> 4) == 4 ? 4 : 41;
 	unsigned hl = ov == 4 ? 20 : 40;
 
 	CU_ASSERT_FATAL(hl + ilen <= XBUF);
@@ -272,7 +244,7 @@ static void x_frag6(struct xpkt *f, const struct xpkt *whole, unsigned off, unsi
 	fh[0] = whole->b[6];
 	fh[1] = 0;
 	pg_put16(fh + 2, (uint16_t)(off | (more ? 1 : 0)));
-	put32(fh + 4, id);
+	pg_put32(fh + 4, id);
 	memcpy(fh + 8, whole->b + 40 + off, n);
 	f->len = 48 + n;
 	f->any_label = whole->any_label;
@@ -290,7 +262,7 @@ static uint32_t icmp_msg(uint8_t *o, int family, const char *from, const char *t
 	m[0] = type;
 	m[1] = code;
 	m[2] = m[3] = 0;
-	put32(m + 4, info);
+	pg_put32(m + 4, info);
 	memset(o, 0, hl);
 	if (family == 4) {
 		o[0] = 0x45;
@@ -302,7 +274,7 @@ static uint32_t icmp_msg(uint8_t *o, int family, const char *from, const char *t
 		memcpy(o + 16, ip(to), 4);
 		ip4_csum(o);
 	} else {
-		set_tos(o, tos);
+		pg_set_tos(o, tos);
 		pg_put16(o + 4, (uint16_t)(8 + qlen));
 		o[6] = 58;
 		o[7] = 64;
@@ -1592,7 +1564,7 @@ static void seg(struct pg_pkt *o, const struct pg_pkt *sp, unsigned hl, unsigned
 		pg_put16(o->buf + 4, (uint16_t)(o->len - 40));
 	}
 	t = o->buf + hl - 20;
-	put32(t + 4, get32(sp->buf + hl - 20 + 4) + off);
+	pg_put32(t + 4, pg_get32(sp->buf + hl - 20 + 4) + off);
 	if (off + n < payload)
 		t[13] &= (uint8_t)~0x09;
 	if (k > 0)
