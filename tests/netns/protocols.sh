@@ -52,14 +52,6 @@ start_daemons() {
 	mslbd_start b1 "$(mslbd_conf b1)"
 }
 
-# cap_filter KEY NODE IF FILTER: tcpdump with a filter of our own.
-cap_filter() {
-	local key=$1 n=$2 ifc=$3
-	bg_start "$key" "$n" tcpdump -i "$ifc" -n -U --immediate-mode -Z root -s 4096 -B 16384 \
-		-w "$TMPD/$key.pcap" "$4"
-	wait_for 10 grep -q "listening on" "$TMPD/$key.log"
-}
-
 # shellcheck disable=SC2317 # called through check
 urlhost() { case $1 in *:*) echo "[$1]" ;; *) echo "$1" ;; esac; }
 
@@ -301,9 +293,9 @@ PYEOF
 # family; then every check.
 esp_round() {
 	local mode=$1 dst v src ipb out
-	cap_filter "esp-cli-$mode" c1 f "ip proto 50 or ip6 proto 50" || { tap_fail "$mode: tcpdump on c1"; return 1; }
-	cap_filter "esp-srv-$mode" s1 b "ip proto 50 or ip6 proto 50" || { tap_fail "$mode: tcpdump on s1"; return 1; }
-	cap_filter "esp-link-$mode" b1 f "ip proto 50 or ip6 proto 50 or ip proto 4 or ip6 proto 41" ||
+	link_cap "esp-cli-$mode" c1 f "ip proto 50 or ip6 proto 50" || { tap_fail "$mode: tcpdump on c1"; return 1; }
+	link_cap "esp-srv-$mode" s1 b "ip proto 50 or ip6 proto 50" || { tap_fail "$mode: tcpdump on s1"; return 1; }
+	link_cap "esp-link-$mode" b1 f "ip proto 50 or ip6 proto 50 or ip proto 4 or ip6 proto 41" ||
 		{ tap_fail "$mode: tcpdump on b1"; return 1; }
 	for dst in "$IPS4" "$IPS6"; do
 		v=$(fam "$dst")
