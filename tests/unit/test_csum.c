@@ -1,4 +1,4 @@
-/* csum: src/csum.c against the reference checksum in pktgen.c. */
+/* csum: src/net/csum.c against the reference checksum in pktgen.c. */
 #include <string.h>
 
 #include "csum.h"
