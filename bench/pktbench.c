@@ -13,10 +13,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "csum.h"
-#include "io.h"
-#include "lb.h"
+#include "config/config.h"
+#include "io/io.h"
+#include "lb/lb.h"
+#include "net/csum.h"
 
 #define N_PKT 1024
 #define PKT_LEN 64

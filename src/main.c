@@ -1,5 +1,5 @@
 /* mslbd: multi-stage transparent server load balancer. */
-#include "cli.h"
+#include "daemon/cli.h"
 
 int main(int argc, char **argv)
 {

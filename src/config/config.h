@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
+#include "base/addr.h"
 
 #define MSLB_NAME_MAX 32
 #define MSLB_DEFAULT_CONFIG "/etc/mslb.conf"

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "addr.h"
 #include "config.h"
+#include "base/addr.h"
 
 struct config_ctx {
 	const char *file;

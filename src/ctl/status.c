@@ -5,8 +5,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "config.h"
-#include "json.h"
+#include "base/json.h"
+#include "config/config.h"
 
 static const char *opt_addr(bool has, const struct mslb_addr *a, char *buf, size_t len)
 {

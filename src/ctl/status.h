@@ -4,10 +4,10 @@
 
 #include <stdint.h>
 
-#include "io.h"
-#include "lb.h"
-#include "neigh.h"
-#include "strbuf.h"
+#include "base/strbuf.h"
+#include "io/io.h"
+#include "io/neigh.h"
+#include "lb/lb.h"
 
 struct status_info {
 	long pid;

@@ -4,9 +4,9 @@
 #ifndef MSLB_STATUS_TUNNEL_H
 #define MSLB_STATUS_TUNNEL_H
 
-#include "json.h"
-#include "lb.h"
-#include "strbuf.h"
+#include "base/json.h"
+#include "base/strbuf.h"
+#include "lb/lb.h"
 
 /* Members of next hop i's JSON object. */
 void status_tunnel_nh_json(struct json *j, const struct mslb_lb *lb, unsigned i);

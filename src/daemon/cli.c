@@ -12,12 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "ctl.h"
 #include "daemon.h"
-#include "log.h"
 #include "loop.h"
-#include "strbuf.h"
+#include "base/log.h"
+#include "base/strbuf.h"
+#include "config/config.h"
+#include "ctl/ctl.h"
 
 #define EXIT_USAGE 2
 

@@ -9,16 +9,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "afpath.h"
-#include "config.h"
-#include "ctl.h"
-#include "emitq.h"
-#include "hostcfg.h"
-#include "io.h"
-#include "lb.h"
-#include "log.h"
-#include "route_mtu.h"
-#include "status.h"
+#include "base/log.h"
+#include "config/config.h"
+#include "ctl/ctl.h"
+#include "ctl/status.h"
+#include "host/hostcfg.h"
+#include "host/route_mtu.h"
+#include "io/afpath.h"
+#include "io/emitq.h"
+#include "io/io.h"
+#include "lb/lb.h"
 
 /* Batches handled per wake-up before yielding to other watchers; the fd
  * stays readable, so the loop comes straight back. */

@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "log.h"
 #include "notify.h"
-#include "strbuf.h"
+#include "base/log.h"
+#include "base/strbuf.h"
+#include "ctl/ctl.h"
 
 #define CLIENT_TIMEOUT 10.0
 #define REQUEST_MAX 256

@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 
 #include "hostcfg_mptcp.h"
-#include "log.h"
 #include "nl.h"
 #include "sysctl.h"
+#include "base/log.h"
 
 struct item {
 	bool is_rule;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
 #include "pm.h"
 #include "sysctl.h"
+#include "base/log.h"
 
 struct hostcfg_mptcp {
 	struct pm *pm;

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "addr.h"
+#include "base/addr.h"
 
 struct pm;
 

@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lb.h"
+#include "lb/lb.h"
 
 static unsigned device_mtu(int ifindex)
 {

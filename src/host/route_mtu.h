@@ -4,8 +4,8 @@
 #ifndef MSLB_ROUTE_MTU_H
 #define MSLB_ROUTE_MTU_H
 
-#include "addr.h"
 #include "nl.h"
+#include "base/addr.h"
 
 struct mslb_lb;
 

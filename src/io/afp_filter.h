@@ -8,7 +8,7 @@
 
 #include <linux/filter.h>
 
-#include "config.h"
+#include "config/config.h"
 
 #define AFP_FILTER_MAX BPF_MAXINSNS
 #define AFP_ACCEPT 0xffffffffu	/* return value: the whole frame */

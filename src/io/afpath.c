@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "afp_filter.h"
-#include "fwd.h"
+#include "net/fwd.h"
 
 /* Newer than Debian 12's headers (Linux 5.18). */
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4

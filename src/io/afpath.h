@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
 #include "io.h"
-#include "lb.h"
 #include "neigh.h"
+#include "config/config.h"
+#include "lb/lb.h"
 
 struct afpath;
 

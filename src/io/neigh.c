@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nl.h"
+#include "host/nl.h"
 
 #define NEIGH_MAX_PORTS 16
 

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "addr.h"
+#include "base/addr.h"
 
 #define NEIGH_CAPACITY 1024	/* entries; a full cache sends the rest to the TUN */
 

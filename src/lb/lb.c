@@ -9,13 +9,13 @@
 #include <sys/socket.h>
 #include <xxhash.h>
 
-#include "encap.h"
 #include "lb_state.h"
 #include "lb_tunnel.h"
 #include "lpm.h"
 #include "maglev.h"
-#include "pkt.h"
-#include "xlate.h"
+#include "net/encap.h"
+#include "net/pkt.h"
+#include "net/xlate.h"
 
 static unsigned fam_index(int family)
 {

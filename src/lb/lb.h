@@ -6,11 +6,11 @@
 
 #include <stdint.h>
 
-#include "config.h"
-#include "drop.h"
-#include "io.h"
 #include "lb_types.h"
-#include "reasm.h"
+#include "config/config.h"
+#include "io/io.h"
+#include "net/drop.h"
+#include "net/reasm.h"
 
 struct mslb_lb;
 

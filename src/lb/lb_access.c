@@ -2,9 +2,9 @@
  * route MTUs) and what `mslbd status` reads from it. */
 #include "lb.h"
 
-#include "encap.h"
 #include "lb_state.h"
 #include "lb_tunnel.h"
+#include "net/encap.h"
 
 const struct mslb_config *lb_config(const struct mslb_lb *lb)
 {

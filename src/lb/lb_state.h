@@ -7,11 +7,11 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "config.h"
-#include "drop.h"
-#include "icmp.h"
 #include "lb_types.h"
-#include "reasm.h"
+#include "config/config.h"
+#include "net/drop.h"
+#include "net/icmp.h"
+#include "net/reasm.h"
 
 /* Path MTU toward a tunnel's far end, one per outer family. */
 struct lb_tunnel {

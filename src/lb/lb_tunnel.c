@@ -10,12 +10,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "encap.h"
-#include "frag.h"
-#include "fwd.h"
-#include "gso.h"
 #include "lb_tunnel.h"
 #include "lpm.h"
+#include "net/encap.h"
+#include "net/frag.h"
+#include "net/fwd.h"
+#include "net/gso.h"
 
 #define MIN_PMTU_V4 552		/* as Linux's min_pmtu: below, ICMP is not believed */
 #define MIN_MTU_V6 1280

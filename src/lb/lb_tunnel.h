@@ -3,9 +3,9 @@
 #ifndef MSLB_LB_TUNNEL_H
 #define MSLB_LB_TUNNEL_H
 
-#include "io.h"
 #include "lb_state.h"
-#include "pkt.h"
+#include "io/io.h"
+#include "net/pkt.h"
 
 struct lpm;
 

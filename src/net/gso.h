@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
-#include "io.h"
 #include "pkt.h"
+#include "io/io.h"
 
 typedef void (*gso_emit_fn)(void *ctx, uint8_t *seg, uint32_t len);
 

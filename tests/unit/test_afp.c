@@ -8,11 +8,11 @@
 #include <linux/if_packet.h>
 #include <string.h>
 
-#include "afp_filter.h"
-#include "config.h"
-#include "csum.h"
-#include "fwd.h"
 #include "unit.h"
+#include "config/config.h"
+#include "io/afp_filter.h"
+#include "net/csum.h"
+#include "net/fwd.h"
 
 #define CONF \
 	"io = { af_packet = [ \"eth0\", \"eth1\" ]; };\n" \

@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 #include <syslog.h>
 
-#include "config.h"
 #include "unit.h"
+#include "config/config.h"
 
 /* etc/mslb.conf, found through $top_srcdir (exported by make check). */
 static char *example_path(void)

@@ -1,9 +1,9 @@
 /* csum: src/net/csum.c against the reference checksum in pktgen.c. */
 #include <string.h>
 
-#include "csum.h"
 #include "pktgen.h"
 #include "unit.h"
+#include "net/csum.h"
 
 static void test_add_finish_random(void)
 {

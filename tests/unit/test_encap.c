@@ -9,16 +9,16 @@
 
 #include <linux/virtio_net.h>
 
-#include "addr.h"
-#include "encap.h"
-#include "frag.h"
-#include "gso.h"
-#include "icmp.h"
-#include "io.h"
-#include "pkt.h"
 #include "pktgen.h"
-#include "reasm.h"
 #include "unit.h"
+#include "base/addr.h"
+#include "io/io.h"
+#include "net/encap.h"
+#include "net/frag.h"
+#include "net/gso.h"
+#include "net/icmp.h"
+#include "net/pkt.h"
+#include "net/reasm.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -11,12 +11,12 @@
 
 #include <linux/virtio_net.h>
 
-#include "addr.h"
-#include "config.h"
-#include "io.h"
-#include "lb.h"
 #include "pktgen.h"
 #include "unit.h"
+#include "base/addr.h"
+#include "config/config.h"
+#include "io/io.h"
+#include "lb/lb.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

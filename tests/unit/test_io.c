@@ -1,9 +1,9 @@
 /* io: the memory backend behind the io_ops interface. */
 #include <string.h>
 
-#include "io_mem.h"
 #include "pktgen.h"
 #include "unit.h"
+#include "io/io_mem.h"
 
 static void test_recv_send(void)
 {

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "config.h"
-#include "lb.h"
 #include "pktgen.h"
 #include "unit.h"
+#include "config/config.h"
+#include "lb/lb.h"
 
 #define CONF_FMT \
 	"front = {\n" \

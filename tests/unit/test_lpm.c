@@ -3,9 +3,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "lpm.h"
 #include "pktgen.h"
 #include "unit.h"
+#include "lb/lpm.h"
 
 static struct mslb_prefix pfx(const char *s)
 {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "maglev.h"
 #include "unit.h"
+#include "lb/maglev.h"
 
 #define N_BACKENDS 10
 

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "lb.h"
 #include "pktgen.h"
 #include "unit.h"
+#include "config/config.h"
+#include "lb/lb.h"
 
 #define CONF \
 	"front = {\n" \

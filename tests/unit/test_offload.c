@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "csum.h"
-#include "lb.h"
 #include "pktgen.h"
 #include "unit.h"
+#include "lb/lb.h"
+#include "net/csum.h"
 
 #define CONF \
 	"front = { services = [ \"203.0.113.10\", \"2001:db8:5::10\" ];\n" \

@@ -2,9 +2,9 @@
  * crafted packet per drop reason. */
 #include <string.h>
 
-#include "pkt.h"
 #include "pktgen.h"
 #include "unit.h"
+#include "net/pkt.h"
 
 static struct pg_rng rng;
 

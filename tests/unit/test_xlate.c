@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pkt.h"
 #include "pktgen.h"
 #include "unit.h"
-#include "xlate.h"
+#include "net/pkt.h"
+#include "net/xlate.h"
 
 #define ROUNDS 300
 
