@@ -120,9 +120,8 @@ struct mslb_lb *lb_create(const struct mslb_config *cfg)
 	lb->back = calloc(cfg->back.n_addresses + 1, sizeof(*lb->back));
 	lb->scratch[0] = malloc(IO_HEADROOM + IO_BUF_SIZE);
 	lb->scratch[1] = malloc(IO_HEADROOM + IO_BUF_SIZE);
-	lb->legacy = malloc(IO_HEADROOM + IO_BUF_SIZE);
 	lb->icmp_buf = malloc(ICMP_MAX_V6);
-	if (!lb->nh || !lb->table_hits || !lb->back || !lb->scratch[0] || !lb->scratch[1] || !lb->legacy ||
+	if (!lb->nh || !lb->table_hits || !lb->back || !lb->scratch[0] || !lb->scratch[1] ||
 	    !lb->icmp_buf || build_family(lb, AF_INET) < 0 || build_family(lb, AF_INET6) < 0)
 		goto fail;
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
@@ -166,7 +165,6 @@ void lb_destroy(struct mslb_lb *lb)
 	reasm_destroy(lb->reasm);
 	free(lb->scratch[0]);
 	free(lb->scratch[1]);
-	free(lb->legacy);
 	free(lb->icmp_buf);
 	free(lb->port_next_hop);
 	free(lb->nh);
@@ -436,38 +434,6 @@ static enum mslb_drop front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vie
 	if (v->l4proto == IPPROTO_TCP && v->l4off)
 		k.ports = v->data + v->l4off;
 	return front_by(lb, p, v, &k);
-}
-
-enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len)
-{
-	return lb_process_offload(lb, buf, len, 0);
-}
-
-enum mslb_drop lb_process_offload(struct mslb_lb *lb, uint8_t *buf, uint32_t *len, unsigned partial_off)
-{
-	struct io_pkt p = { .buf = lb->legacy, .data = lb->legacy + IO_HEADROOM, .len = *len };
-	enum mslb_drop r;
-
-	if (*len > IO_BUF_SIZE)
-		*len = IO_BUF_SIZE;
-	memcpy(p.data, buf, *len);
-	p.len = *len;
-	if (partial_off) {
-		struct pkt_view v;
-
-		/* The metadata the kernel would give: the transport header's
-		 * start and the field's offset in it. */
-		p.off.flags = IO_OFF_NEEDS_CSUM;
-		p.off.csum_start = (uint16_t)(pkt_parse(p.data, p.len, &v) == MSLB_OK && v.l4off &&
-					      v.l4off < partial_off ? v.l4off : partial_off);
-		p.off.csum_offset = (uint16_t)(partial_off - p.off.csum_start);
-	}
-	r = lb_process_pkt(lb, &p);
-	if (r == MSLB_OK) {
-		memmove(buf, p.data, p.len);
-		*len = p.len;
-	}
-	return r;
 }
 
 static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)

@@ -35,12 +35,6 @@ void lb_set_return_mtu(struct mslb_lb *lb, bool v6, unsigned mtu);
  * p->len 0 when nothing is left to send (the packet became emitted
  * fragments or segments, or a fragment waits for reassembly). */
 enum mslb_drop lb_process_pkt(struct mslb_lb *lb, struct io_pkt *p);
-/* The same for a bare buffer of *len bytes (tests): the result is copied
- * back into buf, which must hold *len + 40 bytes; *len 0 as above. */
-enum mslb_drop lb_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len);
-/* The same for a packet whose transport checksum is partial (offloads):
- * partial_off is the offset of that checksum field, 0 for none. */
-enum mslb_drop lb_process_offload(struct mslb_lb *lb, uint8_t *buf, uint32_t *len, unsigned partial_off);
 
 /* Counters, indexed like the snapshot's arrays. */
 const struct mslb_config *lb_config(const struct mslb_lb *lb);
@@ -62,7 +56,7 @@ struct lb_counter lb_endpoint_counter(const struct mslb_lb *lb);
 /* false when this node reassembles nothing. */
 bool lb_reasm_stats(const struct mslb_lb *lb, struct reasm_stats *out);
 const char *lb_mtu_source_name(enum lb_mtu_source s);
-/* A drop decided after lb_process (the I/O path: ttl_exceeded). */
+/* A drop decided after lb_process_pkt (the I/O path: ttl_exceeded). */
 void lb_count_drop(struct mslb_lb *lb, enum mslb_drop d);
 
 #endif

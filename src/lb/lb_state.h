@@ -70,7 +70,6 @@ struct mslb_lb {
 	void *emit_ctx;
 	uint8_t *scratch[2];		/* IO_HEADROOM + IO_BUF_SIZE each: segments, fragments */
 	uint8_t *icmp_buf;
-	uint8_t *legacy;		/* lb_process: a copy with headroom */
 	struct reasm *reasm;		/* NULL when nothing here decapsulates */
 	struct icmp_bucket bucket;
 	uint16_t ip_id;

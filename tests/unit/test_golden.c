@@ -12,6 +12,7 @@
 #include <linux/virtio_net.h>
 
 #include "pktgen.h"
+#include "testlib.h"
 #include "unit.h"
 #include "base/addr.h"
 #include "config/config.h"
@@ -2010,7 +2011,7 @@ static void test_golden_legacy(void)
 		client(&in, family, 600, 0x0c, true);
 		memcpy(buf, in.buf, in.len);
 		len = in.len;
-		CU_ASSERT_EQUAL(lb_process(lb, buf, &len), MSLB_OK);
+		CU_ASSERT_EQUAL(tl_process(lb, buf, &len), MSLB_OK);
 		x_encap(&e, family, family == 4 ? S4 : S6, family == 4 ? B4 : B6, in.buf, in.len, 0, true);
 		CU_ASSERT_EQUAL(len, in.len + (family == 4 ? 20 : 40));
 		CU_ASSERT(match("lb_process", buf, len, &e));

@@ -1,0 +1,41 @@
+/* testlib: what the suites share, so the library carries no test-only code. */
+#include "testlib.h"
+
+#include <string.h>
+
+#include "net/pkt.h"
+
+/* One packet at a time, as the daemon's batches hold them. */
+static uint8_t storage[IO_HEADROOM + IO_BUF_SIZE];
+
+enum mslb_drop tl_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len)
+{
+	return tl_process_offload(lb, buf, len, 0);
+}
+
+enum mslb_drop tl_process_offload(struct mslb_lb *lb, uint8_t *buf, uint32_t *len, unsigned partial_off)
+{
+	struct io_pkt p = { .buf = storage, .data = storage + IO_HEADROOM };
+	enum mslb_drop r;
+
+	if (*len > IO_BUF_SIZE)
+		*len = IO_BUF_SIZE;
+	memcpy(p.data, buf, *len);
+	p.len = *len;
+	if (partial_off) {
+		struct pkt_view v;
+
+		/* The metadata the kernel would give: the transport header's
+		 * start and the field's offset in it. */
+		p.off.flags = IO_OFF_NEEDS_CSUM;
+		p.off.csum_start = (uint16_t)(pkt_parse(p.data, p.len, &v) == MSLB_OK && v.l4off &&
+					      v.l4off < partial_off ? v.l4off : partial_off);
+		p.off.csum_offset = (uint16_t)(partial_off - p.off.csum_start);
+	}
+	r = lb_process_pkt(lb, &p);
+	if (r == MSLB_OK) {
+		memmove(buf, p.data, p.len);
+		*len = p.len;
+	}
+	return r;
+}
