@@ -1,27 +1,15 @@
 /* io: packet I/O backends behind one small interface, so the data path
- * never knows where packets come from (TUN now; AF_PACKET later; a memory
- * backend for tests). */
+ * never knows where packets come from: the TUN device, AF_PACKET rings,
+ * or memory (tests). */
 #ifndef MSLB_IO_H
 #define MSLB_IO_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "net/pktbuf.h"
+
 #define IO_BATCH 64
-#define IO_BUF_SIZE 65536
-/* Room before each packet for an outer header (encapsulation prepends). */
-#define IO_HEADROOM 64
-
-/* What the kernel says about a packet when the device offloads work
- * (virtio_net_hdr, host order): a partial checksum to finish, or a GSO
- * super-packet for the kernel to segment. All zero without offloads. */
-struct io_offload {
-	uint8_t flags;		/* IO_OFF_NEEDS_CSUM */
-	uint8_t gso_type;	/* IO_GSO_* */
-	uint16_t hdr_len, gso_size, csum_start, csum_offset;
-};
-
-#define IO_OFF_NEEDS_CSUM 1	/* VIRTIO_NET_HDR_F_NEEDS_CSUM */
 
 /* Offloads a backend has on (io_backend.offloads). */
 #define IO_CAP_CSUM 0x1
@@ -29,24 +17,6 @@ struct io_offload {
 #define IO_CAP_USO 0x4		/* UDP segmentation */
 
 struct io_backend;
-
-struct io_pkt {
-	uint8_t *buf;		/* the storage: IO_HEADROOM + IO_BUF_SIZE bytes */
-	uint8_t *data;		/* the packet: buf + IO_HEADROOM, less after a prepend */
-	uint32_t len;		/* 0 after processing: do not send */
-	struct io_offload off;
-	int ifindex;		/* ingress interface (AF_PACKET), 0 otherwise */
-	/* Transmit through this AF_PACKET backend to this neighbour instead
-	 * of the batch's own device; NULL: the batch's own device. */
-	struct io_backend *out;
-	const uint8_t *out_mac;
-};
-
-/* Offset of a packet's partial transport checksum, 0 if it has none. */
-static inline unsigned io_partial_off(const struct io_pkt *p)
-{
-	return p->off.flags & IO_OFF_NEEDS_CSUM ? (unsigned)p->off.csum_start + p->off.csum_offset : 0;
-}
 
 /* Buffers are owned by the batch and allocated once. */
 struct io_batch {

@@ -8,8 +8,8 @@
 
 #include "lb_types.h"
 #include "config/config.h"
-#include "io/io.h"
 #include "net/drop.h"
+#include "net/pktbuf.h"
 #include "net/reasm.h"
 
 struct mslb_lb;

@@ -4,8 +4,8 @@
 #define MSLB_LB_TUNNEL_H
 
 #include "lb_state.h"
-#include "io/io.h"
 #include "net/pkt.h"
+#include "net/pktbuf.h"
 
 struct lpm;
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "drop.h"
-#include "io/io.h"
+#include "pktbuf.h"
 
 /* Decrement the IPv4 TTL (header checksum updated incrementally, RFC 1624)
  * or the IPv6 hop limit of the IP packet buf[0..len). A packet at 1 or 0

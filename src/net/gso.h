@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "pkt.h"
-#include "io/io.h"
+#include "pktbuf.h"
 
 typedef void (*gso_emit_fn)(void *ctx, uint8_t *seg, uint32_t len);
 

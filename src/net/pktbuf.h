@@ -1,0 +1,46 @@
+/* pktbuf: one packet in its buffer, as the packet code takes it: room
+ * before the data for an outer header, and what the kernel said about it
+ * (offloads). The I/O backends fill these; the data path rewrites them. */
+#ifndef MSLB_PKTBUF_H
+#define MSLB_PKTBUF_H
+
+#include <stdint.h>
+
+#define IO_BUF_SIZE 65536
+/* Room before each packet for an outer header (encapsulation prepends). */
+#define IO_HEADROOM 64
+
+/* What the kernel says about a packet when the device offloads work
+ * (virtio_net_hdr, host order): a partial checksum to finish, or a GSO
+ * super-packet for the kernel to segment. All zero without offloads. */
+struct io_offload {
+	uint8_t flags;		/* IO_OFF_NEEDS_CSUM */
+	uint8_t gso_type;	/* VIRTIO_NET_HDR_GSO_* */
+	uint16_t hdr_len, gso_size, csum_start, csum_offset;
+};
+
+#define IO_OFF_NEEDS_CSUM 1	/* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+
+/* Where a packet leaves, when not by its batch's own device: set by the
+ * I/O path, opaque here. */
+struct io_backend;
+
+struct io_pkt {
+	uint8_t *buf;		/* the storage: IO_HEADROOM + IO_BUF_SIZE bytes */
+	uint8_t *data;		/* the packet: buf + IO_HEADROOM, less after a prepend */
+	uint32_t len;		/* 0 after processing: do not send */
+	struct io_offload off;
+	int ifindex;		/* ingress interface (AF_PACKET), 0 otherwise */
+	/* Transmit through this AF_PACKET backend to this neighbour instead
+	 * of the batch's own device; NULL: the batch's own device. */
+	struct io_backend *out;
+	const uint8_t *out_mac;
+};
+
+/* Offset of a packet's partial transport checksum, 0 if it has none. */
+static inline unsigned io_partial_off(const struct io_pkt *p)
+{
+	return p->off.flags & IO_OFF_NEEDS_CSUM ? (unsigned)p->off.csum_start + p->off.csum_offset : 0;
+}
+
+#endif
