@@ -1,5 +1,5 @@
-/* daemon: start-up, reload (parse, validate, build, apply, swap), the
- * receive path and control requests. */
+/* daemon: start-up, reload (parse, validate, build, apply, swap) and
+ * control requests; the receive loops are in rx.c. */
 #include "daemon.h"
 
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rx.h"
 #include "base/log.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
@@ -19,10 +20,6 @@
 #include "io/emitq.h"
 #include "io/io.h"
 #include "lb/lb.h"
-
-/* Batches handled per wake-up before yielding to other watchers; the fd
- * stays readable, so the loop comes straight back. */
-#define RX_BATCHES_PER_WAKE 64
 
 struct daemon {
 	char *config_path;
@@ -41,6 +38,27 @@ struct daemon {
 	char loaded_at[32];
 	unsigned reloads, reload_failures;
 };
+
+/* Tell the data path the route MTU toward every encapsulating next hop
+ * and return tunnel endpoint of its config. */
+static void refresh_route_mtus(struct nl *nl, struct mslb_lb *lb)
+{
+	const struct mslb_config *cfg = lb_config(lb);
+
+	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
+		const struct cfg_next_hop *nh = &cfg->front.next_hops[i];
+
+		if (nh->mode != NH_ENCAP)
+			continue;
+		if (nh->has4)
+			lb_set_route_mtu(lb, i, false, route_mtu(nl, &nh->a4));
+		if (nh->has6)
+			lb_set_route_mtu(lb, i, true, route_mtu(nl, &nh->a6));
+	}
+	for (int f = 0; f < 2; f++)
+		if (cfg->back.has_return[f])
+			lb_set_return_mtu(lb, f, route_mtu(nl, &cfg->back.return_to[f]));
+}
 
 struct daemon *daemon_create(const char *config_path, bool foreground)
 {
@@ -130,7 +148,7 @@ int daemon_start(struct daemon *d)
 		log_err("host set-up failed: %s", err);
 		goto fail;
 	}
-	route_mtu_refresh(hostcfg_nl(d->host), d->lb);
+	refresh_route_mtus(hostcfg_nl(d->host), d->lb);
 	hostcfg_check_tunnel_sources(d->host, d->cfg);
 	for (unsigned i = 0; i < afpath_count(d->afp); i++)
 		log_info("af_packet on %s", afpath_backends(d->afp)[i]->name);
@@ -207,7 +225,7 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 	if (d->afp)
 		afpath_flush(d->afp);
 	lb_adopt_counters(lb, d->lb);
-	route_mtu_refresh(hostcfg_nl(d->host), lb);
+	refresh_route_mtus(hostcfg_nl(d->host), lb);
 	hostcfg_check_tunnel_sources(d->host, cfg);
 	lb_destroy(d->lb);
 	config_free(d->cfg);
@@ -226,36 +244,9 @@ refused:
 	return -1;
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int daemon_rx(struct daemon *d)
 {
-	for (unsigned k = 0; k < RX_BATCHES_PER_WAKE; k++) {
-		int n = io_recv(d->io, d->batch);
-
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		lb_set_time(d->lb, mono_now());
-		for (unsigned i = 0; i < d->batch->n; i++) {
-			struct io_pkt *p = &d->batch->pkt[i];
-
-			if (lb_process_pkt(d->lb, p) != MSLB_OK)
-				p->len = 0;
-		}
-		io_send(d->io, d->batch);
-		emitq_flush(d->emitq);
-		if (n < IO_BATCH)
-			break;
-	}
-	return 0;
+	return rx_tun(d->lb, d->io, d->batch, d->emitq);
 }
 
 void daemon_control(struct daemon *d, const char *request, struct strbuf *reply)
@@ -303,21 +294,16 @@ void daemon_log_detached(struct daemon *d)
 
 int daemon_rx_afp(struct daemon *d, unsigned k)
 {
-	int r;
-
-	lb_set_time(d->lb, mono_now());
-	r = afpath_rx(d->afp, k, d->lb, d->batch, d->io);
-	emitq_flush(d->emitq);
-	return r;
+	return rx_afp(d->lb, d->afp, k, d->io, d->batch, d->emitq);
 }
 
 void daemon_tick(struct daemon *d)
 {
 	afpath_tick(d->afp);
-	lb_set_time(d->lb, mono_now());
+	lb_set_time(d->lb, rx_now());
 	/* Routes change rarely; a changed route MTU is seen within 10 s. */
 	if (d->ticks++ % 10 == 0)
-		route_mtu_refresh(hostcfg_nl(d->host), d->lb);
+		refresh_route_mtus(hostcfg_nl(d->host), d->lb);
 }
 
 unsigned daemon_afp_count(const struct daemon *d)

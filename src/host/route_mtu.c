@@ -6,8 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lb/lb.h"
-
 static unsigned device_mtu(int ifindex)
 {
 	struct ifreq ifr = { 0 };
@@ -34,23 +32,4 @@ unsigned route_mtu(struct nl *nl, const struct mslb_addr *dst)
 	if (ri.mtu)
 		return ri.mtu;
 	return ri.oif ? device_mtu(ri.oif) : 0;
-}
-
-void route_mtu_refresh(struct nl *nl, struct mslb_lb *lb)
-{
-	const struct mslb_config *cfg = lb_config(lb);
-
-	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
-		const struct cfg_next_hop *nh = &cfg->front.next_hops[i];
-
-		if (nh->mode != NH_ENCAP)
-			continue;
-		if (nh->has4)
-			lb_set_route_mtu(lb, i, false, route_mtu(nl, &nh->a4));
-		if (nh->has6)
-			lb_set_route_mtu(lb, i, true, route_mtu(nl, &nh->a6));
-	}
-	for (int f = 0; f < 2; f++)
-		if (cfg->back.has_return[f])
-			lb_set_return_mtu(lb, f, route_mtu(nl, &cfg->back.return_to[f]));
 }

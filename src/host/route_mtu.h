@@ -7,12 +7,7 @@
 #include "nl.h"
 #include "base/addr.h"
 
-struct mslb_lb;
-
 /* 0 if there is no route or its device has gone. */
 unsigned route_mtu(struct nl *nl, const struct mslb_addr *dst);
-/* Tell the data path the route MTU toward every encapsulating next hop
- * and return tunnel endpoint of its config. */
-void route_mtu_refresh(struct nl *nl, struct mslb_lb *lb);
 
 #endif

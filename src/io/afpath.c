@@ -15,8 +15,6 @@
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5
 #endif
 
-/* Batches per wake-up before yielding to other watchers. */
-#define RX_BATCHES_PER_WAKE 64
 /* Next-hop cache entries re-resolved per timer tick (bounded work). */
 #define NEIGH_REFRESH_PER_TICK 64
 
@@ -117,12 +115,16 @@ static bool martian(const struct mslb_addr *a)
 	return b[15] <= 1;	/* :: and ::1 */
 }
 
+int afpath_recv(struct afpath *ap, unsigned k, struct io_batch *batch)
+{
+	return io_recv(ap->be[k], batch);
+}
+
 /* The packet at p was rewritten: find where its new destination goes.
  * Through an af_packet interface when the next hop is there and its MAC
  * known (TTL decremented here, as the kernel no longer forwards it), else
- * the TUN (the kernel routes it and resolves the neighbour). Returns the
- * port used, -1 for the TUN or a drop. */
-static int route(struct afpath *ap, struct mslb_lb *lb, struct io_backend *tun, struct io_pkt *p)
+ * the TUN (the kernel routes it and resolves the neighbour). */
+enum mslb_drop afpath_route(struct afpath *ap, struct io_backend *tun, struct io_pkt *p, unsigned *ports)
 {
 	struct mslb_addr dst, src;
 	const struct neigh_entry *e;
@@ -144,13 +146,13 @@ static int route(struct afpath *ap, struct mslb_lb *lb, struct io_backend *tun, 
 	if (e && e->state == NEIGH_OK) {
 		r = fwd_ttl_decrement(p->data, p->len);
 		if (r != MSLB_OK) {
-			lb_count_drop(lb, r);
 			p->len = 0;
-			return -1;
+			return r;
 		}
 		p->out = ap->be[e->port];
 		p->out_mac = e->mac;
-		return e->port;
+		*ports |= 1u << e->port;
+		return MSLB_OK;
 	}
 	neigh_count_fallback(ap->neigh, e && e->state == NEIGH_UNRESOLVED);
 	/* The TUN takes offload metadata only as far as it has offloads. */
@@ -164,41 +166,15 @@ static int route(struct afpath *ap, struct mslb_lb *lb, struct io_backend *tun, 
 			p->len = 0;
 		}
 	}
-	return -1;
+	return MSLB_OK;
 }
 
-int afpath_rx(struct afpath *ap, unsigned k, struct mslb_lb *lb, struct io_batch *batch, struct io_backend *tun)
+void afpath_send(struct afpath *ap, unsigned ports, struct io_batch *batch, struct io_backend *tun)
 {
-	struct io_backend *be = ap->be[k];
-
-	for (unsigned round = 0; round < RX_BATCHES_PER_WAKE; round++) {
-		int n = io_recv(be, batch);
-		unsigned ports = 0;
-
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		for (unsigned i = 0; i < batch->n; i++) {
-			struct io_pkt *p = &batch->pkt[i];
-			int port;
-
-			if (lb_process_pkt(lb, p) != MSLB_OK || !p->len) {
-				p->len = 0;
-				continue;
-			}
-			port = route(ap, lb, tun, p);
-			if (port >= 0)
-				ports |= 1u << port;
-		}
-		for (unsigned i = 0; i < ap->n; i++)
-			if (ports & (1u << i))
-				io_send(ap->be[i], batch);
-		io_send(tun, batch);	/* what is left: the TUN fallback */
-		if (n < IO_BATCH)
-			break;
-	}
-	return 0;
+	for (unsigned i = 0; i < ap->n; i++)
+		if (ports & (1u << i))
+			io_send(ap->be[i], batch);
+	io_send(tun, batch);	/* what is left: the TUN fallback */
 }
 
 void afpath_tick(struct afpath *ap)

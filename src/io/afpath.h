@@ -1,7 +1,7 @@
 /* afpath: the AF_PACKET data path (io.af_packet). Receives from each
- * listed interface's ring, runs the lb, and sends each rewritten packet
- * straight out of the interface its next hop is on, or through the TUN
- * when it cannot (unresolved neighbour, local or other route). */
+ * listed interface's ring and sends each rewritten packet straight out of
+ * the interface its next hop is on, or through the TUN when it cannot
+ * (unresolved neighbour, local or other route). */
 #ifndef MSLB_AFPATH_H
 #define MSLB_AFPATH_H
 
@@ -11,7 +11,7 @@
 #include "io.h"
 #include "neigh.h"
 #include "config/config.h"
-#include "lb/lb.h"
+#include "net/drop.h"
 
 struct afpath;
 
@@ -24,8 +24,14 @@ int afpath_check_filter(struct afpath *ap, const struct mslb_config *cfg, char *
 int afpath_apply_filter(struct afpath *ap, const struct mslb_config *cfg, char *err, size_t errlen);
 /* Forget resolved next hops (the config changed). */
 void afpath_flush(struct afpath *ap);
-/* Drain interface k's ring: process, send. Returns -1 on a fatal error. */
-int afpath_rx(struct afpath *ap, unsigned k, struct mslb_lb *lb, struct io_batch *batch, struct io_backend *tun);
+/* Receive a batch from interface k's ring, as io_recv. */
+int afpath_recv(struct afpath *ap, unsigned k, struct io_batch *batch);
+/* Choose the way out for the processed packet p: an interface (its bit
+ * set in *ports, TTL decremented, p->out set) or the TUN. A drop
+ * (ttl_exceeded) empties p and is returned for the caller to count. */
+enum mslb_drop afpath_route(struct afpath *ap, struct io_backend *tun, struct io_pkt *p, unsigned *ports);
+/* Send the batch through each interface in ports, the rest by the TUN. */
+void afpath_send(struct afpath *ap, unsigned ports, struct io_batch *batch, struct io_backend *tun);
 /* Once a second: refresh some next hops, fold kernel drop counters. */
 void afpath_tick(struct afpath *ap);
 
