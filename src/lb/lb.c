@@ -1,21 +1,21 @@
-/* lb: classify by destination (front service, back address, or neither),
- * choose the next hop, rewrite. Lookup structures are built once per config
- * snapshot; processing a packet touches only preallocated memory. */
+/* lb: build the lookup structures of one config snapshot, and classify
+ * each packet by its destination for the role that handles it (lb_front,
+ * lb_back, lb_mptcp, lb_tunnel). Processing a packet touches only
+ * preallocated memory. */
 #include "lb.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <xxhash.h>
 
+#include "lb_role.h"
 #include "lb_state.h"
 #include "lb_tunnel.h"
 #include "lpm.h"
 #include "maglev.h"
 #include "net/encap.h"
 #include "net/pkt.h"
-#include "net/xlate.h"
 
 static unsigned fam_index(int family)
 {
@@ -140,6 +140,10 @@ struct mslb_lb *lb_create(const struct mslb_config *cfg)
 			goto fail;
 		for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
 			lb->port_next_hop[cfg->front.next_hops[i].server_id] = (uint16_t)(i + 1);
+		/* No service port is a server_id (config), and a next hop
+		 * index + 1 stays below LB_PORT_SERVICE: each takes a port. */
+		for (unsigned i = 0; i < cfg->front.n_service_ports; i++)
+			lb->port_next_hop[cfg->front.service_ports[i]] = LB_PORT_SERVICE;
 	}
 	return lb;
 fail:
@@ -227,215 +231,9 @@ void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old)
 	lb->emit_ctx = old->emit_ctx;
 }
 
-/* The next hop for a source that no table entry matches. Hashing only the
- * source address keeps every packet of a client, fragments included, on
- * one next hop, and every front of a multi-stage chain agrees. */
-static enum mslb_drop unmatched(struct mslb_lb *lb, const struct lb_family *f,
-				const uint8_t *src, unsigned alen, unsigned *nh)
-{
-	lb->unmatched_hits++;
-	switch (lb->cfg->front.unmatched) {
-	case UNMATCHED_DROP:
-		return MSLB_DROP_NO_ROUTE;
-	case UNMATCHED_NEXT_HOP:
-		*nh = lb->cfg->front.unmatched_next_hop;
-		return MSLB_OK;
-	case UNMATCHED_HASH:
-		if (!f->any_hash)
-			return MSLB_DROP_NO_FAMILY;
-		*nh = maglev_lookup(f->hash, XXH3_64bits(src, alen));
-		return MSLB_OK;
-	}
-	return MSLB_DROP_NO_ROUTE;
-}
-
-static bool is_service_port(const struct mslb_config *cfg, uint16_t port)
-{
-	for (unsigned i = 0; i < cfg->front.n_service_ports; i++)
-		if (cfg->front.service_ports[i] == port)
-			return true;
-	return false;
-}
-
-/* What a front balances a packet by: the client's address and, for MPTCP,
- * the ports in the client's direction. Usually the packet's own; for an
- * ICMP error about a server's packet, the quoted flow's. */
-struct flow_key {
-	const uint8_t *client, *service;
-	const uint8_t *ports;	/* client port, service port; NULL: not TCP */
-};
-
-/* MPTCP Proposal 1: a service port is balanced by its 5-tuple; any other
- * port is the server_id that server announced in ADD_ADDR, so every join
- * of a connection reaches the server that holds it, without state. */
-static enum mslb_drop mptcp_choose(struct mslb_lb *lb, const struct flow_key *k, unsigned alen,
-				   const struct lb_family *f, unsigned *nh, bool *by_port)
-{
-	uint16_t dport = (uint16_t)(k->ports[2] << 8 | k->ports[3]);
-
-	if (is_service_port(lb->cfg, dport)) {
-		uint8_t key[2 * 16 + 4];
-
-		if (!f->any_hash)
-			return MSLB_DROP_NO_FAMILY;
-		memcpy(key, k->client, alen);
-		memcpy(key + alen, k->service, alen);
-		memcpy(key + 2 * alen, k->ports, 4);
-		*nh = maglev_lookup(f->hash, XXH3_64bits(key, 2 * alen + 4));
-		*by_port = false;
-		return MSLB_OK;
-	}
-	if (!lb->port_next_hop[dport])
-		return MSLB_DROP_UNKNOWN_PORT;
-	*nh = lb->port_next_hop[dport] - 1u;
-	*by_port = true;
-	return MSLB_OK;
-}
-
-static enum mslb_drop choose(struct mslb_lb *lb, const struct flow_key *k, unsigned alen,
-			     const struct lb_family *f, unsigned *nh)
-{
-	const struct mslb_config *cfg = lb->cfg;
-	uint32_t entry;
-
-	if (k->ports && cfg->front.has_mptcp) {
-		bool by_port = false;
-		enum mslb_drop r = mptcp_choose(lb, k, alen, f, nh, &by_port);
-
-		if (r == MSLB_OK) {
-			if (by_port)
-				lb->nh[*nh].port_hits++;
-			else
-				lb->nh[*nh].hash_hits++;
-		}
-		return r;
-	}
-	if (lpm_lookup(f->sources, k->client, &entry)) {
-		lb->table_hits[entry]++;
-		*nh = cfg->front.table[entry].next_hop;
-		return MSLB_OK;
-	}
-	return unmatched(lb, f, k->client, alen, nh);
-}
-
-/* Which back address (index k into f->back_addr) a is, -1 for none. */
-static int back_slot(const struct lb_family *f, const uint8_t *a, unsigned alen)
-{
-	for (unsigned k = 0; k < f->n_back; k++)
-		if (lb_addr_eq(a, f->back_addr[k], alen))
-			return (int)k;
-	return -1;
-}
-
-/* Back: IP_B (slot k) -> IP_S. */
-static void back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f, int k)
-{
-	unsigned i = f->back_index[k];
-
-	xlate_set_dst(v, lb->cfg->back.addresses[i].service.bytes);
-	lb->back[i].packets++;
-	lb->back[i].bytes += v->len;
-}
-
-static bool own_back_address(const struct lb_family *f, const uint8_t *a, unsigned alen)
-{
-	return lb_in_list(f->back_addr, f->n_back, a, alen);
-}
-
-static enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh)
-{
-	const struct cfg_next_hop *hop = &lb->cfg->front.next_hops[nh];
-	const struct lb_family *f = lb_fam(lb, v->version);
-	const uint8_t *to = v->version == 4 ? hop->a4.bytes : hop->a6.bytes;
-
-	if (hop->mode == NH_ENCAP && !(hop->outer == OUTER_SAME && own_back_address(f, to, pkt_addr_len(v))))
-		return lb_encap_front(lb, p, v, nh);
-	if (v->version == 4 ? !hop->has4 : !hop->has6)
-		return MSLB_DROP_NO_FAMILY;
-	lb->nh[nh].c.packets++;
-	lb->nh[nh].c.bytes += v->len;
-	if (hop->mode == NH_ENCAP) {
-		/* Its own back: the packet is delivered as it came. */
-		for (unsigned k = 0; k < f->n_back; k++)
-			if (lb_addr_eq(to, f->back_addr[k], pkt_addr_len(v))) {
-				lb->back[f->back_index[k]].packets++;
-				lb->back[f->back_index[k]].bytes += v->len;
-			}
-		p->len = v->len;
-		return MSLB_OK;
-	}
-	xlate_set_dst(v, to);
-	/* A node that runs both roles may be its own next hop: the back's
-	 * rewrite follows at once, since what leaves the TUN is never routed
-	 * back into it. */
-	if (f->n_back) {
-		int k = back_slot(f, to, pkt_addr_len(v));
-
-		if (k >= 0)
-			back_at(lb, v, f, k);
-	}
-	p->len = v->len;
-	return MSLB_OK;
-}
-
-static enum mslb_drop front_by(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct flow_key *k)
-{
-	const struct lb_family *f = lb_fam(lb, v->version);
-	unsigned nh;
-	enum mslb_drop r;
-
-	/* The first fragment would go by its ports, the others by the table:
-	 * the pieces would reach different servers. TCP avoids fragmenting
-	 * (path MTU discovery), so the rare fragment is dropped and counted. */
-	if (lb->cfg->front.has_mptcp && v->l4proto == IPPROTO_TCP && v->fragment)
-		return MSLB_DROP_TCP_FRAGMENT;
-	r = choose(lb, k, pkt_addr_len(v), f, &nh);
-	if (r != MSLB_OK)
-		return r;
-	return front_deliver(lb, p, v, nh);
-}
-
-static enum mslb_drop front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
-{
-	struct flow_key k = { .client = pkt_src(v), .service = pkt_dst(v) };
-	uint8_t ports[4];
-
-	if (v->l4proto == (v->version == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) && v->l4off && !v->fragment) {
-		struct icmp_error e;
-
-		if (icmp_parse_error(v, &e)) {
-			const struct lb_family *f = lb_fam(lb, v->version);
-			unsigned alen = pkt_addr_len(v), qhl;
-
-			lb->ts.icmp_received++;
-			if (lb_icmp_outer(lb, v, &e)) {
-				p->len = 0;
-				return MSLB_OK;
-			}
-			/* About a server's packet (IP_S -> client): it goes
-			 * where that client's packets go. */
-			qhl = (e.quote[0] >> 4) == 4 ? (e.quote[0] & 0x0f) * 4u : 40;
-			if ((unsigned)(e.quote[0] >> 4) == v->version &&
-			    lb_in_list(f->services, f->n_services, e.quote + (alen == 4 ? 12 : 8), alen)) {
-				uint8_t qproto = alen == 4 ? e.quote[9] : e.quote[6];
-
-				k.client = e.quote + (alen == 4 ? 16 : 24);
-				k.service = e.quote + (alen == 4 ? 12 : 8);
-				if (qproto == IPPROTO_TCP && e.quote_len >= qhl + 4) {
-					memcpy(ports, e.quote + qhl + 2, 2);
-					memcpy(ports + 2, e.quote + qhl, 2);
-					k.ports = ports;
-				}
-				lb->ts.icmp_followed++;
-				return front_by(lb, p, v, &k);
-			}
-		}
-	}
-	if (v->l4proto == IPPROTO_TCP && v->l4off)
-		k.ports = v->data + v->l4off;
-	return front_by(lb, p, v, &k);
-}
-
+/* Classify by destination: a service (front), a back address (back), a
+ * return endpoint, a tunnel source of ours, or a server's reply for the
+ * return tunnel; then the role's handler. */
 static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 {
 	const struct mslb_config *cfg = lb->cfg;
@@ -472,25 +270,15 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 			r = lb_decap(lb, p, &v, f->allow_front, &in);
 			if (r != MSLB_OK || !p->len)
 				return r;
-			return front(lb, p, &in);
+			return lb_front(lb, p, &in);
 		}
 		if (partial && tunnel)
 			return MSLB_DROP_BAD_OFFLOAD;
-		return front(lb, p, &v);
+		return lb_front(lb, p, &v);
 	}
-	k = back_slot(f, dst, alen);
-	if (k >= 0) {
-		if (tunnel)
-			return lb_back_decap(lb, p, &v);
-		/* Errors about the return tunnel come back to IP_B. */
-		if (f->has_ret && !partial && lb_icmp_about_tunnel(lb, &v)) {
-			p->len = 0;
-			return MSLB_OK;
-		}
-		back_at(lb, &v, f, k);
-		p->len = v.len;
-		return MSLB_OK;
-	}
+	k = lb_back_slot(f, dst, alen);
+	if (k >= 0)
+		return lb_back(lb, p, &v, k, tunnel, partial);
 	if (tunnel && lb_in_list(f->endpoint, f->n_endpoint, dst, alen))
 		return lb_endpoint_decap(lb, p, &v);
 	/* A tunnel source of its own: only errors about our tunnels. */

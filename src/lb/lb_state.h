@@ -1,6 +1,7 @@
-/* lb_state: the data path's state, shared by its files: lb.c (classify,
- * translate), lb_tunnel.c (encapsulation, decapsulation, tunnel ICMP) and
- * lb_access.c (what the daemon sets and reads). Other modules use lb.h. */
+/* lb_state: the data path's state, shared by its files: lb.c (build,
+ * classify), the role handlers (lb_front.c, lb_back.c, lb_mptcp.c,
+ * lb_tunnel.c) and lb_access.c (what the daemon sets and reads). Other
+ * modules use lb.h. */
 #ifndef MSLB_LB_STATE_H
 #define MSLB_LB_STATE_H
 
@@ -54,6 +55,8 @@ struct lb_family {
 	struct lpm *allow_back, *allow_front, *allow_endpoint;
 };
 
+#define LB_PORT_SERVICE 0xffff
+
 struct mslb_lb {
 	const struct mslb_config *cfg;
 	struct lb_family fam[2];	/* [0] IPv4, [1] IPv6 */
@@ -61,7 +64,9 @@ struct mslb_lb {
 	uint64_t *table_hits;
 	uint64_t unmatched_hits;
 	struct lb_counter *back;
-	uint16_t *port_next_hop;	/* MPTCP: server_id -> next hop + 1, 0 for none */
+	/* MPTCP, by TCP port: a server_id's next hop + 1, LB_PORT_SERVICE
+	 * for a service port, 0 for neither. One load, however many ports. */
+	uint16_t *port_next_hop;
 	uint64_t drops[MSLB_DROP_MAX];
 
 	/* Encapsulation. */

@@ -1,0 +1,148 @@
+/* lb_front: the front (MSLB-F, draft-matsuhira-mslb-17 section 5): a
+ * packet to a service address goes to the next hop its client's source
+ * prefix (the MSLB table), the hash or MPTCP chooses, translated to that
+ * next hop's address or encapsulated toward it. */
+#include "lb_role.h"
+
+#include <netinet/in.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "lb_mptcp.h"
+#include "lb_tunnel.h"
+#include "lpm.h"
+#include "maglev.h"
+#include "net/icmp.h"
+#include "net/xlate.h"
+
+/* The next hop for a source that no table entry matches. Hashing only the
+ * source address keeps every packet of a client, fragments included, on
+ * one next hop, and every front of a multi-stage chain agrees. */
+static enum mslb_drop unmatched(struct mslb_lb *lb, const struct lb_family *f,
+				const uint8_t *src, unsigned alen, unsigned *nh)
+{
+	lb->unmatched_hits++;
+	switch (lb->cfg->front.unmatched) {
+	case UNMATCHED_DROP:
+		return MSLB_DROP_NO_ROUTE;
+	case UNMATCHED_NEXT_HOP:
+		*nh = lb->cfg->front.unmatched_next_hop;
+		return MSLB_OK;
+	case UNMATCHED_HASH:
+		if (!f->any_hash)
+			return MSLB_DROP_NO_FAMILY;
+		*nh = maglev_lookup(f->hash, XXH3_64bits(src, alen));
+		return MSLB_OK;
+	}
+	return MSLB_DROP_NO_ROUTE;
+}
+
+static enum mslb_drop choose(struct mslb_lb *lb, const struct flow_key *k, unsigned alen,
+			     const struct lb_family *f, unsigned *nh)
+{
+	const struct mslb_config *cfg = lb->cfg;
+	uint32_t entry;
+
+	if (k->ports && cfg->front.has_mptcp)
+		return lb_mptcp_choose(lb, k, alen, f, nh);
+	if (lpm_lookup(f->sources, k->client, &entry)) {
+		lb->table_hits[entry]++;
+		*nh = cfg->front.table[entry].next_hop;
+		return MSLB_OK;
+	}
+	return unmatched(lb, f, k->client, alen, nh);
+}
+
+static enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh)
+{
+	const struct cfg_next_hop *hop = &lb->cfg->front.next_hops[nh];
+	const struct lb_family *f = lb_fam(lb, v->version);
+	const uint8_t *to = v->version == 4 ? hop->a4.bytes : hop->a6.bytes;
+
+	if (hop->mode == NH_ENCAP && !(hop->outer == OUTER_SAME && lb_in_list(f->back_addr, f->n_back, to, pkt_addr_len(v))))
+		return lb_encap_front(lb, p, v, nh);
+	if (v->version == 4 ? !hop->has4 : !hop->has6)
+		return MSLB_DROP_NO_FAMILY;
+	lb->nh[nh].c.packets++;
+	lb->nh[nh].c.bytes += v->len;
+	if (hop->mode == NH_ENCAP) {
+		/* Its own back: the packet is delivered as it came. */
+		for (unsigned k = 0; k < f->n_back; k++)
+			if (lb_addr_eq(to, f->back_addr[k], pkt_addr_len(v))) {
+				lb->back[f->back_index[k]].packets++;
+				lb->back[f->back_index[k]].bytes += v->len;
+			}
+		p->len = v->len;
+		return MSLB_OK;
+	}
+	xlate_set_dst(v, to);
+	/* A node that runs both roles may be its own next hop: the back's
+	 * rewrite follows at once, since what leaves the TUN is never routed
+	 * back into it. */
+	if (f->n_back) {
+		int k = lb_back_slot(f, to, pkt_addr_len(v));
+
+		if (k >= 0)
+			lb_back_at(lb, v, f, k);
+	}
+	p->len = v->len;
+	return MSLB_OK;
+}
+
+static enum mslb_drop front_by(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct flow_key *k)
+{
+	const struct lb_family *f = lb_fam(lb, v->version);
+	unsigned nh;
+	enum mslb_drop r;
+
+	/* The first fragment would go by its ports, the others by the table:
+	 * the pieces would reach different servers. TCP avoids fragmenting
+	 * (path MTU discovery), so the rare fragment is dropped and counted. */
+	if (lb->cfg->front.has_mptcp && v->l4proto == IPPROTO_TCP && v->fragment)
+		return MSLB_DROP_TCP_FRAGMENT;
+	r = choose(lb, k, pkt_addr_len(v), f, &nh);
+	if (r != MSLB_OK)
+		return r;
+	return front_deliver(lb, p, v, nh);
+}
+
+enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
+{
+	struct flow_key k = { .client = pkt_src(v), .service = pkt_dst(v) };
+	uint8_t ports[4];
+
+	if (v->l4proto == (v->version == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) && v->l4off && !v->fragment) {
+		struct icmp_error e;
+
+		if (icmp_parse_error(v, &e)) {
+			const struct lb_family *f = lb_fam(lb, v->version);
+			unsigned alen = pkt_addr_len(v), qhl;
+
+			lb->ts.icmp_received++;
+			if (lb_icmp_outer(lb, v, &e)) {
+				p->len = 0;
+				return MSLB_OK;
+			}
+			/* About a server's packet (IP_S -> client): it goes
+			 * where that client's packets go. */
+			qhl = (e.quote[0] >> 4) == 4 ? (e.quote[0] & 0x0f) * 4u : 40;
+			if ((unsigned)(e.quote[0] >> 4) == v->version &&
+			    lb_in_list(f->services, f->n_services, e.quote + (alen == 4 ? 12 : 8), alen)) {
+				uint8_t qproto = alen == 4 ? e.quote[9] : e.quote[6];
+
+				k.client = e.quote + (alen == 4 ? 16 : 24);
+				k.service = e.quote + (alen == 4 ? 12 : 8);
+				if (qproto == IPPROTO_TCP && e.quote_len >= qhl + 4) {
+					memcpy(ports, e.quote + qhl + 2, 2);
+					memcpy(ports + 2, e.quote + qhl, 2);
+					k.ports = ports;
+				}
+				lb->ts.icmp_followed++;
+				return front_by(lb, p, v, &k);
+			}
+		}
+	}
+	if (v->l4proto == IPPROTO_TCP && v->l4off)
+		k.ports = v->data + v->l4off;
+	return front_by(lb, p, v, &k);
+}

@@ -1,0 +1,40 @@
+/* lb_role: the role handlers the classifier (lb.c) hands a packet to.
+ * Private to the lb files; tunnels are in lb_tunnel.h. */
+#ifndef MSLB_LB_ROLE_H
+#define MSLB_LB_ROLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lb_state.h"
+#include "net/pkt.h"
+#include "net/pktbuf.h"
+
+/* What a front balances a packet by: the client's address and, for MPTCP,
+ * the ports in the client's direction. Usually the packet's own; for an
+ * ICMP error about a server's packet, the quoted flow's. */
+struct flow_key {
+	const uint8_t *client, *service;
+	const uint8_t *ports;	/* client port, service port; NULL: not TCP */
+};
+
+/* Front (MSLB-F): a packet to a service address, balanced to a next hop
+ * and translated or encapsulated toward it. */
+enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+/* Back (MSLB-B): a packet to back address slot k of its family (see
+ * lb_back_slot); tunnel: it is IP-in-IP; partial: its checksum offset. */
+enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, int k, bool tunnel,
+		       unsigned partial);
+/* IP_B (slot k) -> IP_S, counted. */
+void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f, int k);
+
+/* Which back address (index k into f->back_addr) a is, -1 for none. */
+static inline int lb_back_slot(const struct lb_family *f, const uint8_t *a, unsigned alen)
+{
+	for (unsigned k = 0; k < f->n_back; k++)
+		if (lb_addr_eq(a, f->back_addr[k], alen))
+			return (int)k;
+	return -1;
+}
+
+#endif
