@@ -10,6 +10,7 @@
 #include <linux/virtio_net.h>
 
 #include "pktgen.h"
+#include "testlib.h"
 #include "unit.h"
 #include "base/addr.h"
 #include "io/io.h"
@@ -27,15 +28,6 @@
 #endif
 
 static struct pg_rng rng;
-
-static void ipa(const char *s, uint8_t *out)
-{
-	struct mslb_addr a;
-
-	memset(out, 0, 16);
-	CU_ASSERT_EQUAL_FATAL(mslb_addr_parse(s, &a), 0);
-	memcpy(out, a.bytes, 16);
-}
 
 /* An IPv4 header checksum is right when the header sums to 0xffff. */
 static bool ip4_csum_ok(const uint8_t *h)
@@ -67,9 +59,9 @@ static void mk(struct pg_pkt *p, int family, uint8_t proto, const char *src, con
 
 	pg_spec_init(&s, family, proto);
 	if (src)
-		ipa(src, s.src);
+		tl_addr(src, s.src);
 	if (dst)
-		ipa(dst, s.dst);
+		tl_addr(dst, s.dst);
 	s.payload = payload;
 	pg_build(p, &s, &rng);
 	pg_set_tos(p->buf, tos);
@@ -146,8 +138,8 @@ static void push_one(int inf, int ov, uint8_t tos, bool df, bool df_clear)
 	bool want_df = inf == 4 ? df : !df_clear;
 	char what[80];
 
-	ipa(ov == 4 ? "203.0.113.10" : "2001:db8:5::10", src);
-	ipa(ov == 4 ? "198.51.100.11" : "2001:db8:b::11", dst);
+	tl_addr(ov == 4 ? "203.0.113.10" : "2001:db8:5::10", src);
+	tl_addr(ov == 4 ? "198.51.100.11" : "2001:db8:b::11", dst);
 	mk(&in, inf, PG_UDP, NULL, NULL, 100, tos, df);
 	memset(buf, 0xee, IO_HEADROOM);
 	memcpy(buf + IO_HEADROOM, in.buf, in.len);
@@ -191,8 +183,8 @@ static uint32_t label_of(const struct pg_pkt *in)
 	static uint8_t buf[IO_HEADROOM + PG_BUFSZ];
 	uint8_t src[16], dst[16], *h;
 
-	ipa("2001:db8:5::10", src);
-	ipa("2001:db8:b::11", dst);
+	tl_addr("2001:db8:5::10", src);
+	tl_addr("2001:db8:b::11", dst);
 	memcpy(buf + IO_HEADROOM, in->buf, in->len);
 	h = encap_push(buf + IO_HEADROOM, in->len, 6, src, dst, 0, false);
 	return pg_get32(h) & 0xfffff;
@@ -236,8 +228,8 @@ static uint32_t mk_tunnel(uint8_t *buf, int ov, const struct pg_pkt *in, int oec
 	uint8_t src[16], dst[16];
 	unsigned n;
 
-	ipa(ov == 4 ? "203.0.113.10" : "2001:db8:5::10", src);
-	ipa(ov == 4 ? "198.51.100.11" : "2001:db8:b::11", dst);
+	tl_addr(ov == 4 ? "203.0.113.10" : "2001:db8:5::10", src);
+	tl_addr(ov == 4 ? "198.51.100.11" : "2001:db8:b::11", dst);
 	n = exp_outer(buf, ov, in->buf, in->len, src, dst, 7, false);
 	memcpy(buf + n, in->buf, in->len);
 	if (oecn >= 0) {
@@ -609,8 +601,8 @@ static void test_frag_ipv6(void)
 	struct pg_pkt in;
 	uint32_t len, wlen = 0;
 
-	ipa("2001:db8:5::10", src);
-	ipa("2001:db8:b::11", dst);
+	tl_addr("2001:db8:5::10", src);
+	tl_addr("2001:db8:b::11", dst);
 	mk(&in, 6, PG_UDP, NULL, NULL, 1400 - 48, 0xb8, false);
 	len = exp_outer(pkt, 6, in.buf, in.len, src, dst, 0, false);
 	memcpy(pkt + len, in.buf, in.len);
@@ -882,8 +874,8 @@ static void test_icmp_build_v4(void)
 	static uint8_t out[ICMP_MAX_V6 + 64], exp[ICMP_MAX_V6 + 64];
 	uint8_t from[16], c4[16];
 
-	ipa("203.0.113.10", from);
-	ipa("192.0.2.1", c4);
+	tl_addr("203.0.113.10", from);
+	tl_addr("192.0.2.1", c4);
 	for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
 		struct pg_pkt p;
 		uint32_t n, q, e;
@@ -928,8 +920,8 @@ static void test_icmp_build_v6(void)
 	static uint8_t out[ICMP_MAX_V6 + 64], exp[ICMP_MAX_V6 + 64];
 	uint8_t from[16], c6[16];
 
-	ipa("2001:db8:5::10", from);
-	ipa("2001:db8:c1::1", c6);
+	tl_addr("2001:db8:5::10", from);
+	tl_addr("2001:db8:c1::1", c6);
 	for (unsigned i = 0; i < ARRAY_SIZE(sizes); i++) {
 		struct pg_pkt p;
 		uint32_t n, q, e;
@@ -978,7 +970,7 @@ static void test_icmp_build_in_place(void)
 		uint32_t n, e, max = family == 4 ? 548 : 1232;
 
 		mk(&p, family, PG_UDP, NULL, NULL, 1500, 0x20, true);
-		ipa(family == 4 ? "203.0.113.10" : "2001:db8:5::10", from);
+		tl_addr(family == 4 ? "203.0.113.10" : "2001:db8:5::10", from);
 		memcpy(to, p.buf + (family == 4 ? 12 : 8), 16);
 		e = exp_icmp(exp, family, from, to, family == 4 ? 3 : 2, family == 4 ? 4 : 0, 1300, p.buf, max);
 		memcpy(out, p.buf, p.len < sizeof(out) ? p.len : sizeof(out));
@@ -1137,8 +1129,8 @@ static void test_icmp_parse_error(void)
 		uint32_t n;
 		unsigned hl = family == 4 ? 20 : 40;
 
-		ipa(family == 4 ? "198.51.100.1" : "2001:db8:ff::1", from);
-		ipa(family == 4 ? "203.0.113.10" : "2001:db8:5::10", to);
+		tl_addr(family == 4 ? "198.51.100.1" : "2001:db8:ff::1", from);
+		tl_addr(family == 4 ? "203.0.113.10" : "2001:db8:5::10", to);
 		mk(&about, family, PG_TCP, family == 4 ? "203.0.113.10" : "2001:db8:5::10",
 		   family == 4 ? "192.0.2.1" : "2001:db8:c1::1", 300, 0, true);
 

@@ -134,19 +134,6 @@ static struct gcase gc;
 
 /* ---- building packets ---------------------------------------------- */
 
-static const uint8_t *ip(const char *s)
-{
-	static uint8_t ring[8][16];
-	static unsigned next;
-	uint8_t *o = ring[next++ % 8];
-	struct mslb_addr a;
-
-	memset(o, 0, 16);
-	CU_ASSERT_EQUAL_FATAL(mslb_addr_parse(s, &a), 0);
-	memcpy(o, a.bytes, 16);
-	return o;
-}
-
 static void ip4_csum(uint8_t *h)
 {
 	pg_put16(h + 10, 0);
@@ -162,8 +149,8 @@ static void mk(struct pg_pkt *p, int family, uint8_t proto, const char *src, con
 
 	CU_ASSERT_FATAL(total >= hl && total <= PG_BUFSZ);
 	pg_spec_init(&s, family, proto);
-	memcpy(s.src, ip(src), 16);
-	memcpy(s.dst, ip(dst), 16);
+	memcpy(s.src, tl_ip(src), 16);
+	memcpy(s.dst, tl_ip(dst), 16);
 	s.payload = total - hl;
 	pg_build(p, &s, &rng);
 	pg_set_tos(p->buf, tos);
@@ -205,8 +192,8 @@ static void x_encap(struct xpkt *x, int ov, const char *src, const char *dst, co
 		h[6] = df ? 0x40 : 0;
 		h[8] = 64;
 		h[9] = proto;
-		memcpy(h + 12, ip(src), 4);
-		memcpy(h + 16, ip(dst), 4);
+		memcpy(h + 12, tl_ip(src), 4);
+		memcpy(h + 16, tl_ip(dst), 4);
 		ip4_csum(h);
 	} else {
 		h[0] = (uint8_t)(0x60 | tos >> 4);
@@ -215,8 +202,8 @@ static void x_encap(struct xpkt *x, int ov, const char *src, const char *dst, co
 		pg_put16(h + 4, (uint16_t)ilen);
 		h[6] = proto;
 		h[7] = 64;
-		memcpy(h + 8, ip(src), 16);
-		memcpy(h + 24, ip(dst), 16);
+		memcpy(h + 8, tl_ip(src), 16);
+		memcpy(h + 24, tl_ip(dst), 16);
 	}
 	x->len = hl + ilen;
 	x->any_label = ov == 6;
@@ -271,16 +258,16 @@ static uint32_t icmp_msg(uint8_t *o, int family, const char *from, const char *t
 		pg_put16(o + 2, (uint16_t)(hl + 8 + qlen));
 		o[8] = 64;
 		o[9] = 1;
-		memcpy(o + 12, ip(from), 4);
-		memcpy(o + 16, ip(to), 4);
+		memcpy(o + 12, tl_ip(from), 4);
+		memcpy(o + 16, tl_ip(to), 4);
 		ip4_csum(o);
 	} else {
 		pg_set_tos(o, tos);
 		pg_put16(o + 4, (uint16_t)(8 + qlen));
 		o[6] = 58;
 		o[7] = 64;
-		memcpy(o + 8, ip(from), 16);
-		memcpy(o + 24, ip(to), 16);
+		memcpy(o + 8, tl_ip(from), 16);
+		memcpy(o + 24, tl_ip(to), 16);
 		acc = ref_sum(acc, o + 8, 32);
 		acc += 8 + qlen + 58;
 	}
@@ -535,7 +522,7 @@ static void build_translate_override(struct gcase *c)
 	client(&in, 4, 200, 0x10, true);
 	x_set(&s->in, in.buf, in.len);
 	e = in;
-	pg_set_dst(&e, ip(B4));
+	pg_set_dst(&e, tl_ip(B4));
 	pg_recompute(&e);
 	x_set(&s->out, e.buf, e.len);
 }
@@ -1046,7 +1033,7 @@ static void icmp_to(struct step *s, const char *nh, uint16_t id)
 {
 	if (icmp_translate) {
 		x_set(&s->out, s->in.b, s->in.len);
-		memcpy(s->out.b + ((s->in.b[0] >> 4) == 4 ? 16 : 24), ip(nh), (s->in.b[0] >> 4) == 4 ? 4 : 16);
+		memcpy(s->out.b + ((s->in.b[0] >> 4) == 4 ? 16 : 24), tl_ip(nh), (s->in.b[0] >> 4) == 4 ? 4 : 16);
 		icmp_fix(&s->out);
 	} else {
 		x_encap(&s->out, (s->in.b[0] >> 4) == 4 ? 4 : 6, (s->in.b[0] >> 4) == 4 ? S4 : S6, nh, s->in.b,
@@ -1440,7 +1427,7 @@ static void build_return_icmp(struct gcase *c)
 	mk(&other, 4, PG_UDP, B4, "192.0.2.99", 100, 0, false);
 	s->in.len = icmp_msg(s->in.b, 4, R4, B4, 0, 3, 3, 0, other.buf, 100);
 	x_set(&s->out, s->in.b, s->in.len);
-	memcpy(s->out.b + 16, ip(S4), 4);
+	memcpy(s->out.b + 16, tl_ip(S4), 4);
 	icmp_fix(&s->out);
 
 	s = st(c, "IPv6 server reply of 1450 bytes", 12, MSLB_OK);
@@ -1523,14 +1510,14 @@ static void build_stage2_translate(struct gcase *c)
 	client(&in, 4, 500, 0x2e, true);
 	tunnel_in(s, 4, S4, F2_4, &in);
 	e = in;
-	pg_set_dst(&e, ip(B4));
+	pg_set_dst(&e, tl_ip(B4));
 	pg_recompute(&e);
 	x_set(&s->out, e.buf, e.len);
 	s = st(c, "IPv6 decapsulated, then translated", 1, MSLB_OK);
 	client(&in, 6, 500, 0x2e, false);
 	tunnel_in(s, 6, S6, F2_6, &in);
 	e = in;
-	pg_set_dst(&e, ip(B6));
+	pg_set_dst(&e, tl_ip(B6));
 	pg_recompute(&e);
 	x_set(&s->out, e.buf, e.len);
 }
@@ -1976,8 +1963,8 @@ static void test_golden_icmp_outer_fragment(void)
 	CU_ASSERT(r != MSLB_OK || p.len == 0);
 	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, sent);
 	for (unsigned k = 0; k < cap.n && k < MAX_EMIT; k++) {
-		CU_ASSERT_NOT_EQUAL(memcmp(cap.p[k].b + 24, ip(B6), 16), 0);
-		if (!memcmp(cap.p[k].b + 24, ip(B6), 16))
+		CU_ASSERT_NOT_EQUAL(memcmp(cap.p[k].b + 24, tl_ip(B6), 16), 0);
+		if (!memcmp(cap.p[k].b + 24, tl_ip(B6), 16))
 			printf("\n  error about an outer fragment sent on to the next hop (%u bytes, emitted #%u)",
 			       cap.p[k].len, k);
 	}

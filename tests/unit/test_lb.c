@@ -66,22 +66,14 @@ static void teardown(void)
 	cfg = NULL;
 }
 
-static void addr(const char *s, uint8_t *out)
-{
-	struct mslb_addr a;
-
-	CU_ASSERT_EQUAL_FATAL(mslb_addr_parse(s, &a), 0);
-	memcpy(out, a.bytes, 16);
-}
-
 /* A random packet of proto from src to dst. */
 static void mk(struct pg_pkt *p, uint8_t proto, const char *src, const char *dst)
 {
 	struct pg_spec s;
 
 	pg_spec_init(&s, strchr(src, ':') ? 6 : 4, proto);
-	addr(src, s.src);
-	addr(dst, s.dst);
+	tl_addr(src, s.src);
+	tl_addr(dst, s.dst);
 	s.payload = pg_range(&rng, 0, 300);
 	pg_build(p, &s, &rng);
 }
@@ -96,7 +88,7 @@ static uint32_t expect_rewrite(const struct pg_pkt *p, const char *new_dst)
 	uint32_t len = p->len;
 	enum mslb_drop r;
 
-	addr(new_dst, d);
+	tl_addr(new_dst, d);
 	e = *p;
 	pg_set_dst(&e, d);
 	pg_recompute(&e);
@@ -403,7 +395,7 @@ static void test_trailing_bytes(void)
 	setup("drop");
 	mk(&p, PG_UDP, "192.0.2.1", "203.0.113.10");
 	e = p;
-	addr("198.51.100.11", d);
+	tl_addr("198.51.100.11", d);
 	pg_set_dst(&e, d);
 	pg_recompute(&e);
 	memset(p.buf + p.len, 0xa5, 9);
@@ -415,7 +407,7 @@ static void test_trailing_bytes(void)
 
 	mk(&p, PG_TCP, "2001:db8:c1::1", "2001:db8:b::21");	/* back */
 	e = p;
-	addr("2001:db8:5::10", d);
+	tl_addr("2001:db8:5::10", d);
 	pg_set_dst(&e, d);
 	pg_recompute(&e);
 	memset(p.buf + p.len, 0x5a, 3);

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "pktgen.h"
+#include "testlib.h"
 #include "unit.h"
 #include "lb/lpm.h"
 
@@ -25,11 +26,9 @@ static void add(struct lpm *t, const char *s, uint32_t value, int want)
 /* Returns the value found, or -1 on a miss. */
 static long look(const struct lpm *t, const char *a)
 {
-	struct mslb_addr addr;
 	uint32_t v = 0xdeadbeef;
 
-	CU_ASSERT_EQUAL_FATAL(mslb_addr_parse(a, &addr), 0);
-	return lpm_lookup(t, addr.bytes, &v) ? (long)v : -1;
+	return lpm_lookup(t, tl_ip(a), &v) ? (long)v : -1;
 }
 
 static void test_v4_fixed(void)

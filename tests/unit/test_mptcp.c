@@ -49,14 +49,11 @@ static int fini(void)
 static void tcp(struct pg_pkt *p, int family, const char *src, uint16_t sport, uint16_t dport)
 {
 	struct pg_spec s;
-	struct mslb_addr a;
 	const char *dst = family == 4 ? "203.0.113.10" : "2001:db8:5::10";
 
 	pg_spec_init(&s, family, PG_TCP);
-	CU_ASSERT_FATAL(mslb_addr_parse(src, &a) == 0);
-	memcpy(s.src, a.bytes, 16);
-	CU_ASSERT_FATAL(mslb_addr_parse(dst, &a) == 0);
-	memcpy(s.dst, a.bytes, 16);
+	tl_addr(src, s.src);
+	tl_addr(dst, s.dst);
 	s.payload = 20;
 	pg_build(p, &s, &rng);
 	pg_put16(p->buf + p->l3len, sport);

@@ -1,8 +1,12 @@
 /* testlib: what the suites share, so the library carries no test-only code. */
 #include "testlib.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include <CUnit/CUnit.h>
+
+#include "base/addr.h"
 #include "net/pkt.h"
 
 /* One packet at a time, as the daemon's batches hold them. */
@@ -38,4 +42,25 @@ enum mslb_drop tl_process_offload(struct mslb_lb *lb, uint8_t *buf, uint32_t *le
 		*len = p.len;
 	}
 	return r;
+}
+
+void tl_addr(const char *s, uint8_t *out)
+{
+	struct mslb_addr a;
+	int r = mslb_addr_parse(s, &a);
+
+	if (r)
+		printf("\n  not an address: \"%s\"", s);
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	memcpy(out, a.bytes, 16);
+}
+
+const uint8_t *tl_ip(const char *s)
+{
+	static uint8_t ring[8][16];
+	static unsigned next;
+	uint8_t *o = ring[next++ % 8];
+
+	tl_addr(s, o);
+	return o;
 }
