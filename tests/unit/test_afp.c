@@ -8,6 +8,7 @@
 #include <linux/if_packet.h>
 #include <string.h>
 
+#include "testlib.h"
 #include "unit.h"
 #include "config/config.h"
 #include "io/afp_filter.h"
@@ -88,12 +89,10 @@ static void test_filter_accepts_ours(void)
 					    "198.51.100.21", "2001:db8:b::21" };
 	static const char *const others[] = { "203.0.113.12", "198.51.100.11", "2001:db8:5::11",
 					      "2001:db8:b::11", "2001:db8:5:0:1::10", "192.0.2.1" };
-	struct config_errors errs;
-	struct mslb_config *c = config_load_string(CONF, "a.conf", &errs);
+	struct mslb_config *c = tl_config_load(CONF, "a.conf");
 	uint8_t f[128];
 	int n;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	n = afp_filter_build(c, prog, AFP_FILTER_MAX);
 	CU_ASSERT_FATAL(n > 0);
 	for (unsigned v = 0; v < 2; v++) {
@@ -123,7 +122,6 @@ static void test_filter_many_addresses(void)
 {
 	static struct sock_filter prog[AFP_FILTER_MAX];
 	static char text[40000];
-	struct config_errors errs;
 	struct mslb_config *c;
 	size_t used = 0;
 	uint8_t f[128];
@@ -136,8 +134,7 @@ static void test_filter_many_addresses(void)
 		used += (size_t)snprintf(text + used, sizeof(text) - used, "%s\"2001:db8:5::%x\"", i ? ", " : "", i + 1);
 	snprintf(text + used, sizeof(text) - used,
 		 " ];\n next_hops = ( { name = \"b\"; ipv6 = \"2001:db8:b::1\"; } ); unmatched = \"b\"; };\n");
-	c = config_load_string(text, "m.conf", &errs);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	c = tl_config_load(text, "m.conf");
 	n = afp_filter_build(c, prog, AFP_FILTER_MAX);
 	CU_ASSERT_FATAL(n > 255);
 	for (int i = 0; i < 150; i++) {
@@ -235,10 +232,9 @@ static void test_config_af_packet(void)
 	};
 	const char *role = "back = { addresses = ( { address = \"198.51.100.21\"; service = \"203.0.113.10\"; } ); };\n";
 	struct config_errors errs;
-	struct mslb_config *c = config_load_string(CONF, "a.conf", &errs);
+	struct mslb_config *c = tl_config_load(CONF, "a.conf");
 	char text[512];
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(c->n_af_packet, 2);
 	CU_ASSERT_STRING_EQUAL(c->af_packet[0], "eth0");
 	CU_ASSERT_STRING_EQUAL(c->af_packet[1], "eth1");

@@ -367,17 +367,9 @@ static uint64_t all_drops(const struct mslb_lb *lb)
 static void run(const struct golden *g)
 {
 	static uint8_t buf[IO_HEADROOM + IO_BUF_SIZE];
-	static struct config_errors errs;
 	struct mslb_config *cfg;
-	struct mslb_lb *lb;
+	struct mslb_lb *lb = tl_lb_load(g->conf, g->name, &cfg);
 
-	memset(&errs, 0, sizeof(errs));
-	cfg = config_load_string(g->conf, g->name, &errs);
-	for (unsigned i = 0; i < errs.n; i++)
-		printf("\n  %s", errs.line[i]);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	lb = lb_create(cfg);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(lb);
 	lb_set_emit(lb, capture, NULL);
 	memset(&gc, 0, sizeof(gc));
 	g->build(&gc);
@@ -431,8 +423,7 @@ static void run(const struct golden *g)
 		if (s->check)
 			s->check(lb);
 	}
-	lb_destroy(lb);
-	config_free(cfg);
+	tl_lb_free(lb, cfg);
 }
 
 static void run_all(const struct golden *g, unsigned n)
@@ -1754,9 +1745,8 @@ static void test_golden_route_mtu(void)
 	static const char *const confs[] = { FRONT("", ""), FRONT("", "path_mtu = 1450;") };
 
 	for (int i = 0; i < 2; i++) {
-		struct config_errors errs;
-		struct mslb_config *cfg = config_load_string(confs[i], "route mtu", &errs);
-		struct mslb_lb *lb = cfg ? lb_create(cfg) : NULL;
+		struct mslb_config *cfg;
+		struct mslb_lb *lb = tl_lb_new(confs[i], "route mtu", &cfg);
 		struct lb_nh_tunnel t;
 		struct pg_pkt in;
 		struct io_pkt p = { .buf = buf, .data = buf + IO_HEADROOM };
@@ -1789,8 +1779,7 @@ static void test_golden_route_mtu(void)
 			CU_ASSERT_EQUAL(lb_process_pkt(lb, &p), MSLB_OK);
 			CU_ASSERT_EQUAL(p.len, 3040);
 		}
-		lb_destroy(lb);
-		config_free(cfg);
+		tl_lb_free(lb, cfg);
 	}
 }
 
@@ -1926,18 +1915,13 @@ static void test_golden_icmp_outer_fragment(void)
 {
 	static uint8_t buf[IO_HEADROOM + IO_BUF_SIZE];
 	static struct xpkt whole, f1, icmp;
-	struct config_errors errs;
 	struct mslb_config *cfg;
-	struct mslb_lb *lb;
+	struct mslb_lb *lb = tl_lb_load(FRONT("", "path_mtu = 1280;"), "outer fragment", &cfg);
 	struct pg_pkt in;
 	struct io_pkt p = { .buf = buf, .data = buf + IO_HEADROOM };
 	enum mslb_drop r;
 	uint64_t sent;
 
-	cfg = config_load_string(FRONT("", "path_mtu = 1280;"), "outer fragment", &errs);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	lb = lb_create(cfg);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(lb);
 	lb_set_emit(lb, capture, NULL);
 	lb_set_time(lb, 1);
 
@@ -1977,8 +1961,7 @@ static void test_golden_icmp_outer_fragment(void)
 		printf("\n  error about an outer fragment sent on: %u bytes to %s", p.len,
 		       mslb_addr_str(&d, a, sizeof(a)));
 	}
-	lb_destroy(lb);
-	config_free(cfg);
+	tl_lb_free(lb, cfg);
 }
 
 /* ---- the bare-buffer entry point and reloads -------------------------- */
@@ -1987,9 +1970,8 @@ static void test_golden_legacy(void)
 {
 	static uint8_t buf[PG_BUFSZ + 64];
 	static struct xpkt e;
-	struct config_errors errs;
-	struct mslb_config *cfg = config_load_string(FRONT("", ""), "legacy", &errs);
-	struct mslb_lb *lb = cfg ? lb_create(cfg) : NULL;
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = tl_lb_new(FRONT("", ""), "legacy", &cfg);
 	struct pg_pkt in;
 	uint32_t len;
 
@@ -2003,8 +1985,7 @@ static void test_golden_legacy(void)
 		CU_ASSERT_EQUAL(len, in.len + (family == 4 ? 20 : 40));
 		CU_ASSERT(match("lb_process", buf, len, &e));
 	}
-	lb_destroy(lb);
-	config_free(cfg);
+	tl_lb_free(lb, cfg);
 }
 
 /* What ICMP taught survives a reload when the next hop's address stays. */
@@ -2020,17 +2001,12 @@ static void test_golden_reload(void)
 	static struct xpkt outer, icmp;
 	struct mslb_config *cfg[3];
 	struct mslb_lb *lb[3];
-	struct config_errors errs;
 	struct lb_nh_tunnel t;
 	struct pg_pkt in;
 	struct io_pkt p = { .buf = buf, .data = buf + IO_HEADROOM };
 
-	for (int i = 0; i < 3; i++) {
-		cfg[i] = config_load_string(confs[i], "reload", &errs);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(cfg[i]);
-		lb[i] = lb_create(cfg[i]);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(lb[i]);
-	}
+	for (int i = 0; i < 3; i++)
+		lb[i] = tl_lb_load(confs[i], "reload", &cfg[i]);
 	lb_set_emit(lb[0], capture, NULL);
 	lb_set_time(lb[0], 10);
 	for (int family = 4; family <= 6; family += 2) {
@@ -2071,10 +2047,8 @@ static void test_golden_reload(void)
 	CU_ASSERT_EQUAL(t.path_mtu[1], 1306);
 	CU_ASSERT_EQUAL(t.source[1], LB_MTU_ICMP);
 	CU_ASSERT_EQUAL(lb_next_hop_counter(lb[2], 0).packets, 2);
-	for (int i = 0; i < 3; i++) {
-		lb_destroy(lb[i]);
-		config_free(cfg[i]);
-	}
+	for (int i = 0; i < 3; i++)
+		tl_lb_free(lb[i], cfg[i]);
 }
 
 void suite_golden(void)

@@ -40,14 +40,7 @@ static struct mslb_lb *lb;
 
 static void setup_text(const char *text)
 {
-	static struct config_errors errs;
-
-	cfg = config_load_string(text, "lb.conf", &errs);
-	for (unsigned i = 0; i < errs.n; i++)
-		printf("\n  %s", errs.line[i]);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-	lb = lb_create(cfg);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(lb);
+	lb = tl_lb_load(text, "lb.conf", &cfg);
 }
 
 static void setup(const char *unmatched)
@@ -60,8 +53,7 @@ static void setup(const char *unmatched)
 
 static void teardown(void)
 {
-	lb_destroy(lb);
-	config_free(cfg);
+	tl_lb_free(lb, cfg);
 	lb = NULL;
 	cfg = NULL;
 }

@@ -29,20 +29,14 @@ static struct pg_rng rng;
 
 static int init(void)
 {
-	struct config_errors errs;
-
 	pg_seed(&rng, 0x5eed1);
-	cfg = config_load_string(CONF, "mptcp.conf", &errs);
-	for (unsigned i = 0; i < errs.n; i++)
-		printf("\n  %s", errs.line[i]);
-	lb = cfg ? lb_create(cfg) : NULL;
+	lb = tl_lb_new(CONF, "mptcp.conf", &cfg);
 	return lb ? 0 : -1;
 }
 
 static int fini(void)
 {
-	lb_destroy(lb);
-	config_free(cfg);
+	tl_lb_free(lb, cfg);
 	return 0;
 }
 

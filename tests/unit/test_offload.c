@@ -21,18 +21,14 @@ static struct pg_rng rng;
 
 static int init(void)
 {
-	struct config_errors errs;
-
 	pg_seed(&rng, 0x0ff10ad);
-	cfg = config_load_string(CONF, "o.conf", &errs);
-	lb = cfg ? lb_create(cfg) : NULL;
+	lb = tl_lb_new(CONF, "o.conf", &cfg);
 	return lb ? 0 : -1;
 }
 
 static int fini(void)
 {
-	lb_destroy(lb);
-	config_free(cfg);
+	tl_lb_free(lb, cfg);
 	return 0;
 }
 

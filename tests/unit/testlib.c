@@ -9,6 +9,49 @@
 #include "base/addr.h"
 #include "net/pkt.h"
 
+/* Load text and print what the loader found wrong, a line each. */
+static struct mslb_config *load(const char *text, const char *name)
+{
+	static struct config_errors errs;	/* 20 KiB: not on the stack */
+	struct mslb_config *cfg;
+
+	memset(&errs, 0, sizeof(errs));
+	cfg = config_load_string(text, name, &errs);
+	for (unsigned i = 0; i < errs.n; i++)
+		printf("\n  %s", errs.line[i]);
+	return cfg;
+}
+
+struct mslb_lb *tl_lb_new(const char *text, const char *name, struct mslb_config **cfg)
+{
+	*cfg = load(text, name);
+	return *cfg ? lb_create(*cfg) : NULL;
+}
+
+struct mslb_lb *tl_lb_load(const char *text, const char *name, struct mslb_config **cfg)
+{
+	struct mslb_lb *lb;
+
+	*cfg = tl_config_load(text, name);
+	lb = lb_create(*cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lb);
+	return lb;
+}
+
+struct mslb_config *tl_config_load(const char *text, const char *name)
+{
+	struct mslb_config *cfg = load(text, name);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	return cfg;
+}
+
+void tl_lb_free(struct mslb_lb *lb, struct mslb_config *cfg)
+{
+	lb_destroy(lb);
+	config_free(cfg);
+}
+
 /* One packet at a time, as the daemon's batches hold them. */
 static uint8_t storage[IO_HEADROOM + IO_BUF_SIZE];
 

@@ -4,7 +4,21 @@
 
 #include <stdint.h>
 
+#include "config/config.h"
 #include "lb/lb.h"
+
+/* A config from text (name in its error lines) and an lb from it, the
+ * errors printed; NULL when either fails, *cfg then NULL or the config to
+ * free. For suite init functions, which cannot assert. */
+struct mslb_lb *tl_lb_new(const char *text, const char *name, struct mslb_config **cfg);
+/* The same inside a test: a config that does not load or an lb that is
+ * not made fails it (two assertions). */
+struct mslb_lb *tl_lb_load(const char *text, const char *name, struct mslb_config **cfg);
+/* A config alone, inside a test: one that does not load fails it (one
+ * assertion). */
+struct mslb_config *tl_config_load(const char *text, const char *name);
+/* lb_destroy and config_free (either may be NULL). */
+void tl_lb_free(struct mslb_lb *lb, struct mslb_config *cfg);
 
 /* lb_process_pkt for a bare buffer of *len bytes: the packet is copied
  * into a buffer with headroom, and the result back into buf, which must
