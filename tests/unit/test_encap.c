@@ -11,6 +11,7 @@
 
 #include "pktgen.h"
 #include "testlib.h"
+#include "testpkt.h"
 #include "unit.h"
 #include "base/addr.h"
 #include "io/io.h"
@@ -29,102 +30,6 @@
 
 static struct pg_rng rng;
 
-/* An IPv4 header checksum is right when the header sums to 0xffff. */
-static bool ip4_csum_ok(const uint8_t *h)
-{
-	return ref_fold(ref_sum(0, h, (h[0] & 0x0f) * 4u)) == 0xffff;
-}
-
-/* A transport or ICMP checksum over l4[0..len), with the pseudo-header of
- * the IP header h when pseudo. */
-static bool l4_csum_ok(const uint8_t *h, const uint8_t *l4, uint32_t len, uint8_t proto, bool pseudo)
-{
-	uint64_t acc = 0;
-
-	if (pseudo) {
-		bool v4 = (h[0] >> 4) == 4;
-
-		acc = ref_sum(acc, h + (v4 ? 12 : 8), v4 ? 8 : 32);
-		acc += (len >> 16) + (len & 0xffff) + proto;
-	}
-	acc = ref_sum(acc, l4, len);
-	return ref_fold(acc) == 0xffff;
-}
-
-/* A packet from pktgen with a chosen TOS / traffic class and DF. */
-static void mk(struct pg_pkt *p, int family, uint8_t proto, const char *src, const char *dst, unsigned payload,
-	       uint8_t tos, bool df)
-{
-	struct pg_spec s;
-
-	pg_spec_init(&s, family, proto);
-	if (src)
-		tl_addr(src, s.src);
-	if (dst)
-		tl_addr(dst, s.dst);
-	s.payload = payload;
-	pg_build(p, &s, &rng);
-	pg_set_tos(p->buf, tos);
-	if (family == 4)
-		p->buf[6] = (uint8_t)((p->buf[6] & ~0x40) | (df ? 0x40 : 0));
-	pg_recompute(p);
-}
-
-/* The IPv6 outer flow label is the daemon's choice (RFC 6438: one per
- * inner flow; it hashes the inner address pair): expected headers leave it
- * 0 and take_label copies it from what came out, after
- * test_encap_push_flow_label has checked its properties. */
-static void take_label(uint8_t *exp, const uint8_t *got)
-{
-	if ((exp[0] >> 4) == 6 && (got[0] >> 4) == 6) {
-		exp[1] = (uint8_t)((exp[1] & 0xf0) | (got[1] & 0x0f));
-		exp[2] = got[2];
-		exp[3] = got[3];
-	}
-}
-
-/* The outer header RFC 2003 / RFC 2473 / RFC 4213 with RFC 6040 normal
- * mode call for, field by field: returns its length. */
-static unsigned exp_outer(uint8_t *h, int ov, const uint8_t *inner, uint32_t ilen, const uint8_t *src,
-			  const uint8_t *dst, uint16_t id, bool df)
-{
-	bool v4in = (inner[0] >> 4) == 4;
-	uint8_t tos = pg_tos(inner);
-
-	if (ov == 4) {
-		memset(h, 0, 20);
-		h[0] = 0x45;
-		h[1] = tos;
-		pg_put16(h + 2, (uint16_t)(ilen + 20));
-		pg_put16(h + 4, id);
-		h[6] = df ? 0x40 : 0;
-		h[8] = 64;
-		h[9] = v4in ? 4 : 41;
-		memcpy(h + 12, src, 4);
-		memcpy(h + 16, dst, 4);
-		pg_put16(h + 10, ref_csum(h, 20));
-		return 20;
-	} else {
-		h[0] = (uint8_t)(0x60 | tos >> 4);
-		h[1] = (uint8_t)(tos << 4);
-		h[2] = h[3] = 0;
-		pg_put16(h + 4, (uint16_t)ilen);
-		h[6] = v4in ? 4 : 41;
-		h[7] = 64;
-		memcpy(h + 8, src, 16);
-		memcpy(h + 24, dst, 16);
-		return 40;
-	}
-}
-
-static bool same(const char *what, const uint8_t *got, uint32_t got_len, const uint8_t *exp, uint32_t exp_len)
-{
-	if (got_len == exp_len && !memcmp(got, exp, exp_len))
-		return true;
-	pg_diff(what, got, got_len, exp, exp_len);
-	return false;
-}
-
 /* ---- encap_push ---------------------------------------------------- */
 
 static const uint8_t tos_values[] = { 0x00, 0x01, 0x02, 0x03, 0xb8, 0xb9, 0x2e, 0xfe, 0xff };
@@ -140,17 +45,17 @@ static void push_one(int inf, int ov, uint8_t tos, bool df, bool df_clear)
 
 	tl_addr(ov == 4 ? "203.0.113.10" : "2001:db8:5::10", src);
 	tl_addr(ov == 4 ? "198.51.100.11" : "2001:db8:b::11", dst);
-	mk(&in, inf, PG_UDP, NULL, NULL, 100, tos, df);
+	tp_mk(&rng, &in, inf, PG_UDP, NULL, NULL, 100, tos, df);
 	memset(buf, 0xee, IO_HEADROOM);
 	memcpy(buf + IO_HEADROOM, in.buf, in.len);
 	h = encap_push(buf + IO_HEADROOM, in.len, ov, src, dst, 0xbeef, df_clear);
 	CU_ASSERT_PTR_EQUAL_FATAL(h, buf + IO_HEADROOM - ovh);
 	CU_ASSERT_EQUAL(encap_overhead(ov), ovh);
-	n = exp_outer(exp, ov, in.buf, in.len, src, dst, 0xbeef, want_df);
+	n = tp_outer(exp, ov, in.buf, in.len, src, dst, 0xbeef, want_df);
 	memcpy(exp + n, in.buf, in.len);
-	take_label(exp, h);
+	tp_take_label(exp, h);	/* its own test: test_encap_push_flow_label */
 	snprintf(what, sizeof(what), "%d in %d tos 0x%02x df %d clear %d", inf, ov, tos, df, df_clear);
-	CU_ASSERT(same(what, h, ovh + in.len, exp, n + in.len));
+	CU_ASSERT(tp_same(what, h, ovh + in.len, exp, n + in.len));
 	/* Nothing before the outer header was touched. */
 	for (unsigned i = 0; i < IO_HEADROOM - ovh; i++)
 		CU_ASSERT_EQUAL(buf[i], 0xee);
@@ -161,7 +66,7 @@ static void push_one(int inf, int ov, uint8_t tos, bool df, bool df_clear)
 		CU_ASSERT_EQUAL(!!(h[6] & 0x40), want_df);
 		CU_ASSERT_EQUAL(pg_get16(h + 2), in.len + 20);
 		CU_ASSERT_EQUAL(pg_get16(h + 4), 0xbeef);
-		CU_ASSERT(ip4_csum_ok(h));
+		CU_ASSERT(tp_ip4_csum_ok(h));
 	} else {
 		CU_ASSERT_EQUAL(h[6], inf == 4 ? 4 : 41);
 		CU_ASSERT_EQUAL(pg_get16(h + 4), in.len);
@@ -204,8 +109,8 @@ static void test_encap_push_flow_label(void)
 		const char *src = family == 4 ? c4[i % 4] : c6[i % 4];
 		struct pg_pkt a, b;
 
-		mk(&a, family, PG_TCP, src, NULL, 50, 0x00, false);
-		mk(&b, family, PG_UDP, src, NULL, 900, 0xb9, true);
+		tp_mk(&rng, &a, family, PG_TCP, src, NULL, 50, 0x00, false);
+		tp_mk(&rng, &b, family, PG_UDP, src, NULL, 900, 0xb9, true);
 		labels[i] = label_of(&a);
 		CU_ASSERT_EQUAL(labels[i], label_of(&b));
 		CU_ASSERT_EQUAL(labels[i], label_of(&a));
@@ -230,14 +135,12 @@ static uint32_t mk_tunnel(uint8_t *buf, int ov, const struct pg_pkt *in, int oec
 
 	tl_addr(ov == 4 ? "203.0.113.10" : "2001:db8:5::10", src);
 	tl_addr(ov == 4 ? "198.51.100.11" : "2001:db8:b::11", dst);
-	n = exp_outer(buf, ov, in->buf, in->len, src, dst, 7, false);
+	n = tp_outer(buf, ov, in->buf, in->len, src, dst, 7, false);
 	memcpy(buf + n, in->buf, in->len);
 	if (oecn >= 0) {
 		pg_set_tos(buf, (uint8_t)((pg_tos(buf) & 0xfc) | oecn));
-		if (ov == 4) {
-			pg_put16(buf + 10, 0);
-			pg_put16(buf + 10, ref_csum(buf, 20));
-		}
+		if (ov == 4)
+			tp_ip4_csum(buf);
 	}
 	return n + in->len;
 }
@@ -253,7 +156,7 @@ static void test_encap_pop_families(void)
 				struct pkt_view v, iv;
 				uint32_t len;
 
-				mk(&in, inf, k % 2 ? PG_TCP : PG_UDP, NULL, NULL, pg_range(&rng, 0, 1400),
+				tp_mk(&rng, &in, inf, k % 2 ? PG_TCP : PG_UDP, NULL, NULL, pg_range(&rng, 0, 1400),
 				   tos_values[k], k & 1);
 				len = mk_tunnel(buf, ov, &in, -1);
 				CU_ASSERT_EQUAL_FATAL(pkt_parse(buf, len, &v), MSLB_OK);
@@ -263,7 +166,7 @@ static void test_encap_pop_families(void)
 				CU_ASSERT_EQUAL(iv.len, in.len);
 				CU_ASSERT_EQUAL(iv.version, inf);
 				CU_ASSERT_EQUAL(iv.l4proto, in.proto);
-				CU_ASSERT(same("pop", iv.data, iv.len, in.buf, in.len));
+				CU_ASSERT(tp_same("pop", iv.data, iv.len, in.buf, in.len));
 			}
 }
 
@@ -274,25 +177,21 @@ static void test_encap_pop_mismatch(void)
 	struct pkt_view v, iv;
 	uint32_t len;
 
-	mk(&in4, 4, PG_UDP, NULL, NULL, 100, 0, true);
-	mk(&in6, 6, PG_UDP, NULL, NULL, 100, 0, false);
+	tp_mk(&rng, &in4, 4, PG_UDP, NULL, NULL, 100, 0, true);
+	tp_mk(&rng, &in6, 6, PG_UDP, NULL, NULL, 100, 0, false);
 	/* Protocol 4 with an IPv6 packet inside, and 41 with IPv4. */
 	for (int ov = 4; ov <= 6; ov += 2) {
 		len = mk_tunnel(buf, ov, &in6, -1);
 		buf[ov == 4 ? 9 : 6] = 4;
-		if (ov == 4) {
-			pg_put16(buf + 10, 0);
-			pg_put16(buf + 10, ref_csum(buf, 20));
-		}
+		if (ov == 4)
+			tp_ip4_csum(buf);
 		CU_ASSERT_EQUAL_FATAL(pkt_parse(buf, len, &v), MSLB_OK);
 		CU_ASSERT_EQUAL(encap_pop(&v, &iv), MSLB_DROP_TUNNEL_INNER);
 
 		len = mk_tunnel(buf, ov, &in4, -1);
 		buf[ov == 4 ? 9 : 6] = 41;
-		if (ov == 4) {
-			pg_put16(buf + 10, 0);
-			pg_put16(buf + 10, ref_csum(buf, 20));
-		}
+		if (ov == 4)
+			tp_ip4_csum(buf);
 		CU_ASSERT_EQUAL_FATAL(pkt_parse(buf, len, &v), MSLB_OK);
 		CU_ASSERT_EQUAL(encap_pop(&v, &iv), MSLB_DROP_TUNNEL_INNER);
 
@@ -307,8 +206,7 @@ static void test_encap_pop_mismatch(void)
 		len = ov == 4 ? 20 : 40;
 		if (ov == 4) {
 			pg_put16(buf + 2, 20);
-			pg_put16(buf + 10, 0);
-			pg_put16(buf + 10, ref_csum(buf, 20));
+			tp_ip4_csum(buf);
 		} else {
 			buf[6] = 4;
 			pg_put16(buf + 4, 0);
@@ -335,7 +233,7 @@ static void test_encap_pop_ecn(void)
 					enum mslb_drop r;
 					char what[64];
 
-					mk(&in, inf, PG_TCP, NULL, NULL, 64, (uint8_t)(0x28 | iecn), true);
+					tp_mk(&rng, &in, inf, PG_TCP, NULL, NULL, 64, (uint8_t)(0x28 | iecn), true);
 					len = mk_tunnel(buf, ov, &in, oecn);
 					CU_ASSERT_EQUAL_FATAL(pkt_parse(buf, len, &v), MSLB_OK);
 					r = encap_pop(&v, &iv);
@@ -349,9 +247,9 @@ static void test_encap_pop_ecn(void)
 					if (oecn == 3)
 						pg_set_tos(e.buf, (uint8_t)(0x28 | 3));
 					pg_recompute(&e);
-					CU_ASSERT(same(what, iv.data, iv.len, e.buf, e.len));
+					CU_ASSERT(tp_same(what, iv.data, iv.len, e.buf, e.len));
 					if (inf == 4)
-						CU_ASSERT(ip4_csum_ok(iv.data));
+						CU_ASSERT(tp_ip4_csum_ok(iv.data));
 				}
 }
 
@@ -380,7 +278,7 @@ static void count(void *ctx, uint8_t *pkt, uint32_t len)
 {
 	unsigned *n = ctx;
 
-	CU_ASSERT(len <= 28 && ip4_csum_ok(pkt));
+	CU_ASSERT(len <= 28 && tp_ip4_csum_ok(pkt));
 	(*n)++;
 }
 
@@ -433,7 +331,7 @@ static void check_v4_frags(const struct frags *f, const uint8_t *orig, uint32_t 
 
 		CU_ASSERT(f->len[i] <= mtu);
 		CU_ASSERT_EQUAL(pg_get16(p + 2), f->len[i]);
-		CU_ASSERT(ip4_csum_ok(p));
+		CU_ASSERT(tp_ip4_csum_ok(p));
 		CU_ASSERT_EQUAL(p[0] >> 4, 4);
 		CU_ASSERT_EQUAL(p[1], orig[1]);
 		CU_ASSERT_EQUAL(pg_get16(p + 4), pg_get16(orig + 4));	/* one ID */
@@ -492,9 +390,9 @@ static void test_frag_ipv4_options(void)
 	CU_ASSERT_EQUAL(fr.pkt[1][0], 0x46);
 	check_v4_frags(&fr, p.buf, p.len, 300, later, sizeof(later), 0, false);
 	CU_ASSERT_FATAL(reassemble(&fr, NULL, whole, &wlen));
-	CU_ASSERT(same("reassembled in order", whole, wlen, p.buf, p.len));
+	CU_ASSERT(tp_same("reassembled in order", whole, wlen, p.buf, p.len));
 	CU_ASSERT_FATAL(reassemble(&fr, ord, whole, &wlen));
-	CU_ASSERT(same("reassembled out of order", whole, wlen, p.buf, p.len));
+	CU_ASSERT(tp_same("reassembled out of order", whole, wlen, p.buf, p.len));
 }
 
 /* A copied option whose length is not a multiple of 4 (Security, 130,
@@ -522,7 +420,7 @@ static void test_frag_ipv4_options_padding(void)
 	CU_ASSERT_EQUAL((unsigned)n, fr.n);
 	check_v4_frags(&fr, p.buf, p.len, 256, later, sizeof(later), 0, false);
 	CU_ASSERT_FATAL(reassemble(&fr, NULL, whole, &wlen));
-	CU_ASSERT(same("reassembled", whole, wlen, p.buf, p.len));
+	CU_ASSERT(tp_same("reassembled", whole, wlen, p.buf, p.len));
 
 	/* Nothing copied: later fragments have a bare header. */
 	{
@@ -541,7 +439,7 @@ static void test_frag_ipv4_options_padding(void)
 		check_v4_frags(&fr, p.buf, p.len, 256, NULL, 0, 0, false);
 		CU_ASSERT_EQUAL(fr.pkt[1][0], 0x45);
 		CU_ASSERT_FATAL(reassemble(&fr, NULL, whole, &wlen));
-		CU_ASSERT(same("reassembled", whole, wlen, p.buf, p.len));
+		CU_ASSERT(tp_same("reassembled", whole, wlen, p.buf, p.len));
 	}
 }
 
@@ -555,7 +453,7 @@ static void test_frag_ipv4_refragment(void)
 	unsigned na, counted = 0;
 	uint32_t wlen = 0;
 
-	mk(&p, 4, PG_UDP, NULL, NULL, 3000, 0x10, false);
+	tp_mk(&rng, &p, 4, PG_UDP, NULL, NULL, 3000, 0x10, false);
 	pg_fragment(&p, 0, 1600, true, &a);
 	pg_fragment(&p, 1600, p.len - 20 - 1600, false, &b);
 
@@ -577,10 +475,10 @@ static void test_frag_ipv4_refragment(void)
 	}
 	all.n = na + fr.n;
 	CU_ASSERT_FATAL(reassemble(&all, NULL, whole, &wlen));
-	CU_ASSERT(same("reassembled from re-cut fragments", whole, wlen, p.buf, p.len));
+	CU_ASSERT(tp_same("reassembled from re-cut fragments", whole, wlen, p.buf, p.len));
 
 	/* DF on the input stays on every piece. */
-	mk(&p, 4, PG_UDP, NULL, NULL, 1000, 0, true);
+	tp_mk(&rng, &p, 4, PG_UDP, NULL, NULL, 1000, 0, true);
 	memset(&fr, 0, sizeof(fr));
 	CU_ASSERT_EQUAL(frag_ipv4(p.buf, p.len, 500, out + FRAG_ROOM, collect, &fr), 3);
 	check_v4_frags(&fr, p.buf, p.len, 500, NULL, 0, 0, false);
@@ -603,8 +501,8 @@ static void test_frag_ipv6(void)
 
 	tl_addr("2001:db8:5::10", src);
 	tl_addr("2001:db8:b::11", dst);
-	mk(&in, 6, PG_UDP, NULL, NULL, 1400 - 48, 0xb8, false);
-	len = exp_outer(pkt, 6, in.buf, in.len, src, dst, 0, false);
+	tp_mk(&rng, &in, 6, PG_UDP, NULL, NULL, 1400 - 48, 0xb8, false);
+	len = tp_outer(pkt, 6, in.buf, in.len, src, dst, 0, false);
 	memcpy(pkt + len, in.buf, in.len);
 	len += in.len;
 	CU_ASSERT_EQUAL_FATAL(len, 1440);
@@ -639,7 +537,7 @@ static void test_frag_ipv6(void)
 		}
 		CU_ASSERT_EQUAL(pos, 1400);
 		CU_ASSERT_FATAL(reassemble(&fr, NULL, whole, &wlen));
-		CU_ASSERT(same("IPv6 reassembled", whole, wlen, pkt, len));
+		CU_ASSERT(tp_same("IPv6 reassembled", whole, wlen, pkt, len));
 	}
 	memset(&fr, 0, sizeof(fr));
 	CU_ASSERT_EQUAL(frag_ipv6(pkt, len, 55, 1, out + FRAG_ROOM, collect, &fr), -1);
@@ -679,7 +577,7 @@ static void test_reasm_overlap(void)
 
 		stats(r, &st);
 		bad0 = st.bad;
-		mk(&p, family, PG_UDP, NULL, NULL, 200, 0, false);
+		tp_mk(&rng, &p, family, PG_UDP, NULL, NULL, 200, 0, false);
 		pg_fragment(&p, 0, 64, true, &f1);
 		pg_fragment(&p, 32, 64, true, &f2);
 		pg_fragment(&p, 96, p.len - p.l3len - 96, false, &f3);
@@ -700,7 +598,7 @@ static void test_reasm_overlap(void)
 		CU_ASSERT_EQUAL(st.datagrams, 0);
 	}
 	/* A non-last fragment whose length is not a multiple of 8. */
-	mk(&p, 4, PG_UDP, NULL, NULL, 200, 0, false);
+	tp_mk(&rng, &p, 4, PG_UDP, NULL, NULL, 200, 0, false);
 	pg_fragment(&p, 0, 60, true, &f1);
 	CU_ASSERT_EQUAL(add(r, &f1, 1, &o, &l), MSLB_DROP_REASSEMBLY);
 	/* Beyond 64 KiB. */
@@ -729,7 +627,7 @@ static void test_reasm_memory_cap(void)
 	uint32_t l;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	mk(&a, 4, PG_UDP, NULL, NULL, 200, 0, false);
+	tp_mk(&rng, &a, 4, PG_UDP, NULL, NULL, 200, 0, false);
 	b = a;
 	pg_put16(b.buf + 4, (uint16_t)(pg_get16(a.buf + 4) + 1));	/* another ID */
 	pg_recompute(&b);
@@ -746,13 +644,13 @@ static void test_reasm_memory_cap(void)
 	CU_ASSERT_EQUAL(st.bad, 0);
 	CU_ASSERT_EQUAL(add(r, &a1, 1, &o, &l), MSLB_OK);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	CU_ASSERT(same("a", o, l, a.buf, a.len));
+	CU_ASSERT(tp_same("a", o, l, a.buf, a.len));
 	/* The slot is free again. */
 	CU_ASSERT_EQUAL(add(r, &b1, 2, &o, &l), MSLB_OK);
 	CU_ASSERT_PTR_NULL(o);
 	CU_ASSERT_EQUAL(add(r, &b0, 2, &o, &l), MSLB_OK);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	CU_ASSERT(same("b", o, l, b.buf, b.len));
+	CU_ASSERT(tp_same("b", o, l, b.buf, b.len));
 	stats(r, &st);
 	CU_ASSERT_EQUAL(st.datagrams, 2);
 	CU_ASSERT_EQUAL(st.fragments, 4);
@@ -769,7 +667,7 @@ static void test_reasm_timeout(void)
 	uint8_t *o;
 	uint32_t l;
 
-	mk(&p, 6, PG_UDP, NULL, NULL, 300, 0, false);
+	tp_mk(&rng, &p, 6, PG_UDP, NULL, NULL, 300, 0, false);
 	pg_fragment(&p, 0, 160, true, &f0);
 	pg_fragment(&p, 160, p.len - 40 - 160, false, &f1);
 	CU_ASSERT_EQUAL(add(r, &f0, 100, &o, &l), MSLB_OK);
@@ -790,7 +688,7 @@ static void test_reasm_timeout(void)
 	/* In time, it completes. */
 	CU_ASSERT_EQUAL(add(r, &f0, 140, &o, &l), MSLB_OK);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	CU_ASSERT(same("after timeout", o, l, p.buf, p.len));
+	CU_ASSERT(tp_same("after timeout", o, l, p.buf, p.len));
 	reasm_destroy(r);
 }
 
@@ -803,11 +701,11 @@ static void test_reasm_interleaved(void)
 	uint32_t l;
 	unsigned done = 0;
 
-	mk(&p[0], 4, PG_UDP, "192.0.2.1", NULL, 400, 0, false);
-	mk(&p[1], 4, PG_UDP, "192.0.2.2", NULL, 400, 0, false);
+	tp_mk(&rng, &p[0], 4, PG_UDP, "192.0.2.1", NULL, 400, 0, false);
+	tp_mk(&rng, &p[1], 4, PG_UDP, "192.0.2.2", NULL, 400, 0, false);
 	pg_put16(p[1].buf + 4, pg_get16(p[0].buf + 4));	/* same ID, other source */
 	pg_recompute(&p[1]);
-	mk(&p[2], 6, PG_TCP, NULL, NULL, 400, 0, false);
+	tp_mk(&rng, &p[2], 6, PG_TCP, NULL, NULL, 400, 0, false);
 	for (int i = 0; i < 3; i++) {
 		unsigned tl = p[i].len - p[i].l3len;
 
@@ -820,7 +718,7 @@ static void test_reasm_interleaved(void)
 			CU_ASSERT_EQUAL(add(r, &f[i][k], 5, &o, &l), MSLB_OK);
 			if (o) {
 				CU_ASSERT_EQUAL(k, 0);
-				CU_ASSERT(same("interleaved", o, l, p[i].buf, p[i].len));
+				CU_ASSERT(tp_same("interleaved", o, l, p[i].buf, p[i].len));
 				done++;
 			}
 		}
@@ -834,38 +732,7 @@ static void test_reasm_interleaved(void)
 static uint32_t exp_icmp(uint8_t *o, int family, const uint8_t *from, const uint8_t *to, uint8_t type, uint8_t code,
 			 uint32_t info, const uint8_t *quote, uint32_t qlen)
 {
-	uint8_t *m = o + (family == 4 ? 20 : 40);
-	uint32_t tot = (family == 4 ? 20 : 40) + 8 + qlen;
-	uint64_t acc = 0;
-
-	m[0] = type;
-	m[1] = code;
-	m[2] = m[3] = 0;
-	pg_put32(m + 4, info);
-	memcpy(m + 8, quote, qlen);
-	if (family == 4) {
-		memset(o, 0, 20);
-		o[0] = 0x45;
-		o[1] = 0xc0;
-		pg_put16(o + 2, (uint16_t)tot);
-		o[8] = 64;
-		o[9] = 1;
-		memcpy(o + 12, from, 4);
-		memcpy(o + 16, to, 4);
-		pg_put16(o + 10, ref_csum(o, 20));
-	} else {
-		memset(o, 0, 8);
-		o[0] = 0x60;
-		pg_put16(o + 4, (uint16_t)(8 + qlen));
-		o[6] = 58;
-		o[7] = 64;
-		memcpy(o + 8, from, 16);
-		memcpy(o + 24, to, 16);
-		acc = ref_sum(acc, o + 8, 32);
-		acc += 8 + qlen + 58;
-	}
-	pg_put16(m + 2, (uint16_t)~ref_fold(ref_sum(acc, m, 8 + qlen)));
-	return tot;
+	return tp_icmp(o, family, from, to, family == 4 ? 0xc0 : 0, type, code, info, quote, qlen);
 }
 
 static void test_icmp_build_v4(void)
@@ -880,7 +747,7 @@ static void test_icmp_build_v4(void)
 		struct pg_pkt p;
 		uint32_t n, q, e;
 
-		mk(&p, 4, PG_UDP, "192.0.2.1", "203.0.113.10", sizes[i] > 28 ? sizes[i] - 28 : 0, 0, true);
+		tp_mk(&rng, &p, 4, PG_UDP, "192.0.2.1", "203.0.113.10", sizes[i] > 28 ? sizes[i] - 28 : 0, 0, true);
 		if (sizes[i] == 20) {
 			p.len = 20;	/* just the header */
 		}
@@ -890,26 +757,26 @@ static void test_icmp_build_v4(void)
 		e = exp_icmp(exp, 4, from, c4, 3, 4, 1380, p.buf, q);
 		CU_ASSERT_EQUAL(n, e);
 		CU_ASSERT(n <= ICMP_MAX_V4);
-		CU_ASSERT(same("frag needed", out, n, exp, e));
+		CU_ASSERT(tp_same("frag needed", out, n, exp, e));
 		/* The fields spelled out. */
 		CU_ASSERT_EQUAL(out[20], 3);
 		CU_ASSERT_EQUAL(out[21], 4);
 		CU_ASSERT_EQUAL(pg_get16(out + 24), 0);
 		CU_ASSERT_EQUAL(pg_get16(out + 26), 1380);
-		CU_ASSERT(ip4_csum_ok(out));
-		CU_ASSERT(l4_csum_ok(out, out + 20, n - 20, 1, false));
+		CU_ASSERT(tp_ip4_csum_ok(out));
+		CU_ASSERT(tp_l4_csum_ok(out, out + 20, n - 20, 1, false));
 		CU_ASSERT_EQUAL(memcmp(out + 28, p.buf, q), 0);
 		CU_ASSERT_EQUAL(out[n], 0xdd);
 
 		n = icmp_build(p.buf, p.len, from, ICMP_UNREACHABLE, 999, out);
 		e = exp_icmp(exp, 4, from, c4, 3, 1, 0, p.buf, q);
-		CU_ASSERT(same("host unreachable", out, n, exp, e));
+		CU_ASSERT(tp_same("host unreachable", out, n, exp, e));
 	}
 	/* Shorter than a header: nothing. */
 	{
 		struct pg_pkt p;
 
-		mk(&p, 4, PG_UDP, NULL, NULL, 10, 0, true);
+		tp_mk(&rng, &p, 4, PG_UDP, NULL, NULL, 10, 0, true);
 		CU_ASSERT_EQUAL(icmp_build(p.buf, 19, from, ICMP_TOO_BIG, 1000, out), 0);
 	}
 }
@@ -926,7 +793,7 @@ static void test_icmp_build_v6(void)
 		struct pg_pkt p;
 		uint32_t n, q, e;
 
-		mk(&p, 6, PG_TCP, "2001:db8:c1::1", "2001:db8:5::10", sizes[i] > 60 ? sizes[i] - 60 : 0, 0x0a, false);
+		tp_mk(&rng, &p, 6, PG_TCP, "2001:db8:c1::1", "2001:db8:5::10", sizes[i] > 60 ? sizes[i] - 60 : 0, 0x0a, false);
 		if (sizes[i] < 60)
 			p.len = sizes[i];
 		q = p.len < 1232 ? p.len : 1232;
@@ -935,26 +802,26 @@ static void test_icmp_build_v6(void)
 		e = exp_icmp(exp, 6, from, c6, 2, 0, 1360, p.buf, q);
 		CU_ASSERT_EQUAL(n, e);
 		CU_ASSERT(n <= ICMP_MAX_V6);
-		CU_ASSERT(same("packet too big", out, n, exp, e));
+		CU_ASSERT(tp_same("packet too big", out, n, exp, e));
 		CU_ASSERT_EQUAL(out[40], 2);
 		CU_ASSERT_EQUAL(out[41], 0);
 		CU_ASSERT_EQUAL(pg_get32(out + 44), 1360);
-		CU_ASSERT(l4_csum_ok(out, out + 40, n - 40, 58, true));
+		CU_ASSERT(tp_l4_csum_ok(out, out + 40, n - 40, 58, true));
 		CU_ASSERT_EQUAL(out[n], 0xdd);
 
 		n = icmp_build(p.buf, p.len, from, ICMP_UNREACHABLE, 0, out);
 		e = exp_icmp(exp, 6, from, c6, 1, 3, 0, p.buf, q);
-		CU_ASSERT(same("address unreachable", out, n, exp, e));
+		CU_ASSERT(tp_same("address unreachable", out, n, exp, e));
 	}
 	/* A 32-bit MTU. */
 	{
 		struct pg_pkt p;
 		uint32_t n;
 
-		mk(&p, 6, PG_UDP, "2001:db8:c1::1", NULL, 100, 0, false);
+		tp_mk(&rng, &p, 6, PG_UDP, "2001:db8:c1::1", NULL, 100, 0, false);
 		n = icmp_build(p.buf, p.len, from, ICMP_TOO_BIG, 70000, out);
 		CU_ASSERT_EQUAL(pg_get32(out + 44), 70000);
-		CU_ASSERT(l4_csum_ok(out, out + 40, n - 40, 58, true));
+		CU_ASSERT(tp_l4_csum_ok(out, out + 40, n - 40, 58, true));
 		CU_ASSERT_EQUAL(icmp_build(p.buf, 39, from, ICMP_TOO_BIG, 1280, out), 0);
 	}
 }
@@ -969,13 +836,13 @@ static void test_icmp_build_in_place(void)
 		struct pg_pkt p;
 		uint32_t n, e, max = family == 4 ? 548 : 1232;
 
-		mk(&p, family, PG_UDP, NULL, NULL, 1500, 0x20, true);
+		tp_mk(&rng, &p, family, PG_UDP, NULL, NULL, 1500, 0x20, true);
 		tl_addr(family == 4 ? "203.0.113.10" : "2001:db8:5::10", from);
 		memcpy(to, p.buf + (family == 4 ? 12 : 8), 16);
 		e = exp_icmp(exp, family, from, to, family == 4 ? 3 : 2, family == 4 ? 4 : 0, 1300, p.buf, max);
 		memcpy(out, p.buf, p.len < sizeof(out) ? p.len : sizeof(out));
 		n = icmp_build(out, sizeof(out) < p.len ? (uint32_t)sizeof(out) : p.len, from, ICMP_TOO_BIG, 1300, out);
-		CU_ASSERT(same("in place", out, n, exp, e));
+		CU_ASSERT(tp_same("in place", out, n, exp, e));
 	}
 }
 
@@ -992,7 +859,7 @@ static bool may(const struct pg_pkt *p)
 /* An ICMP message of type/code with 8 more bytes. */
 static void mk_icmp_type(struct pg_pkt *p, int family, uint8_t type, const char *src, const char *dst)
 {
-	mk(p, family, family == 4 ? PG_ICMP : PG_ICMPV6, src, dst, 200, 0, false);
+	tp_mk(&rng, p, family, family == 4 ? PG_ICMP : PG_ICMPV6, src, dst, 200, 0, false);
 	p->buf[p->l3len] = type;
 	pg_recompute(p);
 }
@@ -1064,7 +931,7 @@ static void may_build(const struct may_case *c, struct pg_pkt *p)
 	if (c->icmp_type >= 0)
 		mk_icmp_type(p, c->family, (uint8_t)c->icmp_type, c->src, c->dst);
 	else
-		mk(p, c->family, c->proto, c->src, c->dst, 200, 0, false);
+		tp_mk(&rng, p, c->family, c->proto, c->src, c->dst, 200, 0, false);
 	if (c->frag_off >= 0) {
 		struct pg_pkt w = *p;
 
@@ -1106,9 +973,9 @@ static void test_icmp_may_answer_raw(void)
 	{
 		struct pg_pkt p;
 
-		mk(&p, 4, PG_UDP, NULL, NULL, 100, 0, false);
+		tp_mk(&rng, &p, 4, PG_UDP, NULL, NULL, 100, 0, false);
 		CU_ASSERT_FALSE(icmp_may_answer_raw(p.buf, 19));
-		mk(&p, 6, PG_UDP, NULL, NULL, 100, 0, false);
+		tp_mk(&rng, &p, 6, PG_UDP, NULL, NULL, 100, 0, false);
 		CU_ASSERT_FALSE(icmp_may_answer_raw(p.buf, 39));
 		mk_icmp_type(&p, 4, 8, NULL, NULL);
 		CU_ASSERT_FALSE(icmp_may_answer_raw(p.buf, 20));	/* ICMP, type unknown */
@@ -1131,7 +998,7 @@ static void test_icmp_parse_error(void)
 
 		tl_addr(family == 4 ? "198.51.100.1" : "2001:db8:ff::1", from);
 		tl_addr(family == 4 ? "203.0.113.10" : "2001:db8:5::10", to);
-		mk(&about, family, PG_TCP, family == 4 ? "203.0.113.10" : "2001:db8:5::10",
+		tp_mk(&rng, &about, family, PG_TCP, family == 4 ? "203.0.113.10" : "2001:db8:5::10",
 		   family == 4 ? "192.0.2.1" : "2001:db8:c1::1", 300, 0, true);
 
 		/* Too big, with an MTU. */
@@ -1261,7 +1128,7 @@ static void gso_tcp(int family)
 	uint16_t id0 = 0xfffe;		/* and so does the IPv4 ID */
 	int n;
 
-	mk(&p, family, PG_TCP, NULL, NULL, 3500, 0x48, true);
+	tp_mk(&rng, &p, family, PG_TCP, NULL, NULL, 3500, 0x48, true);
 	pg_put32(p.buf + hl - 20 + 4, seq0);
 	p.buf[hl - 20 + 13] = 0x80 | 0x10 | 0x08 | 0x01;	/* CWR ACK PSH FIN */
 	if (family == 4)
@@ -1288,7 +1155,7 @@ static void gso_tcp(int family)
 		if (family == 4) {
 			CU_ASSERT_EQUAL(pg_get16(s + 2), hl + chunk);
 			CU_ASSERT_EQUAL(pg_get16(s + 4), (uint16_t)(id0 + i));
-			CU_ASSERT(ip4_csum_ok(s));
+			CU_ASSERT(tp_ip4_csum_ok(s));
 			CU_ASSERT_EQUAL(s[6], 0x40);
 			CU_ASSERT_EQUAL(memcmp(s + 8, p.buf + 8, 2), 0);
 			CU_ASSERT_EQUAL(memcmp(s + 12, p.buf + 12, 8), 0);
@@ -1309,7 +1176,7 @@ static void gso_tcp(int family)
 		CU_ASSERT_EQUAL(memcmp(t + 8, p.buf + hl - 20 + 8, 5), 0);
 		CU_ASSERT_EQUAL(memcmp(t + 14, p.buf + hl - 20 + 14, 2), 0);
 		CU_ASSERT_EQUAL(memcmp(t + 18, p.buf + hl - 20 + 18, 2), 0);
-		CU_ASSERT(l4_csum_ok(s, t, 20 + chunk, PG_TCP, true));
+		CU_ASSERT(tp_l4_csum_ok(s, t, 20 + chunk, PG_TCP, true));
 		memcpy(cat + catlen, s + hl, chunk);
 		catlen += chunk;
 	}
@@ -1337,7 +1204,7 @@ static void test_gso_udp(void)
 		struct io_offload off = { .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4, .gso_size = 1000 };
 		unsigned hl = family == 4 ? 28 : 48, catlen = 0;
 
-		mk(&p, family, PG_UDP, NULL, NULL, 3500, 0, false);
+		tp_mk(&rng, &p, family, PG_UDP, NULL, NULL, 3500, 0, false);
 		CU_ASSERT_EQUAL_FATAL(pkt_parse(p.buf, p.len, &v), MSLB_OK);
 		memset(&fr, 0, sizeof(fr));
 		CU_ASSERT_EQUAL_FATAL(gso_segment(&v, &off, out + IO_HEADROOM, collect, &fr), 4);
@@ -1348,9 +1215,9 @@ static void test_gso_udp(void)
 			CU_ASSERT_EQUAL(fr.len[i], hl + chunk);
 			CU_ASSERT_EQUAL(pg_get16(u + 4), 8 + chunk);
 			CU_ASSERT_EQUAL(memcmp(u, p.buf + hl - 8, 4), 0);
-			CU_ASSERT(l4_csum_ok(s, u, 8 + chunk, PG_UDP, true));
+			CU_ASSERT(tp_l4_csum_ok(s, u, 8 + chunk, PG_UDP, true));
 			if (family == 4)
-				CU_ASSERT(ip4_csum_ok(s));
+				CU_ASSERT(tp_ip4_csum_ok(s));
 			memcpy(cat + catlen, s + hl, chunk);
 			catlen += chunk;
 		}
@@ -1367,11 +1234,11 @@ static void test_gso_bad(void)
 	struct pkt_view v;
 	struct io_offload off = { .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1000 };
 
-	mk(&p, 4, PG_UDP, NULL, NULL, 2000, 0, false);
+	tp_mk(&rng, &p, 4, PG_UDP, NULL, NULL, 2000, 0, false);
 	CU_ASSERT_EQUAL_FATAL(pkt_parse(p.buf, p.len, &v), MSLB_OK);
 	memset(&fr, 0, sizeof(fr));
 	CU_ASSERT_EQUAL(gso_segment(&v, &off, out + IO_HEADROOM, collect, &fr), -1);
-	mk(&p, 4, PG_TCP, NULL, NULL, 2000, 0, false);
+	tp_mk(&rng, &p, 4, PG_TCP, NULL, NULL, 2000, 0, false);
 	CU_ASSERT_EQUAL_FATAL(pkt_parse(p.buf, p.len, &v), MSLB_OK);
 	off.gso_size = 0;
 	CU_ASSERT_EQUAL(gso_segment(&v, &off, out + IO_HEADROOM, collect, &fr), -1);

@@ -13,6 +13,7 @@
 
 #include "pktgen.h"
 #include "testlib.h"
+#include "testpkt.h"
 #include "unit.h"
 #include "base/addr.h"
 #include "config/config.h"
@@ -134,29 +135,14 @@ static struct gcase gc;
 
 /* ---- building packets ---------------------------------------------- */
 
-static void ip4_csum(uint8_t *h)
-{
-	pg_put16(h + 10, 0);
-	pg_put16(h + 10, ref_csum(h, (h[0] & 0x0f) * 4u));
-}
-
 /* A packet of total bytes (UDP or TCP) with a chosen TOS and DF. */
 static void mk(struct pg_pkt *p, int family, uint8_t proto, const char *src, const char *dst, unsigned total,
 	       uint8_t tos, bool df)
 {
 	unsigned hl = (family == 4 ? 20 : 40) + pg_l4_hdrlen(proto);
-	struct pg_spec s;
 
 	CU_ASSERT_FATAL(total >= hl && total <= PG_BUFSZ);
-	pg_spec_init(&s, family, proto);
-	memcpy(s.src, tl_ip(src), 16);
-	memcpy(s.dst, tl_ip(dst), 16);
-	s.payload = total - hl;
-	pg_build(p, &s, &rng);
-	pg_set_tos(p->buf, tos);
-	if (family == 4)
-		p->buf[6] = (uint8_t)((p->buf[6] & ~0x40) | (df ? 0x40 : 0));
-	pg_recompute(p);
+	tp_mk(&rng, p, family, proto, src, dst, total - hl, tos, df);
 }
 
 /* A client's packet to the service. */
@@ -178,33 +164,11 @@ static void x_set(struct xpkt *x, const uint8_t *b, uint32_t len)
 static void x_encap(struct xpkt *x, int ov, const char *src, const char *dst, const uint8_t *inner, uint32_t ilen,
 		    uint16_t id, bool df)
 {
-	uint8_t *h = x->b, tos = pg_tos(inner), proto = (inner[0] >> 4) == 4 ? 4 : 41;
 	unsigned hl = ov == 4 ? 20 : 40;
 
 	CU_ASSERT_FATAL(hl + ilen <= XBUF);
-	memmove(h + hl, inner, ilen);
-	if (ov == 4) {
-		memset(h, 0, 20);
-		h[0] = 0x45;
-		h[1] = tos;
-		pg_put16(h + 2, (uint16_t)(20 + ilen));
-		pg_put16(h + 4, id);
-		h[6] = df ? 0x40 : 0;
-		h[8] = 64;
-		h[9] = proto;
-		memcpy(h + 12, tl_ip(src), 4);
-		memcpy(h + 16, tl_ip(dst), 4);
-		ip4_csum(h);
-	} else {
-		h[0] = (uint8_t)(0x60 | tos >> 4);
-		h[1] = (uint8_t)(tos << 4);
-		h[2] = h[3] = 0;
-		pg_put16(h + 4, (uint16_t)ilen);
-		h[6] = proto;
-		h[7] = 64;
-		memcpy(h + 8, tl_ip(src), 16);
-		memcpy(h + 24, tl_ip(dst), 16);
-	}
+	memmove(x->b + hl, inner, ilen);
+	tp_outer(x->b, ov, x->b + hl, ilen, tl_ip(src), tl_ip(dst), id, df);
 	x->len = hl + ilen;
 	x->any_label = ov == 6;
 }
@@ -216,7 +180,7 @@ static void x_frag4(struct xpkt *f, const struct xpkt *whole, unsigned off, unsi
 	memcpy(f->b + 20, whole->b + 20 + off, n);
 	pg_put16(f->b + 2, (uint16_t)(20 + n));
 	pg_put16(f->b + 6, (uint16_t)((whole->b[6] & 0x40) << 8 | (more ? 0x2000 : 0) | off / 8));
-	ip4_csum(f->b);
+	tp_ip4_csum(f->b);
 	f->len = 20 + n;
 	f->any_label = false;
 }
@@ -242,37 +206,7 @@ static void x_frag6(struct xpkt *f, const struct xpkt *whole, unsigned off, unsi
 static uint32_t icmp_msg(uint8_t *o, int family, const char *from, const char *to, uint8_t tos, uint8_t type,
 			 uint8_t code, uint32_t info, const uint8_t *quote, uint32_t qlen)
 {
-	unsigned hl = family == 4 ? 20 : 40;
-	uint8_t *m = o + hl;
-	uint64_t acc = 0;
-
-	memmove(m + 8, quote, qlen);
-	m[0] = type;
-	m[1] = code;
-	m[2] = m[3] = 0;
-	pg_put32(m + 4, info);
-	memset(o, 0, hl);
-	if (family == 4) {
-		o[0] = 0x45;
-		o[1] = tos;
-		pg_put16(o + 2, (uint16_t)(hl + 8 + qlen));
-		o[8] = 64;
-		o[9] = 1;
-		memcpy(o + 12, tl_ip(from), 4);
-		memcpy(o + 16, tl_ip(to), 4);
-		ip4_csum(o);
-	} else {
-		pg_set_tos(o, tos);
-		pg_put16(o + 4, (uint16_t)(8 + qlen));
-		o[6] = 58;
-		o[7] = 64;
-		memcpy(o + 8, tl_ip(from), 16);
-		memcpy(o + 24, tl_ip(to), 16);
-		acc = ref_sum(acc, o + 8, 32);
-		acc += 8 + qlen + 58;
-	}
-	pg_put16(m + 2, (uint16_t)~ref_fold(ref_sum(acc, m, 8 + qlen)));
-	return hl + 8 + qlen;
+	return tp_icmp(o, family, tl_ip(from), tl_ip(to), tos, type, code, info, quote, qlen);
 }
 
 /* The error the daemon sends: IPv4 with precedence "internetwork control"
@@ -294,7 +228,7 @@ static void icmp_fix(struct xpkt *x)
 	uint64_t acc = 0;
 
 	if (v4) {
-		ip4_csum(x->b);
+		tp_ip4_csum(x->b);
 	} else {
 		acc = ref_sum(acc, x->b + 8, 32);
 		acc += mlen + 58;
@@ -344,15 +278,9 @@ static bool match(const char *what, const uint8_t *got, uint32_t glen, const str
 	static uint8_t e[XBUF];
 
 	memcpy(e, x->b, x->len);
-	if (x->any_label && glen >= 4 && (got[0] >> 4) == 6 && (e[0] >> 4) == 6) {
-		e[1] = (uint8_t)((e[1] & 0xf0) | (got[1] & 0x0f));
-		e[2] = got[2];
-		e[3] = got[3];
-	}
-	if (glen == x->len && !memcmp(got, e, glen))
-		return true;
-	pg_diff(what, got, glen, e, x->len);
-	return false;
+	if (x->any_label && glen >= 4)
+		tp_take_label(e, got);
+	return tp_same(what, got, glen, e, x->len);
 }
 
 static uint64_t all_drops(const struct mslb_lb *lb)
@@ -1124,7 +1052,7 @@ static void build_back(struct gcase *c)
 	client(&in, 4, 400, 0x2a, true);
 	tunnel_in(s, 4, S4, B4, &in);
 	s->in.b[1] |= 3;
-	ip4_csum(s->in.b);
+	tp_ip4_csum(s->in.b);
 	in.buf[1] |= 3;
 	pg_recompute(&in);
 	x_set(&s->out, in.buf, in.len);
@@ -1133,7 +1061,7 @@ static void build_back(struct gcase *c)
 	client(&in, 4, 400, 0x28, true);
 	tunnel_in(s, 4, S4, B4, &in);
 	s->in.b[1] |= 3;
-	ip4_csum(s->in.b);
+	tp_ip4_csum(s->in.b);
 	s->check = check_back;
 }
 
@@ -1151,7 +1079,7 @@ static void build_back_refused(struct gcase *c)
 	s = st(c, "protocol 4 carrying IPv6", 1, MSLB_DROP_TUNNEL_INNER);
 	tunnel_in(s, 4, S4, B4, &in6);
 	s->in.b[9] = 4;
-	ip4_csum(s->in.b);
+	tp_ip4_csum(s->in.b);
 	s = st(c, "next header 41 carrying IPv4", 1, MSLB_DROP_TUNNEL_INNER);
 	tunnel_in(s, 6, S6, B6, &in);
 	s->in.b[6] = 41;
@@ -1195,11 +1123,11 @@ static void build_back_malformed(struct gcase *c)
 	s = st(c, "IHL 4", 1, MSLB_DROP_BAD_IHL);
 	tunnel_in(s, 4, S4, B4, &in);
 	s->in.b[0] = 0x44;
-	ip4_csum(s->in.b);
+	tp_ip4_csum(s->in.b);
 	s = st(c, "total length below the header", 1, MSLB_DROP_BAD_LENGTH);
 	tunnel_in(s, 4, S4, B4, &in);
 	pg_put16(s->in.b + 2, 16);
-	ip4_csum(s->in.b);
+	tp_ip4_csum(s->in.b);
 	s = st(c, "version 5", 1, MSLB_DROP_BAD_VERSION);
 	tunnel_in(s, 4, S4, B4, &in);
 	s->in.b[0] = 0x55;
@@ -1700,7 +1628,7 @@ static void build_no_error_owed(struct gcase *c)
 	mk(&srv, 4, PG_UDP, S4, C4, 1500, 0, false);
 	s->in.len = icmp_msg(s->in.b, 4, C4, S4, 0, 3, 3, 0, srv.buf, 1372);
 	s->in.b[6] = 0x40;
-	ip4_csum(s->in.b);
+	tp_ip4_csum(s->in.b);
 
 	s = st(c, "a later fragment with DF, too big: dropped silently", 1, MSLB_DROP_TOO_BIG);
 	client(&in, 4, 3000, 0, false);
@@ -1789,13 +1717,7 @@ static void test_golden_route_mtu(void)
  * field: the folded pseudo-header sum, not complemented. */
 static void make_partial(struct pg_pkt *p)
 {
-	unsigned alen = pg_addr_len(p), l4len = p->len - p->l3len;
-	uint64_t acc = 0;
-
-	acc = ref_sum(acc, p->buf + (p->family == 4 ? 12 : 8), alen);
-	acc = ref_sum(acc, p->buf + pg_dst_off(p), alen);
-	acc += (l4len >> 16) + (l4len & 0xffff) + p->proto;
-	pg_put16(p->buf + p->l3len + pg_csum_field(p->proto), ref_fold(acc));
+	pg_put16(p->buf + p->l3len + pg_csum_field(p->proto), tp_partial_csum(p));
 }
 
 static struct io_offload partial_off(unsigned start, unsigned field)

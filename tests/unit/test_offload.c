@@ -6,6 +6,7 @@
 
 #include "pktgen.h"
 #include "testlib.h"
+#include "testpkt.h"
 #include "unit.h"
 #include "lb/lb.h"
 #include "net/csum.h"
@@ -32,19 +33,6 @@ static int fini(void)
 	return 0;
 }
 
-/* The partial checksum the kernel leaves in the field: the folded
- * pseudo-header sum, not complemented. */
-static uint16_t partial_of(const struct pg_pkt *p)
-{
-	unsigned alen = pg_addr_len(p), l4len = p->len - p->l3len;
-	uint64_t acc = 0;
-
-	acc = ref_sum(acc, p->buf + (p->family == 4 ? 12 : 8), alen);
-	acc = ref_sum(acc, p->buf + pg_dst_off(p), alen);
-	acc += (l4len >> 16) + (l4len & 0xffff) + p->proto;
-	return ref_fold(acc);
-}
-
 static void one(int family, uint8_t proto)
 {
 	struct pg_spec s;
@@ -58,14 +46,14 @@ static void one(int family, uint8_t proto)
 	s.payload = pg_range(&rng, 0, 1400);
 	pg_build(&p, &s, &rng);
 	field = p.l3len + pg_csum_field(proto);
-	pg_put16(p.buf + field, partial_of(&p));
+	pg_put16(p.buf + field, tp_partial_csum(&p));
 
 	mslb_addr_parse(family == 4 ? "198.51.100.11" : "2001:db8:b::11", &a);
 	memcpy(nh, a.bytes, 16);
 	e = p;
 	pg_set_dst(&e, nh);
 	pg_recompute(&e);			/* right IPv4 header checksum */
-	pg_put16(e.buf + field, partial_of(&e));	/* and the partial field */
+	pg_put16(e.buf + field, tp_partial_csum(&e));	/* and the partial field */
 
 	memcpy(buf, p.buf, p.len);
 	len = p.len;
