@@ -26,7 +26,13 @@ int main(void)
 	suite_offload();
 	suite_afp();
 	suite_encap();
-	suite_golden();
+	suite_golden_front();
+	suite_golden_mtu();
+	suite_golden_icmp();
+	suite_golden_back();
+	suite_golden_return();
+	suite_golden_multistage();
+	suite_golden_offload();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "CUnit registration: %s\n", CU_get_error_msg());
 		CU_cleanup_registry();

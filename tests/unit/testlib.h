@@ -7,6 +7,8 @@
 #include "config/config.h"
 #include "lb/lb.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* A config from text (name in its error lines) and an lb from it, the
  * errors printed; NULL when either fails, *cfg then NULL or the config to
  * free. For suite init functions, which cannot assert. */

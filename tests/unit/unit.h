@@ -16,7 +16,13 @@ void suite_mptcp(void);
 void suite_offload(void);
 void suite_afp(void);
 void suite_encap(void);
-void suite_golden(void);
+void suite_golden_front(void);
+void suite_golden_mtu(void);
+void suite_golden_icmp(void);
+void suite_golden_back(void);
+void suite_golden_return(void);
+void suite_golden_multistage(void);
+void suite_golden_offload(void);
 
 /* Add test function fn to suite s under its own name. */
 #define UNIT_ADD(s, fn) CU_add_test((s), #fn, (fn))
