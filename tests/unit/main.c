@@ -26,6 +26,10 @@ int main(void)
 	suite_offload();
 	suite_afp();
 	suite_encap();
+	suite_frag();
+	suite_reasm();
+	suite_icmp();
+	suite_gso();
 	suite_golden_front();
 	suite_golden_mtu();
 	suite_golden_icmp();

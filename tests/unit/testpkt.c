@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <CUnit/CUnit.h>
+
 #include "testlib.h"
 
 void tp_mk(struct pg_rng *r, struct pg_pkt *p, int family, uint8_t proto, const char *src, const char *dst,
@@ -141,4 +143,13 @@ bool tp_same(const char *what, const uint8_t *got, uint32_t got_len, const uint8
 		return true;
 	pg_diff(what, got, got_len, exp, exp_len);
 	return false;
+}
+
+void tp_collect(void *ctx, uint8_t *pkt, uint32_t len)
+{
+	struct tp_frags *f = ctx;
+
+	CU_ASSERT_FATAL(f->n < TP_MAX_FRAGS && len <= PG_BUFSZ);
+	memcpy(f->pkt[f->n], pkt, len);
+	f->len[f->n++] = len;
 }

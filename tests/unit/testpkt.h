@@ -47,4 +47,18 @@ uint32_t tp_icmp(uint8_t *o, int family, const uint8_t *from, const uint8_t *to,
  * names the packet). */
 bool tp_same(const char *what, const uint8_t *got, uint32_t got_len, const uint8_t *exp, uint32_t exp_len);
 
+/* A sink for the packets a module hands to a callback (frag, gso): the
+ * first TP_MAX_FRAGS kept, in order. */
+#define TP_MAX_FRAGS 64
+
+struct tp_frags {
+	unsigned n;
+	uint32_t len[TP_MAX_FRAGS];
+	uint8_t pkt[TP_MAX_FRAGS][PG_BUFSZ];
+};
+
+/* The callback: ctx is a struct tp_frags; more than it holds, or a packet
+ * larger than PG_BUFSZ, fails the test (one assertion a packet). */
+void tp_collect(void *ctx, uint8_t *pkt, uint32_t len);
+
 #endif
