@@ -1,4 +1,6 @@
-/* testlib: helpers the unit suites share. */
+/* testlib: helpers the unit suites share to drive the library: configs and
+ * lbs from text, the test-only entry points, addresses from strings (the
+ * packets they expect are testpkt's). */
 #ifndef MSLB_TEST_TESTLIB_H
 #define MSLB_TEST_TESTLIB_H
 
