@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "csum.h"
+#include "ip6ext.h"
 
 void icmp_bucket_init(struct icmp_bucket *b, unsigned rate, unsigned burst)
 {
@@ -48,6 +49,22 @@ static bool is_error_type(unsigned version, uint8_t type)
 	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
+/* The upper-layer protocol of an IPv6 packet and where it starts: false
+ * for a non-first fragment, or where the headers cannot be seen. */
+static bool v6_upper_layer(const uint8_t *p, uint32_t len, uint8_t *proto, unsigned *hl)
+{
+	struct ip6ext_walk w;
+	struct ip6ext e;
+	int r;
+
+	ip6ext_start(&w, p);
+	while ((r = ip6ext_next(&w, p, len, &e)) > 0)
+		if (e.type == IPPROTO_FRAGMENT && ((p[e.off + 2] << 8 | p[e.off + 3]) & 0xfff8))
+			return false;
+	*proto = w.nh;
+	*hl = w.off;
+	return r == 0;
+}
 
 bool icmp_may_answer_raw(const uint8_t *p, uint32_t len)
 {
@@ -62,28 +79,8 @@ bool icmp_may_answer_raw(const uint8_t *p, uint32_t len)
 	} else if (version == 6) {
 		if (len < 40 || bad_v6(p + 8) || bad_v6(p + 24))
 			return false;
-		/* Walk the extension headers as far as the quote goes: a
-		 * non-first fragment, or what cannot be seen, gets no error. */
-		proto = p[6];
-		hl = 40;
-		for (unsigned n = 0; proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING || proto == IPPROTO_DSTOPTS ||
-				     proto == IPPROTO_FRAGMENT || proto == IPPROTO_AH; n++) {
-			unsigned next;
-
-			if (n >= PKT_IPV6_MAX_EXT || hl + 8 > len)
-				return false;
-			if (proto == IPPROTO_FRAGMENT) {
-				if ((p[hl + 2] << 8 | p[hl + 3]) & 0xfff8)
-					return false;
-				next = hl + 8;
-			} else if (proto == IPPROTO_AH) {
-				next = hl + (p[hl + 1] + 2u) * 4;
-			} else {
-				next = hl + (p[hl + 1] + 1u) * 8;
-			}
-			proto = p[hl];
-			hl = next;
-		}
+		if (!v6_upper_layer(p, len, &proto, &hl))
+			return false;
 	} else {
 		return false;
 	}

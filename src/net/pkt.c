@@ -108,9 +108,11 @@ static enum mslb_drop parse_v4(uint8_t *buf, uint32_t buflen, struct pkt_view *v
 
 static enum mslb_drop parse_v6(uint8_t *buf, uint32_t buflen, struct pkt_view *v)
 {
-	unsigned plen = be16(buf + 4), off = 40, n_ext = 0;
-	uint8_t nh = buf[6];
+	unsigned plen = be16(buf + 4);
 	bool final_dst_elsewhere = false;
+	struct ip6ext_walk w;
+	struct ip6ext e;
+	int r;
 
 	if (plen == 0)
 		return MSLB_DROP_JUMBOGRAM;
@@ -118,42 +120,27 @@ static enum mslb_drop parse_v6(uint8_t *buf, uint32_t buflen, struct pkt_view *v
 		return MSLB_DROP_TRUNCATED;
 	v->len = 40 + plen;
 	v->first_fragment = true;
-	for (;;) {
-		unsigned hlen;
-
-		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
-		    nh != IPPROTO_FRAGMENT && nh != IPPROTO_AH)
-			break;
-		if (++n_ext > PKT_IPV6_MAX_EXT || off + 8 > v->len)
-			return MSLB_DROP_BAD_EXT_HEADER;
-		if (nh == IPPROTO_FRAGMENT) {
-			unsigned fo = be16(buf + off + 2);
-
+	ip6ext_start(&w, buf);
+	while ((r = ip6ext_next(&w, buf, v->len, &e)) > 0) {
+		if (e.type == IPPROTO_FRAGMENT) {
 			v->fragment = true;
-			v->first_fragment = (fo & 0xfff8) == 0;
-			v->frag_hdr = (uint16_t)off;
-			hlen = 8;
-		} else if (nh == IPPROTO_AH) {
-			hlen = (buf[off + 1] + 2u) * 4;
-		} else {
-			hlen = (buf[off + 1] + 1u) * 8;
+			v->first_fragment = (be16(buf + e.off + 2) & 0xfff8) == 0;
+			v->frag_hdr = (uint16_t)e.off;
+			if (!v->first_fragment)
+				break;
+		} else if (e.type == IPPROTO_ROUTING && buf[e.off + 3] > 0) {
 			/* Segments left > 0: the pseudo-header uses the last
 			 * address of the routing header, not ours (RFC 8200 8.1). */
-			if (nh == IPPROTO_ROUTING && buf[off + 3] > 0)
-				final_dst_elsewhere = true;
+			final_dst_elsewhere = true;
 		}
-		if (off + hlen > v->len)
-			return MSLB_DROP_BAD_EXT_HEADER;
-		nh = buf[off];
-		off += hlen;
-		if (!v->first_fragment)
-			break;
 	}
-	v->l4proto = nh;
-	v->l3len = (uint16_t)off;
-	if (!v->first_fragment || final_dst_elsewhere || nh == IPPROTO_NONE)
+	if (r < 0)
+		return MSLB_DROP_BAD_EXT_HEADER;
+	v->l4proto = w.nh;
+	v->l3len = (uint16_t)w.off;
+	if (!v->first_fragment || final_dst_elsewhere || w.nh == IPPROTO_NONE)
 		return MSLB_OK;
-	return locate_l4(v, off);
+	return locate_l4(v, w.off);
 }
 
 enum mslb_drop pkt_parse(uint8_t *buf, uint32_t buflen, struct pkt_view *v)

@@ -8,10 +8,11 @@
 #include <stdint.h>
 
 #include "drop.h"
+#include "ip6ext.h"
 
 #define PKT_IPV4_DST_OFF 16
 #define PKT_IPV6_DST_OFF 24
-#define PKT_IPV6_MAX_EXT 8	/* extension headers walked before giving up */
+#define PKT_IPV6_MAX_EXT IP6EXT_MAX	/* extension headers walked before giving up */
 
 struct pkt_view {
 	uint8_t *data;		/* first byte of the IP header */
