@@ -23,6 +23,11 @@ struct status_info {
 	struct neigh_stats neigh;		/* next-hop cache, with has_neigh */
 };
 
+struct writer;
+
+/* Every field, in order, to any writer (base/writer.h). */
+void status_write(const struct status_info *s, struct writer *w);
+/* The same through the text writer and the JSON writer. */
 void status_text(const struct status_info *s, struct strbuf *out);
 void status_json(const struct status_info *s, struct strbuf *out);
 

@@ -4,17 +4,14 @@
 #ifndef MSLB_STATUS_TUNNEL_H
 #define MSLB_STATUS_TUNNEL_H
 
-#include "base/json.h"
-#include "base/strbuf.h"
+#include "base/writer.h"
 #include "lb/lb.h"
 
-/* Members of next hop i's JSON object. */
-void status_tunnel_nh_json(struct json *j, const struct mslb_lb *lb, unsigned i);
-/* Members of the top-level object: icmp, return_endpoint. */
-void status_tunnel_json(struct json *j, const struct mslb_lb *lb);
+/* Members of next hop i's object: mode, outer, families, tunnel, counters. */
+void status_tunnel_nh(struct writer *w, const struct mslb_lb *lb, unsigned i);
 /* Members of the back's object: decapsulated, reassembly, return_tunnel. */
-void status_tunnel_back_json(struct json *j, const struct mslb_lb *lb);
-/* The text form: per next hop lines and the totals. */
-void status_tunnel_text(struct strbuf *out, const struct mslb_lb *lb);
+void status_tunnel_back(struct writer *w, const struct mslb_lb *lb);
+/* Members of the top-level object: icmp, decapsulation, return_endpoint. */
+void status_tunnel(struct writer *w, const struct mslb_lb *lb);
 
 #endif
