@@ -37,6 +37,7 @@ int main(void)
 	suite_golden_return();
 	suite_golden_multistage();
 	suite_golden_offload();
+	suite_status();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "CUnit registration: %s\n", CU_get_error_msg());
 		CU_cleanup_registry();
