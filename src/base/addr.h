@@ -26,6 +26,18 @@ static inline unsigned mslb_addr_size(int family)
 	return family == 2 /* AF_INET */ ? 4 : 16;
 }
 
+/* The index of a family in per-family arrays: [0] IPv4, [1] IPv6. */
+static inline unsigned mslb_af_index(int family)
+{
+	return family == 2 /* AF_INET */ ? 0 : 1;
+}
+
+/* The same index from an IP version, 4 or 6. */
+static inline unsigned mslb_ip_index(unsigned version)
+{
+	return version == 4 ? 0 : 1;
+}
+
 int mslb_addr_parse(const char *s, struct mslb_addr *out);
 /* Returns 0, -1 if unparsable, -2 if host bits are set after the length. */
 int mslb_prefix_parse(const char *s, struct mslb_prefix *out);

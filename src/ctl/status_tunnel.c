@@ -20,7 +20,7 @@ static int outer_of(const struct cfg_next_hop *nh, int f)
 {
 	if (nh->mode != NH_ENCAP || !config_next_hop_carries(nh, f ? AF_INET6 : AF_INET))
 		return -1;
-	return config_outer_version(nh, f ? 6 : 4) == 6;
+	return (int)mslb_ip_index(config_outer_version(nh, f ? 6 : 4));
 }
 
 static bool outer_used(const struct cfg_next_hop *nh, int of)

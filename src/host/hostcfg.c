@@ -164,7 +164,7 @@ static int desired_tunnel(const struct hostcfg *h, const struct mslb_config *cfg
 			own[n++] = cfg->front.tsrc[f];
 	}
 	for (unsigned i = 0; i < n; i++) {
-		fam[own[i].family == AF_INET6] = true;
+		fam[mslb_af_index(own[i].family)] = true;
 		r |= add_route(s, &own[i], t, h->ifindex, NULL);
 		r |= add_rule(s, own[i].family, p + 3, NULL, &own[i], NULL, FR_ACT_TO_TBL, t);
 	}
@@ -195,13 +195,13 @@ static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struc
 
 	fam[0] = fam[1] = false;
 	for (unsigned i = 0; i < cfg->front.n_services; i++) {
-		fam[cfg->front.services[i].family == AF_INET6] = true;
+		fam[mslb_af_index(cfg->front.services[i].family)] = true;
 		r |= add_route(s, &cfg->front.services[i], t, h->ifindex, NULL);
 	}
 	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
 		const struct cfg_back_address *b = &cfg->back.addresses[i];
 
-		fam[b->address.family == AF_INET6] = true;
+		fam[mslb_af_index(b->address.family)] = true;
 		r |= add_route(s, &b->address, t, h->ifindex, NULL);
 		if (b->has_via)
 			r |= add_route(s, &b->service, t + 1, 0, &b->via);

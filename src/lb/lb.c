@@ -17,11 +17,6 @@
 #include "net/encap.h"
 #include "net/pkt.h"
 
-static unsigned fam_index(int family)
-{
-	return family == AF_INET ? 0 : 1;
-}
-
 /* The prefixes of one family in l, for lookups by outer source. */
 static struct lpm *build_allow(const struct cfg_prefixes *l, int family)
 {
@@ -43,7 +38,7 @@ fail:
 static int build_family(struct mslb_lb *lb, int family)
 {
 	const struct mslb_config *cfg = lb->cfg;
-	struct lb_family *f = &lb->fam[fam_index(family)];
+	struct lb_family *f = &lb->fam[mslb_af_index(family)];
 	unsigned alen = mslb_addr_size(family), n = 0;
 	struct maglev_backend *b = calloc(cfg->front.n_next_hops + 1, sizeof(*b));
 
@@ -76,11 +71,11 @@ static int build_family(struct mslb_lb *lb, int family)
 		f->back_index[f->n_back++] = i;
 		if (!lb_in_list(f->back_services, f->n_back_services, ba->service.bytes, alen))
 			memcpy(f->back_services[f->n_back_services++], ba->service.bytes, alen);
-		if (!f->has_ret && cfg->back.has_return[family == AF_INET6]) {
+		if (!f->has_ret && cfg->back.has_return[mslb_af_index(family)]) {
 			/* The return tunnel leaves from the first back address. */
 			f->has_ret = true;
 			memcpy(f->ret_src, ba->address.bytes, alen);
-			memcpy(f->ret_dst, cfg->back.return_to[family == AF_INET6].bytes, alen);
+			memcpy(f->ret_dst, cfg->back.return_to[mslb_af_index(family)].bytes, alen);
 		}
 	}
 	for (unsigned i = 0; i < cfg->return_endpoint.n; i++)
@@ -282,7 +277,8 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	if (tunnel && lb_in_list(f->endpoint, f->n_endpoint, dst, alen))
 		return lb_endpoint_decap(lb, p, &v);
 	/* A tunnel source of its own: only errors about our tunnels. */
-	if (cfg->front.has_tsrc[v.version == 6] && lb_addr_eq(cfg->front.tsrc[v.version == 6].bytes, dst, alen)) {
+	if (cfg->front.has_tsrc[mslb_ip_index(v.version)] &&
+	    lb_addr_eq(cfg->front.tsrc[mslb_ip_index(v.version)].bytes, dst, alen)) {
 		if (!partial && lb_icmp_about_tunnel(lb, &v)) {
 			p->len = 0;
 			return MSLB_OK;

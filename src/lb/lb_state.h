@@ -86,7 +86,7 @@ struct mslb_lb {
 
 static inline const struct lb_family *lb_fam(const struct mslb_lb *lb, unsigned version)
 {
-	return &lb->fam[version == 4 ? 0 : 1];
+	return &lb->fam[mslb_ip_index(version)];
 }
 
 /* Constant sizes: the compiler compares in one or two loads, no call. */

@@ -184,11 +184,11 @@ static const uint8_t *outer_source(const struct mslb_lb *lb, const struct pkt_vi
 {
 	const struct mslb_config *cfg = lb->cfg;
 
-	if (cfg->front.has_tsrc[ov == 6])
-		return cfg->front.tsrc[ov == 6].bytes;
+	if (cfg->front.has_tsrc[mslb_ip_index(ov)])
+		return cfg->front.tsrc[mslb_ip_index(ov)].bytes;
 	if (ov == v->version)
 		return pkt_dst(v);
-	return lb->fam[ov == 6].services[0];
+	return lb->fam[mslb_ip_index(ov)].services[0];
 }
 
 enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh)
@@ -203,13 +203,13 @@ enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_v
 	if (ov == 4 ? !hop->has4 : !hop->has6)
 		return MSLB_DROP_NO_FAMILY;
 	/* Another family than the packet's needs a source of its own. */
-	if (ov != v->version && !lb->fam[ov == 6].n_services && !lb->cfg->front.has_tsrc[ov == 6])
+	if (ov != v->version && !lb->fam[mslb_ip_index(ov)].n_services && !lb->cfg->front.has_tsrc[mslb_ip_index(ov)])
 		return MSLB_DROP_NO_FAMILY;
 	t = (struct target){
 		.ov = ov,
 		.src = outer_source(lb, v, ov),
 		.dst = ov == 4 ? hop->a4.bytes : hop->a6.bytes,
-		.path_mtu = lb_tunnel_mtu(lb, &n->tun[ov == 6], NULL),
+		.path_mtu = lb_tunnel_mtu(lb, &n->tun[mslb_ip_index(ov)], NULL),
 		.icmp_from = pkt_dst(v),
 		.c = &n->t,
 	};
@@ -223,7 +223,7 @@ enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_v
 
 enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
 {
-	struct lb_family *f = &lb->fam[v->version == 4 ? 0 : 1];
+	struct lb_family *f = &lb->fam[mslb_ip_index(v->version)];
 	uint32_t len = v->len;
 	struct target t = {
 		.ov = v->version,
@@ -338,7 +338,7 @@ static bool find_tunnel(struct mslb_lb *lb, unsigned qv, const uint8_t *qsrc, co
 			struct lb_tunnel **t, struct lb_tcount **c, const uint8_t **from)
 {
 	const struct mslb_config *cfg = lb->cfg;
-	struct lb_family *f = &lb->fam[qv == 6];
+	struct lb_family *f = &lb->fam[mslb_ip_index(qv)];
 	unsigned alen = qv == 4 ? 4 : 16;
 
 	if (f->has_ret && lb_addr_eq(f->ret_src, qsrc, alen) && lb_addr_eq(f->ret_dst, qdst, alen)) {
@@ -347,7 +347,8 @@ static bool find_tunnel(struct mslb_lb *lb, unsigned qv, const uint8_t *qsrc, co
 		*from = f->ret_src;	/* the back speaks for itself to its server */
 		return true;
 	}
-	if (!(cfg->front.has_tsrc[qv == 6] && lb_addr_eq(cfg->front.tsrc[qv == 6].bytes, qsrc, alen)) &&
+	if (!(cfg->front.has_tsrc[mslb_ip_index(qv)] &&
+	      lb_addr_eq(cfg->front.tsrc[mslb_ip_index(qv)].bytes, qsrc, alen)) &&
 	    !lb_in_list(f->services, f->n_services, qsrc, alen))
 		return false;
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
@@ -355,7 +356,7 @@ static bool find_tunnel(struct mslb_lb *lb, unsigned qv, const uint8_t *qsrc, co
 
 		if (hop->mode == NH_ENCAP && (qv == 4 ? hop->has4 && lb_addr_eq(hop->a4.bytes, qdst, 4)
 						      : hop->has6 && lb_addr_eq(hop->a6.bytes, qdst, 16))) {
-			*t = &lb->nh[i].tun[qv == 6];
+			*t = &lb->nh[i].tun[mslb_ip_index(qv)];
 			*c = &lb->nh[i].t;
 			*from = NULL;		/* IP_S, the inner destination */
 			return true;
