@@ -9,8 +9,8 @@
 #include "drop.h"
 #include "pkt.h"
 
-#define ENCAP_V4_OVERHEAD 20
-#define ENCAP_V6_OVERHEAD 40
+#define ENCAP_V4_OVERHEAD IP4_HLEN
+#define ENCAP_V6_OVERHEAD IP6_HLEN
 #define ENCAP_TTL 64
 
 static inline unsigned encap_overhead(int outer_version)

@@ -7,6 +7,8 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "iphdr.h"
+
 #define IP6EXT_MAX 8	/* extension headers walked before giving up */
 
 struct ip6ext_walk {
@@ -24,7 +26,7 @@ struct ip6ext {
 /* Start at the header after the fixed one of the IPv6 packet ip. */
 static inline void ip6ext_start(struct ip6ext_walk *w, const uint8_t *ip)
 {
-	*w = (struct ip6ext_walk){ .off = 40, .nh = ip[6] };
+	*w = (struct ip6ext_walk){ .off = IP6_HLEN, .nh = ip[IP6_NEXT] };
 }
 
 /* Step over the extension header at w->off of the len-byte packet ip,

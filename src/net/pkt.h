@@ -9,9 +9,8 @@
 
 #include "drop.h"
 #include "ip6ext.h"
+#include "iphdr.h"
 
-#define PKT_IPV4_DST_OFF 16
-#define PKT_IPV6_DST_OFF 24
 #define PKT_IPV6_MAX_EXT IP6EXT_MAX	/* extension headers walked before giving up */
 
 struct pkt_view {
@@ -47,17 +46,17 @@ enum mslb_drop pkt_set_partial(struct pkt_view *v, unsigned off);
 
 static inline uint8_t *pkt_dst(const struct pkt_view *v)
 {
-	return v->data + (v->version == 4 ? PKT_IPV4_DST_OFF : PKT_IPV6_DST_OFF);
+	return v->data + ip_dst_off(v->version);
 }
 
 static inline uint8_t *pkt_src(const struct pkt_view *v)
 {
-	return v->data + (v->version == 4 ? 12 : 8);
+	return v->data + ip_src_off(v->version);
 }
 
 static inline unsigned pkt_addr_len(const struct pkt_view *v)
 {
-	return v->version == 4 ? 4 : 16;
+	return ip_addr_len(v->version);
 }
 
 #endif
