@@ -6,6 +6,8 @@
 #include <endian.h>
 #include <string.h>
 
+#include "iphdr.h"
+
 uint32_t csum_add(uint32_t sum, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -55,17 +57,17 @@ uint16_t csum_finish(uint32_t sum)
 uint16_t csum_ipv4_header(const void *hdr, size_t len)
 {
 	const uint8_t *p = hdr;
-	uint32_t s = csum_add(0, p, 10);	/* skip the checksum field itself */
+	uint32_t s = csum_add(0, p, IP4_CSUM);	/* skip the checksum field itself */
 
-	return csum_finish(csum_add(s, p + 12, len - 12));
+	return csum_finish(csum_add(s, p + IP4_CSUM + 2, len - (IP4_CSUM + 2)));
 }
 
 void csum_ipv4_header_set(uint8_t *hdr, size_t len)
 {
 	uint16_t c = csum_ipv4_header(hdr, len);
 
-	hdr[10] = (uint8_t)(c >> 8);
-	hdr[11] = (uint8_t)c;
+	hdr[IP4_CSUM] = (uint8_t)(c >> 8);
+	hdr[IP4_CSUM + 1] = (uint8_t)c;
 }
 
 uint32_t csum_pseudo(const uint8_t *ip, uint32_t l4len, uint8_t proto)
@@ -75,7 +77,8 @@ uint32_t csum_pseudo(const uint8_t *ip, uint32_t l4len, uint8_t proto)
 
 	/* The IPv4 form's zero byte, protocol and 16-bit length sum the same
 	 * as the IPv6 form's 32-bit length and next header. */
-	return (ip[0] >> 4) == 4 ? csum_add(csum_add(0, ip + 12, 8), tail, 8) : csum_add(csum_add(0, ip + 8, 32), tail, 8);
+	return (ip[0] >> 4) == 4 ? csum_add(csum_add(0, ip + IP4_SRC, 8), tail, 8)
+				 : csum_add(csum_add(0, ip + IP6_SRC, 32), tail, 8);
 }
 
 /* Sum of ~old and new as 16-bit words, folded, big-endian: the change

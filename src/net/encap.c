@@ -6,10 +6,11 @@
 #include <xxhash.h>
 
 #include "csum.h"
+#include "iphdr.h"
 
 static uint8_t inner_tos(const uint8_t *p)
 {
-	return (p[0] >> 4) == 4 ? p[1] : (uint8_t)((p[0] & 0x0f) << 4 | p[1] >> 4);
+	return (p[0] >> 4) == 4 ? p[IP4_TOS] : (uint8_t)((p[0] & 0x0f) << 4 | p[1] >> 4);
 }
 
 uint8_t *encap_push(uint8_t *inner, uint32_t inner_len, int outer_version, const uint8_t *src,
@@ -21,39 +22,39 @@ uint8_t *encap_push(uint8_t *inner, uint32_t inner_len, int outer_version, const
 	if (outer_version == 4) {
 		uint8_t *h = inner - ENCAP_V4_OVERHEAD;
 		uint32_t tot = inner_len + ENCAP_V4_OVERHEAD;
-		bool df = v4in ? (inner[6] & 0x40) != 0 : !df_clear;
+		bool df = v4in ? (inner[IP4_FRAG] & IP4_DF) != 0 : !df_clear;
 
 		h[0] = 0x45;
-		h[1] = tos;
-		h[2] = (uint8_t)(tot >> 8);
-		h[3] = (uint8_t)tot;
-		h[4] = (uint8_t)(id >> 8);
-		h[5] = (uint8_t)id;
-		h[6] = df ? 0x40 : 0;
-		h[7] = 0;
-		h[8] = ENCAP_TTL;
-		h[9] = proto;
-		h[10] = h[11] = 0;
-		memcpy(h + 12, src, 4);
-		memcpy(h + 16, dst, 4);
-		csum_ipv4_header_set(h, 20);
+		h[IP4_TOS] = tos;
+		h[IP4_TOTLEN] = (uint8_t)(tot >> 8);
+		h[IP4_TOTLEN + 1] = (uint8_t)tot;
+		h[IP4_ID] = (uint8_t)(id >> 8);
+		h[IP4_ID + 1] = (uint8_t)id;
+		h[IP4_FRAG] = df ? IP4_DF : 0;
+		h[IP4_FRAG + 1] = 0;
+		h[IP4_TTL] = ENCAP_TTL;
+		h[IP4_PROTO] = proto;
+		h[IP4_CSUM] = h[IP4_CSUM + 1] = 0;
+		memcpy(h + IP4_SRC, src, 4);
+		memcpy(h + IP4_DST, dst, 4);
+		csum_ipv4_header_set(h, IP4_HLEN);
 		return h;
 	} else {
 		uint8_t *h = inner - ENCAP_V6_OVERHEAD;
 		/* One label per inner address pair (RFC 6438): a router that
 		 * spreads by flow label keeps each client's packets in order. */
-		uint32_t fl = (uint32_t)XXH3_64bits(inner + (v4in ? 12 : 8), v4in ? 8 : 32) & 0xfffff;
+		uint32_t fl = (uint32_t)XXH3_64bits(inner + (v4in ? IP4_SRC : IP6_SRC), v4in ? 8 : 32) & 0xfffff;
 
 		h[0] = (uint8_t)(0x60 | tos >> 4);
 		h[1] = (uint8_t)(tos << 4 | fl >> 16);
 		h[2] = (uint8_t)(fl >> 8);
 		h[3] = (uint8_t)fl;
-		h[4] = (uint8_t)(inner_len >> 8);
-		h[5] = (uint8_t)inner_len;
-		h[6] = proto;
-		h[7] = ENCAP_TTL;
-		memcpy(h + 8, src, 16);
-		memcpy(h + 24, dst, 16);
+		h[IP6_PLEN] = (uint8_t)(inner_len >> 8);
+		h[IP6_PLEN + 1] = (uint8_t)inner_len;
+		h[IP6_NEXT] = proto;
+		h[IP6_HOPS] = ENCAP_TTL;
+		memcpy(h + IP6_SRC, src, 16);
+		memcpy(h + IP6_DST, dst, 16);
 		return h;
 	}
 }
@@ -74,8 +75,8 @@ static bool ecn_decap(const struct pkt_view *outer, struct pkt_view *in)
 		return false;
 	memcpy(old, p, 2);
 	if (in->version == 4) {
-		p[1] |= 3;
-		csum_update(p + 10, old, p, 2);
+		p[IP4_TOS] |= 3;
+		csum_update(p + IP4_CSUM, old, p, 2);
 	} else {
 		p[1] |= 0x30;
 	}

@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "csum.h"
+#include "iphdr.h"
 
 /* The options a later fragment keeps (RFC 791: the "copied" flag). */
 static unsigned copied_options(const uint8_t *h, unsigned ihl, uint8_t *out)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 20; i < ihl;) {
+	for (unsigned i = IP4_HLEN; i < ihl;) {
 		uint8_t type = h[i];
 		unsigned olen;
 
@@ -38,7 +39,7 @@ static unsigned copied_options(const uint8_t *h, unsigned ihl, uint8_t *out)
 
 int frag_ipv4(const uint8_t *pkt, uint32_t len, unsigned mtu, uint8_t *out, frag_emit_fn fn, void *ctx)
 {
-	unsigned ihl = (pkt[0] & 0x0f) * 4u, field = (unsigned)(pkt[6] << 8 | pkt[7]);
+	unsigned ihl = (pkt[0] & 0x0f) * 4u, field = (unsigned)(pkt[IP4_FRAG] << 8 | pkt[IP4_FRAG + 1]);
 	unsigned base = (field & 0x1fff) * 8u, payload = len - ihl, pos = 0, hl = ihl;
 	uint8_t opts[40];
 	unsigned nopts = copied_options(pkt, ihl, opts);
@@ -57,22 +58,22 @@ int frag_ipv4(const uint8_t *pkt, uint32_t len, unsigned mtu, uint8_t *out, frag
 		if (n == 0) {
 			memcpy(out, pkt, ihl);
 		} else {
-			memcpy(out, pkt, 20);
-			memcpy(out + 20, opts, nopts);
-			out[0] = (uint8_t)(0x40 | (20 + nopts) / 4);
+			memcpy(out, pkt, IP4_HLEN);
+			memcpy(out + IP4_HLEN, opts, nopts);
+			out[0] = (uint8_t)(0x40 | (IP4_HLEN + nopts) / 4);
 		}
 		memcpy(out + hl, pkt + ihl + pos, chunk);
 		tot = hl + chunk;
 		off = (base + pos) / 8;
-		out[2] = (uint8_t)(tot >> 8);
-		out[3] = (uint8_t)tot;
-		out[6] = (uint8_t)((pkt[6] & 0x40) | (mf ? 0x20 : 0) | (off >> 8));
-		out[7] = (uint8_t)off;
+		out[IP4_TOTLEN] = (uint8_t)(tot >> 8);
+		out[IP4_TOTLEN + 1] = (uint8_t)tot;
+		out[IP4_FRAG] = (uint8_t)((pkt[IP4_FRAG] & IP4_DF) | (mf ? 0x20 : 0) | (off >> 8));
+		out[IP4_FRAG + 1] = (uint8_t)off;
 		csum_ipv4_header_set(out, hl);
 		fn(ctx, out, tot);
 		n++;
 		pos += chunk;
-		hl = 20 + nopts;
+		hl = IP4_HLEN + nopts;
 	}
 	return n;
 }
@@ -80,10 +81,10 @@ int frag_ipv4(const uint8_t *pkt, uint32_t len, unsigned mtu, uint8_t *out, frag
 int frag_ipv6(const uint8_t *pkt, uint32_t len, unsigned mtu, uint32_t id, uint8_t *out,
 	      frag_emit_fn fn, void *ctx)
 {
-	unsigned payload = len - 40, pos = 0;
+	unsigned payload = len - IP6_HLEN, pos = 0;
 	int n = 0;
 
-	if (mtu < 40 + 8 + 8)
+	if (mtu < IP6_HLEN + 8 + 8)
 		return -1;
 	while (pos < payload) {
 		unsigned chunk = payload - pos, plen;
@@ -92,12 +93,12 @@ int frag_ipv6(const uint8_t *pkt, uint32_t len, unsigned mtu, uint32_t id, uint8
 		if (48 + chunk > mtu)
 			chunk = (mtu - 48) & ~7u;
 		mf = pos + chunk < payload;
-		memcpy(out, pkt, 40);
+		memcpy(out, pkt, IP6_HLEN);
 		plen = 8 + chunk;
-		out[4] = (uint8_t)(plen >> 8);
-		out[5] = (uint8_t)plen;
-		out[6] = 44;			/* fragment header */
-		out[40] = pkt[6];		/* what follows it */
+		out[IP6_PLEN] = (uint8_t)(plen >> 8);
+		out[IP6_PLEN + 1] = (uint8_t)plen;
+		out[IP6_NEXT] = 44;		/* fragment header */
+		out[40] = pkt[IP6_NEXT];	/* what follows it */
 		out[41] = 0;
 		out[42] = (uint8_t)(pos >> 8);
 		out[43] = (uint8_t)((pos & 0xf8) | (mf ? 1 : 0));
@@ -105,7 +106,7 @@ int frag_ipv6(const uint8_t *pkt, uint32_t len, unsigned mtu, uint32_t id, uint8
 		out[45] = (uint8_t)(id >> 16);
 		out[46] = (uint8_t)(id >> 8);
 		out[47] = (uint8_t)id;
-		memcpy(out + 48, pkt + 40 + pos, chunk);
+		memcpy(out + 48, pkt + IP6_HLEN + pos, chunk);
 		fn(ctx, out, 48 + chunk);
 		n++;
 		pos += chunk;

@@ -2,6 +2,7 @@
 #include "fwd.h"
 
 #include "csum.h"
+#include "iphdr.h"
 
 enum mslb_drop fwd_ttl_decrement(uint8_t *buf, uint32_t len)
 {
@@ -10,31 +11,31 @@ enum mslb_drop fwd_ttl_decrement(uint8_t *buf, uint32_t len)
 	if (buf[0] >> 4 == 4) {
 		uint32_t s, old, new;
 
-		if (len < 20)
+		if (len < IP4_HLEN)
 			return MSLB_DROP_TRUNCATED;
-		if (buf[8] <= 1)
+		if (buf[IP4_TTL] <= 1)
 			return MSLB_DROP_TTL_EXCEEDED;
 		/* TTL and protocol form one 16-bit word of the checksum:
 		 * HC' = ~(~HC + ~m + m'), RFC 1624 eqn. 3. */
-		old = (uint32_t)buf[8] << 8 | buf[9];
+		old = (uint32_t)buf[IP4_TTL] << 8 | buf[IP4_PROTO];
 		new = old - 0x100;
-		s = (uint16_t)~((uint32_t)buf[10] << 8 | buf[11]);
+		s = (uint16_t)~((uint32_t)buf[IP4_CSUM] << 8 | buf[IP4_CSUM + 1]);
 		s += (uint16_t)~old;
 		s += new;
 		while (s >> 16)
 			s = (s & 0xffff) + (s >> 16);
 		s = (uint16_t)~s;
-		buf[8]--;
-		buf[10] = (uint8_t)(s >> 8);
-		buf[11] = (uint8_t)s;
+		buf[IP4_TTL]--;
+		buf[IP4_CSUM] = (uint8_t)(s >> 8);
+		buf[IP4_CSUM + 1] = (uint8_t)s;
 		return MSLB_OK;
 	}
 	if (buf[0] >> 4 == 6) {
-		if (len < 40)
+		if (len < IP6_HLEN)
 			return MSLB_DROP_TRUNCATED;
-		if (buf[7] <= 1)
+		if (buf[IP6_HOPS] <= 1)
 			return MSLB_DROP_TTL_EXCEEDED;
-		buf[7]--;
+		buf[IP6_HOPS]--;
 		return MSLB_OK;
 	}
 	return MSLB_DROP_BAD_VERSION;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "csum.h"
+#include "iphdr.h"
 
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5
@@ -61,7 +62,7 @@ int gso_segment(const struct pkt_view *v, const struct io_offload *off, uint8_t 
 		seq = (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
 	}
 	if (v->version == 4)
-		id = (uint16_t)(v->data[4] << 8 | v->data[5]);
+		id = (uint16_t)(v->data[IP4_ID] << 8 | v->data[IP4_ID + 1]);
 	for (uint32_t pos = 0; pos < payload; pos += size, n++) {
 		uint32_t chunk = payload - pos < size ? payload - pos : size, len = hl + chunk;
 		bool last = pos + chunk >= payload;
@@ -72,14 +73,14 @@ int gso_segment(const struct pkt_view *v, const struct io_offload *off, uint8_t 
 		if (v->version == 4) {
 			uint16_t nid = (uint16_t)(id + n);
 
-			out[2] = (uint8_t)(len >> 8);
-			out[3] = (uint8_t)len;
-			out[4] = (uint8_t)(nid >> 8);
-			out[5] = (uint8_t)nid;
+			out[IP4_TOTLEN] = (uint8_t)(len >> 8);
+			out[IP4_TOTLEN + 1] = (uint8_t)len;
+			out[IP4_ID] = (uint8_t)(nid >> 8);
+			out[IP4_ID + 1] = (uint8_t)nid;
 			csum_ipv4_header_set(out, v->l3len);
 		} else {
-			out[4] = (uint8_t)((len - 40) >> 8);
-			out[5] = (uint8_t)(len - 40);
+			out[IP6_PLEN] = (uint8_t)((len - IP6_HLEN) >> 8);
+			out[IP6_PLEN + 1] = (uint8_t)(len - IP6_HLEN);
 		}
 		if (tcp) {
 			uint32_t s = seq + pos;

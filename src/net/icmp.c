@@ -7,6 +7,7 @@
 
 #include "csum.h"
 #include "ip6ext.h"
+#include "iphdr.h"
 
 void icmp_bucket_init(struct icmp_bucket *b, unsigned rate, unsigned burst)
 {
@@ -73,11 +74,12 @@ bool icmp_may_answer_raw(const uint8_t *p, uint32_t len)
 
 	if (version == 4) {
 		hl = (p[0] & 0x0f) * 4u;
-		if (len < 20 || hl < 20 || bad_v4(p + 12) || bad_v4(p + 16) || (p[6] & 0x1f) || p[7])
+		if (len < IP4_HLEN || hl < IP4_HLEN || bad_v4(p + IP4_SRC) || bad_v4(p + IP4_DST) ||
+		    (p[IP4_FRAG] & 0x1f) || p[IP4_FRAG + 1])
 			return false;
-		proto = p[9];
+		proto = p[IP4_PROTO];
 	} else if (version == 6) {
-		if (len < 40 || bad_v6(p + 8) || bad_v6(p + 24))
+		if (len < IP6_HLEN || bad_v6(p + IP6_SRC) || bad_v6(p + IP6_DST))
 			return false;
 		if (!v6_upper_layer(p, len, &proto, &hl))
 			return false;
@@ -105,7 +107,7 @@ static void put32(uint8_t *p, uint32_t x)
 uint32_t icmp_build(const uint8_t *about, uint32_t len, const uint8_t *from, enum icmp_kind kind,
 		    unsigned info, uint8_t *out)
 {
-	unsigned version = about[0] >> 4, hl = version == 4 ? 20 : 40;
+	unsigned version = about[0] >> 4, hl = version == 4 ? IP4_HLEN : IP6_HLEN;
 	unsigned max = version == 4 ? ICMP_MAX_V4 : ICMP_MAX_V6, q = len;
 	uint8_t *m = out + hl;
 	uint32_t tot;
@@ -114,7 +116,7 @@ uint32_t icmp_build(const uint8_t *about, uint32_t len, const uint8_t *from, enu
 
 	if (len < hl)
 		return 0;
-	memcpy(to, about + (version == 4 ? 12 : 8), version == 4 ? 4 : 16);
+	memcpy(to, about + ip_src_off(version), ip_addr_len(version));
 	if (q > max - hl - 8)
 		q = max - hl - 8;
 	tot = hl + 8 + q;
@@ -125,16 +127,16 @@ uint32_t icmp_build(const uint8_t *about, uint32_t len, const uint8_t *from, enu
 		m[1] = kind == ICMP_TOO_BIG ? 4 : 1;
 		if (kind == ICMP_TOO_BIG)
 			put32(m + 4, info & 0xffff);
-		memset(out, 0, 20);
+		memset(out, 0, IP4_HLEN);
 		out[0] = 0x45;
-		out[1] = 0xc0;	/* precedence "internetwork control", as routers do */
-		out[2] = (uint8_t)(tot >> 8);
-		out[3] = (uint8_t)tot;
-		out[8] = 64;
-		out[9] = IPPROTO_ICMP;
-		memcpy(out + 12, from, 4);
-		memcpy(out + 16, to, 4);
-		csum_ipv4_header_set(out, 20);
+		out[IP4_TOS] = 0xc0;	/* precedence "internetwork control", as routers do */
+		out[IP4_TOTLEN] = (uint8_t)(tot >> 8);
+		out[IP4_TOTLEN + 1] = (uint8_t)tot;
+		out[IP4_TTL] = 64;
+		out[IP4_PROTO] = IPPROTO_ICMP;
+		memcpy(out + IP4_SRC, from, 4);
+		memcpy(out + IP4_DST, to, 4);
+		csum_ipv4_header_set(out, IP4_HLEN);
 		c = csum_finish(csum_add(0, m, 8 + q));
 	} else {
 		m[0] = kind == ICMP_TOO_BIG ? 2 : 1;
@@ -143,12 +145,12 @@ uint32_t icmp_build(const uint8_t *about, uint32_t len, const uint8_t *from, enu
 			put32(m + 4, info);
 		memset(out, 0, 8);
 		out[0] = 0x60;
-		out[4] = (uint8_t)((8 + q) >> 8);
-		out[5] = (uint8_t)(8 + q);
-		out[6] = IPPROTO_ICMPV6;
-		out[7] = 64;
-		memcpy(out + 8, from, 16);
-		memcpy(out + 24, to, 16);
+		out[IP6_PLEN] = (uint8_t)((8 + q) >> 8);
+		out[IP6_PLEN + 1] = (uint8_t)(8 + q);
+		out[IP6_NEXT] = IPPROTO_ICMPV6;
+		out[IP6_HOPS] = 64;
+		memcpy(out + IP6_SRC, from, 16);
+		memcpy(out + IP6_DST, to, 16);
 		c = csum_finish(csum_add(csum_pseudo(out, 8 + q, IPPROTO_ICMPV6), m, 8 + q));
 	}
 	m[2] = (uint8_t)(c >> 8);
@@ -179,6 +181,6 @@ bool icmp_parse_error(const struct pkt_view *v, struct icmp_error *e)
 	}
 	e->quote = m + 8;
 	e->quote_len = mlen - 8;
-	qmin = e->quote_len ? ((e->quote[0] >> 4) == 4 ? 20 : 40) : 1;
+	qmin = e->quote_len ? ((e->quote[0] >> 4) == 4 ? IP4_HLEN : IP6_HLEN) : 1;
 	return e->quote_len >= qmin && ((e->quote[0] >> 4) == 4 || (e->quote[0] >> 4) == 6);
 }

@@ -68,9 +68,9 @@ static enum mslb_drop locate_l4(struct pkt_view *v, unsigned off)
 
 static enum mslb_drop parse_v4(uint8_t *buf, uint32_t buflen, struct pkt_view *v)
 {
-	unsigned ihl = (buf[0] & 0x0f) * 4u, tot = be16(buf + 2), frag;
+	unsigned ihl = (buf[0] & 0x0f) * 4u, tot = be16(buf + IP4_TOTLEN), frag;
 
-	if (ihl < 20 || ihl > buflen)
+	if (ihl < IP4_HLEN || ihl > buflen)
 		return MSLB_DROP_BAD_IHL;
 	if (tot < ihl)
 		return MSLB_DROP_BAD_LENGTH;
@@ -78,7 +78,7 @@ static enum mslb_drop parse_v4(uint8_t *buf, uint32_t buflen, struct pkt_view *v
 		return MSLB_DROP_TRUNCATED;
 	if (csum_finish(csum_add(0, buf, ihl)) != 0)
 		return MSLB_DROP_BAD_CHECKSUM;
-	for (unsigned i = 20; i < ihl;) {
+	for (unsigned i = IP4_HLEN; i < ihl;) {
 		uint8_t type = buf[i];
 
 		if (type == 0)		/* end of option list */
@@ -97,8 +97,8 @@ static enum mslb_drop parse_v4(uint8_t *buf, uint32_t buflen, struct pkt_view *v
 	}
 	v->len = tot;
 	v->l3len = (uint16_t)ihl;
-	v->l4proto = buf[9];
-	frag = be16(buf + 6);
+	v->l4proto = buf[IP4_PROTO];
+	frag = be16(buf + IP4_FRAG);
 	v->fragment = (frag & 0x3fff) != 0;
 	v->first_fragment = (frag & 0x1fff) == 0;
 	if (!v->first_fragment)
@@ -108,7 +108,7 @@ static enum mslb_drop parse_v4(uint8_t *buf, uint32_t buflen, struct pkt_view *v
 
 static enum mslb_drop parse_v6(uint8_t *buf, uint32_t buflen, struct pkt_view *v)
 {
-	unsigned plen = be16(buf + 4);
+	unsigned plen = be16(buf + IP6_PLEN);
 	bool final_dst_elsewhere = false;
 	struct ip6ext_walk w;
 	struct ip6ext e;
@@ -116,9 +116,9 @@ static enum mslb_drop parse_v6(uint8_t *buf, uint32_t buflen, struct pkt_view *v
 
 	if (plen == 0)
 		return MSLB_DROP_JUMBOGRAM;
-	if (40 + plen > buflen)
+	if (IP6_HLEN + plen > buflen)
 		return MSLB_DROP_TRUNCATED;
-	v->len = 40 + plen;
+	v->len = IP6_HLEN + plen;
 	v->first_fragment = true;
 	ip6ext_start(&w, buf);
 	while ((r = ip6ext_next(&w, buf, v->len, &e)) > 0) {
@@ -150,9 +150,9 @@ enum mslb_drop pkt_parse(uint8_t *buf, uint32_t buflen, struct pkt_view *v)
 		return MSLB_DROP_TRUNCATED;
 	v->version = buf[0] >> 4;
 	if (v->version == 4)
-		return buflen < 20 ? MSLB_DROP_TRUNCATED : parse_v4(buf, buflen, v);
+		return buflen < IP4_HLEN ? MSLB_DROP_TRUNCATED : parse_v4(buf, buflen, v);
 	if (v->version == 6)
-		return buflen < 40 ? MSLB_DROP_TRUNCATED : parse_v6(buf, buflen, v);
+		return buflen < IP6_HLEN ? MSLB_DROP_TRUNCATED : parse_v6(buf, buflen, v);
 	return MSLB_DROP_BAD_VERSION;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "csum.h"
+#include "iphdr.h"
 
 #define MAX_PAYLOAD 65536
 #define HDR_ROOM 60
@@ -113,17 +114,17 @@ static uint8_t *finish(struct slot *s, uint32_t *len)
 	if (s->version == 4) {
 		uint32_t tot = s->hlen + s->total;
 
-		h[2] = (uint8_t)(tot >> 8);
-		h[3] = (uint8_t)tot;
-		h[6] &= 0x40;	/* DF stays; MF and offset go */
-		h[7] = 0;
+		h[IP4_TOTLEN] = (uint8_t)(tot >> 8);
+		h[IP4_TOTLEN + 1] = (uint8_t)tot;
+		h[IP4_FRAG] &= IP4_DF;	/* DF stays; MF and offset go */
+		h[IP4_FRAG + 1] = 0;
 		csum_ipv4_header_set(h, s->hlen);
 		*len = tot;
 	} else {
-		h[4] = (uint8_t)(s->total >> 8);
-		h[5] = (uint8_t)s->total;
-		h[6] = s->proto;
-		*len = 40 + s->total;
+		h[IP6_PLEN] = (uint8_t)(s->total >> 8);
+		h[IP6_PLEN + 1] = (uint8_t)s->total;
+		h[IP6_NEXT] = s->proto;
+		*len = IP6_HLEN + s->total;
 	}
 	return h;
 }
@@ -138,13 +139,13 @@ enum mslb_drop reasm_add(struct reasm *r, const struct pkt_view *v, double now, 
 
 	*out = NULL;
 	if (v->version == 4) {
-		unsigned field = (unsigned)(d[6] << 8 | d[7]);
+		unsigned field = (unsigned)(d[IP4_FRAG] << 8 | d[IP4_FRAG + 1]);
 
 		off = (field & 0x1fff) * 8u;
 		mf = field & 0x2000;
 		start = v->l3len;
-		id = (uint32_t)(d[4] << 8 | d[5]);
-		proto = d[9];
+		id = (uint32_t)(d[IP4_ID] << 8 | d[IP4_ID + 1]);
+		proto = d[IP4_PROTO];
 		hmax = 65535 - v->l3len;
 	} else {
 		const uint8_t *f = d + v->frag_hdr;
@@ -178,7 +179,7 @@ enum mslb_drop reasm_add(struct reasm *r, const struct pkt_view *v, double now, 
 	s->received += plen;
 	r->st.fragments++;
 	if (off == 0) {
-		s->hlen = (uint8_t)(v->version == 4 ? v->l3len : 40);
+		s->hlen = (uint8_t)(v->version == 4 ? v->l3len : IP6_HLEN);
 		memcpy(s->buf + HDR_ROOM - s->hlen, d, s->hlen);
 		s->have_first = true;
 	}

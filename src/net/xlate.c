@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "csum.h"
+#include "iphdr.h"
 
 void xlate_set_dst(struct pkt_view *v, const uint8_t *new_dst)
 {
@@ -21,7 +22,7 @@ void xlate_set_dst(struct pkt_view *v, const uint8_t *new_dst)
 		memcpy(dst, new_dst, 16);
 	}
 	if (v->version == 4)
-		csum_update(v->data + 10, old, new_dst, alen);
+		csum_update(v->data + IP4_CSUM, old, new_dst, alen);
 	if (v->csum_off && v->csum_partial) {
 		csum_update_partial(v->data + v->csum_off, old, new_dst, alen);
 	} else if (v->csum_off) {
