@@ -9,6 +9,7 @@
 
 #include "afp_filter.h"
 #include "net/fwd.h"
+#include "net/iphdr.h"
 
 /* Newer than Debian 12's headers (Linux 5.18). */
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
@@ -131,8 +132,8 @@ enum mslb_drop afpath_route(struct afpath *ap, struct io_backend *tun, struct io
 	enum mslb_drop r;
 	bool v4 = p->data[0] >> 4 == 4;
 
-	mslb_addr_from_bytes(&dst, v4 ? AF_INET : AF_INET6, p->data + (v4 ? 16 : 24));
-	mslb_addr_from_bytes(&src, v4 ? AF_INET : AF_INET6, p->data + (v4 ? 12 : 8));
+	mslb_addr_from_bytes(&dst, v4 ? AF_INET : AF_INET6, p->data + (v4 ? IP4_DST : IP6_DST));
+	mslb_addr_from_bytes(&src, v4 ? AF_INET : AF_INET6, p->data + (v4 ? IP4_SRC : IP6_SRC));
 	e = martian(&src) ? NULL : neigh_lookup(ap->neigh, &dst, &src);
 	/* Beyond the device MTU (not a GSO super-packet, which the device
 	 * cuts): the kernel fragments it or sends the ICMP error. */

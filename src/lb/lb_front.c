@@ -13,6 +13,7 @@
 #include "lpm.h"
 #include "maglev.h"
 #include "net/icmp.h"
+#include "net/iphdr.h"
 #include "net/xlate.h"
 
 /* The next hop for a source that no table entry matches. Hashing only the
@@ -125,13 +126,13 @@ enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 			}
 			/* About a server's packet (IP_S -> client): it goes
 			 * where that client's packets go. */
-			qhl = (e.quote[0] >> 4) == 4 ? (e.quote[0] & 0x0f) * 4u : 40;
+			qhl = (e.quote[0] >> 4) == 4 ? (e.quote[0] & 0x0f) * 4u : IP6_HLEN;
 			if ((unsigned)(e.quote[0] >> 4) == v->version &&
-			    lb_in_list(f->services, f->n_services, e.quote + (alen == 4 ? 12 : 8), alen)) {
-				uint8_t qproto = alen == 4 ? e.quote[9] : e.quote[6];
+			    lb_in_list(f->services, f->n_services, e.quote + (alen == 4 ? IP4_SRC : IP6_SRC), alen)) {
+				uint8_t qproto = alen == 4 ? e.quote[IP4_PROTO] : e.quote[IP6_NEXT];
 
-				k.client = e.quote + (alen == 4 ? 16 : 24);
-				k.service = e.quote + (alen == 4 ? 12 : 8);
+				k.client = e.quote + (alen == 4 ? IP4_DST : IP6_DST);
+				k.service = e.quote + (alen == 4 ? IP4_SRC : IP6_SRC);
 				if (qproto == IPPROTO_TCP && e.quote_len >= qhl + 4) {
 					memcpy(ports, e.quote + qhl + 2, 2);
 					memcpy(ports + 2, e.quote + qhl, 2);

@@ -16,6 +16,7 @@
 #include "net/frag.h"
 #include "net/fwd.h"
 #include "net/gso.h"
+#include "net/iphdr.h"
 
 #define MIN_PMTU_V4 552		/* as Linux's min_pmtu: below, ICMP is not believed */
 #define MIN_MTU_V6 1280
@@ -148,7 +149,7 @@ static enum mslb_drop tunnel_send(struct mslb_lb *lb, struct io_pkt *p, struct p
 	if (gso && !hl)
 		return MSLB_DROP_BAD_OFFLOAD;
 	if (size > tmtu) {
-		if (v->version == 4 && (v->data[6] & 0x40))
+		if (v->version == 4 && (v->data[IP4_FRAG] & IP4_DF))
 			return too_big(lb, t, v, tmtu);
 		if (v->version == 6 && size > MIN_MTU_V6)
 			return too_big(lb, t, v, tmtu < MIN_MTU_V6 ? MIN_MTU_V6 : tmtu);
@@ -329,7 +330,8 @@ enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pk
 
 static uint32_t quoted_len(const uint8_t *q)
 {
-	return (q[0] >> 4) == 4 ? (uint32_t)(q[2] << 8 | q[3]) : 40u + (uint32_t)(q[4] << 8 | q[5]);
+	return (q[0] >> 4) == 4 ? (uint32_t)(q[IP4_TOTLEN] << 8 | q[IP4_TOTLEN + 1])
+				: IP6_HLEN + (uint32_t)(q[IP6_PLEN] << 8 | q[IP6_PLEN + 1]);
 }
 
 /* The tunnel whose outer packet q (source qsrc, destination qdst) is:
@@ -339,7 +341,7 @@ static bool find_tunnel(struct mslb_lb *lb, unsigned qv, const uint8_t *qsrc, co
 {
 	const struct mslb_config *cfg = lb->cfg;
 	struct lb_family *f = &lb->fam[mslb_ip_index(qv)];
-	unsigned alen = qv == 4 ? 4 : 16;
+	unsigned alen = ip_addr_len(qv);
 
 	if (f->has_ret && lb_addr_eq(f->ret_src, qsrc, alen) && lb_addr_eq(f->ret_dst, qdst, alen)) {
 		*t = &f->ret;
@@ -379,11 +381,11 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 {
 	const struct mslb_config *cfg = lb->cfg;
 	const uint8_t *q = e->quote, *inner;
-	unsigned qv = q[0] >> 4, qhl = qv == 4 ? (q[0] & 0x0f) * 4u : 40;
-	uint8_t qproto = qv == 4 ? q[9] : q[6];
+	unsigned qv = q[0] >> 4, qhl = qv == 4 ? (q[0] & 0x0f) * 4u : IP6_HLEN;
+	uint8_t qproto = q[ip_proto_off(qv)];
 	/* A fragment of our own outer packet: ours all the same, but only
 	 * the first holds the inner header to relay to. */
-	bool first = qv == 4 ? !((q[6] << 8 | q[7]) & 0x1fff) : true;
+	bool first = qv == 4 ? !((q[IP4_FRAG] << 8 | q[IP4_FRAG + 1]) & 0x1fff) : true;
 
 	if (qv == 6 && qproto == 44 && e->quote_len >= 48) {
 		first = !((q[42] << 8 | q[43]) & 0xfff8);
@@ -398,7 +400,7 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 
 	(void)v;
 	if ((qproto != 4 && qproto != 41) || e->quote_len < qhl ||
-	    !find_tunnel(lb, qv, q + (qv == 4 ? 12 : 8), q + (qv == 4 ? 16 : 24), &t, &c, &from))
+	    !find_tunnel(lb, qv, q + ip_src_off(qv), q + ip_dst_off(qv), &t, &c, &from))
 		return false;
 	c->icmp_received++;
 	if (e->too_big && e->mtu) {
@@ -413,7 +415,8 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 	 * (RFC 2473 8.1), when the quote holds enough of it. */
 	inner = q + qhl;
 	ilen = e->quote_len - qhl;
-	if (!first || ilen < 20 || (inner[0] >> 4) != (qproto == 4 ? 4 : 6) || ilen < ((inner[0] >> 4) == 4 ? 20u : 40u) ||
+	if (!first || ilen < IP4_HLEN || (inner[0] >> 4) != (qproto == 4 ? 4 : 6) ||
+	    ilen < ((inner[0] >> 4) == 4 ? IP4_HLEN : IP6_HLEN) ||
 	    !icmp_may_answer_raw(inner, ilen))
 		return true;
 	mtu = lb_tunnel_mtu(lb, t, NULL) - encap_overhead((int)qv);
@@ -421,7 +424,7 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 		bool v4 = (inner[0] >> 4) == 4;
 
 		/* What the front fragments itself needs no error. */
-		if ((v4 && !(inner[6] & 0x40)) || (!v4 && quoted_len(inner) <= MIN_MTU_V6))
+		if ((v4 && !(inner[IP4_FRAG] & IP4_DF)) || (!v4 && quoted_len(inner) <= MIN_MTU_V6))
 			return true;
 		if (!v4 && mtu < MIN_MTU_V6)
 			mtu = MIN_MTU_V6;
@@ -429,7 +432,7 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 	/* An IPv4 server and an IPv6 return tunnel cannot share a source. */
 	if (from && (inner[0] >> 4) != qv)
 		return true;
-	if (send_error(lb, c, inner, ilen, from ? from : inner + ((inner[0] >> 4) == 4 ? 16 : 24),
+	if (send_error(lb, c, inner, ilen, from ? from : inner + ip_dst_off(inner[0] >> 4),
 		       e->too_big ? ICMP_TOO_BIG : ICMP_UNREACHABLE, mtu) == MSLB_OK)
 		lb->ts.icmp_relayed++;
 	return true;
