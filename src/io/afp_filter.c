@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "net/iphdr.h"
+
 enum { L_VLAN, L_V4, L_V6, L_V4_VLAN, L_V6_VLAN, L_N };
 
 struct prog {
@@ -58,7 +60,7 @@ static void section(struct prog *g, const struct mslb_config *cfg, int family, u
 			continue;
 		if (family == AF_INET) {
 			if (!loaded)
-				emit(g, BPF_LD | BPF_W | BPF_ABS, 0, 0, l3 + 16);
+				emit(g, BPF_LD | BPF_W | BPF_ABS, 0, 0, l3 + IP4_DST);
 			loaded = true;
 			emit(g, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, word(a->bytes));
 			emit(g, BPF_RET | BPF_K, 0, 0, AFP_ACCEPT);
@@ -66,7 +68,7 @@ static void section(struct prog *g, const struct mslb_config *cfg, int family, u
 		}
 		/* Four words; a mismatch skips to the next address's test. */
 		for (unsigned w = 0; w < 4; w++) {
-			emit(g, BPF_LD | BPF_W | BPF_ABS, 0, 0, l3 + 24 + 4 * w);
+			emit(g, BPF_LD | BPF_W | BPF_ABS, 0, 0, l3 + IP6_DST + 4 * w);
 			emit(g, BPF_JMP | BPF_JEQ | BPF_K, 0, (uint8_t)(7 - 2 * w), word(a->bytes + 4 * w));
 		}
 		emit(g, BPF_RET | BPF_K, 0, 0, AFP_ACCEPT);
