@@ -234,7 +234,8 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	const struct mslb_config *cfg = lb->cfg;
 	struct pkt_view v;
 	enum mslb_drop r = pkt_parse(p->data, p->len, &v);
-	unsigned partial = io_partial_off(p), alen;
+	bool partial = io_has_partial(p);
+	unsigned alen;
 	const struct lb_family *f;
 	const uint8_t *dst, *src;
 	bool tunnel;
@@ -250,7 +251,7 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	/* A tunnel packet's partial checksum is its inner packet's: checked
 	 * after decapsulation. */
 	if (partial && !tunnel) {
-		r = pkt_set_partial(&v, partial);
+		r = pkt_set_partial(&v, p->off.csum_start, p->off.csum_offset);
 		if (r != MSLB_OK)
 			return r;
 	}

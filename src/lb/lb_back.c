@@ -16,7 +16,7 @@ void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *
 }
 
 enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, int k, bool tunnel,
-		       unsigned partial)
+		       bool partial)
 {
 	const struct lb_family *f = lb_fam(lb, v->version);
 

@@ -22,9 +22,10 @@ struct flow_key {
  * and translated or encapsulated toward it. */
 enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
 /* Back (MSLB-B): a packet to back address slot k of its family (see
- * lb_back_slot); tunnel: it is IP-in-IP; partial: its checksum offset. */
+ * lb_back_slot); tunnel: it is IP-in-IP; partial: it has a partial
+ * checksum (offloads). */
 enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, int k, bool tunnel,
-		       unsigned partial);
+		       bool partial);
 /* IP_B (slot k) -> IP_S, counted. */
 void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f, int k);
 

@@ -95,7 +95,10 @@ static void send_complete(struct mslb_lb *lb, const struct target *t, uint8_t *p
 		return;
 	}
 	if ((pkt[0] >> 4) == 4) {
-		frag_ipv4(pkt, len, tmtu, out, inner_fragment_out, &c);
+		/* The fragmenter checks the header it cuts: one that does not
+		 * agree with its length is counted, never sent. */
+		if (frag_ipv4(pkt, len, tmtu, out, inner_fragment_out, &c) == -2)
+			lb->drops[MSLB_DROP_BAD_LENGTH]++;
 		return;
 	}
 	h = encap_push(pkt, len, (int)t->ov, t->src, t->dst, lb->ip_id++, true);
@@ -246,7 +249,6 @@ enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_
 enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct lpm *allowed,
 			struct pkt_view *in)
 {
-	unsigned partial;
 	enum mslb_drop r;
 	uint32_t unused;
 
@@ -265,6 +267,8 @@ enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 			p->len = 0;
 			return MSLB_OK;
 		}
+		if (wlen > IO_BUF_SIZE)
+			return MSLB_DROP_REASSEMBLY;	/* reasm caps it below this */
 		p->data = p->buf + IO_HEADROOM;
 		memcpy(p->data, whole, wlen);
 		p->len = wlen;
@@ -277,11 +281,10 @@ enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 	r = encap_pop(v, in);
 	if (r != MSLB_OK)
 		return r;
-	partial = io_partial_off(p);
-	if (partial) {
+	if (io_has_partial(p)) {
 		if (p->off.csum_start < v->l3len)
 			return MSLB_DROP_BAD_OFFLOAD;
-		r = pkt_set_partial(in, partial - v->l3len);
+		r = pkt_set_partial(in, p->off.csum_start - v->l3len, p->off.csum_offset);
 		if (r != MSLB_OK)
 			return r;
 		p->off.csum_start = (uint16_t)(p->off.csum_start - v->l3len);

@@ -23,6 +23,8 @@ static unsigned copied_options(const uint8_t *h, unsigned ihl, uint8_t *out)
 			i++;
 			continue;
 		}
+		if (i + 1 >= ihl)
+			break;
 		olen = h[i + 1];
 		if (olen < 2 || i + olen > ihl)
 			break;
@@ -37,15 +39,34 @@ static unsigned copied_options(const uint8_t *h, unsigned ihl, uint8_t *out)
 	return n;
 }
 
+/* The header's own lengths agree with the buffer: the fragmenter relies
+ * on them, so it checks them itself rather than trust its caller. */
+static bool sane_ipv4(const uint8_t *pkt, uint32_t len)
+{
+	unsigned ihl;
+
+	if (len < IP4_HLEN || pkt[0] >> 4 != 4)
+		return false;
+	ihl = (pkt[0] & 0x0f) * 4u;
+	return ihl >= IP4_HLEN && ihl <= len && (unsigned)(pkt[IP4_TOTLEN] << 8 | pkt[IP4_TOTLEN + 1]) == len;
+}
+
 int frag_ipv4(const uint8_t *pkt, uint32_t len, unsigned mtu, uint8_t *out, frag_emit_fn fn, void *ctx)
 {
-	unsigned ihl = (pkt[0] & 0x0f) * 4u, field = (unsigned)(pkt[IP4_FRAG] << 8 | pkt[IP4_FRAG + 1]);
-	unsigned base = (field & 0x1fff) * 8u, payload = len - ihl, pos = 0, hl = ihl;
+	unsigned ihl, field, base, payload, pos = 0, hl, nopts;
 	uint8_t opts[40];
-	unsigned nopts = copied_options(pkt, ihl, opts);
-	bool more = field & 0x2000;
+	bool more;
 	int n = 0;
 
+	if (!sane_ipv4(pkt, len))
+		return -2;
+	ihl = (pkt[0] & 0x0f) * 4u;
+	field = (unsigned)(pkt[IP4_FRAG] << 8 | pkt[IP4_FRAG + 1]);
+	base = (field & 0x1fff) * 8u;
+	payload = len - ihl;
+	hl = ihl;
+	nopts = copied_options(pkt, ihl, opts);
+	more = field & 0x2000;
 	if (mtu < ihl + 8)
 		return -1;
 	while (pos < payload) {
@@ -81,9 +102,12 @@ int frag_ipv4(const uint8_t *pkt, uint32_t len, unsigned mtu, uint8_t *out, frag
 int frag_ipv6(const uint8_t *pkt, uint32_t len, unsigned mtu, uint32_t id, uint8_t *out,
 	      frag_emit_fn fn, void *ctx)
 {
-	unsigned payload = len - IP6_HLEN, pos = 0;
+	unsigned payload, pos = 0;
 	int n = 0;
 
+	if (len < IP6_HLEN || pkt[0] >> 4 != 6)
+		return -2;
+	payload = len - IP6_HLEN;
 	if (mtu < IP6_HLEN + 8 + 8)
 		return -1;
 	while (pos < payload) {

@@ -11,10 +11,11 @@ typedef void (*frag_emit_fn)(void *ctx, uint8_t *pkt, uint32_t len);
 
 #define FRAG_ROOM 64
 
-/* An IPv4 packet (valid header, complete checksum; it may itself be a
- * fragment, whose offset and MF the pieces carry on). Later fragments keep
- * only the options marked "copied". Returns the number of fragments, or -1
- * if mtu cannot hold the header and 8 bytes of data. */
+/* An IPv4 packet (complete checksum; it may itself be a fragment, whose
+ * offset and MF the pieces carry on). Later fragments keep only the
+ * options marked "copied". Returns the number of fragments, -1 if mtu
+ * cannot hold the header and 8 bytes of data, -2 if the header's lengths
+ * do not agree with len (nothing emitted). */
 int frag_ipv4(const uint8_t *pkt, uint32_t len, unsigned mtu, uint8_t *out, frag_emit_fn fn, void *ctx);
 
 /* An IPv6 packet of a 40-byte header and its payload (the daemon's own

@@ -46,7 +46,10 @@ void fwd_finish_csum(uint8_t *buf, uint32_t len, struct io_offload *off)
 	unsigned at = (unsigned)off->csum_start + off->csum_offset;
 	uint16_t c;
 
-	if (!(off->flags & IO_OFF_NEEDS_CSUM) || off->csum_start >= len || at + 2 > len)
+	/* The offsets are the kernel's or a peer's: never inside the IP
+	 * header, never past the packet. */
+	if (!(off->flags & IO_OFF_NEEDS_CSUM) || len < 1 ||
+	    off->csum_start < ((buf[0] >> 4) == 4 ? IP4_HLEN : IP6_HLEN) || off->csum_start >= len || at + 2 > len)
 		return;
 	/* The field holds the pseudo-header sum: summing over it completes it. */
 	c = csum_finish(csum_add(0, buf + off->csum_start, len - off->csum_start));

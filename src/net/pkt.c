@@ -156,11 +156,12 @@ enum mslb_drop pkt_parse(uint8_t *buf, uint32_t buflen, struct pkt_view *v)
 	return MSLB_DROP_BAD_VERSION;
 }
 
-enum mslb_drop pkt_set_partial(struct pkt_view *v, unsigned off)
+enum mslb_drop pkt_set_partial(struct pkt_view *v, unsigned start, unsigned field_off)
 {
 	unsigned need = 0, field = l4_csum_field(v->l4proto, v->version, &need);
+	unsigned off = start + field_off;
 
-	if (!field || !v->l4off || v->l4off + field != off || off + 2 > v->len)
+	if (!field || !v->l4off || start != v->l4off || field_off != field || off + 2 > v->len)
 		return MSLB_DROP_BAD_OFFLOAD;
 	/* A partial UDP field is a sum, never "no checksum". */
 	v->csum_off = (uint16_t)off;

@@ -40,9 +40,10 @@ struct pkt_view {
 enum mslb_drop pkt_parse(uint8_t *buf, uint32_t buflen, struct pkt_view *v);
 
 /* The kernel handed the packet with its transport checksum still to be
- * finished (offloads): the field at off holds a partial sum. Returns
- * MSLB_DROP_BAD_OFFLOAD unless off is this packet's transport checksum. */
-enum mslb_drop pkt_set_partial(struct pkt_view *v, unsigned off);
+ * finished (offloads): the sum starts at start, and the field at start +
+ * field_off holds the partial sum. Returns MSLB_DROP_BAD_OFFLOAD unless
+ * start is this packet's transport header and field_off its checksum. */
+enum mslb_drop pkt_set_partial(struct pkt_view *v, unsigned start, unsigned field_off);
 
 /* Spelled out rather than through ip_dst_off() and friends: the same
  * values, but GCC then inlines the data path differently (pktbench). */

@@ -4,6 +4,7 @@
 #ifndef MSLB_PKTBUF_H
 #define MSLB_PKTBUF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define IO_BUF_SIZE 65536
@@ -37,10 +38,18 @@ struct io_pkt {
 	const uint8_t *out_mac;
 };
 
-/* Offset of a packet's partial transport checksum, 0 if it has none. */
+/* Does the packet carry a partial transport checksum (offloads)? Its
+ * offsets come from the kernel or the wire and are checked before use:
+ * the flag, not a non-zero offset, says there is one. */
+static inline bool io_has_partial(const struct io_pkt *p)
+{
+	return p->off.flags & IO_OFF_NEEDS_CSUM;
+}
+
+/* Offset of a packet's partial transport checksum field, if it has one. */
 static inline unsigned io_partial_off(const struct io_pkt *p)
 {
-	return p->off.flags & IO_OFF_NEEDS_CSUM ? (unsigned)p->off.csum_start + p->off.csum_offset : 0;
+	return (unsigned)p->off.csum_start + p->off.csum_offset;
 }
 
 #endif

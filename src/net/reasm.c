@@ -155,7 +155,9 @@ enum mslb_drop reasm_add(struct reasm *r, const struct pkt_view *v, double now, 
 		start = v->frag_hdr + 8u;
 		id = (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 | (uint32_t)f[6] << 8 | f[7];
 		proto = f[0];
-		hmax = 65535;
+		/* A whole datagram, header included, fits 65,535 bytes as in
+		 * IPv4: what the data path's packet buffer holds. */
+		hmax = 65535 - IP6_HLEN;
 	}
 	plen = v->len - start;
 	if (off + plen > hmax || (mf && (plen == 0 || plen % 8))) {

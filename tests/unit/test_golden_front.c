@@ -149,7 +149,7 @@ static void test_golden_legacy(void)
 		gd_client(&in, family, 600, 0x0c, true);
 		memcpy(buf, in.buf, in.len);
 		len = in.len;
-		CU_ASSERT_EQUAL(tl_process(lb, buf, &len), MSLB_OK);
+		CU_ASSERT_EQUAL(tl_process(lb, buf, sizeof(buf), &len), MSLB_OK);
 		gd_encap(&e, family, family == 4 ? S4 : S6, family == 4 ? B4 : B6, in.buf, in.len, 0, true);
 		CU_ASSERT_EQUAL(len, in.len + (family == 4 ? 20 : 40));
 		CU_ASSERT(gd_match("lb_process", buf, len, &e));

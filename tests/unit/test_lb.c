@@ -85,7 +85,7 @@ static uint32_t expect_rewrite(const struct pg_pkt *p, const char *new_dst)
 	pg_set_dst(&e, d);
 	pg_recompute(&e);
 	memcpy(buf, p->buf, p->len);
-	r = tl_process(lb, buf, &len);
+	r = tl_process(lb, buf, sizeof(buf), &len);
 	CU_ASSERT_EQUAL(r, MSLB_OK);
 	CU_ASSERT_EQUAL(len, p->len);
 	if (r == MSLB_OK && memcmp(buf, e.buf, e.len)) {
@@ -103,7 +103,7 @@ static void expect_drop(const struct pg_pkt *p, uint32_t buflen, enum mslb_drop 
 	enum mslb_drop r;
 
 	memcpy(buf, p->buf, sizeof(buf));
-	r = tl_process(lb, buf, &len);
+	r = tl_process(lb, buf, sizeof(buf), &len);
 	CU_ASSERT_EQUAL(r, want);
 	if (r != want)
 		printf("\n  got %s, expected %s", mslb_drop_name(r), mslb_drop_name(want));
@@ -120,7 +120,7 @@ static const char *route_of(uint8_t proto, const char *src, const char *dst, cha
 	mk(&p, proto, src, dst);
 	len = p.len;
 	out[0] = '\0';
-	if (tl_process(lb, p.buf, &len) != MSLB_OK)
+	if (tl_process(lb, p.buf, sizeof(p.buf), &len) != MSLB_OK)
 		return out;
 	mslb_addr_from_bytes(&a, p.family == 4 ? AF_INET : AF_INET6, p.buf + pg_dst_off(&p));
 	return mslb_addr_str(&a, out, MSLB_ADDRSTRLEN);
@@ -250,7 +250,7 @@ static void hash_family(int family)
 
 			pg_fragment(&w, off, 104, off == 0, &f);
 			len = f.len;
-			if (tl_process(lb, f.buf, &len) != MSLB_OK) {
+			if (tl_process(lb, f.buf, sizeof(f.buf), &len) != MSLB_OK) {
 				bad++;
 				continue;
 			}
@@ -392,7 +392,7 @@ static void test_trailing_bytes(void)
 	pg_recompute(&e);
 	memset(p.buf + p.len, 0xa5, 9);
 	len = p.len + 9;
-	CU_ASSERT_EQUAL(tl_process(lb, p.buf, &len), MSLB_OK);
+	CU_ASSERT_EQUAL(tl_process(lb, p.buf, sizeof(p.buf), &len), MSLB_OK);
 	CU_ASSERT_EQUAL(len, e.len);
 	CU_ASSERT_EQUAL(memcmp(p.buf, e.buf, e.len), 0);
 	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).bytes, e.len);
@@ -404,7 +404,7 @@ static void test_trailing_bytes(void)
 	pg_recompute(&e);
 	memset(p.buf + p.len, 0x5a, 3);
 	len = p.len + 3;
-	CU_ASSERT_EQUAL(tl_process(lb, p.buf, &len), MSLB_OK);
+	CU_ASSERT_EQUAL(tl_process(lb, p.buf, sizeof(p.buf), &len), MSLB_OK);
 	CU_ASSERT_EQUAL(len, e.len);
 	CU_ASSERT_EQUAL(memcmp(p.buf, e.buf, e.len), 0);
 	CU_ASSERT_EQUAL(lb_back_counter(lb, 1).bytes, e.len);
@@ -504,7 +504,7 @@ static void test_own_back(void)
 	mk(&p, PG_TCP, "192.0.2.44", "203.0.113.10");
 	memcpy(buf, p.buf, p.len);
 	len = p.len;
-	CU_ASSERT_EQUAL(tl_process(lb, buf, &len), MSLB_OK);
+	CU_ASSERT_EQUAL(tl_process(lb, buf, sizeof(buf), &len), MSLB_OK);
 	CU_ASSERT_EQUAL(len, p.len);
 	CU_ASSERT_EQUAL(memcmp(buf, p.buf, p.len), 0);
 	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 1);

@@ -63,7 +63,7 @@ static unsigned route(const struct pg_pkt *p, enum mslb_drop *drop)
 	uint32_t len = p->len;
 
 	memcpy(buf, p->buf, p->len);
-	*drop = tl_process(lb, buf, &len);
+	*drop = tl_process(lb, buf, sizeof(buf), &len);
 	if (*drop != MSLB_OK) {
 		CU_ASSERT_EQUAL(memcmp(buf, p->buf, p->len), 0);	/* untouched */
 		return 0;

@@ -57,7 +57,7 @@ static void one(int family, uint8_t proto)
 
 	memcpy(buf, p.buf, p.len);
 	len = p.len;
-	CU_ASSERT_EQUAL_FATAL(tl_process_offload(lb, buf, &len, field), MSLB_OK);
+	CU_ASSERT_EQUAL_FATAL(tl_process_offload(lb, buf, sizeof(buf), &len, field), MSLB_OK);
 	CU_ASSERT_EQUAL(len, e.len);
 	if (memcmp(buf, e.buf, e.len)) {
 		pg_diff("partial", buf, len, e.buf, e.len);
@@ -108,14 +108,14 @@ static void test_bad_offset(void)
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memcpy(buf, p.buf, p.len);
 		len = p.len;
-		CU_ASSERT_EQUAL(tl_process_offload(lb, buf, &len, bad[i]), MSLB_DROP_BAD_OFFLOAD);
+		CU_ASSERT_EQUAL(tl_process_offload(lb, buf, sizeof(buf), &len, bad[i]), MSLB_DROP_BAD_OFFLOAD);
 		CU_ASSERT_EQUAL(memcmp(buf, p.buf, p.len), 0);
 	}
 	pg_spec_init(&s, 4, PG_ICMP);	/* no pseudo-header checksum to be partial */
 	pg_build(&p, &s, &rng);
 	memcpy(buf, p.buf, p.len);
 	len = p.len;
-	CU_ASSERT_EQUAL(tl_process_offload(lb, buf, &len, 22), MSLB_DROP_BAD_OFFLOAD);
+	CU_ASSERT_EQUAL(tl_process_offload(lb, buf, sizeof(buf), &len, 22), MSLB_DROP_BAD_OFFLOAD);
 	CU_ASSERT_EQUAL(lb_drops(lb, MSLB_DROP_BAD_OFFLOAD) - before, 5);
 	CU_ASSERT_STRING_EQUAL(mslb_drop_name(MSLB_DROP_BAD_OFFLOAD), "bad_offload");
 }

@@ -136,7 +136,7 @@ static void render(struct strbuf *text, struct strbuf *json)
 	pg_seed(&r, 1);
 	pg_spec_init(&s, 4, PG_UDP);
 	pg_build(&p, &s, &r);
-	CU_ASSERT_EQUAL(tl_process(lb, p.buf, &p.len), MSLB_OK);
+	CU_ASSERT_EQUAL(tl_process(lb, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
 	si.lb = lb;
 	status_text(&si, text);
 	status_json(&si, json);

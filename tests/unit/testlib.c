@@ -55,12 +55,12 @@ void tl_lb_free(struct mslb_lb *lb, struct mslb_config *cfg)
 /* One packet at a time, as the daemon's batches hold them. */
 static uint8_t storage[IO_HEADROOM + IO_BUF_SIZE];
 
-enum mslb_drop tl_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len)
+enum mslb_drop tl_process(struct mslb_lb *lb, uint8_t *buf, size_t cap, uint32_t *len)
 {
-	return tl_process_offload(lb, buf, len, 0);
+	return tl_process_offload(lb, buf, cap, len, 0);
 }
 
-enum mslb_drop tl_process_offload(struct mslb_lb *lb, uint8_t *buf, uint32_t *len, unsigned partial_off)
+enum mslb_drop tl_process_offload(struct mslb_lb *lb, uint8_t *buf, size_t cap, uint32_t *len, unsigned partial_off)
 {
 	struct io_pkt p = { .buf = storage, .data = storage + IO_HEADROOM };
 	enum mslb_drop r;
@@ -81,8 +81,10 @@ enum mslb_drop tl_process_offload(struct mslb_lb *lb, uint8_t *buf, uint32_t *le
 	}
 	r = lb_process_pkt(lb, &p);
 	if (r == MSLB_OK) {
-		memmove(buf, p.data, p.len);
 		*len = p.len;
+		if (p.len > cap)
+			return TL_TOO_SMALL;
+		memmove(buf, p.data, p.len);
 	}
 	return r;
 }

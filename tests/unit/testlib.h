@@ -4,6 +4,7 @@
 #ifndef MSLB_TEST_TESTLIB_H
 #define MSLB_TEST_TESTLIB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -24,13 +25,19 @@ struct mslb_config *tl_config_load(const char *text, const char *name);
 /* lb_destroy and config_free (either may be NULL). */
 void tl_lb_free(struct mslb_lb *lb, struct mslb_config *cfg);
 
+/* What tl_process returns when the result does not fit the caller's
+ * buffer (*len is then the size it needed): not a drop reason. */
+#define TL_TOO_SMALL MSLB_DROP_MAX
+
 /* lb_process_pkt for a bare buffer of *len bytes: the packet is copied
- * into a buffer with headroom, and the result back into buf, which must
- * hold *len + 40 bytes; *len 0 when nothing is left to send. */
-enum mslb_drop tl_process(struct mslb_lb *lb, uint8_t *buf, uint32_t *len);
+ * into a buffer with headroom, and the result back into buf, of cap
+ * bytes; *len 0 when nothing is left to send. A fragment that completes
+ * a reassembly may give more than it brought: TL_TOO_SMALL, not a write
+ * past buf. */
+enum mslb_drop tl_process(struct mslb_lb *lb, uint8_t *buf, size_t cap, uint32_t *len);
 /* The same for a packet whose transport checksum is partial (offloads):
  * partial_off is the offset of that checksum field, 0 for none. */
-enum mslb_drop tl_process_offload(struct mslb_lb *lb, uint8_t *buf, uint32_t *len, unsigned partial_off);
+enum mslb_drop tl_process_offload(struct mslb_lb *lb, uint8_t *buf, size_t cap, uint32_t *len, unsigned partial_off);
 
 /* The 16 bytes of address s into out ("192.0.2.1": the first 4, the rest
  * 0; "2001:db8::1"): the suites' one address parser. A string that is no
