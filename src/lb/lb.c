@@ -266,11 +266,11 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 			r = lb_decap(lb, p, &v, f->allow_front, &in);
 			if (r != MSLB_OK || !p->len)
 				return r;
-			return lb_front(lb, p, &in);
+			return lb_front(lb, p, &in, false);
 		}
 		if (partial && tunnel)
 			return MSLB_DROP_BAD_OFFLOAD;
-		return lb_front(lb, p, &v);
+		return lb_front(lb, p, &v, p->ifindex != 0);
 	}
 	k = lb_back_slot(f, dst, alen);
 	if (k >= 0)

@@ -54,14 +54,15 @@ static enum mslb_drop choose(struct mslb_lb *lb, const struct flow_key *k, unsig
 	return unmatched(lb, f, k->client, alen, nh);
 }
 
-static enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh)
+static enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh,
+				    bool own_ttl)
 {
 	const struct cfg_next_hop *hop = &lb->cfg->front.next_hops[nh];
 	const struct lb_family *f = lb_fam(lb, v->version);
 	const uint8_t *to = v->version == 4 ? hop->a4.bytes : hop->a6.bytes;
 
 	if (hop->mode == NH_ENCAP && !(hop->outer == OUTER_SAME && lb_in_list(f->back_addr, f->n_back, to, pkt_addr_len(v))))
-		return lb_encap_front(lb, p, v, nh);
+		return lb_encap_front(lb, p, v, nh, own_ttl);
 	if (v->version == 4 ? !hop->has4 : !hop->has6)
 		return MSLB_DROP_NO_FAMILY;
 	lb->nh[nh].c.packets++;
@@ -90,7 +91,8 @@ static enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct
 	return MSLB_OK;
 }
 
-static enum mslb_drop front_by(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct flow_key *k)
+static enum mslb_drop front_by(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct flow_key *k,
+			       bool own_ttl)
 {
 	const struct lb_family *f = lb_fam(lb, v->version);
 	unsigned nh;
@@ -104,10 +106,10 @@ static enum mslb_drop front_by(struct mslb_lb *lb, struct io_pkt *p, struct pkt_
 	r = choose(lb, k, pkt_addr_len(v), f, &nh);
 	if (r != MSLB_OK)
 		return r;
-	return front_deliver(lb, p, v, nh);
+	return front_deliver(lb, p, v, nh, own_ttl);
 }
 
-enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
+enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, bool own_ttl)
 {
 	struct flow_key k = { .client = pkt_src(v), .service = pkt_dst(v) };
 	uint8_t ports[4];
@@ -139,11 +141,11 @@ enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 					k.ports = ports;
 				}
 				lb->ts.icmp_followed++;
-				return front_by(lb, p, v, &k);
+				return front_by(lb, p, v, &k, own_ttl);
 			}
 		}
 	}
 	if (v->l4proto == IPPROTO_TCP && v->l4off)
 		k.ports = v->data + v->l4off;
-	return front_by(lb, p, v, &k);
+	return front_by(lb, p, v, &k, own_ttl);
 }

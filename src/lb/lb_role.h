@@ -19,8 +19,9 @@ struct flow_key {
 };
 
 /* Front (MSLB-F): a packet to a service address, balanced to a next hop
- * and translated or encapsulated toward it. */
-enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+ * and translated or encapsulated toward it. own_ttl: it came by
+ * io.af_packet (no kernel forwarded it) and was not decapsulated here. */
+enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, bool own_ttl);
 /* Back (MSLB-B): a packet to back address slot k of its family (see
  * lb_back_slot); tunnel: it is IP-in-IP; partial: it has a partial
  * checksum (offloads). */

@@ -195,7 +195,16 @@ static const uint8_t *outer_source(const struct mslb_lb *lb, const struct pkt_vi
 	return lb->fam[mslb_ip_index(ov)].services[0];
 }
 
-enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh)
+/* The packet's TTL or hop limit ran out here: answered as the kernel
+ * answers on the TUN path. */
+static enum mslb_drop time_exceeded(struct mslb_lb *lb, struct lb_tcount *c, const struct pkt_view *v)
+{
+	if (icmp_may_answer(v))
+		send_error(lb, c, v->data, v->len, pkt_dst(v), ICMP_TIME_EXCEEDED, 0);
+	return MSLB_DROP_TTL_EXCEEDED;
+}
+
+enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh, bool own_ttl)
 {
 	const struct cfg_next_hop *hop = &lb->cfg->front.next_hops[nh];
 	unsigned ov = config_outer_version(hop, v->version);
@@ -209,6 +218,10 @@ enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_v
 	/* Another family than the packet's needs a source of its own. */
 	if (ov != v->version && !lb->fam[mslb_ip_index(ov)].n_services && !lb->cfg->front.has_tsrc[mslb_ip_index(ov)])
 		return MSLB_DROP_NO_FAMILY;
+	/* From io.af_packet no kernel forwarded the packet into the TUN, where
+	 * its TTL would have dropped by one (mslbd(8)): this node does it. */
+	if (own_ttl && fwd_ttl_decrement(v->data, v->len) != MSLB_OK)
+		return time_exceeded(lb, &n->t, v);
 	t = (struct target){
 		.ov = ov,
 		.src = outer_source(lb, v, ov),

@@ -9,7 +9,9 @@
 
 struct lpm;
 
-enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh);
+/* own_ttl: the packet came by io.af_packet, not through the kernel, and
+ * its TTL is this node's to decrement. */
+enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh, bool own_ttl);
 /* A tunnel packet v to one of the back addresses. */
 enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
 /* Take the outer header off v, a tunnel packet to one of our addresses,

@@ -123,8 +123,8 @@ uint32_t icmp_build(const uint8_t *about, uint32_t len, const uint8_t *from, enu
 	memmove(m + 8, about, q);	/* about may be in out already */
 	memset(m, 0, 8);
 	if (version == 4) {
-		m[0] = 3;
-		m[1] = kind == ICMP_TOO_BIG ? 4 : 1;
+		m[0] = kind == ICMP_TIME_EXCEEDED ? 11 : 3;
+		m[1] = kind == ICMP_TOO_BIG ? 4 : kind == ICMP_TIME_EXCEEDED ? 0 : 1;
 		if (kind == ICMP_TOO_BIG)
 			put32(m + 4, info & 0xffff);
 		memset(out, 0, IP4_HLEN);
@@ -139,8 +139,8 @@ uint32_t icmp_build(const uint8_t *about, uint32_t len, const uint8_t *from, enu
 		csum_ipv4_header_set(out, IP4_HLEN);
 		c = csum_finish(csum_add(0, m, 8 + q));
 	} else {
-		m[0] = kind == ICMP_TOO_BIG ? 2 : 1;
-		m[1] = kind == ICMP_TOO_BIG ? 0 : 3;
+		m[0] = kind == ICMP_TOO_BIG ? 2 : kind == ICMP_TIME_EXCEEDED ? 3 : 1;
+		m[1] = kind == ICMP_UNREACHABLE ? 3 : 0;
 		if (kind == ICMP_TOO_BIG)
 			put32(m + 4, info);
 		memset(out, 0, 8);

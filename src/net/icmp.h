@@ -35,6 +35,7 @@ bool icmp_may_answer_raw(const uint8_t *pkt, uint32_t len);
 enum icmp_kind {
 	ICMP_TOO_BIG,		/* IPv4 3/4 "fragmentation needed", ICMPv6 2 "packet too big" */
 	ICMP_UNREACHABLE,	/* IPv4 3/1 host unreachable, ICMPv6 1/3 address unreachable */
+	ICMP_TIME_EXCEEDED,	/* IPv4 11/0, ICMPv6 3/0: TTL or hop limit exceeded in transit */
 };
 
 /* Build an error of kind about the packet (or quoted packet) about[0..len)

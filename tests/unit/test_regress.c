@@ -13,13 +13,15 @@
 #include "net/reasm.h"
 
 static unsigned emitted;
+static uint8_t last_emit[2048];
+static uint32_t last_emit_len;
 
 static void count_emit(void *ctx, const uint8_t *pkt, uint32_t len)
 {
 	(void)ctx;
-	(void)pkt;
-	(void)len;
 	emitted++;
+	last_emit_len = len < sizeof(last_emit) ? len : sizeof(last_emit);
+	memcpy(last_emit, pkt, last_emit_len);
 }
 
 /* A packet buffer exactly as a batch holds one: headroom, then 64 KiB. */
@@ -197,6 +199,60 @@ static void test_tl_process_reports_a_small_buffer(void)
 	tl_lb_free(lb, cfg);
 }
 
+/* Encapsulation over io.af_packet did not decrement the inner TTL (no
+ * kernel forwarded the packet into the TUN), so a TTL-1 packet died at the
+ * back without an ICMP error. The front now decrements it and answers
+ * "time exceeded" as the kernel does on the TUN path. */
+static void test_af_packet_encap_ttl(void)
+{
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = tl_lb_load(FRONT("", ""), "regress.conf", &cfg);
+	struct io_pkt *p = daemon_pkt();
+	struct pg_rng rng;
+	struct pg_pkt in;
+
+	pg_seed(&rng, 2);
+	lb_set_emit(lb, count_emit, NULL);
+	for (int family = 4; family <= 6; family += 2) {
+		unsigned ttl_at = family == 4 ? 8 : 7, hl = family == 4 ? 20 : 40;
+
+		tp_mk(&rng, &in, family, PG_UDP, family == 4 ? C4 : C6, family == 4 ? S4 : S6, 100, 0, true);
+		/* From the TUN: the kernel decremented it already. */
+		memcpy(p->data, in.buf, in.len);
+		p->len = in.len;
+		p->ifindex = 0;
+		CU_ASSERT_EQUAL(lb_process_pkt(lb, p), MSLB_OK);
+		CU_ASSERT_EQUAL(p->data[hl + ttl_at], in.buf[ttl_at]);
+		/* From an af_packet ring: one less, and the IPv4 checksum right. */
+		p->data = p->buf + IO_HEADROOM;
+		memcpy(p->data, in.buf, in.len);
+		p->len = in.len;
+		p->ifindex = 2;
+		CU_ASSERT_EQUAL(lb_process_pkt(lb, p), MSLB_OK);
+		CU_ASSERT_EQUAL(p->data[hl + ttl_at], in.buf[ttl_at] - 1);
+		if (family == 4)
+			CU_ASSERT_TRUE(tp_ip4_csum_ok(p->data + hl));
+		/* TTL 1: dropped, and the client told. */
+		p->data = p->buf + IO_HEADROOM;
+		in.buf[ttl_at] = 1;
+		if (family == 4)
+			tp_ip4_csum(in.buf);
+		memcpy(p->data, in.buf, in.len);
+		p->len = in.len;
+		emitted = 0;
+		CU_ASSERT_EQUAL(lb_process_pkt(lb, p), MSLB_DROP_TTL_EXCEEDED);
+		CU_ASSERT_EQUAL_FATAL(emitted, 1);
+		CU_ASSERT_EQUAL(last_emit[family == 4 ? 20 : 40], family == 4 ? 11 : 3);	/* type */
+		CU_ASSERT_EQUAL(last_emit[(family == 4 ? 20 : 40) + 1], 0);			/* code */
+		CU_ASSERT_EQUAL(memcmp(last_emit + (family == 4 ? 16 : 24), in.buf + (family == 4 ? 12 : 8),
+				       family == 4 ? 4 : 16), 0);	/* to the client */
+		p->data = p->buf + IO_HEADROOM;
+	}
+	CU_ASSERT_EQUAL(lb_drops(lb, MSLB_DROP_TTL_EXCEEDED), 2);
+	daemon_pkt_free(p);
+	tl_lb_free(lb, cfg);
+}
+
 void suite_regress(void)
 {
 	CU_pSuite s = CU_add_suite("regress", NULL, NULL);
@@ -204,4 +260,5 @@ void suite_regress(void)
 	UNIT_ADD(s, test_reasm_v6_fits_the_buffer);
 	UNIT_ADD(s, test_partial_csum_at_zero);
 	UNIT_ADD(s, test_tl_process_reports_a_small_buffer);
+	UNIT_ADD(s, test_af_packet_encap_ttl);
 }
