@@ -66,6 +66,36 @@ static enum mslb_drop locate_l4(struct pkt_view *v, unsigned off)
 	return MSLB_OK;
 }
 
+/* The option o of len bytes (type, length, ...) as Linux's
+ * ip_options_compile takes it: the kernel drops a packet with one it
+ * refuses before forwarding, so the TUN path never sees it, and the
+ * af_packet path must not pass it on either. */
+static bool option_ok(const uint8_t *o, unsigned len)
+{
+	unsigned ptr = len > 2 ? o[2] : 0;
+
+	switch (o[0]) {
+	case 7:		/* record route (RFC 791): pointer from 4, room for an address */
+		return len >= 3 && ptr >= 4 && (ptr > len || ptr + 3 <= len);
+	case 68:	/* timestamp (RFC 791): pointer from 5 */
+		if (len < 4 || ptr < 5)
+			return false;
+		if (ptr > len)	/* full: the overflow count must not be full too */
+			return (o[3] & 0xf0) != 0xf0;
+		switch (o[3] & 0x0f) {
+		case 0:		/* timestamps only */
+			return ptr + 3 <= len;
+		case 1:		/* address and timestamp */
+		case 3:		/* prespecified addresses */
+			return ptr + 7 <= len;
+		}
+		return true;
+	case 148:	/* router alert (RFC 2113) */
+		return len >= 4;
+	}
+	return true;
+}
+
 static enum mslb_drop parse_v4(uint8_t *buf, uint32_t buflen, struct pkt_view *v)
 {
 	unsigned ihl = (buf[0] & 0x0f) * 4u, tot = be16(buf + IP4_TOTLEN), frag;
@@ -93,6 +123,8 @@ static enum mslb_drop parse_v4(uint8_t *buf, uint32_t buflen, struct pkt_view *v
 		 * destination: rewriting it would be meaningless. */
 		if (type == 131 || type == 137)
 			return MSLB_DROP_SOURCE_ROUTE;
+		if (!option_ok(buf + i, buf[i + 1]))
+			return MSLB_DROP_BAD_OPTIONS;
 		i += buf[i + 1];
 	}
 	v->len = tot;

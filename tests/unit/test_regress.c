@@ -1,6 +1,7 @@
 /* regress: the packets that crashed mslbd or wrote past a buffer, each
  * through the whole data path on buffers sized as the daemon's, so the
  * sanitizer build sees any byte out of bounds. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "testlib.h"
 #include "testpkt.h"
 #include "unit.h"
+#include "net/pkt.h"
 #include "net/pktbuf.h"
 #include "net/reasm.h"
 
@@ -253,6 +255,50 @@ static void test_af_packet_encap_ttl(void)
 	tl_lb_free(lb, cfg);
 }
 
+/* IPv4 options that Linux refuses (so the TUN path never forwards them)
+ * passed the parser, and so the af_packet path, uncounted. */
+static void test_ipv4_options_linux_refuses(void)
+{
+	static const struct {
+		const char *what;
+		uint8_t opt[12];
+		unsigned len;
+		enum mslb_drop want;
+	} c[] = {
+		{ "record route, pointer 2", { 7, 7, 2, 0, 0, 0, 0, 1 }, 8, MSLB_DROP_BAD_OPTIONS },
+		{ "record route, pointer 4", { 7, 7, 4, 0, 0, 0, 0, 1 }, 8, MSLB_OK },
+		{ "record route, full", { 7, 7, 8, 192, 0, 2, 1, 1 }, 8, MSLB_OK },
+		{ "record route, length 2", { 7, 2, 1, 1 }, 4, MSLB_DROP_BAD_OPTIONS },
+		{ "timestamp, length 2", { 68, 2, 1, 1 }, 4, MSLB_DROP_BAD_OPTIONS },
+		{ "timestamp, pointer 4", { 68, 8, 4, 0, 0, 0, 0, 0 }, 8, MSLB_DROP_BAD_OPTIONS },
+		{ "timestamp only, room for one", { 68, 8, 5, 0, 0, 0, 0, 0 }, 8, MSLB_OK },
+		{ "timestamp and address, no room", { 68, 8, 5, 1, 0, 0, 0, 0 }, 8, MSLB_DROP_BAD_OPTIONS },
+		{ "timestamp and address, room", { 68, 12, 5, 1 }, 12, MSLB_OK },
+		{ "timestamp full, overflow full", { 68, 8, 9, 0xf0, 0, 0, 0, 0 }, 8, MSLB_DROP_BAD_OPTIONS },
+		{ "timestamp full, overflow counting", { 68, 8, 9, 0x10, 0, 0, 0, 0 }, 8, MSLB_OK },
+		{ "router alert", { 148, 4, 0, 0 }, 4, MSLB_OK },
+		{ "router alert, length 2", { 148, 2, 1, 1 }, 4, MSLB_DROP_BAD_OPTIONS },
+	};
+	struct pg_rng rng;
+
+	pg_seed(&rng, 3);
+	for (unsigned i = 0; i < ARRAY_SIZE(c); i++) {
+		struct pg_spec s;
+		struct pg_pkt p;
+		struct pkt_view v;
+		enum mslb_drop r;
+
+		pg_spec_init(&s, 4, PG_UDP);
+		memcpy(s.opts, c[i].opt, c[i].len);
+		s.opts_len = c[i].len;
+		pg_build(&p, &s, &rng);
+		r = pkt_parse(p.buf, p.len, &v);
+		if (r != c[i].want)
+			printf("\n  %s: %s, expected %s", c[i].what, mslb_drop_name(r), mslb_drop_name(c[i].want));
+		CU_ASSERT_EQUAL(r, c[i].want);
+	}
+}
+
 void suite_regress(void)
 {
 	CU_pSuite s = CU_add_suite("regress", NULL, NULL);
@@ -261,4 +307,5 @@ void suite_regress(void)
 	UNIT_ADD(s, test_partial_csum_at_zero);
 	UNIT_ADD(s, test_tl_process_reports_a_small_buffer);
 	UNIT_ADD(s, test_af_packet_encap_ttl);
+	UNIT_ADD(s, test_ipv4_options_linux_refuses);
 }
