@@ -178,10 +178,9 @@ static struct mslb_config *validate(config_t *lc, const char *name, struct confi
 	config_parse_back(&c, cfg);
 	config_parse_return_endpoint(&c, cfg);
 	config_parse_icmp(&c, cfg);
-	if (!cfg->has_front && !cfg->has_back && !cfg->has_return_endpoint && errs->n < CONFIG_MAX_ERRORS) {
+	if (!cfg->has_front && !cfg->has_back && !cfg->has_return_endpoint) {
 		/* A whole-file problem: point at its first line. */
-		snprintf(errs->line[errs->n++], sizeof(errs->line[0]),
-			 "%s:1: no role configured (allowed: a front = { ... }; group, a back = { ... }; group, a return_endpoint = { ... }; group, or several)", name);
+		config_errors_add(errs, "%s:1: no role configured (allowed: a front = { ... }; group, a back = { ... }; group, a return_endpoint = { ... }; group, or several)", name);
 	}
 	config_check_families(&c, cfg);
 	if (errs->n) {
@@ -199,12 +198,10 @@ static struct mslb_config *finish(config_t *lc, int ok, const char *name, struct
 		const char *f = config_error_file(lc);
 
 		if (config_error_type(lc) == CONFIG_ERR_FILE_IO)
-			snprintf(errs->line[errs->n++], sizeof(errs->line[0]),
-				 "%s:0: cannot read the file (allowed: a readable libconfig file)", name);
+			config_errors_add(errs, "%s:0: cannot read the file (allowed: a readable libconfig file)", name);
 		else
-			snprintf(errs->line[errs->n++], sizeof(errs->line[0]),
-				 "%s:%d: %s (allowed: libconfig syntax, see mslb.conf(5))",
-				 f ? f : name, config_error_line(lc), config_error_text(lc));
+			config_errors_add(errs, "%s:%d: %s (allowed: libconfig syntax, see mslb.conf(5))",
+					  f ? f : name, config_error_line(lc), config_error_text(lc));
 	} else {
 		cfg = validate(lc, name, errs);
 	}

@@ -11,23 +11,51 @@ int config_line_of(const config_setting_t *s)
 	return s ? (int)config_setting_source_line(s) : 0;
 }
 
+/* Copy in to out (cap bytes), control characters as \xNN: a newline in a
+ * configured string must not split a problem over two lines, nor an
+ * escape sequence reach the terminal or the log. */
+static void copy_printable(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+
+	for (; *in && n + 1 < cap; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if (ch >= 0x20 && ch != 0x7f) {
+			out[n++] = (char)ch;
+		} else if (n + 4 < cap) {
+			snprintf(out + n, cap - n, "\\x%02x", ch);
+			n += 4;
+		} else {
+			break;
+		}
+	}
+	out[n] = '\0';
+}
+
+void config_errors_add(struct config_errors *errs, const char *fmt, ...)
+{
+	char raw[sizeof(errs->line[0])];
+	va_list ap;
+
+	if (errs->n >= CONFIG_MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	copy_printable(errs->line[errs->n++], sizeof(errs->line[0]), raw);
+}
+
 void config_err(struct config_ctx *c, const config_setting_t *s, const char *fmt, ...)
 {
 	const char *file = s && config_setting_source_file(s) ? config_setting_source_file(s) : c->file;
+	char msg[sizeof(c->errs->line[0])];
 	va_list ap;
-	int n;
 
-	if (c->errs->n >= CONFIG_MAX_ERRORS)
-		return;
-	char *out = c->errs->line[c->errs->n++];
-	size_t cap = sizeof(c->errs->line[0]);
-
-	n = snprintf(out, cap, "%s:%d: ", file, config_line_of(s ? s : c->root));
-	if (n < 0 || (size_t)n >= cap)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(out + n, cap - (size_t)n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	config_errors_add(c->errs, "%s:%d: %s", file, config_line_of(s ? s : c->root), msg);
 }
 
 /* Reject members of a group that we do not know: a typo must not pass.

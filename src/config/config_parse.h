@@ -18,7 +18,11 @@ struct config_ctx {
 };
 
 int config_line_of(const config_setting_t *s);
-/* Append "FILE:LINE: " and the message; s NULL points at the root. */
+/* Add one problem line to errs (formatted as printf), control characters
+ * written as \xNN so that a line stays one line and prints nothing but
+ * text. */
+void config_errors_add(struct config_errors *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with "FILE:LINE: " first; s NULL points at the root. */
 void config_err(struct config_ctx *c, const config_setting_t *s, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Reject members of g that are not in known (NULL-terminated). */

@@ -10,6 +10,7 @@
 #include "testlib.h"
 #include "testpkt.h"
 #include "unit.h"
+#include "config/config.h"
 #include "net/pkt.h"
 #include "net/pktbuf.h"
 #include "net/reasm.h"
@@ -299,6 +300,26 @@ static void test_ipv4_options_linux_refuses(void)
 	}
 }
 
+/* A newline in a configured string split one problem over two lines (the
+ * second without FILE:LINE), and an escape sequence reached the terminal:
+ * problems are one line of text, control characters as \xNN. */
+static void test_config_errors_are_one_line_of_text(void)
+{
+	static struct config_errors errs;
+	const char *text =
+		"log = { level = \"loud\\n\\x1b[31mred\"; };\n"
+		"back = { addresses = ( { address = \"198.51.100.11\"; service = \"203.0.113.10\"; } ); };\n";
+	struct mslb_config *c = config_load_string(text, "t\n.conf", &errs);
+
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_EQUAL_FATAL(errs.n, 1);
+	CU_ASSERT_STRING_EQUAL(errs.line[0], "t\\x0a.conf:1: log.level: \"loud\\x0a\\x1b[31mred\" is not a level "
+					      "(allowed: \"error\", \"warning\", \"info\", \"debug\")");
+	for (const char *p = errs.line[0]; *p; p++)
+		CU_ASSERT_FALSE((unsigned char)*p < 0x20 || *p == 0x7f);
+	config_free(c);
+}
+
 void suite_regress(void)
 {
 	CU_pSuite s = CU_add_suite("regress", NULL, NULL);
@@ -308,4 +329,5 @@ void suite_regress(void)
 	UNIT_ADD(s, test_tl_process_reports_a_small_buffer);
 	UNIT_ADD(s, test_af_packet_encap_ttl);
 	UNIT_ADD(s, test_ipv4_options_linux_refuses);
+	UNIT_ADD(s, test_config_errors_are_one_line_of_text);
 }
