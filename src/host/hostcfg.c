@@ -375,6 +375,17 @@ int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, s
 		dev_sysctl_key(key, sizeof(key), "ipv6", h->tun, "addr_gen_mode");
 		if (sysctl_set(key, "1") < 0)
 			log_debug("cannot set %s=1 (IPv6 disabled?)", key);
+		/* With IPv6 forwarding on already, the new device joined the
+		 * all-routers group and would report it (MLD) into the data
+		 * path once up. It leaves the group while the link is down,
+		 * in MLDv1 mode, where leaving a group never reported sends
+		 * nothing; forwarding itself is the global setting's. */
+		dev_sysctl_key(key, sizeof(key), "ipv6", h->tun, "force_mld_version");
+		if (sysctl_set(key, "1") < 0)
+			log_debug("cannot set %s=1 (IPv6 disabled?)", key);
+		dev_sysctl_key(key, sizeof(key), "ipv6", h->tun, "forwarding");
+		if (sysctl_set(key, "0") < 0)
+			log_debug("cannot set %s=0 (IPv6 disabled?)", key);
 		r = nl_link_set(h->nl, h->ifindex, cfg->tun_mtu, true);
 		if (r < 0) {
 			snprintf(err, errlen, "cannot set %s mtu %u up: %s", h->tun, cfg->tun_mtu, strerror(-r));
