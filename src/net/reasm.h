@@ -1,7 +1,25 @@
 /* reasm: reassembly of fragmented tunnel packets at a decapsulator
  * (RFC 791, RFC 8200 section 4.5, RFC 5722: overlaps drop the datagram).
- * Bounded: a fixed number of datagrams in progress, set by a memory cap,
- * all allocated at creation, and a timeout. */
+ * Bounded: a fixed number of datagrams in progress (slots), set by a memory
+ * cap, all allocated at creation, and a timeout.
+ *
+ * Fragments come from allowed sources, whose addresses can be spoofed, so a
+ * flood of first fragments that never complete must not keep out the
+ * datagrams of other sources. A new datagram (a fragment matching none in
+ * progress) always gets a slot:
+ *   - a source (IP source address) holds at most half the slots: at its
+ *     share, its own oldest datagram is given up (source_evictions);
+ *   - otherwise, with every slot in use, the oldest datagram of the source
+ *     holding the most is given up (evictions); among sources holding as
+ *     many, the one that got there first.
+ * So one source, or a few, can only displace themselves and each other, not
+ * a source holding fewer slots; and a source's own datagram is lost only
+ * when it starts more new ones, or more arrive in its name, than its share
+ * before that one completes: what a flood spoofing it can do, and no more,
+ * where refusing new datagrams at the share would let a trickle lock it out
+ * for the timeout. Nothing is refused for want of a slot: memory_drops
+ * stays 0 and is kept for the status key. Lost fragments leave a datagram
+ * behind until the timeout or until its slot is taken, oldest first. */
 #ifndef MSLB_REASM_H
 #define MSLB_REASM_H
 
@@ -16,8 +34,10 @@ struct reasm_stats {
 	uint64_t datagrams;	/* reassembled */
 	uint64_t fragments;	/* accepted */
 	uint64_t timeouts;	/* datagrams given up, incomplete, after the timeout */
-	uint64_t memory_drops;	/* fragments refused: every slot in use */
+	uint64_t memory_drops;	/* fragments refused for want of a slot: no longer happens */
 	uint64_t bad;		/* fragments refused: overlap, beyond 64 KiB, inconsistent */
+	uint64_t evictions;	/* datagrams given up for a new one, every slot in use */
+	uint64_t source_evictions;	/* datagrams given up for a new one of their source, at its share */
 	unsigned in_progress;
 };
 

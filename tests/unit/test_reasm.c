@@ -82,7 +82,8 @@ static void test_reasm_overlap(void)
 	reasm_destroy(r);
 }
 
-/* Memory for one datagram: a second one in progress is refused. */
+/* Memory for one datagram: a second one in progress gives the first up
+ * (its source's oldest; reasm.h). */
 static void test_reasm_memory_cap(void)
 {
 	struct reasm *r = reasm_create(100000, 30);
@@ -102,24 +103,26 @@ static void test_reasm_memory_cap(void)
 	pg_fragment(&b, 104, b.len - 20 - 104, false, &b1);
 
 	CU_ASSERT_EQUAL(add(r, &a0, 1, &o, &l), MSLB_OK);
-	CU_ASSERT_EQUAL(add(r, &b0, 1, &o, &l), MSLB_DROP_REASSEMBLY);
+	CU_ASSERT_EQUAL(add(r, &b0, 1, &o, &l), MSLB_OK);
 	stats(r, &st);
-	CU_ASSERT_EQUAL(st.memory_drops, 1);
+	CU_ASSERT_EQUAL(st.source_evictions, 1);
+	CU_ASSERT_EQUAL(st.memory_drops, 0);
 	CU_ASSERT_EQUAL(st.in_progress, 1);
 	CU_ASSERT_EQUAL(st.bad, 0);
-	CU_ASSERT_EQUAL(add(r, &a1, 1, &o, &l), MSLB_OK);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
-	CU_ASSERT(tp_same("a", o, l, a.buf, a.len));
-	/* The slot is free again. */
-	CU_ASSERT_EQUAL(add(r, &b1, 2, &o, &l), MSLB_OK);
-	CU_ASSERT_PTR_NULL(o);
-	CU_ASSERT_EQUAL(add(r, &b0, 2, &o, &l), MSLB_OK);
+	CU_ASSERT_EQUAL(add(r, &b1, 1, &o, &l), MSLB_OK);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
 	CU_ASSERT(tp_same("b", o, l, b.buf, b.len));
+	/* The slot is free again; a starts over. */
+	CU_ASSERT_EQUAL(add(r, &a1, 2, &o, &l), MSLB_OK);
+	CU_ASSERT_PTR_NULL(o);
+	CU_ASSERT_EQUAL(add(r, &a0, 2, &o, &l), MSLB_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT(tp_same("a", o, l, a.buf, a.len));
 	stats(r, &st);
 	CU_ASSERT_EQUAL(st.datagrams, 2);
-	CU_ASSERT_EQUAL(st.fragments, 4);
-	CU_ASSERT_EQUAL(st.memory_drops, 1);
+	CU_ASSERT_EQUAL(st.fragments, 5);
+	CU_ASSERT_EQUAL(st.source_evictions, 1);
+	CU_ASSERT_EQUAL(st.memory_drops, 0);
 	CU_ASSERT_EQUAL(st.in_progress, 0);
 	reasm_destroy(r);
 }
