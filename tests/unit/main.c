@@ -28,6 +28,7 @@ int main(void)
 	suite_encap();
 	suite_frag();
 	suite_reasm();
+	suite_reasm_attack();
 	suite_icmp();
 	suite_gso();
 	suite_golden_front();

@@ -18,6 +18,7 @@ void suite_afp(void);
 void suite_encap(void);
 void suite_frag(void);
 void suite_reasm(void);
+void suite_reasm_attack(void);
 void suite_icmp(void);
 void suite_gso(void);
 void suite_golden_front(void);
