@@ -67,6 +67,8 @@ static void reasm(struct writer *w, const struct mslb_lb *lb)
 	wr_u64(w, "memory_drops", NULL, rs.memory_drops);
 	wr_u64(w, "bad", NULL, rs.bad);
 	wr_u64(w, "in_progress", NULL, rs.in_progress);
+	wr_u64(w, "evictions", NULL, rs.evictions);
+	wr_u64(w, "source_evictions", NULL, rs.source_evictions);
 	wr_end(w);
 }
 

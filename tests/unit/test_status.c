@@ -184,11 +184,11 @@ static void test_status_json(void)
 		"\"back\":{\"addresses\":[{\"address\":\"198.51.100.21\",\"service\":\"203.0.113.10\","
 		"\"deliver_via\":\"198.51.100.130\",\"packets\":0,\"bytes\":0}],\"mptcp\":null,\"decapsulated\":0,"
 		"\"reassembly\":{\"memory\":4194304,\"timeout\":30,\"datagrams\":0,\"fragments\":0,\"timeouts\":0,"
-		"\"memory_drops\":0,\"bad\":0,\"in_progress\":0},\"return_tunnel\":null},"
+		"\"memory_drops\":0,\"bad\":0,\"in_progress\":0,\"evictions\":0,\"source_evictions\":0},\"return_tunnel\":null},"
 		"\"icmp\":{\"rate\":100,\"burst\":20,\"sent\":0,\"rate_limited\":0,\"received\":0,\"relayed\":0,"
 		"\"followed\":0},"
 		"\"decapsulation\":{\"packets\":0,\"reassembly\":{\"memory\":4194304,\"timeout\":30,\"datagrams\":0,"
-		"\"fragments\":0,\"timeouts\":0,\"memory_drops\":0,\"bad\":0,\"in_progress\":0}},"
+		"\"fragments\":0,\"timeouts\":0,\"memory_drops\":0,\"bad\":0,\"in_progress\":0,\"evictions\":0,\"source_evictions\":0}},"
 		"\"return_endpoint\":null,\"drops\":{");
 	CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&json), "{\"truncated\":0,"));
 	CU_ASSERT_EQUAL(json.len >= 3 ? strcmp(sb_str(&json) + json.len - 3, "}}\n") : -1, 0);
@@ -223,11 +223,11 @@ static void test_status_text(void)
 		"  address 198.51.100.21, service 203.0.113.10, deliver via 198.51.100.130, packets 0, bytes 0\n"
 		"  decapsulated 0\n"
 		"  reassembly: memory 4194304, timeout 30, datagrams 0, fragments 0, timeouts 0, memory drops 0,\n"
-		"    bad 0, in progress 0\n"
+		"    bad 0, in progress 0, evictions 0, source evictions 0\n"
 		"icmp: rate 100, burst 20, sent 0, rate limited 0, received 0, relayed 0, followed 0\n"
 		"decapsulation: packets 0\n"
 		"  reassembly: memory 4194304, timeout 30, datagrams 0, fragments 0, timeouts 0, memory drops 0,\n"
-		"    bad 0, in progress 0\n"
+		"    bad 0, in progress 0, evictions 0, source evictions 0\n"
 		"drops: ");
 	CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&text), "drops: truncated 0, "));
 	CU_ASSERT_EQUAL(text.len ? sb_str(&text)[text.len - 1] : 0, '\n');
