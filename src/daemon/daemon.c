@@ -249,7 +249,7 @@ int daemon_rx(struct daemon *d)
 	return rx_tun(d->lb, d->io, d->batch, d->emitq);
 }
 
-void daemon_control(struct daemon *d, const char *request, struct strbuf *reply)
+void daemon_control(struct daemon *d, enum ctl_req_kind kind, struct strbuf *reply)
 {
 	struct status_info si = {
 		.pid = (long)getpid(),
@@ -263,26 +263,27 @@ void daemon_control(struct daemon *d, const char *request, struct strbuf *reply)
 		.afp = afpath_backends(d->afp),
 		.n_afp = afpath_count(d->afp),
 	};
+	struct strbuf msg;
 
 	si.has_neigh = afpath_stats(d->afp, &si.neigh);
 
-	if (!strcmp(request, "status")) {
+	switch (kind) {
+	case CTL_REQ_STATUS:
 		sb_printf(reply, "ok\n");
 		status_text(&si, reply);
-	} else if (!strcmp(request, "status json")) {
+		break;
+	case CTL_REQ_STATUS_JSON:
 		sb_printf(reply, "ok\n");
 		status_json(&si, reply);
-	} else if (!strcmp(request, "reload")) {
-		struct strbuf msg;
-
+		break;
+	case CTL_REQ_RELOAD:
 		sb_init(&msg);
 		if (daemon_reload(d, &msg) == 0)
 			sb_printf(reply, "ok\nreloaded\n");
 		else
 			sb_printf(reply, "error\n%s", sb_str(&msg));
 		sb_free(&msg);
-	} else {
-		sb_printf(reply, "error\nunknown request \"%.64s\" (allowed: status, status json, reload)\n", request);
+		break;
 	}
 }
 

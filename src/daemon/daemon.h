@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "base/strbuf.h"
+#include "ctl/ctl_proto.h"
 
 struct daemon;
 
@@ -27,8 +28,9 @@ int daemon_rx_afp(struct daemon *d, unsigned k);
 void daemon_tick(struct daemon *d);
 unsigned daemon_afp_count(const struct daemon *d);
 int daemon_afp_fd(const struct daemon *d, unsigned k);
-/* Answer one control request line; reply starts with "ok\n" or "error\n". */
-void daemon_control(struct daemon *d, const char *request, struct strbuf *reply);
+/* Answer one parsed control request (ctl_parse_request); the reply starts
+ * with "ok\n" or "error\n". */
+void daemon_control(struct daemon *d, enum ctl_req_kind kind, struct strbuf *reply);
 /* Detached from the terminal: log only where log.destination says. */
 void daemon_log_detached(struct daemon *d);
 int daemon_io_fd(const struct daemon *d);

@@ -15,9 +15,9 @@
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "ctl/ctl.h"
+#include "ctl/ctl_proto.h"
 
 #define CLIENT_TIMEOUT 10.0
-#define REQUEST_MAX 256
 #define TICK_INTERVAL 1.0	/* next-hop cache refresh (AF_PACKET) */
 #define AFP_MAX 16		/* MSLB_AFP_MAX */
 
@@ -30,7 +30,7 @@ struct client {
 	ev_io io;
 	ev_timer timer;
 	struct ctx *ctx;
-	char req[REQUEST_MAX];
+	char req[CTL_REQUEST_MAX];
 	size_t n;
 	struct strbuf reply;
 	size_t off;
@@ -66,30 +66,30 @@ static void client_write(struct ev_loop *loop, ev_io *w, int revents)
 static void client_read(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct client *c = w->data;
-	ssize_t r = recv(w->fd, c->req + c->n, sizeof(c->req) - 1 - c->n, 0);
-	char *nl;
+	ssize_t r = recv(w->fd, c->req + c->n, sizeof(c->req) - c->n, 0);
+	struct ctl_req req;
+	enum ctl_parse res;
 
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (r <= 0) {
+	/* A request without its newline still counts once the client shut
+	 * its side down (printf status | socat - UNIX:...). */
+	if (r < 0 || (r == 0 && c->n == 0)) {
 		client_free(loop, c);
 		return;
 	}
 	c->n += (size_t)r;
-	c->req[c->n] = '\0';
-	nl = strchr(c->req, '\n');
-	if (!nl && c->n < sizeof(c->req) - 1)
+	res = ctl_parse_request(c->req, c->n, r == 0, &req);
+	if (res == CTL_PARSE_INCOMPLETE)
 		return;
-	if (nl)
-		*nl = '\0';
-	else
-		sb_printf(&c->reply, "error\nrequest too long\n");
-	if (nl) {
-		bool reload = !strcmp(c->req, "reload");
+	if (res != CTL_PARSE_OK) {
+		sb_printf(&c->reply, "error\n%s\n", req.why);
+	} else {
+		bool reload = req.kind == CTL_REQ_RELOAD;
 
 		if (reload)
 			notify_send("RELOADING=1");
-		daemon_control(c->ctx->d, c->req, &c->reply);
+		daemon_control(c->ctx->d, req.kind, &c->reply);
 		if (reload)
 			notify_send("READY=1");
 	}

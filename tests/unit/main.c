@@ -39,6 +39,7 @@ int main(void)
 	suite_golden_multistage();
 	suite_golden_offload();
 	suite_status();
+	suite_ctl();
 	suite_regress();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "CUnit registration: %s\n", CU_get_error_msg());

@@ -29,6 +29,7 @@ void suite_golden_return(void);
 void suite_golden_multistage(void);
 void suite_golden_offload(void);
 void suite_status(void);
+void suite_ctl(void);
 void suite_regress(void);
 
 /* Add test function fn to suite s under its own name. */

@@ -1,0 +1,145 @@
+/* ctl: the control request parser. It reads bytes from any local peer of
+ * the socket, so every odd input must end in a clear verdict: a request,
+ * "read more", or an error line the reply can carry. */
+#include <string.h>
+
+#include "unit.h"
+#include "ctl/ctl_proto.h"
+
+/* Parse a literal (its sizeof, so embedded NULs count) without eof. */
+#define PARSE(lit, req) ctl_parse_request((lit), sizeof(lit) - 1, false, (req))
+
+/* The reply carries req.why as one line: no newline, only printable bytes. */
+static void assert_why_is_one_line(const struct ctl_req *req)
+{
+	CU_ASSERT(req->why[0] != '\0');
+	for (const char *p = req->why; *p; p++)
+		CU_ASSERT(*p >= 0x20 && *p < 0x7f);
+}
+
+static void test_ctl_parse_requests(void)
+{
+	struct ctl_req req;
+
+	CU_ASSERT_EQUAL(PARSE("status\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_STATUS);
+	CU_ASSERT_EQUAL(req.used, 7);
+	CU_ASSERT_EQUAL(PARSE("status json\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_STATUS_JSON);
+	CU_ASSERT_EQUAL(PARSE("reload\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_RELOAD);
+	/* One request per connection: what follows the line is ignored. */
+	CU_ASSERT_EQUAL(PARSE("reload\nstatus\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_RELOAD);
+	CU_ASSERT_EQUAL(req.used, 7);
+}
+
+/* CRLF from a terminal or socat, blanks around and between the words. */
+static void test_ctl_parse_blanks(void)
+{
+	struct ctl_req req;
+
+	CU_ASSERT_EQUAL(PARSE("status\r\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_STATUS);
+	CU_ASSERT_EQUAL(PARSE("status  \t \r\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(PARSE("  reload\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_RELOAD);
+	CU_ASSERT_EQUAL(PARSE("status \t json \r\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_STATUS_JSON);
+	/* A "\r" is a line ending only at the end. */
+	CU_ASSERT_EQUAL(PARSE("status\rjson\n", &req), CTL_PARSE_BAD_BYTE);
+	assert_why_is_one_line(&req);
+}
+
+static void test_ctl_parse_incomplete(void)
+{
+	struct ctl_req req;
+
+	CU_ASSERT_EQUAL(ctl_parse_request(NULL, 0, false, &req), CTL_PARSE_INCOMPLETE);
+	CU_ASSERT_EQUAL(PARSE("stat", &req), CTL_PARSE_INCOMPLETE);
+	CU_ASSERT_EQUAL(PARSE("status", &req), CTL_PARSE_INCOMPLETE);
+	/* Without a newline, end of input ends the line. */
+	CU_ASSERT_EQUAL(ctl_parse_request("status", 6, true, &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_STATUS);
+	CU_ASSERT_EQUAL(req.used, 6);
+	CU_ASSERT_EQUAL(ctl_parse_request("stat", 4, true, &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_EQUAL(ctl_parse_request(NULL, 0, true, &req), CTL_PARSE_UNKNOWN);
+	assert_why_is_one_line(&req);
+}
+
+static void test_ctl_parse_bad_bytes(void)
+{
+	struct ctl_req req;
+
+	/* A NUL must not make "status\0junk" read as "status". */
+	CU_ASSERT_EQUAL(PARSE("status\0junk\n", &req), CTL_PARSE_BAD_BYTE);
+	assert_why_is_one_line(&req);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "0x00"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "offset 6"));
+	CU_ASSERT_EQUAL(PARSE("status\0\n", &req), CTL_PARSE_BAD_BYTE);
+	CU_ASSERT_EQUAL(PARSE("\0status\n", &req), CTL_PARSE_BAD_BYTE);
+	CU_ASSERT_EQUAL(PARSE("sta\x1btus\n", &req), CTL_PARSE_BAD_BYTE);
+	CU_ASSERT_EQUAL(PARSE("status\x7f\n", &req), CTL_PARSE_BAD_BYTE);
+	/* A NUL after the line is the next line's business: ignored. */
+	CU_ASSERT_EQUAL(PARSE("status\n\0", &req), CTL_PARSE_OK);
+}
+
+static void test_ctl_parse_unknown(void)
+{
+	struct ctl_req req;
+
+	CU_ASSERT_EQUAL(PARSE("\n", &req), CTL_PARSE_UNKNOWN);
+	assert_why_is_one_line(&req);
+	CU_ASSERT_EQUAL(PARSE("   \r\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_EQUAL(PARSE("STATUS\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_EQUAL(PARSE("statusjson\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_EQUAL(PARSE("status json json\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_EQUAL(PARSE("stop\n", &req), CTL_PARSE_UNKNOWN);
+	assert_why_is_one_line(&req);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "\"stop\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "allowed: status, status json, reload"));
+	/* Bytes above ASCII are quoted as '?', a long word cut short. */
+	CU_ASSERT_EQUAL(PARSE("st\xc3\xa4tus\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "\"st??tus\""));
+	assert_why_is_one_line(&req);
+}
+
+static void test_ctl_parse_too_long(void)
+{
+	char buf[CTL_REQUEST_MAX * 2];
+	struct ctl_req req;
+
+	memset(buf, ' ', sizeof(buf));
+	memcpy(buf, "status", 6);
+	/* The longest line: CTL_REQUEST_MAX bytes with its newline. */
+	buf[CTL_REQUEST_MAX - 1] = '\n';
+	CU_ASSERT_EQUAL(ctl_parse_request(buf, CTL_REQUEST_MAX, false, &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.used, CTL_REQUEST_MAX);
+	/* One byte more and the line is too long, with or without the rest. */
+	buf[CTL_REQUEST_MAX - 1] = ' ';
+	buf[CTL_REQUEST_MAX] = '\n';
+	CU_ASSERT_EQUAL(ctl_parse_request(buf, CTL_REQUEST_MAX - 1, false, &req), CTL_PARSE_INCOMPLETE);
+	CU_ASSERT_EQUAL(ctl_parse_request(buf, CTL_REQUEST_MAX, false, &req), CTL_PARSE_TOO_LONG);
+	assert_why_is_one_line(&req);
+	CU_ASSERT_EQUAL(ctl_parse_request(buf, CTL_REQUEST_MAX + 1, false, &req), CTL_PARSE_TOO_LONG);
+	CU_ASSERT_EQUAL(ctl_parse_request(buf, sizeof(buf), true, &req), CTL_PARSE_TOO_LONG);
+	/* A long unknown word is quoted short: the reply stays one line. */
+	memset(buf, 'x', CTL_REQUEST_MAX - 1);
+	buf[CTL_REQUEST_MAX - 1] = '\n';
+	CU_ASSERT_EQUAL(ctl_parse_request(buf, CTL_REQUEST_MAX, false, &req), CTL_PARSE_UNKNOWN);
+	assert_why_is_one_line(&req);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "...\""));
+	CU_ASSERT(strlen(req.why) < sizeof(req.why) - 1);
+}
+
+void suite_ctl(void)
+{
+	CU_pSuite s = CU_add_suite("ctl", NULL, NULL);
+
+	UNIT_ADD(s, test_ctl_parse_requests);
+	UNIT_ADD(s, test_ctl_parse_blanks);
+	UNIT_ADD(s, test_ctl_parse_incomplete);
+	UNIT_ADD(s, test_ctl_parse_bad_bytes);
+	UNIT_ADD(s, test_ctl_parse_unknown);
+	UNIT_ADD(s, test_ctl_parse_too_long);
+}
