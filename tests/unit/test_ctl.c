@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "unit.h"
+#include "base/ratelimit.h"
 #include "ctl/ctl_proto.h"
 
 /* Parse a literal (its sizeof, so embedded NULs count) without eof. */
@@ -132,6 +133,43 @@ static void test_ctl_parse_too_long(void)
 	CU_ASSERT(strlen(req.why) < sizeof(req.why) - 1);
 }
 
+/* The control socket logs refusals through a ratelimit: a burst per
+ * interval, then a count of those held back. */
+static void test_ctl_ratelimit(void)
+{
+	struct ratelimit rl = RATELIMIT_INIT(10.0, 3);
+	unsigned held = 99;
+
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT(ratelimit_allow(&rl, 100.0 + i, &held));
+		CU_ASSERT_EQUAL(held, 0);
+	}
+	for (int i = 0; i < 1000; i++)
+		CU_ASSERT_FALSE(ratelimit_allow(&rl, 103.0, NULL));
+	/* Nothing to flush while the interval lasts. */
+	CU_ASSERT_EQUAL(ratelimit_flush(&rl, 109.9), 0);
+	/* The next interval's first line carries the count. */
+	CU_ASSERT(ratelimit_allow(&rl, 110.0, &held));
+	CU_ASSERT_EQUAL(held, 1000);
+	CU_ASSERT(ratelimit_allow(&rl, 110.0, &held));
+	CU_ASSERT_EQUAL(held, 0);
+	CU_ASSERT(ratelimit_allow(&rl, 110.0, NULL));
+	CU_ASSERT_FALSE(ratelimit_allow(&rl, 111.0, NULL));
+	CU_ASSERT_FALSE(ratelimit_allow(&rl, 112.0, NULL));
+	/* A flood that stopped is counted by the periodic flush, once, and
+	 * the summary counts as a line of the new interval. */
+	CU_ASSERT_EQUAL(ratelimit_flush(&rl, 125.0), 2);
+	CU_ASSERT_EQUAL(ratelimit_flush(&rl, 140.0), 0);
+	CU_ASSERT(ratelimit_allow(&rl, 140.0, &held));
+	CU_ASSERT_EQUAL(held, 0);
+	/* A clock stepped back opens a new interval instead of a long gag. */
+	CU_ASSERT(ratelimit_allow(&rl, 140.0, NULL));
+	CU_ASSERT(ratelimit_allow(&rl, 140.0, NULL));
+	CU_ASSERT_FALSE(ratelimit_allow(&rl, 140.0, NULL));
+	CU_ASSERT(ratelimit_allow(&rl, 50.0, &held));
+	CU_ASSERT_EQUAL(held, 1);
+}
+
 void suite_ctl(void)
 {
 	CU_pSuite s = CU_add_suite("ctl", NULL, NULL);
@@ -142,4 +180,5 @@ void suite_ctl(void)
 	UNIT_ADD(s, test_ctl_parse_bad_bytes);
 	UNIT_ADD(s, test_ctl_parse_unknown);
 	UNIT_ADD(s, test_ctl_parse_too_long);
+	UNIT_ADD(s, test_ctl_ratelimit);
 }
