@@ -43,6 +43,8 @@ int ctl_listen(struct ctl_listener *l, const char *path, char *err, size_t errle
 {
 	char lock[120];
 	struct sockaddr_un sa;
+	mode_t old_mask;
+	int rc, saved;
 
 	l->fd = l->lock_fd = -1;
 	snprintf(l->path, sizeof(l->path), "%s", path);
@@ -66,8 +68,14 @@ int ctl_listen(struct ctl_listener *l, const char *path, char *err, size_t errle
 	}
 	unlink(path);
 	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (l->fd < 0 || bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, 0660) < 0 || listen(l->fd, 16) < 0) {
+	/* Only root and our user are served (ctl_peer_allowed): nobody else
+	 * needs to connect, so 0600 from the bind on, not after a chmod. */
+	old_mask = umask(0177);
+	rc = l->fd < 0 ? -1 : bind(l->fd, (struct sockaddr *)&sa, sizeof(sa));
+	saved = errno;
+	umask(old_mask);
+	errno = saved;
+	if (rc < 0 || chmod(path, 0600) < 0 || listen(l->fd, 16) < 0) {
 		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
 		ctl_close(l);
 		return -1;
@@ -91,14 +99,35 @@ void ctl_close(struct ctl_listener *l)
 	l->fd = l->lock_fd = -1;
 }
 
-bool ctl_peer_allowed(int fd)
+bool ctl_peer_allowed(int fd, long *pid, long *uid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
+	*pid = *uid = -1;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return false;
+	*pid = (long)cred.pid;
+	*uid = (long)cred.uid;
 	return cred.uid == 0 || cred.uid == geteuid();
+}
+
+/* Send all of buf. A daemon that refused us may have closed already:
+ * that is EPIPE, never SIGPIPE, and its reason waits in our receive
+ * queue, so the caller reads on. Returns 0, or -1 with errno. */
+static int send_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t r = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		buf += r;
+		len -= (size_t)r;
+	}
+	return 0;
 }
 
 int ctl_request(const char *path, const char *request, struct strbuf *reply, char *err, size_t errlen)
@@ -106,8 +135,8 @@ int ctl_request(const char *path, const char *request, struct strbuf *reply, cha
 	struct sockaddr_un sa;
 	struct timespec deadline;
 	char buf[4096];
-	size_t len = strlen(request);
-	int fd, ok;
+	int fd, send_errno = 0, read_errno = 0;
+	const char *body;
 
 	if (make_addr(&sa, path) < 0) {
 		snprintf(err, errlen, "control socket path too long: %s", path);
@@ -120,10 +149,13 @@ int ctl_request(const char *path, const char *request, struct strbuf *reply, cha
 			close(fd);
 		return -1;
 	}
-	if (write(fd, request, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
-		snprintf(err, errlen, "write to %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
+	if (send_all(fd, request, strlen(request)) < 0 || send_all(fd, "\n", 1) < 0) {
+		send_errno = errno;
+		if (send_errno != EPIPE && send_errno != ECONNRESET) {
+			snprintf(err, errlen, "write to %s: %s", path, strerror(send_errno));
+			close(fd);
+			return -1;
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += 30;
@@ -144,18 +176,33 @@ int ctl_request(const char *path, const char *request, struct strbuf *reply, cha
 		r = read(fd, buf, sizeof(buf));
 		if (r < 0 && errno == EINTR)
 			continue;
+		/* A daemon that closes with our request unread resets the
+		 * connection once its reply is read: the end, like EOF. */
+		if (r < 0)
+			read_errno = errno;
 		if (r <= 0)
 			break;
 		sb_append(reply, buf, (size_t)r);
 	}
 	close(fd);
 	if (!strncmp(sb_str(reply), "ok\n", 3))
-		ok = 1;
-	else if (!strncmp(sb_str(reply), "error\n", 6))
-		ok = 0;
-	else {
-		snprintf(err, errlen, "malformed reply from mslbd at %s", path);
+		return 1;
+	if (strncmp(sb_str(reply), "error\n", 6)) {
+		if (reply->len == 0)
+			snprintf(err, errlen, "mslbd at %s closed the connection without a reply%s%s", path,
+				 send_errno || read_errno ? ": " : "",
+				 send_errno || read_errno ? strerror(read_errno ? read_errno : send_errno) : "");
+		else
+			snprintf(err, errlen, "malformed reply from mslbd at %s", path);
 		return -1;
 	}
-	return ok;
+	body = sb_str(reply) + 6;
+	if (!strncmp(body, CTL_REFUSED, strlen(CTL_REFUSED))) {
+		int n = (int)strcspn(body, "\n");
+
+		snprintf(err, errlen, "mslbd at %s refused the connection: %.*s", path,
+			 n - (int)strlen(CTL_REFUSED), body + strlen(CTL_REFUSED));
+		return -1;
+	}
+	return 0;
 }
