@@ -29,7 +29,7 @@
 #define CTL_WRITE_TIMEOUT 5.0	/* reply made to reply sent */
 #define CTL_REPLY_BUDGET (4u << 20)	/* reply bytes held for all clients */
 #define CTL_ACCEPT_BATCH 32	/* accepts per wake-up: packets get their turn */
-#define CTL_ACCEPT_PAUSE 1.0	/* no fd even to refuse with: stop accepting */
+#define CTL_ACCEPT_PAUSE 1.0	/* accept cannot go on (no spare fd, ENOBUFS) */
 #define CTL_LOG_INTERVAL 10.0	/* abuse is logged at most CTL_LOG_BURST */
 #define CTL_LOG_BURST 5		/* lines per CTL_LOG_INTERVAL seconds */
 
@@ -288,6 +288,15 @@ static int open_spare(void)
 	return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
+/* Stop accepting for CTL_ACCEPT_PAUSE: the pending connection keeps the
+ * socket readable, and retrying at once would spin the loop. */
+static void accept_pause(struct ev_loop *loop, struct ctx *ctx)
+{
+	ev_io_stop(loop, &ctx->accept_w);
+	ev_timer_set(&ctx->accept_pause, CTL_ACCEPT_PAUSE, 0);
+	ev_timer_start(loop, &ctx->accept_pause);
+}
+
 /* accept() found no free descriptor. The pending connection keeps the
  * socket readable, so doing nothing would spin the loop at full CPU. */
 static void accept_no_fd(struct ev_loop *loop, struct ctx *ctx, int err)
@@ -314,12 +323,9 @@ static void accept_no_fd(struct ev_loop *loop, struct ctx *ctx, int err)
 		ctx->spare_fd = open_spare();
 	}
 	abuse_log(ctx, ev_now(loop), "control socket: accept: %s; refusing clients", strerror(err));
-	if (ctx->spare_fd < 0) {
-		/* Not even that: stop accepting for a while instead of spinning. */
-		ev_io_stop(loop, &ctx->accept_w);
-		ev_timer_set(&ctx->accept_pause, CTL_ACCEPT_PAUSE, 0);
-		ev_timer_start(loop, &ctx->accept_pause);
-	}
+	/* Not even that: wait instead of spinning. */
+	if (ctx->spare_fd < 0)
+		accept_pause(loop, ctx);
 }
 
 static void on_accept_pause(struct ev_loop *loop, ev_timer *w, int revents)
@@ -338,15 +344,28 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	for (int i = 0; i < CTL_ACCEPT_BATCH; i++) {
 		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				accept_no_fd(loop, ctx, errno);
-			/* EAGAIN: drained; ECONNABORTED and the like: the next one. */
-			if (errno == EAGAIN || errno == EMFILE || errno == ENFILE)
-				return;
+		if (fd >= 0) {
+			admit(loop, ctx, fd);
 			continue;
 		}
-		admit(loop, ctx, fd);
+		switch (errno) {
+		case EINTR:
+		case ECONNABORTED:
+		case EPROTO:
+			continue;	/* that connection is gone: the next one */
+		case EAGAIN:
+			return;		/* drained */
+		case EMFILE:
+		case ENFILE:
+			accept_no_fd(loop, ctx, errno);
+			return;
+		default:
+			/* ENOBUFS, ENOMEM: the connection stays pending. */
+			abuse_log(ctx, ev_now(loop), "control socket: accept: %s; pausing %.0f s",
+				  strerror(errno), CTL_ACCEPT_PAUSE);
+			accept_pause(loop, ctx);
+			return;
+		}
 	}
 }
 
