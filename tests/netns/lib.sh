@@ -194,27 +194,25 @@ tap_done() {
 # ---------------------------------------------------------------- time
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((10#$t / 1000)); }
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds (0) or the
-# deadline passes (1).
+# wait_for SECONDS CMD...: the one way to wait for something. Runs CMD
+# (output discarded) every WAIT_STEP seconds (default 0.1) until it succeeds
+# (0) or SECONDS (whole) have passed (1); CMD runs once more after the
+# deadline's last step. CMD must itself be bounded. A shell function as CMD
+# runs in this shell, so it can keep state from one call to the next.
 wait_for() {
 	local deadline=$(($(now_ms) + $1 * 1000)); shift
 	while :; do
 		"$@" >/dev/null 2>&1 && return 0
 		[ "$(now_ms)" -ge "$deadline" ] && return 1
-		sleep 0.1
+		sleep "${WAIT_STEP:-0.1}"
 	done
 }
 
 # wait_pid SECONDS PID: wait (bounded) for a child of this shell to exit;
 # returns its exit status, or 124 if it is still running at the deadline.
 wait_pid() {
-	local deadline=$(($(now_ms) + $1 * 1000)) pid=$2 rc
-	while _alive "$pid"; do
-		if [ "$(now_ms)" -ge "$deadline" ]; then
-			return 124
-		fi
-		sleep 0.05
-	done
+	local pid=$2 rc
+	WAIT_STEP=0.05 wait_for "$1" _gone "$pid" || return 124
 	wait "$pid" 2>/dev/null; rc=$?
 	return "$rc"
 }
@@ -226,6 +224,7 @@ _alive() {
 	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
 	[ "$st" != Z ]
 }
+_gone() { ! _alive "$1"; }
 
 # ---------------------------------------------------------------- set-up
 # lib_init: temp dir and the cleanup trap. Call once, first.
@@ -654,29 +653,30 @@ EOF
 
 # ---------------------------------------------------------------- daemon
 # mslbd_start NODE CONF: run `mslbd -f -c CONF` in NODE's namespace, wait
-# until `mslbd status` answers on its socket (10 s, or earlier exit = fail).
+# until `mslbd status` answers on its socket (the daemon serves it once its
+# start-up succeeded) or it exits (then fail at once); MSLB_START_TIMEOUT
+# seconds (default 15) at most.
 mslbd_start() {
-	local n=$1 conf=$2 pid deadline rc
+	local n=$1 conf=$2 pid rc=0
 	ip netns exec "$(ns "$n")" "$MSLBD" -f -c "$conf" >>"$TMPD/mslbd-$n.log" 2>&1 </dev/null &
 	pid=$!
 	MSLBD_PID[$n]=$pid
-	deadline=$(($(now_ms) + ${MSLB_START_TIMEOUT:-15} * 1000))
-	while ! nsx "$n" "$MSLBD" status -s "$(mslbd_sock "$n")" >/dev/null 2>&1; do
-		if ! _alive "$pid"; then
-			wait "$pid" 2>/dev/null; rc=$?
-			unset "MSLBD_PID[$n]"
-			echo "mslbd on $n exited with $rc before it was ready" >&2
-			diag_file "$TMPD/mslbd-$n.log" >&2
-			return 1
-		fi
-		if [ "$(now_ms)" -ge "$deadline" ]; then
-			echo "mslbd on $n not ready in time" >&2
-			diag_file "$TMPD/mslbd-$n.log" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
+	wait_for "${MSLB_START_TIMEOUT:-15}" _mslbd_up "$n" "$pid" || rc=1
+	if ! _alive "$pid"; then
+		wait "$pid" 2>/dev/null; rc=$?
+		unset "MSLBD_PID[$n]"
+		echo "mslbd on $n exited with $rc before it was ready" >&2
+		diag_file "$TMPD/mslbd-$n.log" >&2
+		return 1
+	fi
+	if [ "$rc" -ne 0 ]; then
+		echo "mslbd on $n not ready in time" >&2
+		diag_file "$TMPD/mslbd-$n.log" >&2
+		return 1
+	fi
 }
+# _mslbd_up NODE PID: ready, or no longer running (wait no more).
+_mslbd_up() { _gone "$2" || nsx "$1" "$MSLBD" status -s "$(mslbd_sock "$1")"; }
 
 # mslbd_stop NODE: SIGTERM; returns the daemon's exit status (124: hung).
 mslbd_stop() {
@@ -825,16 +825,17 @@ cap_start() {
 	wait_for 10 grep -q "listening on" "$TMPD/$key.log"
 }
 
-# cap_settle KEY...: wait until the capture files stop growing.
+# cap_settle KEY...: wait (10 s at most) until the capture files stop
+# growing: the same sizes 0.2 s apart.
 cap_settle() {
-	local prev="" cur k i
-	for i in $(seq 1 50); do
-		cur=""
-		for k in "$@"; do cur="$cur $(stat -c %s "$TMPD/$k.pcap" 2>/dev/null)"; done
-		[ "$cur" = "$prev" ] && return 0
-		prev=$cur
-		sleep 0.2
-	done
+	_CAP_SIZES=""
+	WAIT_STEP=0.2 wait_for 10 _cap_same "$@"
+}
+_cap_same() {
+	local cur="" k
+	for k in "$@"; do cur="$cur $(stat -c %s "$TMPD/$k.pcap" 2>/dev/null)"; done
+	[ "$cur" = "$_CAP_SIZES" ] && return 0
+	_CAP_SIZES=$cur
 	return 1
 }
 
