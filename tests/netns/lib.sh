@@ -263,9 +263,22 @@ require_scapy() {
 		bail "$PYTHON cannot import scapy (Debian: python3-scapy; run scripts/deps.sh)"
 }
 
+# require_mslbd: the daemon, copied into $TMPD; every daemon and client of
+# the test runs that copy. Relinking $MSLBD (a `make` during the test)
+# removes the file and then writes it anew: for that moment a start or a
+# `mslbd status` of the build's binary fails with "No such file" (127) or
+# "Permission denied" (126). The copy is kept once its --version runs
+# (polled: a relink may be under way now).
 require_mslbd() {
-	[ -x "$MSLBD" ] || bail "mslbd binary not found: MSLBD=$MSLBD (build first: scripts/build.sh)"
+	[ "$MSLBD" = "$TMPD/bin/mslbd" ] && return 0
+	mkdir -p "$TMPD/bin" || bail "mkdir $TMPD/bin"
+	if ! wait_for 10 _mslbd_copy; then
+		[ -x "$MSLBD" ] || bail "mslbd binary not found: MSLBD=$MSLBD (build first: scripts/build.sh)"
+		bail "$MSLBD --version fails (copied into $TMPD/bin)"
+	fi
+	MSLBD=$TMPD/bin/mslbd
 }
+_mslbd_copy() { cp "$MSLBD" "$TMPD/bin/mslbd" && "$TMPD/bin/mslbd" --version; }
 
 # ---------------------------------------------------------------- namespaces
 NS_LIST=()
