@@ -129,6 +129,14 @@ print(" ".join(sorted(out)))
 PYEOF
 }
 
+# caps_hold N KEY...: the captures KEY... hold N packets or more in all.
+# shellcheck disable=SC2317 # called through wait_for
+caps_hold() {
+	local n=$1 k c sum=0; shift
+	for k in "$@"; do c=$(pcap_count "$k") || return 1; sum=$((sum + c)); done
+	[ "$sum" -ge "$n" ]
+}
+
 ICMP_FILTER="(dst host $IPS4 and icmp) or (dst host $IPS6 and icmp6)"
 
 run_mode() { # run_mode translate|encapsulate
@@ -168,8 +176,10 @@ run_mode() { # run_mode translate|encapsulate
 		icmp_send c2 "${R4[2]}" "${R6[2]}" "${C4[1]}" "${C6[1]}" 40011 to-c1b "$sent"
 	check "$mode: c1 (as a router) sends ICMP errors quoting IP_S -> c2" \
 		icmp_send c1 "${R4[1]}" "${R6[1]}" "${C4[2]}" "${C6[2]}" 40021 to-c2 "$sent"
-	cap_settle "icmp-$mode-s1" "icmp-$mode-s2" "icmp-$mode-s3"
-	sleep 0.5
+	# All 6 errors reached the servers' captures (the checks below say
+	# which went where), and nothing more is coming.
+	wait_for 10 caps_hold 6 "icmp-$mode-s1" "icmp-$mode-s2" "icmp-$mode-s3" ||
+		diag "fewer than 6 ICMP errors captured on s1, s2, s3 in 10 s"
 	cap_settle "icmp-$mode-s1" "icmp-$mode-s2" "icmp-$mode-s3"
 	snap f after
 	for i in 1 2 3; do bg_stop "icmp-$mode-s$i"; done
