@@ -152,7 +152,11 @@ if [ "${MSLB_IO:-tun}" = af_packet ]; then
 	mac=$(nsx f ip -j neigh show "${B4[1]}" dev b1 | jq -r '.[0].lladdr')
 	nsx f ip neigh change "${B4[1]}" dev b1 lladdr "$mac" nud stale
 	check_match "front: neighbour b1 made STALE" "STALE" "$(nsx f ip neigh show "${B4[1]}" dev b1)"
-	sleep 1.5	# one refresh tick reads the STALE state
+	# Wait for the cache's refresh (a 1 s tick) to go round every entry
+	# since the change: then it has read the STALE state.
+	refreshed=$(jget f '.next_hop_cache.refreshes + .next_hop_cache.entries')
+	wait_for 5 eval "[ \"\$(jget f .next_hop_cache.refreshes)\" -ge $refreshed ]" ||
+		diag "front: the next-hop cache did not refresh every entry in 5 s"
 	ping_ok c1 "$IPS4" 3 >/dev/null
 	check "front: one packet sent by the TUN to have the STALE neighbour probed" \
 		test "$(jget f '.next_hop_cache.probes')" -gt "$probes0"
