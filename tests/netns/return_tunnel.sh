@@ -340,6 +340,8 @@ ts_grew() { [ "$(jget e '.drops.tunnel_source')" -ge $((before + 2)) ]; }
 wait_for 3 ts_grew
 check_eq "e: drops.tunnel_source +2" 2 $(($(jget e '.drops.tunnel_source') - before))
 check_eq "e: return_endpoint.packets unchanged" "$ep_before" "$(jget e '.return_endpoint.packets')"
+# Deliberate: "none arrived" cannot be polled for. A forged inner packet
+# wrongly sent on would reach c1 within this grace.
 sleep 0.3
 bg_stop capc
 check_eq "c1 received no forged inner packet" 0 \
