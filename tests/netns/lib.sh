@@ -231,7 +231,16 @@ _gone() { ! _alive "$1"; }
 lib_init() {
 	TMPD=$(mktemp -d "/tmp/mslb-$SUFFIX-XXXX") || { echo "Bail out! mktemp"; exit 1; }
 	trap cleanup EXIT
-	trap 'exit 1' INT TERM HUP
+	# A signal (tests/run-test.sh's time bound, Ctrl-C) ends the test by
+	# way of the EXIT trap, so the clean-up runs then too.
+	trap '_on_signal INT 130' INT
+	trap '_on_signal TERM 143' TERM
+	trap '_on_signal HUP 129' HUP
+}
+_on_signal() {
+	echo "Bail out! SIG$1: stopped; cleaning up"
+	_dump_logs
+	exit "$2"
 }
 
 # require_root_netns: skip unless root with netns + veth (+ TUN if asked).
@@ -411,6 +420,9 @@ topo_destroy() {
 cleanup() {
 	local rc=$?
 	trap - EXIT
+	# Bounded (every stop has a deadline); a second signal must not cut
+	# it short and leave namespaces behind. Only SIGKILL does.
+	trap '' INT TERM HUP
 	topo_destroy
 	if [ -n "$TMPD" ] && [ -d "$TMPD" ]; then
 		if [ "${MSLB_KEEP_TMP:-0}" = 1 ]; then
