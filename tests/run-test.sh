@@ -50,7 +50,11 @@ trap 'signalled=HUP' HUP
 
 # A background job of a script is no process group leader, so setsid(1)
 # calls setsid() without forking: the test's pid is its session's id.
-setsid "$@" &
+# Bash starts a background job with SIGINT ignored, which a trap in the
+# test could not undo: env(1) gives it back its default where it can.
+dflt=()
+env --default-signal=INT true 2>/dev/null && dflt=(env --default-signal=INT)
+setsid "${dflt[@]}" "$@" &
 sid=$!
 timer=""
 if [ "$limit" -gt 0 ]; then
