@@ -20,6 +20,13 @@ case $limit:$grace in
 *[!0-9:]* | :* | *:) echo "run-test.sh: MSLB_TEST_TIMEOUT and MSLB_TEST_GRACE are whole seconds" >&2; exit 99 ;;
 esac
 
+# wait -n -p is bash 5.1's. Before it, timeout(1): the same bound, but its
+# signal reaches only the test's process group.
+if [ "${BASH_VERSINFO[0]}" -lt 5 ] || { [ "${BASH_VERSINFO[0]}" -eq 5 ] && [ "${BASH_VERSINFO[1]}" -lt 1 ]; }; then
+	[ "$limit" -gt 0 ] || exec "$@"
+	exec timeout -k "$grace" "$limit" "$@"
+fi
+
 # members: the processes of the test's session, zombies aside.
 members() {
 	ps -e -o sid=,pid=,stat= | awk -v s="$sid" '$1 == s && $3 !~ /^Z/ { print $2 }'
@@ -86,6 +93,9 @@ done
 [ -n "$timer" ] && kill "$timer" 2>/dev/null && wait "$timer" 2>/dev/null
 
 if [ -z "$why" ]; then
+	# Ended by itself. Anything of its session still running is a leak:
+	# named in the log and stopped; the test's status stands.
+	[ -n "$(members)" ] && stop "left processes running"
 	exit "$rc"
 fi
 stop "$why"
