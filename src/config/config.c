@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <libconfig.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,38 @@ static void parse_log(struct config_ctx *c, struct mslb_config *cfg)
 	}
 }
 
+/* user: resolved here, so that `mslbd check` (the unit's ExecStartPre)
+ * reports an unknown account with its line, before anything starts. */
+static void parse_user(struct config_ctx *c, struct mslb_config *cfg)
+{
+	const char *allowed = "the name of an existing account, e.g. \"mslbd\"";
+	const config_setting_t *s = config_setting_get_member(c->root, "user");
+	const struct passwd *pw;
+	const char *v;
+
+	v = config_get_str(c, c->root, "user", "user", allowed, false);
+	if (!v)
+		return;
+	cfg->line_user = config_line_of(s);
+	if (!config_name_ok(v, sizeof(cfg->user) - 1) || v[0] == '-' || v[0] == '.') {
+		config_err(c, s, "user: \"%s\" is not an account name (allowed: %s)", v, allowed);
+		return;
+	}
+	pw = getpwnam(v);
+	if (!pw) {
+		config_err(c, s, "user: no account \"%s\" on this host (allowed: %s)", v, allowed);
+		return;
+	}
+	/* Switching "to root" would keep every privilege: say so instead. */
+	if (pw->pw_uid == 0) {
+		config_err(c, s, "user: \"%s\" is root (allowed: an unprivileged account; leave user out to run as started)", v);
+		return;
+	}
+	snprintf(cfg->user, sizeof(cfg->user), "%s", v);
+	cfg->user_uid = pw->pw_uid;
+	cfg->user_gid = pw->pw_gid;
+}
+
 static void parse_globals(struct config_ctx *c, struct mslb_config *cfg)
 {
 	const config_setting_t *g;
@@ -67,6 +100,8 @@ static void parse_globals(struct config_ctx *c, struct mslb_config *cfg)
 			snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s", v);
 		cfg->line_control_socket = config_line_of(config_setting_get_member(c->root, "control_socket"));
 	}
+
+	parse_user(c, cfg);
 
 	g = config_get_group(c, c->root, "tun", "tun");
 	if (g) {
@@ -150,8 +185,8 @@ static void parse_globals(struct config_ctx *c, struct mslb_config *cfg)
 
 static struct mslb_config *validate(config_t *lc, const char *name, struct config_errors *errs)
 {
-	static const char *const keys[] = { "log", "control_socket", "tun", "io", "routing", "front", "back",
-					    "return_endpoint", "icmp", NULL };
+	static const char *const keys[] = { "log", "control_socket", "user", "tun", "io", "routing", "front",
+					    "back", "return_endpoint", "icmp", NULL };
 	struct mslb_config *cfg = calloc(1, sizeof(*cfg));
 	struct config_ctx c = { .file = name, .errs = errs, .root = config_root_setting(lc) };
 
@@ -171,7 +206,7 @@ static struct mslb_config *validate(config_t *lc, const char *name, struct confi
 	cfg->rule_priority = MSLB_DEFAULT_PRIORITY;
 
 	config_check_keys(&c, c.root, "", keys,
-			  "log, control_socket, tun, io, routing, front, back, return_endpoint, icmp");
+			  "log, control_socket, user, tun, io, routing, front, back, return_endpoint, icmp");
 	parse_log(&c, cfg);
 	parse_globals(&c, cfg);
 	config_parse_front(&c, cfg);

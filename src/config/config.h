@@ -78,6 +78,13 @@ struct mslb_config {
 	unsigned n_af_packet;
 	char af_packet[MSLB_AFP_MAX][16];
 	int line_af_packet;		/* 0 when absent */
+	/* user: started as root, the daemon switches to this account after
+	 * reading its file, keeping only the capabilities it needs (see
+	 * daemon/priv.c). Empty: it stays as it was started. */
+	char user[33];
+	uint32_t user_uid, user_gid;	/* resolved when the file is read */
+	int line_user;			/* 0 when absent */
+	int line_server_id;		/* back.mptcp.server_id, 0 when absent */
 
 	bool has_front;
 	struct {

@@ -20,6 +20,7 @@ static void parse_back_mptcp(struct config_ctx *c, const config_setting_t *b, st
 	cfg->back.subflows = MSLB_PM_MAX;
 	cfg->back.add_addr_accepted = MSLB_PM_MAX;
 	config_check_keys(c, m, "back.mptcp", keys, "server_id, subflows, add_addr_accepted");
+	cfg->line_server_id = config_line_of(config_setting_get_member(m, "server_id"));
 	if (config_get_int(c, m, "server_id", "back.mptcp.server_id", 1, 65535, &n))
 		cfg->back.server_id = (uint16_t)n;
 	else if (!config_setting_get_member(m, "server_id"))

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "priv.h"
 #include "rx.h"
 #include "base/log.h"
 #include "config/config.h"
@@ -109,6 +110,12 @@ int daemon_start(struct daemon *d)
 	}
 	/* In the background, stderr until detached shows start-up errors. */
 	apply_logging(d->cfg, !d->foreground || !d->journal);
+	/* With user set, the socket's directory must be the account's, so
+	 * that it can remove the socket and the lock on exit. */
+	if (priv_prepare(d->cfg, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto fail;
+	}
 	/* The lock first: a second daemon must fail before it touches the
 	 * host, or it would take over and then remove the first one's rules. */
 	if (ctl_listen(&d->ctl, d->cfg->control_socket, err, sizeof(err)) < 0) {
@@ -132,6 +139,18 @@ int daemon_start(struct daemon *d)
 	if (d->cfg->n_af_packet && !(d->afp = afpath_open(d->cfg, io_tun_ifindex(d->io), err, sizeof(err)))) {
 		log_err("%s:%d: %s", d->config_path, d->cfg->line_af_packet ? d->cfg->line_af_packet : 1, err);
 		goto fail;
+	}
+	/* The lock, the socket, the TUN and the rings are open: what follows,
+	 * routes, rules, sysctls, the MPTCP path manager, is what every reload
+	 * does again, so it runs as the account already (user set). */
+	if (priv_drop(d->cfg, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto fail;
+	}
+	if (priv_check(d->cfg, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		daemon_stop(d);
+		return -2;
 	}
 	d->host = hostcfg_create(d->io->name, io_tun_ifindex(d->io));
 	if (!d->host) {
@@ -191,6 +210,17 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 		sb_printf(msg, "%s:%d: control_socket: \"%s\" cannot change on reload (allowed: \"%s\"; restart mslbd to change it)\n",
 			  d->config_path, cfg->line_control_socket ? cfg->line_control_socket : 1,
 			  cfg->control_socket, d->cfg->control_socket);
+		goto refused_free;
+	}
+	if (strcmp(cfg->user, d->cfg->user)) {
+		sb_printf(msg, "%s:%d: user: \"%s\" cannot change on reload (allowed: \"%s\"; restart mslbd to change it)\n",
+			  d->config_path, cfg->line_user ? cfg->line_user : 1, cfg->user, d->cfg->user);
+		goto refused_free;
+	}
+	/* A new privileged server_id after the switch: say why, rather than
+	 * the kernel's EACCES from the path manager. */
+	if (priv_check(cfg, err, sizeof(err)) < 0) {
+		sb_printf(msg, "%s\n", err);
 		goto refused_free;
 	}
 	if (!afpath_same_interfaces(cfg, d->cfg)) {

@@ -1,5 +1,6 @@
 /* config: the shipped example loads with the expected values; each bad
  * configuration gives NULL and exactly one "FILE:LINE: ..." error. */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,7 +221,15 @@ static const struct bad_case bad[] = {
 	{ "tun = {\n  mtu = ;\n};\n",
 	  "t.conf:2: syntax error (allowed: libconfig syntax, see mslb.conf(5))" },
 	{ BACK "bogus = 1;\n",
-	  "t.conf:2: bogus: unknown setting (allowed: log, control_socket, tun, io, routing, front, back, return_endpoint, icmp)" },
+	  "t.conf:2: bogus: unknown setting (allowed: log, control_socket, user, tun, io, routing, front, back, return_endpoint, icmp)" },
+	{ BACK "user = \"mslb-no-such-account\";\n",
+	  "t.conf:2: user: no account \"mslb-no-such-account\" on this host (allowed: the name of an existing account, e.g. \"mslbd\")" },
+	{ BACK "\nuser = \"root\";\n",
+	  "t.conf:3: user: \"root\" is root (allowed: an unprivileged account; leave user out to run as started)" },
+	{ BACK "user = \"-x\";\n",
+	  "t.conf:2: user: \"-x\" is not an account name (allowed: the name of an existing account, e.g. \"mslbd\")" },
+	{ BACK "user = 65534;\n",
+	  "t.conf:2: user: must be a string (allowed: the name of an existing account, e.g. \"mslbd\")" },
 	{ BACK "log = { level = \"loud\"; };\n",
 	  "t.conf:2: log.level: \"loud\" is not a level (allowed: \"error\", \"warning\", \"info\", \"debug\")" },
 	{ BACK "tun = {\n  mtu = 1279;\n};\n",
@@ -310,6 +319,28 @@ static void test_all_errors_reported(void)
 	config_free(c);
 }
 
+/* user: resolved when the file is read; absent, the daemon stays as started. */
+static void test_user(void)
+{
+	static struct config_errors errs;
+	const struct passwd *pw = getpwnam("nobody");
+	struct mslb_config *c = config_load_string(BACK, "t.conf", &errs);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->user, "");
+	CU_ASSERT_EQUAL(c->line_user, 0);
+	config_free(c);
+	if (!pw)
+		return;		/* no such account here: nothing to resolve */
+	c = config_load_string(BACK "\nuser = \"nobody\";\n", "t.conf", &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(c->user, "nobody");
+	CU_ASSERT_EQUAL(c->user_uid, pw->pw_uid);
+	CU_ASSERT_EQUAL(c->user_gid, pw->pw_gid);
+	CU_ASSERT_EQUAL(c->line_user, 3);
+	config_free(c);
+}
+
 void suite_config(void)
 {
 	CU_pSuite s = CU_add_suite("config", NULL, NULL);
@@ -320,4 +351,5 @@ void suite_config(void)
 	UNIT_ADD(s, test_defaults_and_unmatched);
 	UNIT_ADD(s, test_bad_configs);
 	UNIT_ADD(s, test_all_errors_reported);
+	UNIT_ADD(s, test_user);
 }
