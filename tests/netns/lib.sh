@@ -281,6 +281,9 @@ require_scapy() {
 require_mslbd() {
 	[ "$MSLBD" = "$TMPD/bin/mslbd" ] && return 0
 	mkdir -p "$TMPD/bin" || bail "mkdir $TMPD/bin"
+	# Daemons run as other users too (privilege.sh): they may reach the
+	# copy, not list what else the test keeps.
+	chmod 0711 "$TMPD" && chmod 0755 "$TMPD/bin" || bail "chmod $TMPD"
 	if ! wait_for 10 _mslbd_copy; then
 		[ -x "$MSLBD" ] || bail "mslbd binary not found: MSLBD=$MSLBD (build first: scripts/build.sh)"
 		bail "$MSLBD --version fails (copied into $TMPD/bin)"
