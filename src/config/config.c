@@ -218,6 +218,8 @@ static struct mslb_config *validate(config_t *lc, const char *name, struct confi
 		config_errors_add(errs, "%s:1: no role configured (allowed: a front = { ... }; group, a back = { ... }; group, a return_endpoint = { ... }; group, or several)", name);
 	}
 	config_check_families(&c, cfg);
+	config_dup_free(&c.services);
+	config_dup_free(&c.names);
 	if (errs->n) {
 		config_free(cfg);
 		return NULL;

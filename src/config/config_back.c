@@ -31,12 +31,89 @@ static void parse_back_mptcp(struct config_ctx *c, const config_setting_t *b, st
 		cfg->back.add_addr_accepted = (unsigned)n;
 }
 
+/* The earlier back addresses the checks compare a new one with. */
+struct back_index {
+	struct config_dup addr;		/* by address */
+	struct config_dup via;		/* those with deliver_via, by service */
+	bool *mixed;			/* of a first item in via: some later one has another gateway */
+};
+
+static void index_free(struct back_index *ix)
+{
+	config_dup_free(&ix->addr);
+	config_dup_free(&ix->via);
+	free(ix->mixed);
+	ix->mixed = NULL;
+}
+
+static int index_init(struct back_index *ix, unsigned n)
+{
+	int r = config_dup_init(&ix->addr, n) | config_dup_init(&ix->via, n);
+
+	ix->mixed = calloc((size_t)n + 1, sizeof(*ix->mixed));
+	if (r < 0 || !ix->mixed) {
+		index_free(ix);		/* then nothing is indexed */
+		return -1;
+	}
+	return 0;
+}
+
+static bool address_eq(const void *ctx, uint32_t index, const void *key)
+{
+	return mslb_addr_eq(&((const struct mslb_config *)ctx)->back.addresses[index].address, key);
+}
+
+static bool service_eq(const void *ctx, uint32_t index, const void *key)
+{
+	return mslb_addr_eq(&((const struct mslb_config *)ctx)->back.addresses[index].service, key);
+}
+
+/* Compare back address ba (item i, to be stored at n_addresses) with the
+ * earlier ones: the same address, or the same service via another
+ * gateway. The errors come in file order of the earlier item, as a loop
+ * over all of them gave them. */
+static void earlier(struct config_ctx *c, struct back_index *ix, const struct mslb_config *cfg,
+		    const struct cfg_back_address *ba, const config_setting_t *e, int i, const char *a, const char *sv)
+{
+	const struct cfg_back_address *all = cfg->back.addresses;
+	uint32_t me = cfg->back.n_addresses, ja, jv = HSET_EMPTY;
+
+	ja = config_dup_add(&ix->addr, config_addr_hash(&ba->address), &ba->address, address_eq, cfg, me);
+	if (ba->has_via) {
+		jv = config_dup_add(&ix->via, config_addr_hash(&ba->service), &ba->service, service_eq, cfg, me);
+		/* Until one differs, every gateway of the service is its first
+		 * one's: no walk over them in a file without errors. */
+		if (jv != HSET_EMPTY && !ix->mixed[jv] && mslb_addr_eq(&all[jv].via, &ba->via))
+			jv = HSET_EMPTY;
+		else if (jv != HSET_EMPTY)
+			ix->mixed[jv] = true;
+	}
+	while (!config_errors_full(c)) {
+		while (jv != HSET_EMPTY && jv != me && mslb_addr_eq(&all[jv].via, &ba->via))
+			jv = ix->via.next[jv];
+		ja = ja == me ? HSET_EMPTY : ja;
+		jv = jv == me ? HSET_EMPTY : jv;
+		if (ja == HSET_EMPTY && jv == HSET_EMPTY)
+			break;
+		if (ja != HSET_EMPTY && (jv == HSET_EMPTY || ja <= jv)) {
+			config_err(c, config_setting_get_member(e, "address"),
+				   "back.addresses[%d].address: \"%s\" is listed twice (allowed: each address once)", i, a);
+			ja = ix->addr.next[ja];
+		} else {
+			config_err(c, config_setting_get_member(e, "deliver_via"),
+				   "back.addresses[%d].deliver_via: service \"%s\" is already delivered via another gateway (allowed: one deliver_via per service)", i, sv);
+			jv = ix->via.next[jv];
+		}
+	}
+}
+
 void config_parse_back(struct config_ctx *c, struct mslb_config *cfg)
 {
 	static const char *const keys[] = { "address", "service", "deliver_via", NULL };
 	const config_setting_t *b = config_get_group(c, c->root, "back", "back");
 	const config_setting_t *s;
 	const char *allowed = "a list of { address = \"IP_B\"; service = \"IP_S\"; deliver_via = \"gateway\"; }";
+	struct back_index ix;
 	int n;
 
 	if (!b)
@@ -62,6 +139,8 @@ void config_parse_back(struct config_ctx *c, struct mslb_config *cfg)
 	cfg->back.addresses = calloc((size_t)n, sizeof(*cfg->back.addresses));
 	if (!cfg->back.addresses)
 		return;
+	if (index_init(&ix, (unsigned)n) < 0)
+		config_err(c, s, "back.addresses: out of memory");
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		struct cfg_back_address ba = { 0 };
@@ -97,23 +176,15 @@ void config_parse_back(struct config_ctx *c, struct mslb_config *cfg)
 			config_err(c, config_setting_get_member(e, "deliver_via"),
 				   "back.addresses[%d].deliver_via: \"%s\" is not of the family of service \"%s\" (allowed: an %s address)",
 				   i, via, sv, ba.service.family == AF_INET ? "IPv4" : "IPv6");
-		for (unsigned j = 0; j < cfg->back.n_addresses; j++) {
-			const struct cfg_back_address *o = &cfg->back.addresses[j];
-
-			if (mslb_addr_eq(&o->address, &ba.address))
-				config_err(c, config_setting_get_member(e, "address"),
-					   "back.addresses[%d].address: \"%s\" is listed twice (allowed: each address once)", i, a);
-			if (mslb_addr_eq(&o->service, &ba.service) && o->has_via && ba.has_via &&
-			    !mslb_addr_eq(&o->via, &ba.via))
-				config_err(c, config_setting_get_member(e, "deliver_via"),
-					   "back.addresses[%d].deliver_via: service \"%s\" is already delivered via another gateway (allowed: one deliver_via per service)", i, sv);
-		}
-		for (unsigned j = 0; j < cfg->front.n_services; j++)
-			if (mslb_addr_eq(&cfg->front.services[j], &ba.address))
-				config_err(c, config_setting_get_member(e, "address"),
-					   "back.addresses[%d].address: \"%s\" is also a front service (allowed: an address that is not in front.services)", i, a);
+		earlier(c, &ix, cfg, &ba, e, i, a, sv);
+		for (uint32_t j = config_dup_first(&c->services, config_addr_hash(&ba.address), &ba.address,
+						   config_service_eq, cfg);
+		     j != HSET_EMPTY && !config_errors_full(c); j = c->services.next[j])
+			config_err(c, config_setting_get_member(e, "address"),
+				   "back.addresses[%d].address: \"%s\" is also a front service (allowed: an address that is not in front.services)", i, a);
 		cfg->back.addresses[cfg->back.n_addresses++] = ba;
 	}
+	index_free(&ix);
 	config_parse_back_tunnel(c, b, cfg);
 	config_check_back_tunnel(c, b, cfg);
 }

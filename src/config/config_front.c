@@ -7,6 +7,35 @@
 #include <string.h>
 #include <sys/socket.h>
 
+bool config_service_eq(const void *ctx, uint32_t index, const void *key)
+{
+	const struct mslb_config *cfg = ctx;
+
+	return mslb_addr_eq(&cfg->front.services[index], key);
+}
+
+static bool name_eq(const void *ctx, uint32_t index, const void *key)
+{
+	const struct mslb_config *cfg = ctx;
+
+	return !strcmp(cfg->front.next_hops[index].name, key);
+}
+
+static bool server_id_eq(const void *ctx, uint32_t index, const void *key)
+{
+	const struct mslb_config *cfg = ctx;
+
+	return cfg->front.next_hops[index].server_id == *(const uint16_t *)key;
+}
+
+static bool prefix_eq(const void *ctx, uint32_t index, const void *key)
+{
+	const struct mslb_config *cfg = ctx;
+	const struct mslb_prefix *p = key;
+
+	return cfg->front.table[index].source.len == p->len && mslb_addr_eq(&cfg->front.table[index].source.addr, &p->addr);
+}
+
 /* A list or array of strings, each an address. */
 static void parse_services(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
 {
@@ -26,17 +55,21 @@ static void parse_services(struct config_ctx *c, const config_setting_t *f, stru
 	cfg->front.services = calloc((size_t)n, sizeof(*cfg->front.services));
 	if (!cfg->front.services)
 		return;
+	if (config_dup_init(&c->services, (unsigned)n) < 0)
+		config_err(c, s, "front.services: out of memory");
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e;
 		const char *v;
 		struct mslb_addr a;
+		uint32_t j;
 
 		if (!config_elem_str(c, s, i, "front.services", allowed, &e, &v) ||
 		    !config_parse_addr(c, e, "front.services", v, &a))
 			continue;
-		for (unsigned j = 0; j < cfg->front.n_services; j++)
-			if (mslb_addr_eq(&cfg->front.services[j], &a))
-				config_err(c, e, "front.services: \"%s\" is listed twice (allowed: each address once)", v);
+		/* Once for each earlier copy. */
+		j = config_dup_add(&c->services, config_addr_hash(&a), &a, config_service_eq, cfg, cfg->front.n_services);
+		for (; j != HSET_EMPTY && j != cfg->front.n_services && !config_errors_full(c); j = c->services.next[j])
+			config_err(c, e, "front.services: \"%s\" is listed twice (allowed: each address once)", v);
 		cfg->front.services[cfg->front.n_services++] = a;
 	}
 }
@@ -46,6 +79,7 @@ static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, str
 	static const char *const keys[] = { "name", "ipv4", "ipv6", "server_id", "weight", "mode", "outer",
 					    "path_mtu", NULL };
 	const config_setting_t *s = config_setting_get_member(f, "next_hops");
+	struct config_dup ids = { 0 };	/* by server_id */
 	int n;
 
 	if (!s) {
@@ -60,6 +94,8 @@ static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, str
 	cfg->front.next_hops = calloc((size_t)n, sizeof(*cfg->front.next_hops));
 	if (!cfg->front.next_hops)
 		return;
+	if (config_dup_init(&c->names, (unsigned)n) < 0 || config_dup_init(&ids, (unsigned)n) < 0)
+		config_err(c, s, "front.next_hops: out of memory");
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		struct cfg_next_hop nh = { 0 };
@@ -82,10 +118,11 @@ static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, str
 			continue;
 		}
 		snprintf(nh.name, sizeof(nh.name), "%s", v);
-		for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
-			if (!strcmp(cfg->front.next_hops[j].name, v))
-				config_err(c, config_setting_get_member(e, "name"),
-					   "%s: \"%s\" is used by another next hop (allowed: a unique name)", path, v);
+		for (uint32_t j = config_dup_add(&c->names, hset_hash(nh.name, strlen(nh.name)), nh.name, name_eq, cfg,
+						 cfg->front.n_next_hops);
+		     j != HSET_EMPTY && j != cfg->front.n_next_hops && !config_errors_full(c); j = c->names.next[j])
+			config_err(c, config_setting_get_member(e, "name"),
+				   "%s: \"%s\" is used by another next hop (allowed: a unique name)", path, v);
 		snprintf(path, sizeof(path), "front.next_hops[%d].ipv4", i);
 		v = config_get_str(c, e, "ipv4", path, "an IPv4 address", false);
 		if (v && config_parse_addr(c, config_setting_get_member(e, "ipv4"), path, v, &nh.a4)) {
@@ -133,23 +170,25 @@ static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, str
 			snprintf(path, sizeof(path), "front.next_hops[%d].server_id", i);
 			if (config_get_int(c, e, "server_id", path, 1, 65535, &num)) {
 				nh.server_id = (uint16_t)num;
-				for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
-					if (cfg->front.next_hops[j].server_id == nh.server_id)
-						config_err(c, config_setting_get_member(e, "server_id"),
-							   "%s: %lld is the server_id of \"%s\" too (allowed: a unique server_id)",
-							   path, num, cfg->front.next_hops[j].name);
+				for (uint32_t j = config_dup_add(&ids, hset_hash(&nh.server_id, 2), &nh.server_id,
+								 server_id_eq, cfg, cfg->front.n_next_hops);
+				     j != HSET_EMPTY && j != cfg->front.n_next_hops && !config_errors_full(c); j = ids.next[j])
+					config_err(c, config_setting_get_member(e, "server_id"),
+						   "%s: %lld is the server_id of \"%s\" too (allowed: a unique server_id)",
+						   path, num, cfg->front.next_hops[j].name);
 			}
 		}
 		cfg->front.next_hops[cfg->front.n_next_hops++] = nh;
 	}
+	config_dup_free(&ids);
 }
 
-static int find_next_hop(const struct mslb_config *cfg, const char *name)
+/* The first next hop of that name, or -1. */
+static int find_next_hop(const struct config_ctx *c, const struct mslb_config *cfg, const char *name)
 {
-	for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
-		if (!strcmp(cfg->front.next_hops[i].name, name))
-			return (int)i;
-	return -1;
+	uint32_t i = config_dup_first(&c->names, hset_hash(name, strlen(name)), name, name_eq, cfg);
+
+	return i == HSET_EMPTY ? -1 : (int)i;
 }
 
 static void names_list(const struct mslb_config *cfg, char *buf, size_t len)
@@ -170,6 +209,7 @@ static void parse_table(struct config_ctx *c, const config_setting_t *f, struct 
 {
 	static const char *const keys[] = { "source", "next_hop", NULL };
 	const config_setting_t *s = config_setting_get_member(f, "table");
+	struct config_dup dup;	/* by source prefix */
 	char names[200];
 	int n;
 
@@ -184,6 +224,8 @@ static void parse_table(struct config_ctx *c, const config_setting_t *f, struct 
 	cfg->front.table = calloc((size_t)n + 1, sizeof(*cfg->front.table));
 	if (!cfg->front.table)
 		return;
+	if (config_dup_init(&dup, (unsigned)n) < 0)
+		config_err(c, s, "front.table: out of memory");
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		struct cfg_table_entry te = { 0 };
@@ -217,7 +259,7 @@ static void parse_table(struct config_ctx *c, const config_setting_t *f, struct 
 				   mslb_prefix_str(&te.source, fixed, sizeof(fixed)));
 			continue;
 		}
-		idx = find_next_hop(cfg, nhname);
+		idx = find_next_hop(c, cfg, nhname);
 		if (idx < 0) {
 			config_err(c, config_setting_get_member(e, "next_hop"),
 				   "front.table[%d].next_hop: \"%s\" is not a next hop (allowed: %s)", i, nhname, names);
@@ -233,13 +275,14 @@ static void parse_table(struct config_ctx *c, const config_setting_t *f, struct 
 					   "front.table[%d].next_hop: \"%s\" has no %s address for %s source \"%s\" (allowed: a next hop with an %s address)",
 					   i, nhname, fam4 ? "ipv4" : "ipv6", fam4 ? "IPv4" : "IPv6", src, fam4 ? "ipv4" : "ipv6");
 		}
-		for (unsigned j = 0; j < cfg->front.n_table; j++)
-			if (cfg->front.table[j].source.len == te.source.len &&
-			    mslb_addr_eq(&cfg->front.table[j].source.addr, &te.source.addr))
-				config_err(c, config_setting_get_member(e, "source"),
-					   "front.table[%d].source: \"%s\" is listed twice (allowed: each prefix once)", i, src);
+		for (uint32_t j = config_dup_add(&dup, hset_hash(&te.source, sizeof(te.source)), &te.source, prefix_eq, cfg,
+						 cfg->front.n_table);
+		     j != HSET_EMPTY && j != cfg->front.n_table && !config_errors_full(c); j = dup.next[j])
+			config_err(c, config_setting_get_member(e, "source"),
+				   "front.table[%d].source: \"%s\" is listed twice (allowed: each prefix once)", i, src);
 		cfg->front.table[cfg->front.n_table++] = te;
 	}
+	config_dup_free(&dup);
 }
 
 /* MPTCP Proposal 1 (draft-olteanu-mptcp-loadbalance-00, section 2): service
@@ -312,7 +355,7 @@ void config_parse_front(struct config_ctx *c, struct mslb_config *cfg)
 	cfg->front.unmatched = UNMATCHED_DROP;
 	v = config_get_str(c, f, "unmatched", "front.unmatched", "\"drop\", \"hash\" or a next hop name", false);
 	if (v) {
-		int idx = find_next_hop(cfg, v);
+		int idx = find_next_hop(c, cfg, v);
 
 		if (!strcmp(v, "drop")) {
 			cfg->front.unmatched = UNMATCHED_DROP;
@@ -335,14 +378,17 @@ void config_check_families(struct config_ctx *c, const struct mslb_config *cfg)
 	const config_setting_t *f = config_setting_get_member(c->root, "front");
 	const config_setting_t *sv = f ? config_setting_get_member(f, "services") : NULL;
 
+	bool carries[2] = { false, false };	/* by some next hop: [0] IPv4, [1] IPv6 */
+
 	if (!cfg->has_front || !cfg->front.n_next_hops)
 		return;
+	for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
+		for (int fi = 0; fi < 2; fi++)
+			carries[fi] = carries[fi] || config_next_hop_carries(&cfg->front.next_hops[j], fi ? AF_INET6 : AF_INET);
 	for (unsigned i = 0; i < cfg->front.n_services; i++) {
-		bool v4 = cfg->front.services[i].family == AF_INET, ok = false;
+		bool v4 = cfg->front.services[i].family == AF_INET, ok = carries[v4 ? 0 : 1];
 		char a[MSLB_ADDRSTRLEN];
 
-		for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
-			ok = ok || config_next_hop_carries(&cfg->front.next_hops[j], v4 ? AF_INET : AF_INET6);
 		if (!ok)
 			config_err(c, sv, "front.services: \"%s\" is %s but no next hop has an %s address (allowed: services of the families the next hops have)",
 				   mslb_addr_str(&cfg->front.services[i], a, sizeof(a)), v4 ? "IPv4" : "IPv6", v4 ? "ipv4" : "ipv6");

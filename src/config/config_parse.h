@@ -10,11 +10,24 @@
 
 #include "config.h"
 #include "base/addr.h"
+#include "base/hset.h"
+
+/* Items equal to an earlier one, without comparing every pair
+ * (config_dup.c): the set holds the first item of each key, next chains
+ * each item to the next equal one, last[first] is the latest. */
+struct config_dup {
+	struct hset set;
+	uint32_t *next, *last;
+	uint32_t cap;
+};
 
 struct config_ctx {
 	const char *file;
 	struct config_errors *errs;
 	const config_setting_t *root;
+	/* Over front.services and the next hops' names, for the checks and
+	 * look-ups of later parts (config_front.c builds them). */
+	struct config_dup services, names;
 };
 
 int config_line_of(const config_setting_t *s);
@@ -43,6 +56,24 @@ bool config_parse_addr(struct config_ctx *c, const config_setting_t *s, const ch
 		       const char *text, struct mslb_addr *out);
 /* 1-max characters of A-Z a-z 0-9 _ . - */
 bool config_name_ok(const char *s, size_t max);
+
+/* Room for items 0..n-1. 0, or -1 out of memory (the caller reports it:
+ * adds then find nothing). */
+int config_dup_init(struct config_dup *d, unsigned n);
+void config_dup_free(struct config_dup *d);
+/* Record item index (hash h, equal to key as eq says); items are added in
+ * file order. Returns the first earlier equal item, or HSET_EMPTY; the
+ * others follow by d->next[j] until index itself. */
+uint32_t config_dup_add(struct config_dup *d, uint32_t h, const void *key, hset_eq_fn eq, const void *ctx,
+			uint32_t index);
+/* The first item equal to key, or HSET_EMPTY. */
+uint32_t config_dup_first(const struct config_dup *d, uint32_t h, const void *key, hset_eq_fn eq,
+			  const void *ctx);
+/* No further error would be kept: walks over earlier items may stop. */
+bool config_errors_full(const struct config_ctx *c);
+uint32_t config_addr_hash(const struct mslb_addr *a);
+/* eq for c->services: ctx the config, key a struct mslb_addr. */
+bool config_service_eq(const void *ctx, uint32_t index, const void *key);
 
 /* The roles (config_front.c, config_back.c). The back is parsed after the
  * front, whose services it checks against. */

@@ -139,15 +139,16 @@ void config_parse_front_tunnel(struct config_ctx *c, const config_setting_t *f, 
  * service of that family (the same-family default is IP_S itself). */
 void config_check_front_tunnel(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
 {
+	bool has[2] = { false, false };	/* a service of the family: [0] IPv4, [1] IPv6 */
+
+	for (unsigned k = 0; k < cfg->front.n_services; k++)
+		has[mslb_af_index(cfg->front.services[k].family)] = true;
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
 		const struct cfg_next_hop *nh = &cfg->front.next_hops[i];
 
 		for (int of = 0; of < 2 && nh->mode == NH_ENCAP; of++) {
-			int fam = of ? AF_INET6 : AF_INET;
-			bool svc = false, used, src = cfg->front.has_tsrc[of];
+			bool svc = has[of], used, src = cfg->front.has_tsrc[of];
 
-			for (unsigned k = 0; k < cfg->front.n_services; k++)
-				svc = svc || cfg->front.services[k].family == fam;
 			/* Same family: only packets to a service of it use it. */
 			used = nh->outer == OUTER_SAME ? svc && (of ? nh->has6 : nh->has4)
 						       : (nh->outer == OUTER_IPV6) == (of == 1);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "base/hset.h"
+
 /* Keys as two host-order 64-bit halves of the big-endian address (an IPv4
  * address fills the top 32 bits of hi): masking is a shift and comparing
  * two integers, with no byte loops on the lookup path. */
@@ -27,6 +29,11 @@ struct lpm {
 	unsigned n, cap, n_runs;
 	struct lpm_entry *e;
 	struct lpm_run runs[129];
+	/* While adding: the entries by prefix, so that refusing a duplicate
+	 * is no scan of all of them (quadratic for a big table). Dropped by
+	 * lpm_build, whose sort moves the entries. */
+	struct hset added;
+	bool indexed;
 };
 
 struct lpm *lpm_create(int family)
@@ -68,17 +75,50 @@ static void mask(uint64_t *hi, uint64_t *lo, unsigned len)
 	}
 }
 
+static uint32_t key_hash(uint64_t hi, uint64_t lo, uint8_t len)
+{
+	uint64_t k[3] = { hi, lo, len };
+
+	return hset_hash(k, sizeof(k));
+}
+
+static bool key_eq(const void *ctx, uint32_t index, const void *key)
+{
+	const struct lpm_entry *e = &((const struct lpm *)ctx)->e[index], *k = key;
+
+	return e->len == k->len && e->hi == k->hi && e->lo == k->lo;
+}
+
+/* The index of what was added, built again after lpm_build. */
+static int index_entries(struct lpm *t)
+{
+	if (t->indexed)
+		return 0;
+	if (hset_init(&t->added, t->n) < 0)
+		return -1;
+	for (unsigned i = 0; i < t->n; i++)
+		if (hset_add(&t->added, key_hash(t->e[i].hi, t->e[i].lo, t->e[i].len), i) < 0) {
+			hset_free(&t->added);
+			return -1;
+		}
+	t->indexed = true;
+	return 0;
+}
+
 int lpm_add(struct lpm *t, const struct mslb_prefix *p, uint32_t value)
 {
-	uint64_t hi, lo;
+	struct lpm_entry k = { .len = p->len };
+	uint32_t h;
 
 	if (p->addr.family != t->family)
 		return -2;
-	load(p->addr.bytes, t->size, &hi, &lo);
-	mask(&hi, &lo, p->len);
-	for (unsigned i = 0; i < t->n; i++)
-		if (t->e[i].len == p->len && t->e[i].hi == hi && t->e[i].lo == lo)
-			return -1;
+	load(p->addr.bytes, t->size, &k.hi, &k.lo);
+	mask(&k.hi, &k.lo, p->len);
+	if (index_entries(t) < 0)
+		return -3;
+	h = key_hash(k.hi, k.lo, k.len);
+	if (hset_find(&t->added, h, &k, key_eq, t))
+		return -1;
 	if (t->n == t->cap) {
 		unsigned cap = t->cap ? t->cap * 2 : 16;
 		struct lpm_entry *e = realloc(t->e, cap * sizeof(*e));
@@ -88,9 +128,11 @@ int lpm_add(struct lpm *t, const struct mslb_prefix *p, uint32_t value)
 		t->e = e;
 		t->cap = cap;
 	}
+	if (hset_add(&t->added, h, t->n) < 0)
+		return -3;
 	memset(&t->e[t->n], 0, sizeof(t->e[t->n]));
-	t->e[t->n].hi = hi;
-	t->e[t->n].lo = lo;
+	t->e[t->n].hi = k.hi;
+	t->e[t->n].lo = k.lo;
 	t->e[t->n].len = p->len;
 	t->e[t->n].value = value;
 	t->n++;
@@ -110,6 +152,8 @@ static int cmp_entry(const void *a, const void *b)
 
 int lpm_build(struct lpm *t)
 {
+	hset_free(&t->added);
+	t->indexed = false;
 	if (t->n)	/* qsort(NULL, 0, ...) is undefined */
 		qsort(t->e, t->n, sizeof(*t->e), cmp_entry);
 	t->n_runs = 0;
@@ -154,6 +198,7 @@ bool lpm_lookup(const struct lpm *t, const uint8_t *addr, uint32_t *value)
 void lpm_destroy(struct lpm *t)
 {
 	if (t) {
+		hset_free(&t->added);
 		free(t->e);
 		free(t);
 	}
