@@ -42,9 +42,14 @@ static int build_family(struct mslb_lb *lb, int family)
 	unsigned alen = mslb_addr_size(family), n = 0;
 	struct maglev_backend *b = calloc(cfg->front.n_next_hops + 1, sizeof(*b));
 
+	unsigned n_svc = 0, n_back = 0;
+
+	for (unsigned i = 0; i < cfg->front.n_services; i++)
+		n_svc += cfg->front.services[i].family == family;
+	for (unsigned i = 0; i < cfg->back.n_addresses; i++)
+		n_back += cfg->back.addresses[i].address.family == family;
 	f->sources = lpm_create(family);
-	f->services = calloc(cfg->front.n_services + 1, sizeof(*f->services));
-	if (!b || !f->sources || !f->services)
+	if (!b || !f->sources || lb_addrs_init(&f->services, n_svc) < 0)
 		goto fail;
 	for (unsigned i = 0; i < cfg->front.n_table; i++)
 		if (cfg->front.table[i].source.addr.family == family &&
@@ -54,23 +59,19 @@ static int build_family(struct mslb_lb *lb, int family)
 		goto fail;
 	for (unsigned i = 0; i < cfg->front.n_services; i++)
 		if (cfg->front.services[i].family == family)
-			memcpy(f->services[f->n_services++], cfg->front.services[i].bytes, alen);
-	f->back_addr = calloc(cfg->back.n_addresses + 1, sizeof(*f->back_addr));
-	f->back_index = calloc(cfg->back.n_addresses + 1, sizeof(*f->back_index));
-	if (!f->back_addr || !f->back_index)
-		goto fail;
-	f->back_services = calloc(cfg->back.n_addresses + 1, sizeof(*f->back_services));
-	if (!f->back_services)
+			lb_addrs_add(&f->services, cfg->front.services[i].bytes, alen);
+	f->back_index = calloc(n_back + 1, sizeof(*f->back_index));
+	if (!f->back_index || lb_addrs_init(&f->back, n_back) < 0 || lb_addrs_init(&f->back_services, n_back) < 0)
 		goto fail;
 	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
 		const struct cfg_back_address *ba = &cfg->back.addresses[i];
 
 		if (ba->address.family != family)
 			continue;
-		memcpy(f->back_addr[f->n_back], ba->address.bytes, alen);
-		f->back_index[f->n_back++] = i;
-		if (!lb_in_list(f->back_services, f->n_back_services, ba->service.bytes, alen))
-			memcpy(f->back_services[f->n_back_services++], ba->service.bytes, alen);
+		f->back_index[f->back.n] = i;
+		lb_addrs_add(&f->back, ba->address.bytes, alen);
+		if (!lb_addrs_has(&f->back_services, ba->service.bytes, alen))
+			lb_addrs_add(&f->back_services, ba->service.bytes, alen);
 		if (!f->has_ret && cfg->back.has_return[mslb_af_index(family)]) {
 			/* The return tunnel leaves from the first back address. */
 			f->has_ret = true;
@@ -152,10 +153,10 @@ void lb_destroy(struct mslb_lb *lb)
 		return;
 	for (unsigned i = 0; i < 2; i++) {
 		lpm_destroy(lb->fam[i].sources);
-		free(lb->fam[i].services);
-		free(lb->fam[i].back_addr);
+		lb_addrs_free(&lb->fam[i].services);
+		lb_addrs_free(&lb->fam[i].back);
 		free(lb->fam[i].back_index);
-		free(lb->fam[i].back_services);
+		lb_addrs_free(&lb->fam[i].back_services);
 		maglev_destroy(lb->fam[i].hash);
 		lpm_destroy(lb->fam[i].allow_back);
 		lpm_destroy(lb->fam[i].allow_front);
@@ -170,60 +171,6 @@ void lb_destroy(struct mslb_lb *lb)
 	free(lb->table_hits);
 	free(lb->back);
 	free(lb);
-}
-
-void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old)
-{
-	const struct mslb_config *n = lb->cfg, *o = old->cfg;
-
-	for (unsigned i = 0; i < n->front.n_next_hops; i++)
-		for (unsigned j = 0; j < o->front.n_next_hops; j++)
-			if (!strcmp(n->front.next_hops[i].name, o->front.next_hops[j].name)) {
-				struct lb_tunnel keep[2] = { lb->nh[i].tun[0], lb->nh[i].tun[1] };
-
-				lb->nh[i] = old->nh[j];
-				/* Counters carry over; the path MTU is the new
-				 * config's, what ICMP taught us stays if the
-				 * address did not change. */
-				for (int f = 0; f < 2; f++) {
-					const struct cfg_next_hop *a = &n->front.next_hops[i], *b = &o->front.next_hops[j];
-					bool same = f ? a->has6 && b->has6 && mslb_addr_eq(&a->a6, &b->a6)
-						      : a->has4 && b->has4 && mslb_addr_eq(&a->a4, &b->a4);
-
-					if (!same)
-						lb->nh[i].tun[f].learned = 0;
-					lb->nh[i].tun[f].config_mtu = keep[f].config_mtu;
-					lb->nh[i].tun[f].route_mtu = keep[f].route_mtu;
-				}
-			}
-	for (unsigned i = 0; i < n->front.n_table; i++) {
-		const struct cfg_table_entry *e = &n->front.table[i];
-
-		for (unsigned j = 0; j < o->front.n_table; j++) {
-			const struct cfg_table_entry *f = &o->front.table[j];
-
-			if (e->source.len == f->source.len && mslb_addr_eq(&e->source.addr, &f->source.addr) &&
-			    !strcmp(n->front.next_hops[e->next_hop].name, o->front.next_hops[f->next_hop].name))
-				lb->table_hits[i] = old->table_hits[j];
-		}
-	}
-	if (n->has_front && o->has_front && n->front.unmatched == o->front.unmatched)
-		lb->unmatched_hits = old->unmatched_hits;
-	for (unsigned i = 0; i < n->back.n_addresses; i++)
-		for (unsigned j = 0; j < o->back.n_addresses; j++)
-			if (mslb_addr_eq(&n->back.addresses[i].address, &o->back.addresses[j].address) &&
-			    mslb_addr_eq(&n->back.addresses[i].service, &o->back.addresses[j].service))
-				lb->back[i] = old->back[j];
-	memcpy(lb->drops, old->drops, sizeof(lb->drops));
-	lb->ts = old->ts;
-	lb->ret = old->ret;
-	lb->ret_t = old->ret_t;
-	lb->endpoint = old->endpoint;
-	lb->ip_id = old->ip_id;
-	lb->frag_id = old->frag_id;
-	lb->now = old->now;
-	lb->emit = old->emit;
-	lb->emit_ctx = old->emit_ctx;
 }
 
 /* Classify by destination: a service (front), a back address (back), a
@@ -255,7 +202,7 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 		if (r != MSLB_OK)
 			return r;
 	}
-	if (lb_in_list(f->services, f->n_services, dst, alen)) {
+	if (lb_addrs_has(&f->services, dst, alen)) {
 		uint32_t unused;
 
 		if (tunnel && cfg->front.allowed.n && lpm_lookup(f->allow_front, src, &unused)) {
@@ -286,7 +233,7 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 		}
 		return MSLB_DROP_NOT_OURS;
 	}
-	if (f->has_ret && lb_in_list(f->back_services, f->n_back_services, src, alen)) {
+	if (f->has_ret && lb_addrs_has(&f->back_services, src, alen)) {
 		if (partial && tunnel)
 			return MSLB_DROP_BAD_OFFLOAD;
 		return lb_return_encap(lb, p, &v);

@@ -60,20 +60,22 @@ static enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct
 	const struct cfg_next_hop *hop = &lb->cfg->front.next_hops[nh];
 	const struct lb_family *f = lb_fam(lb, v->version);
 	const uint8_t *to = v->version == 4 ? hop->a4.bytes : hop->a6.bytes;
+	int k = -1;	/* the next hop is a back address of this node's own: its slot */
 
-	if (hop->mode == NH_ENCAP && !(hop->outer == OUTER_SAME && lb_in_list(f->back_addr, f->n_back, to, pkt_addr_len(v))))
-		return lb_encap_front(lb, p, v, nh, own_ttl);
+	if (hop->mode == NH_ENCAP) {
+		if (hop->outer == OUTER_SAME)
+			k = lb_back_slot(f, to, pkt_addr_len(v));
+		if (k < 0)
+			return lb_encap_front(lb, p, v, nh, own_ttl);
+	}
 	if (v->version == 4 ? !hop->has4 : !hop->has6)
 		return MSLB_DROP_NO_FAMILY;
 	lb->nh[nh].c.packets++;
 	lb->nh[nh].c.bytes += v->len;
 	if (hop->mode == NH_ENCAP) {
 		/* Its own back: the packet is delivered as it came. */
-		for (unsigned k = 0; k < f->n_back; k++)
-			if (lb_addr_eq(to, f->back_addr[k], pkt_addr_len(v))) {
-				lb->back[f->back_index[k]].packets++;
-				lb->back[f->back_index[k]].bytes += v->len;
-			}
+		lb->back[f->back_index[k]].packets++;
+		lb->back[f->back_index[k]].bytes += v->len;
 		p->len = v->len;
 		return MSLB_OK;
 	}
@@ -81,12 +83,8 @@ static enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct
 	/* A node that runs both roles may be its own next hop: the back's
 	 * rewrite follows at once, since what leaves the TUN is never routed
 	 * back into it. */
-	if (f->n_back) {
-		int k = lb_back_slot(f, to, pkt_addr_len(v));
-
-		if (k >= 0)
-			lb_back_at(lb, v, f, k);
-	}
+	if (f->back.n && (k = lb_back_slot(f, to, pkt_addr_len(v))) >= 0)
+		lb_back_at(lb, v, f, k);
 	p->len = v->len;
 	return MSLB_OK;
 }
@@ -130,7 +128,7 @@ enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 			 * where that client's packets go. */
 			qhl = (e.quote[0] >> 4) == 4 ? (e.quote[0] & 0x0f) * 4u : IP6_HLEN;
 			if ((unsigned)(e.quote[0] >> 4) == v->version &&
-			    lb_in_list(f->services, f->n_services, e.quote + (alen == 4 ? IP4_SRC : IP6_SRC), alen)) {
+			    lb_addrs_has(&f->services, e.quote + (alen == 4 ? IP4_SRC : IP6_SRC), alen)) {
 				uint8_t qproto = alen == 4 ? e.quote[IP4_PROTO] : e.quote[IP6_NEXT];
 
 				k.client = e.quote + (alen == 4 ? IP4_DST : IP6_DST);

@@ -30,13 +30,10 @@ enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
 /* IP_B (slot k) -> IP_S, counted. */
 void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f, int k);
 
-/* Which back address (index k into f->back_addr) a is, -1 for none. */
+/* Which back address (slot k of f->back) a is, -1 for none. */
 static inline int lb_back_slot(const struct lb_family *f, const uint8_t *a, unsigned alen)
 {
-	for (unsigned k = 0; k < f->n_back; k++)
-		if (lb_addr_eq(a, f->back_addr[k], alen))
-			return (int)k;
-	return -1;
+	return lb_addrs_find(&f->back, a, alen);
 }
 
 #endif

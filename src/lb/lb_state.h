@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "lb_addrs.h"
 #include "lb_types.h"
 #include "config/config.h"
 #include "net/drop.h"
@@ -36,13 +37,10 @@ struct lb_next_hop {
 
 struct lb_family {
 	struct lpm *sources;		/* source prefix -> table entry index */
-	unsigned n_services;
-	uint8_t (*services)[16];
-	unsigned n_back;		/* back addresses of this family */
-	uint8_t (*back_addr)[16];
-	unsigned *back_index;		/* into cfg->back.addresses */
-	unsigned n_back_services;	/* distinct services of those back addresses */
-	uint8_t (*back_services)[16];
+	struct lb_addrs services;
+	struct lb_addrs back;		/* back addresses of this family; slot k */
+	unsigned *back_index;		/* of slot k, into cfg->back.addresses */
+	struct lb_addrs back_services;	/* distinct services of those back addresses */
 	struct maglev *hash;		/* over next hops with an address of this family */
 	bool any_hash;
 	bool has_ret;			/* back.return_tunnel of this family */
@@ -89,12 +87,7 @@ static inline const struct lb_family *lb_fam(const struct mslb_lb *lb, unsigned 
 	return &lb->fam[mslb_ip_index(version)];
 }
 
-/* Constant sizes: the compiler compares in one or two loads, no call. */
-static inline bool lb_addr_eq(const uint8_t *a, const uint8_t *b, unsigned alen)
-{
-	return alen == 4 ? !memcmp(a, b, 4) : !memcmp(a, b, 16);
-}
-
+/* For the few return endpoints (at most four). */
 static inline bool lb_in_list(const uint8_t (*list)[16], unsigned n, const uint8_t *a, unsigned alen)
 {
 	for (unsigned i = 0; i < n; i++)

@@ -192,7 +192,7 @@ static const uint8_t *outer_source(const struct mslb_lb *lb, const struct pkt_vi
 		return cfg->front.tsrc[mslb_ip_index(ov)].bytes;
 	if (ov == v->version)
 		return pkt_dst(v);
-	return lb->fam[mslb_ip_index(ov)].services[0];
+	return lb->fam[mslb_ip_index(ov)].services.a[0];
 }
 
 /* The packet's TTL or hop limit ran out here: answered as the kernel
@@ -216,7 +216,7 @@ enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_v
 	if (ov == 4 ? !hop->has4 : !hop->has6)
 		return MSLB_DROP_NO_FAMILY;
 	/* Another family than the packet's needs a source of its own. */
-	if (ov != v->version && !lb->fam[mslb_ip_index(ov)].n_services && !lb->cfg->front.has_tsrc[mslb_ip_index(ov)])
+	if (ov != v->version && !lb->fam[mslb_ip_index(ov)].services.n && !lb->cfg->front.has_tsrc[mslb_ip_index(ov)])
 		return MSLB_DROP_NO_FAMILY;
 	/* From io.af_packet no kernel forwarded the packet into the TUN, where
 	 * its TTL would have dropped by one (mslbd(8)): this node does it. */
@@ -315,6 +315,7 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	unsigned alen = pkt_addr_len(v);
 	struct pkt_view in;
 	enum mslb_drop r;
+	int k;
 
 	memcpy(outer_dst, pkt_dst(v), alen);
 	r = lb_decap(lb, p, v, f->allow_back, &in);
@@ -322,13 +323,13 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 		return r;
 	/* Only what a front meant for this back's servers. */
 	fi = lb_fam(lb, in.version);
-	if (!lb_in_list(fi->back_services, fi->n_back_services, pkt_dst(&in), pkt_addr_len(&in)))
+	if (!lb_addrs_has(&fi->back_services, pkt_dst(&in), pkt_addr_len(&in)))
 		return MSLB_DROP_TUNNEL_INNER_DST;
-	for (unsigned k = 0; k < f->n_back; k++)
-		if (lb_addr_eq(outer_dst, f->back_addr[k], alen)) {
-			lb->back[f->back_index[k]].packets++;
-			lb->back[f->back_index[k]].bytes += in.len;
-		}
+	k = lb_addrs_find(&f->back, outer_dst, alen);
+	if (k >= 0) {
+		lb->back[f->back_index[k]].packets++;
+		lb->back[f->back_index[k]].bytes += in.len;
+	}
 	return MSLB_OK;
 }
 
@@ -367,7 +368,7 @@ static bool find_tunnel(struct mslb_lb *lb, unsigned qv, const uint8_t *qsrc, co
 	}
 	if (!(cfg->front.has_tsrc[mslb_ip_index(qv)] &&
 	      lb_addr_eq(cfg->front.tsrc[mslb_ip_index(qv)].bytes, qsrc, alen)) &&
-	    !lb_in_list(f->services, f->n_services, qsrc, alen))
+	    !lb_addrs_has(&f->services, qsrc, alen))
 		return false;
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
 		const struct cfg_next_hop *hop = &cfg->front.next_hops[i];
