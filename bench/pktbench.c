@@ -6,6 +6,9 @@
  *
  * usage: pktbench [PACKETS_MILLIONS] [4|6] [tcp|udp|mptcp|encap [split]]
  * (split: then encapsulation and decapsulation each on its own as well)
+ *        pktbench scale MILLIONS N...  ns per packet with N services and back addresses
+ *        pktbench load FILE...         seconds to load FILE, lb_create and reload it
+ * (the last two: pktscale.c)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pktbench.h"
 #include "config/config.h"
 #include "io/io.h"
 #include "lb/lb.h"
@@ -121,6 +125,8 @@ int main(int argc, char **argv)
 	uint64_t n = (uint64_t)(millions * 1e6), done = 0, bad = 0;
 	double t0, t;
 
+	if (argc > 1 && (!strcmp(argv[1], "scale") || !strcmp(argv[1], "load")))
+		return pktbench_size(argc, argv);
 	snprintf(conf, sizeof(conf), "%s%s%s };\n", front_conf,
 		 strcmp(mode, "mptcp") ? "" : "  mptcp = { service_ports = [ 80 ]; };",
 		 encap ? "  mode = \"encapsulate\";" : "");
