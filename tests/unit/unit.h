@@ -31,6 +31,7 @@ void suite_golden_offload(void);
 void suite_status(void);
 void suite_ctl(void);
 void suite_regress(void);
+void suite_scale(void);
 
 /* Add test function fn to suite s under its own name. */
 #define UNIT_ADD(s, fn) CU_add_test((s), #fn, (fn))
