@@ -33,7 +33,7 @@ static void prefix_of(unsigned i, char *buf, size_t len)
 static char *table_conf(unsigned n, unsigned dup_of, unsigned dup_at, bool reversed)
 {
 	struct strbuf sb;
-	char p[64];
+	char p[64], *text;
 
 	sb_init(&sb);
 	sb_printf(&sb, "front = {\n  services = [ \"203.0.113.10\", \"2001:db8:5::10\" ];\n"
@@ -46,7 +46,9 @@ static char *table_conf(unsigned n, unsigned dup_of, unsigned dup_at, bool rever
 		sb_printf(&sb, "    { source = \"%s\"; next_hop = \"b%u\"; }%s\n", p, k % 2 + 1, i + 1 < n ? "," : "");
 	}
 	sb_printf(&sb, "  );\n};\n");
-	return strdup(sb_str(&sb));
+	text = strdup(sb_str(&sb));
+	sb_free(&sb);
+	return text;
 }
 
 /* A TCP packet from src to dst through lb: its verdict, the result in p. */
@@ -140,7 +142,7 @@ static void back_of(unsigned i, char *buf, size_t len)
 static char *addr_conf(unsigned dup_svc, unsigned dup_back)
 {
 	struct strbuf sb;
-	char s[64], a[64];
+	char s[64], a[64], *text;
 
 	sb_init(&sb);
 	sb_printf(&sb, "front = {\n  services = [\n");
@@ -157,7 +159,9 @@ static char *addr_conf(unsigned dup_svc, unsigned dup_back)
 		sb_printf(&sb, "    { address = \"%s\"; service = \"%s\"; }%s\n", a, s, i < N_ADDR ? "," : "");
 	}
 	sb_printf(&sb, "  );\n};\n");
-	return strdup(sb_str(&sb));
+	text = strdup(sb_str(&sb));
+	sb_free(&sb);
+	return text;
 }
 
 static void test_many_addresses_classify(void)
