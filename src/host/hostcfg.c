@@ -13,6 +13,7 @@
 #include "hostcfg_mptcp.h"
 #include "nl.h"
 #include "sysctl.h"
+#include "base/hset.h"
 #include "base/log.h"
 
 struct item {
@@ -21,9 +22,15 @@ struct item {
 	struct nl_rule rule;
 };
 
+/* The items with a hash index over them: 10,000 services make some
+ * 30,000 items, and comparing each new one with all others took seconds
+ * on every reload. Removals (swap with the last) only mark the index
+ * stale; it is built again when next asked. */
 struct item_set {
 	unsigned n, cap;
 	struct item *v;
+	struct hset ix;
+	bool stale;
 };
 
 struct hostcfg {
@@ -62,11 +69,46 @@ struct hostcfg *hostcfg_create(const char *tun, int ifindex)
 	return h;
 }
 
+static bool item_eq(const void *ctx, uint32_t i, const void *key)
+{
+	return !memcmp(&((const struct item_set *)ctx)->v[i], key, sizeof(struct item));
+}
+
+static uint32_t item_hash(const struct item *it)
+{
+	return hset_hash(it, sizeof(*it));
+}
+
+/* The index up to date: -1 out of memory. */
+static int set_index(struct item_set *s)
+{
+	if (!s->stale && (s->ix.slot || !s->n))
+		return 0;
+	hset_free(&s->ix);
+	s->stale = true;
+	if (hset_init(&s->ix, s->n) < 0)
+		return -1;
+	for (unsigned i = 0; i < s->n; i++)
+		if (hset_add(&s->ix, item_hash(&s->v[i]), i) < 0)
+			return -1;
+	s->stale = false;
+	return 0;
+}
+
+static void set_free(struct item_set *s)
+{
+	hset_free(&s->ix);
+	free(s->v);
+}
+
 static int set_push(struct item_set *s, const struct item *it)
 {
-	for (unsigned i = 0; i < s->n; i++)
-		if (!memcmp(&s->v[i], it, sizeof(*it)))
-			return 0;
+	uint32_t h = item_hash(it);
+
+	if (set_index(s) < 0)
+		return -1;
+	if (hset_find(&s->ix, h, it, item_eq, s))
+		return 0;
 	if (s->n == s->cap) {
 		unsigned cap = s->cap ? s->cap * 2 : 16;
 		struct item *v = realloc(s->v, cap * sizeof(*v));
@@ -76,12 +118,17 @@ static int set_push(struct item_set *s, const struct item *it)
 		s->v = v;
 		s->cap = cap;
 	}
+	if (hset_add(&s->ix, h, s->n) < 0)
+		return -1;
 	memcpy(&s->v[s->n++], it, sizeof(*it));
 	return 0;
 }
 
-static bool set_has(const struct item_set *s, const struct item *it)
+/* Out of memory for the index, the slow way. */
+static bool set_has(struct item_set *s, const struct item *it)
 {
+	if (set_index(s) == 0)
+		return hset_find(&s->ix, item_hash(it), it, item_eq, s) != NULL;
 	for (unsigned i = 0; i < s->n; i++)
 		if (!memcmp(&s->v[i], it, sizeof(*it)))
 			return true;
@@ -286,10 +333,11 @@ static void remove_item(struct hostcfg *h, unsigned i)
 		log_debug("removed %s", d);
 	if (i != --h->installed.n)
 		memcpy(&h->installed.v[i], &h->installed.v[h->installed.n], sizeof(struct item));
+	h->installed.stale = true;
 }
 
 /* Remove installed items that match the filter (rules first). */
-static void remove_where(struct hostcfg *h, const struct item_set *keep)
+static void remove_where(struct hostcfg *h, struct item_set *keep)
 {
 	for (int pass = 0; pass < 2; pass++)
 		for (unsigned i = h->installed.n; i-- > 0;) {
@@ -348,7 +396,7 @@ static int sysctls(struct hostcfg *h, const bool fam[2], char *err, size_t errle
 }
 
 /* Remove what this apply added, and nothing that ran before it. */
-static void undo_added(struct hostcfg *h, const struct item_set *added)
+static void undo_added(struct hostcfg *h, struct item_set *added)
 {
 	for (unsigned j = h->installed.n; j-- > 0;)
 		if (set_has(added, &h->installed.v[j]))
@@ -428,8 +476,8 @@ int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, s
 	remove_where(h, &want);
 	r = 0;
 out:
-	free(want.v);
-	free(added.v);
+	set_free(&want);
+	set_free(&added);
 	return r;
 }
 
@@ -449,7 +497,7 @@ void hostcfg_destroy(struct hostcfg *h)
 	if (h) {
 		nl_close(h->nl);
 		hostcfg_mptcp_destroy(h->mptcp);
-		free(h->installed.v);
+		set_free(&h->installed);
 		free(h);
 	}
 }
