@@ -1,0 +1,70 @@
+/* fuzz_confs: every role and mode the data path has, each reachable from
+ * the first byte of a fuzz_path input: front translation, front
+ * encapsulation with small path MTUs (fragments, too-big errors), a back
+ * that reassembles, decapsulates and sends through a return tunnel, a
+ * second-stage (chained) front either way, an MPTCP front, a return
+ * endpoint. Reassembly memory is small so that the cap is reached. */
+#include "fuzz_confs.h"
+
+#include <string.h>
+
+#include "../unit/golden.h"
+
+#define MPTCP_FRONT(mode) \
+	"front = {\n" \
+	"  services = [ " Q(S4) ", " Q(S6) " ];\n" \
+	"  mode = " Q(mode) ";\n" \
+	"  next_hops = (\n" \
+	"    { name = \"s1\"; ipv4 = " Q(B4) "; ipv6 = " Q(B6) "; server_id = 1001; path_mtu = 1280; },\n" \
+	"    { name = \"s2\"; ipv4 = " Q(B2_4) "; ipv6 = " Q(B2_6) "; server_id = 1002; },\n" \
+	"    { name = \"s3\"; ipv4 = \"198.51.100.13\"; ipv6 = \"2001:db8:b::13\"; server_id = 1003; weight = 2; }\n" \
+	"  );\n" \
+	"  table = ( { source = \"192.0.2.0/24\"; next_hop = \"s2\"; } );\n" \
+	"  unmatched = \"s1\";\n" \
+	"  mptcp = { service_ports = [ 80, 443 ]; };\n" \
+	"};\n"
+
+/* Clients of 192.0.2.0/24 and 2001:db8:c1::/48 go to b2 in IPv6 with the
+ * smallest IPv6 path MTU; the others to b1 in their own family at 1000. */
+#define ENCAP_MTU_FRONT \
+	"front = {\n" \
+	"  services = [ " Q(S4) ", " Q(S6) " ];\n" \
+	"  mode = \"encapsulate\";\n" \
+	"  tunnel_source = { ipv4 = " Q(TS4) "; };\n" \
+	"  next_hops = (\n" \
+	"    { name = \"b1\"; ipv4 = " Q(B4) "; ipv6 = " Q(B6) "; path_mtu = 1000; },\n" \
+	"    { name = \"b2\"; ipv4 = " Q(B2_4) "; ipv6 = " Q(B2_6) "; outer = \"ipv6\"; path_mtu = 1280; }\n" \
+	"  );\n" \
+	"  table = (\n" \
+	"    { source = \"192.0.2.0/24\"; next_hop = \"b2\"; },\n" \
+	"    { source = \"2001:db8:c1::/48\"; next_hop = \"b2\"; }\n" \
+	"  );\n" \
+	"  unmatched = \"b1\";\n" \
+	"  pmtu_expires = 60;\n" \
+	"};\n" \
+	"icmp = { rate = 10; burst = 3; };\n"
+
+#define SMALL_REASM "  reassembly = { memory = 262144; timeout = 5; };\n"
+#define RETURN_TUNNEL "  return_tunnel = { ipv4 = " Q(E4) "; ipv6 = " Q(E6) "; };\n"
+
+const struct fz_conf fz_confs[] = {
+	{ "front-translate", FRONT2("translate") },
+	{ "front-encap-mtu", ENCAP_MTU_FRONT },
+	{ "back-return", BACK(SMALL_REASM RETURN_TUNNEL) },
+	{ "front-stage2", FRONT_STAGE2("encapsulate") },
+	{ "front-stage2-translate", FRONT_STAGE2("translate") },
+	{ "front-mptcp", MPTCP_FRONT("translate") },
+	{ "front-mptcp-encap", MPTCP_FRONT("encapsulate") },
+	{ "return-endpoint", ENDPOINT },
+	{ "back", BACK("") },
+};
+
+const unsigned fz_n_confs = sizeof(fz_confs) / sizeof(fz_confs[0]);
+
+int fz_conf_index(const char *name)
+{
+	for (unsigned i = 0; i < fz_n_confs; i++)
+		if (!strcmp(fz_confs[i].name, name))
+			return (int)i;
+	return -1;
+}

@@ -1,0 +1,30 @@
+/* fuzz_path: the record format of fuzz_path inputs, shared with the seed
+ * generator that writes them. An input is one byte choosing the config
+ * (fuzz_confs.c, modulo their number), then records:
+ *
+ *   flags (1)  FZ_R_* below
+ *   clock (1)  step before the record: below 128 that many 10 ms, else
+ *              (clock - 128) * 5 s (reassembly timeouts, path MTU expiry)
+ *   len (2)    big-endian; cut to what the input has left
+ *   [offload (10) with FZ_R_OFFLOAD: flags, gso_type, then big-endian
+ *              csum_start, csum_offset, gso_size, hdr_len]
+ *   body (len) a packet, or with FZ_R_MTU three bytes: selector, MTU (2)
+ *
+ * The fix-up flags let mutations keep valid checksums and lengths, which
+ * the parser would otherwise reject before anything interesting runs. */
+#ifndef MSLB_FUZZ_PATH_H
+#define MSLB_FUZZ_PATH_H
+
+#define FZ_R_FIX_MASK 0x03	/* enum fz_fix + 1; 0: leave the checksums as they are */
+#define FZ_R_OFFLOAD 0x04	/* explicit offload metadata follows */
+#define FZ_R_FIX_LEN 0x08	/* set the IP length fields (every level) to the record's length */
+#define FZ_R_MTU 0x10		/* a route MTU (lb_set_route_mtu / lb_set_return_mtu), not a packet */
+
+/* FZ_R_MTU selector: bit 7 the return tunnel's, bit 6 the IPv6 outer
+ * family, bits 0-5 the next hop. */
+#define FZ_MTU_RETURN 0x80
+#define FZ_MTU_V6 0x40
+
+#define FZ_MAX_RECORDS 16
+
+#endif
