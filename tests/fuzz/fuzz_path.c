@@ -15,6 +15,7 @@
 #include "config/config.h"
 
 static struct mslb_config *cfgs[64];
+static bool trace;	/* FUZZ_TRACE=1: each record's verdict on stderr (seed checks) */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -23,6 +24,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_quiet();
+	trace = getenv("FUZZ_TRACE") != NULL;
 	for (unsigned i = 0; i < fz_n_confs; i++) {
 		cfgs[i] = config_load_string(fz_confs[i].text, fz_confs[i].name, &errs);
 		if (!cfgs[i]) {
@@ -71,7 +73,8 @@ static void set_mtu(struct mslb_lb *lb, const uint8_t *b, uint32_t n)
 static void run_record(struct fz_run *r, struct io_pkt *p, uint8_t flags, const struct io_offload *off,
 		       const uint8_t *b, uint32_t n)
 {
-	unsigned fix = flags & FZ_R_FIX_MASK, l4off = 0, field = 0;
+	unsigned fix = flags & FZ_R_FIX_MASK, l4off = 0, field = 0, n_out = r->n_out;
+	enum mslb_drop d;
 
 	p->data = p->buf + IO_HEADROOM;
 	memcpy(p->data, b, n);
@@ -87,7 +90,11 @@ static void run_record(struct fz_run *r, struct io_pkt *p, uint8_t flags, const 
 		p->off.csum_start = (uint16_t)l4off;
 		p->off.csum_offset = (uint16_t)field;
 	}
-	fz_run_pkt(r, p);
+	n = p->len;
+	d = fz_run_pkt(r, p);
+	if (trace)
+		fprintf(stderr, "fuzz_path: %u bytes (flags 0x%02x): %s, %u out, %u bytes returned\n", n, flags,
+			mslb_drop_name(d), r->n_out - n_out, d == MSLB_OK ? p->len : 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,0 +1,490 @@
+/* seedgen: writes the checked-in seed corpora (tests/fuzz/corpus/<target>)
+ * from the unit tests' packet builder (pktgen, reference checksums) and
+ * the golden cast, so each target starts from inputs that get deep: a
+ * parse that succeeds, a packet that reaches a service, a back address or
+ * a return endpoint, fragments that reassemble. Deterministic; run
+ * `seedgen OUTDIR SRCDIR` (scripts/fuzz.sh --seeds) after changing it. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fuzz.h"
+#include "fuzz_confs.h"
+#include "fuzz_path.h"
+#include "../unit/golden.h"
+#include "../unit/pktgen.h"
+
+#define SEED_MAX 8192
+
+static const char *outdir;
+static struct pg_rng rng;
+
+struct seed {
+	uint8_t b[SEED_MAX];
+	size_t n;
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "seedgen: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void put(const char *target, const char *name, const void *b, size_t n)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", outdir, target);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		die(path);
+	snprintf(path, sizeof(path), "%s/%s/%s", outdir, target, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(b, 1, n, f) != n || fclose(f) != 0)
+		die(path);
+}
+
+static void addr(const char *s, uint8_t *out)
+{
+	if (inet_pton(strchr(s, ':') ? AF_INET6 : AF_INET, s, out) != 1) {
+		fprintf(stderr, "seedgen: bad address %s\n", s);
+		exit(1);
+	}
+}
+
+/* A packet of proto from src to dst with payload bytes. */
+static void mk(struct pg_pkt *p, int family, uint8_t proto, const char *src, const char *dst, unsigned payload,
+	       bool df)
+{
+	struct pg_spec s;
+
+	pg_spec_init(&s, family, proto);
+	addr(src, s.src);
+	addr(dst, s.dst);
+	s.payload = payload;
+	pg_build(p, &s, &rng);
+	if (family == 4) {
+		p->buf[6] = (uint8_t)((p->buf[6] & ~0x40) | (df ? 0x40 : 0));
+		pg_recompute(p);
+	}
+}
+
+/* p inside an outer header from src to dst (RFC 2003 / 2473). */
+static uint32_t encap(uint8_t *o, const char *src, const char *dst, const uint8_t *in, uint32_t ilen)
+{
+	bool v4 = !strchr(dst, ':');
+	unsigned hl = v4 ? 20 : 40;
+	uint8_t proto = (in[0] >> 4) == 4 ? 4 : 41;
+
+	memmove(o + hl, in, ilen);
+	memset(o, 0, hl);
+	if (v4) {
+		o[0] = 0x45;
+		fz_put16(o + 2, (uint16_t)(hl + ilen));
+		fz_put16(o + 4, 0x1234);
+		o[8] = 64;
+		o[9] = proto;
+		addr(src, o + 12);
+		addr(dst, o + 16);
+		fz_ip4_csum_set(o);
+	} else {
+		o[0] = 0x60;
+		fz_put16(o + 4, (uint16_t)ilen);
+		o[6] = proto;
+		o[7] = 64;
+		addr(src, o + 8);
+		addr(dst, o + 24);
+	}
+	return hl + ilen;
+}
+
+/* Bytes [off, off + n) of the payload of the (option-less) packet w as a
+ * fragment at o: IPv4 fields, or an IPv6 fragment header of id. */
+static uint32_t frag(uint8_t *o, const uint8_t *w, uint32_t wlen, unsigned off, unsigned n, bool more)
+{
+	if ((w[0] >> 4) == 4) {
+		memcpy(o, w, 20);
+		memcpy(o + 20, w + 20 + off, n);
+		fz_put16(o + 2, (uint16_t)(20 + n));
+		fz_put16(o + 6, (uint16_t)((more ? 0x2000 : 0) | off / 8));
+		fz_ip4_csum_set(o);
+		return 20 + n;
+	}
+	memcpy(o, w, 40);
+	fz_put16(o + 4, (uint16_t)(8 + n));
+	o[6] = 44;
+	o[40] = w[6];
+	o[41] = 0;
+	fz_put16(o + 42, (uint16_t)(off | (more ? 1 : 0)));
+	fz_put16(o + 44, 0);
+	fz_put16(o + 46, 0x4d53);
+	memcpy(o + 48, w + 40 + off, n);
+	(void)wlen;
+	return 48 + n;
+}
+
+/* ---- fuzz_path inputs ------------------------------------------------ */
+
+static void rec(struct seed *s, uint8_t flags, uint8_t clock, const struct io_offload *off, const uint8_t *b,
+		uint32_t n)
+{
+	uint8_t *p = s->b + s->n;
+
+	if (s->n + 14 + n > SEED_MAX) {
+		fprintf(stderr, "seedgen: seed too large\n");
+		exit(1);
+	}
+	p[0] = (uint8_t)(flags | (off ? FZ_R_OFFLOAD : 0));
+	p[1] = clock;
+	fz_put16(p + 2, (uint16_t)n);
+	s->n += 4;
+	if (off) {
+		p[4] = off->flags;
+		p[5] = off->gso_type;
+		fz_put16(p + 6, off->csum_start);
+		fz_put16(p + 8, off->csum_offset);
+		fz_put16(p + 10, off->gso_size);
+		fz_put16(p + 12, off->hdr_len);
+		s->n += 10;
+	}
+	memcpy(s->b + s->n, b, n);
+	s->n += n;
+}
+
+#define WHOLE (FZ_R_FIX_LEN | (FZ_FIX_FULL + 1))	/* keep lengths and checksums right */
+#define FRAG (FZ_FIX_HDR + 1)
+
+static void start(struct seed *s, const char *conf)
+{
+	int i = fz_conf_index(conf);
+
+	if (i < 0) {
+		fprintf(stderr, "seedgen: no config %s\n", conf);
+		exit(1);
+	}
+	s->b[0] = (uint8_t)i;
+	s->n = 1;
+}
+
+static void emit_path(struct seed *s, const char *conf, const char *what)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s-%s", conf, what);
+	put("fuzz_path", name, s->b, s->n);
+}
+
+/* Clients to the service: UDP and TCP, both families, small and large. */
+static void path_front(const char *conf, unsigned big)
+{
+	static const uint8_t protos[] = { PG_UDP, PG_TCP, PG_ICMPV6 };
+	struct pg_pkt p;
+	struct seed s;
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		start(&s, conf);
+		for (unsigned i = 0; i < sizeof(protos); i++) {
+			uint8_t proto = protos[i] == PG_ICMPV6 && fam == 4 ? PG_ICMP : protos[i];
+
+			mk(&p, fam, proto, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 40, true);
+			rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		}
+		mk(&p, fam, PG_UDP, fam == 4 ? "198.18.0.1" : "2001:db8:99::1", fam == 4 ? S4 : S6, 100, false);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		emit_path(&s, conf, fam == 4 ? "small4" : "small6");
+
+		start(&s, conf);
+		mk(&p, fam, PG_UDP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, big, true);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		mk(&p, fam, PG_TCP, fam == 4 ? "198.18.0.2" : "2001:db8:98::1", fam == 4 ? S4 : S6, big, false);
+		rec(&s, WHOLE, 200, NULL, p.buf, p.len);
+		emit_path(&s, conf, fam == 4 ? "big4" : "big6");
+	}
+}
+
+/* Checksum offload: a partial checksum, and a GSO super-packet. */
+static void path_offload(const char *conf)
+{
+	struct io_offload off = { 0 };
+	struct pg_pkt p;
+	struct seed s;
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		unsigned hl = fam == 4 ? 20 : 40;
+
+		start(&s, conf);
+		mk(&p, fam, PG_UDP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 300, true);
+		rec(&s, FZ_R_FIX_LEN | (FZ_FIX_PARTIAL + 1), 1, NULL, p.buf, p.len);
+		mk(&p, fam, PG_TCP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 3000, true);
+		off = (struct io_offload){ .flags = IO_OFF_NEEDS_CSUM, .gso_type = fam == 4 ? 1 : 4,
+					   .csum_start = (uint16_t)hl, .csum_offset = 16, .gso_size = 1000,
+					   .hdr_len = (uint16_t)(hl + 20) };
+		rec(&s, FZ_R_FIX_LEN | (FZ_FIX_PARTIAL + 1), 1, &off, p.buf, p.len);
+		mk(&p, fam, PG_UDP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 2500, false);
+		off = (struct io_offload){ .flags = IO_OFF_NEEDS_CSUM, .gso_type = 5, .csum_start = (uint16_t)hl,
+					   .csum_offset = 6, .gso_size = 800, .hdr_len = (uint16_t)(hl + 8) };
+		rec(&s, FZ_R_FIX_LEN | (FZ_FIX_PARTIAL + 1), 1, &off, p.buf, p.len);
+		emit_path(&s, conf, fam == 4 ? "offload4" : "offload6");
+	}
+}
+
+/* An ICMP error from a router about a tunnel packet: the path MTU. */
+static void path_icmp_tunnel(const char *conf)
+{
+	uint8_t t[PG_BUFSZ], m[PG_BUFSZ];
+	struct pg_pkt in;
+	struct seed s;
+	uint32_t tl, ml;
+
+	start(&s, conf);
+	/* Outside the table: to b1, IPv4 in IPv4. */
+	mk(&in, 4, PG_UDP, "198.18.0.1", S4, 1100, true);
+	tl = encap(t, S4, B4, in.buf, in.len);
+	memset(m, 0, 28);
+	m[0] = 0x45;
+	m[8] = 64;
+	m[9] = 1;
+	addr(R4, m + 12);
+	addr(S4, m + 16);
+	m[20] = 3;
+	m[21] = 4;
+	fz_put16(m + 26, 576);
+	memcpy(m + 28, t, 28 + 8);
+	ml = 28 + 36;
+	fz_put16(m + 2, (uint16_t)ml);
+	rec(&s, WHOLE, 1, NULL, m, ml);
+	rec(&s, WHOLE, 1, NULL, in.buf, in.len);
+	rec(&s, WHOLE, 200, NULL, in.buf, in.len);
+	(void)tl;
+	emit_path(&s, conf, "icmp-tunnel");
+}
+
+/* Tunnel packets from osrc to odst carrying inner from isrc to idst:
+ * whole, and in two outer fragments. */
+static void path_tunnel(const char *conf, const char *osrc4, const char *odst4, const char *osrc6,
+			const char *odst6, const char *isrc4, const char *idst4, const char *isrc6, const char *idst6)
+{
+	uint8_t t[PG_BUFSZ], f[PG_BUFSZ];
+	struct pg_pkt in;
+	struct seed s;
+	uint32_t tl, fl;
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		const char *os = fam == 4 ? osrc4 : osrc6, *od = fam == 4 ? odst4 : odst6;
+		unsigned hl = fam == 4 ? 20 : 40;
+
+		start(&s, conf);
+		mk(&in, fam, PG_TCP, fam == 4 ? isrc4 : isrc6, fam == 4 ? idst4 : idst6, 60, true);
+		tl = encap(t, os, od, in.buf, in.len);
+		rec(&s, WHOLE, 1, NULL, t, tl);
+		/* The other family inside. */
+		mk(&in, fam == 4 ? 6 : 4, PG_UDP, fam == 4 ? isrc6 : isrc4, fam == 4 ? idst6 : idst4, 60, false);
+		tl = encap(t, os, od, in.buf, in.len);
+		rec(&s, WHOLE, 1, NULL, t, tl);
+		/* A partial inner checksum (offloads). */
+		mk(&in, fam, PG_UDP, fam == 4 ? isrc4 : isrc6, fam == 4 ? idst4 : idst6, 200, true);
+		tl = encap(t, os, od, in.buf, in.len);
+		rec(&s, FZ_R_FIX_LEN | (FZ_FIX_PARTIAL + 1), 1, NULL, t, tl);
+		emit_path(&s, conf, fam == 4 ? "tunnel4" : "tunnel6");
+
+		start(&s, conf);
+		mk(&in, fam, PG_UDP, fam == 4 ? isrc4 : isrc6, fam == 4 ? idst4 : idst6, 1500, false);
+		tl = encap(t, os, od, in.buf, in.len);
+		fl = frag(f, t, tl, 0, 1000, true);
+		rec(&s, FRAG, 1, NULL, f, fl);
+		fl = frag(f, t, tl, 1000, tl - hl - 1000, false);
+		rec(&s, FRAG, 1, NULL, f, fl);
+		/* And one that never completes, then times out. */
+		fl = frag(f, t, tl, 0, 1000, true);
+		f[fam == 4 ? 5 : 47] ^= 1;
+		if (fam == 4)
+			fz_ip4_csum_set(f);
+		rec(&s, FRAG, 1, NULL, f, fl);
+		rec(&s, WHOLE, 130, NULL, t, tl);
+		emit_path(&s, conf, fam == 4 ? "reasm4" : "reasm6");
+	}
+}
+
+/* Server replies at a back with a return tunnel: into the tunnel, too big
+ * for it, with a partial checksum, and a route MTU that shrinks it. */
+static void path_return(const char *conf)
+{
+	uint8_t mtu[3] = { FZ_MTU_RETURN, 0x04, 0xb0 };
+	struct pg_pkt p;
+	struct seed s;
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		start(&s, conf);
+		mk(&p, fam, PG_TCP, fam == 4 ? S4 : S6, fam == 4 ? C4 : C6, 300, true);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		rec(&s, FZ_R_FIX_LEN | (FZ_FIX_PARTIAL + 1), 1, NULL, p.buf, p.len);
+		mk(&p, fam, PG_UDP, fam == 4 ? S4 : S6, fam == 4 ? C4 : C6, 1480, fam == 4);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		mtu[0] = (uint8_t)(FZ_MTU_RETURN | (fam == 6 ? FZ_MTU_V6 : 0));
+		rec(&s, FZ_R_MTU, 1, NULL, mtu, 3);
+		mk(&p, fam, PG_UDP, fam == 4 ? S4 : S6, fam == 4 ? C4 : C6, 1200, false);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		emit_path(&s, conf, fam == 4 ? "return4" : "return6");
+	}
+}
+
+static void mptcp(const char *conf)
+{
+	static const uint16_t ports[] = { 80, 443, 1002, 1003, 9999 };
+	struct pg_pkt p;
+	struct seed s;
+
+	start(&s, conf);
+	for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		int fam = i & 1 ? 6 : 4;
+
+		mk(&p, fam, PG_TCP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 20, true);
+		fz_put16(p.buf + p.l3len + 2, ports[i]);
+		pg_recompute(&p);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+	}
+	emit_path(&s, conf, "ports");
+}
+
+static void gen_path(void)
+{
+	struct seed s;
+	uint8_t mtu[3] = { 0, 0x05, 0x00 };
+
+	path_front("front-translate", 1400);
+	path_front("front-encap-mtu", 1400);
+	path_offload("front-encap-mtu");
+	path_offload("front-translate");
+	path_icmp_tunnel("front-encap-mtu");
+	path_front("front-mptcp", 200);
+	mptcp("front-mptcp");
+	mptcp("front-mptcp-encap");
+	path_tunnel("back-return", S4, B4, S6, B6, C4, S4, C6, S6);
+	path_tunnel("front-stage2", S4, F2_4, S6, F2_6, C4, S4, C6, S6);
+	path_tunnel("front-stage2-translate", S4, F2_4, S6, F2_6, C4, S4, C6, S6);
+	path_tunnel("return-endpoint", B4, E4, B6, E6, S4, C4, S6, C6);
+	path_return("back-return");
+	/* A route MTU record, then a packet through it. */
+	start(&s, "front-translate");
+	rec(&s, FZ_R_MTU, 0, NULL, mtu, 3);
+	{
+		struct pg_pkt p;
+
+		mk(&p, 4, PG_UDP, C4, S4, 1400, true);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+	}
+	emit_path(&s, "front-translate", "route-mtu");
+}
+
+/* ---- fuzz_pkt inputs --------------------------------------------------- */
+
+static void gen_pkt(void)
+{
+	static const uint8_t protos[] = { PG_TCP, PG_UDP, PG_ICMP, PG_ICMPV6, PG_DCCP, PG_UDPLITE, PG_ESP };
+	uint8_t b[4 + PG_BUFSZ];
+	struct pg_pkt p, f;
+	char name[64];
+	unsigned k = 0;
+
+	for (int fam = 4; fam <= 6; fam += 2)
+		for (unsigned i = 0; i < sizeof(protos); i++)
+			for (unsigned j = 0; j < 3; j++) {
+				struct pg_spec s;
+
+				pg_spec_init(&s, fam, protos[i]);
+				if (j)
+					pg_spec_random(&s, &rng);
+				if (s.payload > 200)
+					s.payload = 200;
+				pg_build(&p, &s, &rng);
+				fz_put16(b, p.l3len);
+				fz_put16(b + 2, (uint16_t)pg_csum_field(protos[i]));
+				memcpy(b + 4, p.buf, p.len);
+				snprintf(name, sizeof(name), "v%d-p%u-%u", fam, protos[i], j);
+				put("fuzz_pkt", name, b, 4 + p.len);
+				if (j == 2) {
+					pg_fragment(&p, 8, p.len - p.l3len > 16 ? 8 : 0, true, &f);
+					memcpy(b + 4, f.buf, f.len);
+					snprintf(name, sizeof(name), "v%d-p%u-frag", fam, protos[i]);
+					put("fuzz_pkt", name, b, 4 + f.len);
+				}
+				k++;
+			}
+	(void)k;
+}
+
+/* ---- fuzz_config inputs ------------------------------------------------ */
+
+static void copy_file(const char *srcdir, const char *rel, const char *name)
+{
+	static char buf[65536];
+	char path[512];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", srcdir, rel);
+	f = fopen(path, "rb");
+	if (!f)
+		die(path);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	put("fuzz_config", name, buf, n);
+}
+
+static void gen_config(const char *srcdir)
+{
+	static const char *const files[] = {
+		"mslb.conf",
+		"examples/figure3-basic.conf",
+		"examples/figure3-basic-back.conf",
+		"examples/figure4-multistage-front1.conf",
+		"examples/figure4-multistage-front2.conf",
+		"examples/figure5-one-arm.conf",
+		"examples/figure12-return-tunnel-back.conf",
+		"examples/figure12-return-endpoint.conf",
+	};
+	static const char *const refusals[] = {
+		"front = {\n  services = [ 1, ;\n",
+		"frnot = { };\nback = { addresses = ( ); };\n",
+		"front = { services = [ \"a\\nb\" ]; };\n",
+		("back = { addresses = ( { address = \"198.51.100.11\"; service = 7; } );\n"
+		 "  reassembly = { memory = 1; timeout = 0; }; };\n"),
+	};
+	char rel[256], name[128];
+
+	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		const char *base = strrchr(files[i], '/');
+
+		snprintf(rel, sizeof(rel), "etc/%s", files[i]);
+		snprintf(name, sizeof(name), "etc-%s", base ? base + 1 : files[i]);
+		copy_file(srcdir, rel, name);
+	}
+	for (unsigned i = 0; i < fz_n_confs; i++) {
+		snprintf(name, sizeof(name), "path-%s.conf", fz_confs[i].name);
+		put("fuzz_config", name, fz_confs[i].text, strlen(fz_confs[i].text));
+	}
+	/* Refusals: each kind of error line. */
+	for (unsigned i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		snprintf(name, sizeof(name), "err-%u.conf", i);
+		put("fuzz_config", name, refusals[i], strlen(refusals[i]));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: seedgen OUTDIR SRCDIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	if (mkdir(outdir, 0755) < 0 && errno != EEXIST)
+		die(outdir);
+	pg_seed(&rng, 0xf0221);
+	gen_pkt();
+	gen_path();
+	gen_config(argv[2]);
+	return 0;
+}
