@@ -93,7 +93,8 @@ static void run_record(struct fz_run *r, struct io_pkt *p, uint8_t flags, const 
 	n = p->len;
 	d = fz_run_pkt(r, p);
 	if (trace)
-		fprintf(stderr, "fuzz_path: %u bytes (flags 0x%02x): %s, %u out, %u bytes returned\n", n, flags,
+		fprintf(stderr, "fuzz_path: %u bytes (flags 0x%02x, checksums %s): %s, %u out, %u bytes returned\n", n,
+			flags, r->in_csum == FZ_CSUM_GOOD ? "good" : r->in_csum == FZ_CSUM_BAD ? "bad" : "unknown",
 			mslb_drop_name(d), r->n_out - n_out, d == MSLB_OK ? p->len : 0);
 }
 
