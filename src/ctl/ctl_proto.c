@@ -93,16 +93,18 @@ enum ctl_parse ctl_parse_request(const char *buf, size_t len, bool eof, struct c
 	}
 	while (lo < hi && is_blank(buf[lo]))
 		lo++;
+	/* Before any buf + lo: buf may be NULL for an empty read. */
+	if (lo == hi) {
+		snprintf(req->why, sizeof(req->why), "empty request (allowed: status, status json, reload)");
+		return CTL_PARSE_UNKNOWN;
+	}
 	if (words_are(buf + lo, hi - lo, w_status))
 		req->kind = CTL_REQ_STATUS;
 	else if (words_are(buf + lo, hi - lo, w_json))
 		req->kind = CTL_REQ_STATUS_JSON;
 	else if (words_are(buf + lo, hi - lo, w_reload))
 		req->kind = CTL_REQ_RELOAD;
-	else if (lo == hi) {
-		snprintf(req->why, sizeof(req->why), "empty request (allowed: status, status json, reload)");
-		return CTL_PARSE_UNKNOWN;
-	} else {
+	else {
 		quote(q, sizeof(q), buf + lo, hi - lo);
 		snprintf(req->why, sizeof(req->why),
 			 "unknown request \"%s\" (allowed: status, status json, reload)", q);
