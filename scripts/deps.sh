@@ -4,7 +4,7 @@
 set -u
 
 PACKAGES="
-build-essential autoconf automake libtool pkg-config clang
+build-essential autoconf automake libtool pkg-config clang libclang-rt-dev
 libev-dev libconfig-dev libmnl-dev libcunit1-dev libxxhash-dev libcap-ng-dev
 iproute2 iputils-ping procps ethtool nftables
 socat openssl tcpdump iperf3 jq python3 python3-scapy python3-cryptography
