@@ -190,7 +190,9 @@ static int add_rule(struct item_set *s, int family, uint32_t prio, const struct 
  * tunnel sources (ICMP errors about tunnel packets come back to them) are
  * routed into the TUN like the services; a back with a return tunnel takes
  * its servers' traffic (from IP_S) into the TUN by a default route in
- * table T, which only that source rule consults. */
+ * table T+1, which only that source rule and the delivery rule (to IP_S,
+ * more specific routes) consult: table T, which every packet consults,
+ * holds host routes only. */
 static int desired_tunnel(const struct hostcfg *h, const struct mslb_config *cfg, struct item_set *s, bool fam[2])
 {
 	uint32_t t = cfg->route_table, p = cfg->rule_priority;
@@ -213,7 +215,6 @@ static int desired_tunnel(const struct hostcfg *h, const struct mslb_config *cfg
 	for (unsigned i = 0; i < n; i++) {
 		fam[mslb_af_index(own[i].family)] = true;
 		r |= add_route(s, &own[i], t, h->ifindex, NULL);
-		r |= add_rule(s, own[i].family, p + 3, NULL, &own[i], NULL, FR_ACT_TO_TBL, t);
 	}
 	for (int f = 0; f < 2; f++) {
 		struct mslb_addr any = { .family = f ? AF_INET6 : AF_INET };
@@ -221,12 +222,12 @@ static int desired_tunnel(const struct hostcfg *h, const struct mslb_config *cfg
 		if (!cfg->back.has_return[f])
 			continue;
 		fam[f] = true;
-		r |= add_route_len(s, &any, 0, t, h->ifindex, NULL);
+		r |= add_route_len(s, &any, 0, t + 1, h->ifindex, NULL);
 		for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
 			const struct mslb_addr *sv = &cfg->back.addresses[i].service;
 
 			if (sv->family == any.family)
-				r |= add_rule(s, sv->family, p + 3, sv, NULL, NULL, FR_ACT_TO_TBL, t);
+				r |= add_rule(s, sv->family, p + 3, sv, NULL, NULL, FR_ACT_TO_TBL, t + 1);
 		}
 	}
 	return r;
@@ -281,12 +282,14 @@ static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struc
 			r |= add_rule(s, cfg->back.addresses[i].address.family, p + 2, NULL,
 				      &cfg->back.addresses[i].address, cfg->af_packet[k], FR_ACT_BLACKHOLE, 0);
 	}
-	for (unsigned i = 0; i < cfg->front.n_services; i++)
-		r |= add_rule(s, cfg->front.services[i].family, p + 3, NULL, &cfg->front.services[i], NULL,
-			      FR_ACT_TO_TBL, t);
-	for (unsigned i = 0; i < cfg->back.n_addresses; i++)
-		r |= add_rule(s, cfg->back.addresses[i].address.family, p + 3, NULL,
-			      &cfg->back.addresses[i].address, NULL, FR_ACT_TO_TBL, t);
+	/* Table T holds host routes only (services, back addresses, return
+	 * endpoints, tunnel sources): one rule per family consults it for
+	 * every packet, so the kernel keeps as many rules whatever the
+	 * number of addresses (it inserts a rule in time linear in those
+	 * it has; a rule per address made large configs quadratic). */
+	for (int f = 0; f < 2; f++)
+		if (fam[f])
+			r |= add_rule(s, f ? AF_INET6 : AF_INET, p + 3, NULL, NULL, NULL, FR_ACT_TO_TBL, t);
 	return r ? -1 : 0;
 }
 

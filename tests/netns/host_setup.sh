@@ -10,7 +10,7 @@
 #   rules:     P   iif mslb0 to IP_S lookup T+1     (back, IPv4 only)
 #              P+1 iif mslb0 lookup main
 #              P+2 iif mslb0 unreachable
-#              P+3 to IP_S lookup T (front) / to IP_B lookup T (back)
+#              P+3 lookup T (one per family: T holds host routes only)
 #   sysctls:   ip_forward = 1, ipv6 all.forwarding = 1, mslb0 rp_filter
 #              not strict (0 or 2)
 # After SIGTERM: exit 0; no device; rules, routes and sysctls as before.
@@ -95,13 +95,13 @@ done
 
 # ------------------------------------------------------------ rules
 check_eq "f: new v4 rules" "$(lines "$((P + 1)) iif=$TUN table=main" \
-	"$((P + 2)) action=unreachable iif=$TUN" "$((P + 3)) dst=$IPS4 table=$T")" "$(new_rules f 4)"
+	"$((P + 2)) action=unreachable iif=$TUN" "$((P + 3)) table=$T")" "$(new_rules f 4)"
 check_eq "f: new v6 rules" "$(lines "$((P + 1)) iif=$TUN table=main" \
-	"$((P + 2)) action=unreachable iif=$TUN" "$((P + 3)) dst=$IPS6 table=$T")" "$(new_rules f 6)"
+	"$((P + 2)) action=unreachable iif=$TUN" "$((P + 3)) table=$T")" "$(new_rules f 6)"
 check_eq "b1: new v4 rules" "$(lines "$P dst=$IPS4 iif=$TUN table=$T1" "$((P + 1)) iif=$TUN table=main" \
-	"$((P + 2)) action=unreachable iif=$TUN" "$((P + 3)) dst=${IPB4[1]} table=$T")" "$(new_rules b1 4)"
+	"$((P + 2)) action=unreachable iif=$TUN" "$((P + 3)) table=$T")" "$(new_rules b1 4)"
 check_eq "b1: new v6 rules" "$(lines "$((P + 1)) iif=$TUN table=main" \
-	"$((P + 2)) action=unreachable iif=$TUN" "$((P + 3)) dst=${IPB6[1]} table=$T")" "$(new_rules b1 6)"
+	"$((P + 2)) action=unreachable iif=$TUN" "$((P + 3)) table=$T")" "$(new_rules b1 6)"
 for n in f b1; do
 	check_eq "$n: no rule removed" "" "$(gone_rules "$n" 4)$(gone_rules "$n" 6)"
 done
