@@ -17,6 +17,9 @@
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# The daemons stay root here: prlimit on another user's process needs
+# CAP_SYS_RESOURCE, which root in a container may lack.
+MSLB_TEST_USER=
 lib_init
 require_netns tun
 require_cmd ip ping socat prlimit setpriv timeout awk getconf

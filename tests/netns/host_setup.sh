@@ -64,6 +64,8 @@ back_conf "$(mslbd_conf b1)" 1 || bail "back config"
 # The front tells readiness on $NOTIFY_SOCKET (systemd Type=notify).
 bg_start notify f socat -u "UNIX-RECV:$TMPD/notify.sock" STDOUT
 wait_for 10 test -S "$TMPD/notify.sock" || bail "notify socket"
+# Writable by the account the daemon switches to, as systemd's is (0777).
+chmod 0777 "$TMPD/notify.sock" || bail "chmod notify socket"
 NOTIFY_SOCKET=$TMPD/notify.sock mslbd_start f "$(mslbd_conf f)" || bail "mslbd on f"
 mslbd_start b1 "$(mslbd_conf b1)" || bail "mslbd on b1"
 check "f: READY=1 sent to \$NOTIFY_SOCKET" wait_for 10 grep -q READY=1 "$TMPD/notify.log"

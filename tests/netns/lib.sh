@@ -614,6 +614,10 @@ control_socket = "$(mslbd_sock "$1")";
 tun = { name = "$TUN"; mtu = ${2:-1500}; offload = ${MSLB_TUN_OFFLOAD:-true}; };
 routing = { table = $RT_TABLE; priority = $RT_PRIO; };
 EOF
+	# Started as root, the daemon switches to this account keeping only
+	# the capabilities the shipped unit gives it, as in production
+	# (MSLB_TEST_USER= keeps it root).
+	[ -n "${MSLB_TEST_USER-nobody}" ] && echo "user = \"${MSLB_TEST_USER-nobody}\";"
 	# MSLB_IO=af_packet: every interface of the node on the AF_PACKET path.
 	if [ "${MSLB_IO:-tun}" = af_packet ]; then
 		local ifs

@@ -22,6 +22,8 @@
 # PrivateDevices + BindPaths gives the host's node on a udev system.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
+# This test chooses the account and capabilities of each daemon itself.
+MSLB_TEST_USER=
 
 lib_init
 require_netns tun
