@@ -11,8 +11,7 @@ void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *
 	unsigned i = f->back_index[k];
 
 	xlate_set_dst(v, lb->cfg->back.addresses[i].service.bytes);
-	lb->back[i].packets++;
-	lb->back[i].bytes += v->len;
+	lb_back_count(lb, i, v->len);
 }
 
 enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, int k, bool tunnel,

@@ -74,8 +74,7 @@ static enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct
 	lb->nh[nh].c.bytes += v->len;
 	if (hop->mode == NH_ENCAP) {
 		/* Its own back: the packet is delivered as it came. */
-		lb->back[f->back_index[k]].packets++;
-		lb->back[f->back_index[k]].bytes += v->len;
+		lb_back_count(lb, f->back_index[k], v->len);
 		p->len = v->len;
 		return MSLB_OK;
 	}

@@ -30,6 +30,13 @@ enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
 /* IP_B (slot k) -> IP_S, counted. */
 void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f, int k);
 
+/* A packet of len bytes delivered to back address i of the config. */
+static inline void lb_back_count(struct mslb_lb *lb, unsigned i, uint32_t len)
+{
+	lb->back[i].packets++;
+	lb->back[i].bytes += len;
+}
+
 /* Which back address (slot k of f->back) a is, -1 for none. */
 static inline int lb_back_slot(const struct lb_family *f, const uint8_t *a, unsigned alen)
 {

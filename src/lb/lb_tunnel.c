@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lb_role.h"
 #include "lb_tunnel.h"
 #include "lpm.h"
 #include "net/encap.h"
@@ -325,11 +326,9 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	fi = lb_fam(lb, in.version);
 	if (!lb_addrs_has(&fi->back_services, pkt_dst(&in), pkt_addr_len(&in)))
 		return MSLB_DROP_TUNNEL_INNER_DST;
-	k = lb_addrs_find(&f->back, outer_dst, alen);
-	if (k >= 0) {
-		lb->back[f->back_index[k]].packets++;
-		lb->back[f->back_index[k]].bytes += in.len;
-	}
+	k = lb_back_slot(f, outer_dst, alen);
+	if (k >= 0)
+		lb_back_count(lb, f->back_index[k], in.len);
 	return MSLB_OK;
 }
 

@@ -46,10 +46,4 @@ static inline bool io_has_partial(const struct io_pkt *p)
 	return p->off.flags & IO_OFF_NEEDS_CSUM;
 }
 
-/* Offset of a packet's partial transport checksum field, if it has one. */
-static inline unsigned io_partial_off(const struct io_pkt *p)
-{
-	return (unsigned)p->off.csum_start + p->off.csum_offset;
-}
-
 #endif
