@@ -62,6 +62,26 @@ struct cfg_back_address {
 	struct mslb_addr via;		/* gateway toward the server */
 };
 
+/* The server-to-server redirection protocol (redirect = { ... }). */
+#define MSLB_REDIRECT_PORT 4771
+#define MSLB_REDIRECT_PEERS_MAX 64
+#define MSLB_REDIRECT_KEYS_MAX 8
+#define MSLB_REDIRECT_KEY_LEN 32	/* HMAC-SHA256 keys */
+
+struct cfg_redirect_peer {
+	char name[MSLB_NAME_MAX];
+	struct mslb_addr address;	/* its redirect.address: messages come from and go to it */
+	/* Its back addresses IP_B, [0] IPv4, [1] IPv6: packets of its flows
+	 * are sent there, and its redirected packets come from there. */
+	bool has_tunnel[2];
+	struct mslb_addr tunnel[2];
+};
+
+struct cfg_redirect_key {
+	uint8_t id;
+	uint8_t key[MSLB_REDIRECT_KEY_LEN];
+};
+
 struct mslb_config {
 	char *file;
 	int log_level;			/* LOG_ERR .. LOG_DEBUG (syslog.h) */
@@ -117,6 +137,23 @@ struct mslb_config {
 		bool has_return[2];		/* return_tunnel ipv4 [0], ipv6 [1] */
 		struct mslb_addr return_to[2];
 	} back;
+
+	/* The redirection protocol between backs (draft-olteanu 3.4). */
+	bool has_redirect;
+	struct {
+		struct mslb_addr address;	/* local: the UDP socket binds it */
+		uint16_t port;
+		char key_file[256];
+		unsigned n_keys;
+		struct cfg_redirect_key keys[MSLB_REDIRECT_KEYS_MAX];	/* keys[0] signs */
+		unsigned n_peers;
+		struct cfg_redirect_peer *peers;
+		unsigned rule_ttl;		/* seconds a rule lives unless refreshed */
+		unsigned max_rules, max_rules_per_peer;
+		unsigned rate, burst;		/* messages/s and bucket depth, per peer */
+		unsigned global_rate;		/* messages/s from all peers together */
+		int line;			/* of the group, for errors found later */
+	} redirect;
 
 	/* A node that decapsulates return tunnels (draft section 6). */
 	bool has_return_endpoint;
