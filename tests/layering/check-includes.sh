@@ -13,11 +13,12 @@ declare -A ALLOWED=(
 	[base]=""
 	[net]="base"
 	[config]="base"
-	[lb]="net config base"
+	[redirect]="config base"
+	[lb]="redirect net config base"
 	[host]="config base"
 	[io]="net host config base"
-	[ctl]="lb io net config base"
-	[daemon]="ctl lb io host net config base"
+	[ctl]="lb redirect io net config base"
+	[daemon]="ctl lb redirect io host net config base"
 	[.]="daemon"	# main.c
 )
 

@@ -32,6 +32,7 @@ void suite_status(void);
 void suite_ctl(void);
 void suite_regress(void);
 void suite_scale(void);
+void suite_rdr(void);
 
 /* Add test function fn to suite s under its own name. */
 #define UNIT_ADD(s, fn) CU_add_test((s), #fn, (fn))
