@@ -5,15 +5,30 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "base/addr.h"
+#include "config/config.h"
 
 /* The longest request line the daemon reads, its newline included. The
- * longest valid one is "status json\n"; the rest is slack for blanks. */
+ * longest valid one is a "redirect add" with two IPv6 addresses (about
+ * 140 bytes); the rest is slack for blanks. */
 #define CTL_REQUEST_MAX 256
 
 enum ctl_req_kind {
 	CTL_REQ_STATUS,
 	CTL_REQ_STATUS_JSON,
 	CTL_REQ_RELOAD,
+	CTL_REQ_REDIRECT_ADD,	/* redirect add PEER tcp|udp CLIENT CPORT SERVICE SPORT */
+	CTL_REQ_REDIRECT_DEL,	/* redirect del tcp|udp CLIENT CPORT SERVICE SPORT */
+};
+
+/* A flow named on the command line, in the client's direction. */
+struct ctl_flow {
+	char peer[MSLB_NAME_MAX];	/* add only */
+	uint8_t proto;			/* 6 or 17 */
+	struct mslb_addr client, service;	/* one family */
+	uint16_t cport, sport;
 };
 
 enum ctl_parse {
@@ -26,8 +41,9 @@ enum ctl_parse {
 
 struct ctl_req {
 	enum ctl_req_kind kind;	/* valid for CTL_PARSE_OK */
+	struct ctl_flow flow;	/* the redirect requests' */
 	size_t used;		/* bytes of the line, newline included */
-	char why[128];		/* the error for the reply: one line, printable */
+	char why[192];		/* the error for the reply: one line, printable */
 };
 
 /* Parse the request line at the start of buf[0, len): bytes up to the

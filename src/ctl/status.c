@@ -2,6 +2,7 @@
  * counters and the config calls a writer, which makes the table for people
  * or the JSON; the encapsulation parts are in status_tunnel.c. */
 #include "status.h"
+#include "status_redirect.h"
 #include "status_tunnel.h"
 
 #include "base/writer.h"
@@ -192,6 +193,7 @@ void status_write(const struct status_info *s, struct writer *w)
 	devices(w, s);
 	front(w, s->lb);
 	back(w, s->lb);
+	status_redirect(w, s->lb, s->rdr, s->now);
 	status_tunnel(w, s->lb);
 	wr_obj(w, "drops", NULL);
 	for (int d = MSLB_OK + 1; d < MSLB_DROP_MAX; d++)

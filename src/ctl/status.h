@@ -8,6 +8,7 @@
 #include "io/io.h"
 #include "io/neigh.h"
 #include "lb/lb.h"
+#include "redirect/rdr.h"
 
 struct status_info {
 	long pid;
@@ -21,6 +22,8 @@ struct status_info {
 	unsigned n_afp;
 	bool has_neigh;
 	struct neigh_stats neigh;		/* next-hop cache, with has_neigh */
+	const struct rdr *rdr;			/* the redirection protocol, or NULL */
+	double now;				/* its clock */
 };
 
 struct writer;

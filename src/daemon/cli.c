@@ -18,6 +18,7 @@
 #include "base/strbuf.h"
 #include "config/config.h"
 #include "ctl/ctl.h"
+#include "ctl/ctl_proto.h"
 
 #define EXIT_USAGE 2
 
@@ -29,6 +30,10 @@ static void usage(FILE *f)
 		"       mslbd status [--json] [-s SOCKET | -c FILE]\n"
 		"                                            show the running daemon's state\n"
 		"       mslbd reload [-s SOCKET | -c FILE]   make the daemon re-read its file\n"
+		"       mslbd redirect add PEER tcp|udp CLIENT CPORT SERVICE SPORT [-s SOCKET | -c FILE]\n"
+		"                                            this back owns the flow: PEER sends it here\n"
+		"       mslbd redirect del tcp|udp CLIENT CPORT SERVICE SPORT [-s SOCKET | -c FILE]\n"
+		"                                            it no longer does: the rule goes\n"
 		"       mslbd -h | --help | -V | --version\n"
 		"\n"
 		"  -c, --config FILE   configuration file (default %s)\n"
@@ -124,6 +129,36 @@ static int cmd_client(const struct opts *o, const char *request)
 	fputs(strchr(sb_str(&reply), '\n') + 1, r ? stdout : stderr);
 	sb_free(&reply);
 	return r ? 0 : EXIT_USAGE;
+}
+
+/* redirect add|del WORDS... [options]: the words make the request line,
+ * checked here with the daemon's own parser so that a typo gets usage
+ * without a round trip. */
+static int cmd_redirect(int argc, char **argv, struct opts *o)
+{
+	char line[CTL_REQUEST_MAX];
+	struct ctl_req req;
+	size_t n = 0;
+	int k = 0, r;
+
+	/* argv[0] is "redirect"; the words run up to the first option. */
+	line[0] = '\0';
+	for (k = 0; k < argc && argv[k][0] != '-'; k++) {
+		int w = snprintf(line + n, sizeof(line) - n, "%s%s", k ? " " : "", argv[k]);
+
+		if (w < 0 || (size_t)w >= sizeof(line) - n - 1)
+			return bad_usage("redirect: request too long", NULL);
+		n += (size_t)w;
+	}
+	r = parse_opts(argc - k + 1, argv + k - 1, "cshV", o);
+	if (r)
+		return r;
+	line[n] = '\n';
+	if (ctl_parse_request(line, n + 1, true, &req) != CTL_PARSE_OK ||
+	    (req.kind != CTL_REQ_REDIRECT_ADD && req.kind != CTL_REQ_REDIRECT_DEL))
+		return bad_usage(req.why[0] ? req.why : "redirect: add or del", NULL);
+	line[n] = '\0';
+	return cmd_client(o, line);
 }
 
 /* Fork; the parent waits until the child reports that start-up finished,
@@ -232,6 +267,8 @@ int cli_main(int argc, char **argv)
 		r = parse_opts(argc, argv, "cshV", &o);
 		return r ? r : cmd_client(&o, "reload");
 	}
+	if (!strcmp(cmd, "redirect"))
+		return cmd_redirect(argc, argv, &o);
 	if (!strcmp(cmd, "help"))
 		return usage(stdout), 0;
 	return bad_usage("unknown command", cmd);

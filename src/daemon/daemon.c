@@ -20,7 +20,10 @@
 #include "io/afpath.h"
 #include "io/emitq.h"
 #include "io/io.h"
+#include "io/udp.h"
 #include "lb/lb.h"
+#include "redirect/rdr.h"
+#include "redirect/rdr_auth.h"
 
 struct daemon {
 	char *config_path;
@@ -35,6 +38,9 @@ struct daemon {
 	struct ctl_listener ctl;
 	bool foreground;
 	bool journal;		/* stderr is systemd's journal: syslog reaches it already */
+	struct rdr *rdr;		/* redirection protocol, or NULL */
+	int rdr_fd;			/* its UDP socket, or -1 */
+	uint16_t rdr_port;
 	time_t started;
 	char loaded_at[32];
 	unsigned reloads, reload_failures;
@@ -74,11 +80,43 @@ struct daemon *daemon_create(const char *config_path, bool foreground)
 	d->foreground = foreground;
 	d->journal = getenv("JOURNAL_STREAM") != NULL;
 	d->ctl.fd = d->ctl.lock_fd = -1;
+	d->rdr_fd = -1;
 	if (!d->config_path) {
 		free(d);
 		return NULL;
 	}
 	return d;
+}
+
+static void rdr_send(void *ctx, const struct mslb_addr *to, const uint8_t *buf, size_t len)
+{
+	struct daemon *d = ctx;
+
+	/* A datagram lost here is one the peer never got: the protocol
+	 * retransmits what needs an ack. */
+	udp_send(d->rdr_fd, to, d->rdr_port, buf, len);
+}
+
+/* The redirection protocol: its state and its socket (bound before the
+ * privileges go, so a port below 1024 works either way). */
+static int start_redirect(struct daemon *d, char *err, size_t errlen)
+{
+	if (rdr_auth_init() < 0) {
+		snprintf(err, errlen, "redirect: libsodium failed to start");
+		return -1;
+	}
+	d->rdr = rdr_create(d->cfg, rx_now());
+	if (!d->rdr) {
+		snprintf(err, errlen, "redirect: out of memory for %u rules", d->cfg->redirect.max_rules);
+		return -1;
+	}
+	d->rdr_fd = udp_open(&d->cfg->redirect.address, d->cfg->redirect.port, err, errlen);
+	if (d->rdr_fd < 0)
+		return -1;
+	d->rdr_port = d->cfg->redirect.port;
+	rdr_set_send(d->rdr, rdr_send, d);
+	lb_set_redirect(d->lb, d->rdr);
+	return 0;
 }
 
 static void stamp(struct daemon *d)
@@ -127,6 +165,10 @@ int daemon_start(struct daemon *d)
 	d->emitq = emitq_create();
 	if (!d->lb || !d->batch || !d->emitq) {
 		log_err("out of memory");
+		goto fail;
+	}
+	if (d->cfg->has_redirect && start_redirect(d, err, sizeof(err)) < 0) {
+		log_err("%s:%d: %s", d->config_path, d->cfg->redirect.line ? d->cfg->redirect.line : 1, err);
 		goto fail;
 	}
 	d->io = io_tun_open(d->cfg->tun_name, d->cfg->tun_offload, err, sizeof(err));
@@ -217,6 +259,13 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 			  d->config_path, cfg->line_user ? cfg->line_user : 1, cfg->user, d->cfg->user);
 		goto refused_free;
 	}
+	if (cfg->has_redirect != d->cfg->has_redirect ||
+	    (cfg->has_redirect && (!mslb_addr_eq(&cfg->redirect.address, &d->cfg->redirect.address) ||
+				   cfg->redirect.port != d->cfg->redirect.port))) {
+		sb_printf(msg, "%s:%d: redirect: its presence, address and port cannot change on reload (restart mslbd to change them)\n",
+			  d->config_path, cfg->redirect.line ? cfg->redirect.line : d->cfg->redirect.line ? d->cfg->redirect.line : 1);
+		goto refused_free;
+	}
 	/* A new privileged server_id after the switch: say why, rather than
 	 * the kernel's EACCES from the path manager. */
 	if (priv_check(cfg, err, sizeof(err)) < 0) {
@@ -255,6 +304,11 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 	if (d->afp)
 		afpath_flush(d->afp);
 	lb_adopt_counters(lb, d->lb);
+	/* Rules and owned flows of the peers kept by name stay. Out of
+	 * memory, the protocol keeps its previous peers and keys. */
+	if (d->rdr && rdr_reconfigure(d->rdr, cfg) < 0)
+		log_err("redirect: out of memory: the previous peers and keys stay");
+	lb_set_redirect(lb, d->rdr);
 	refresh_route_mtus(hostcfg_nl(d->host), lb);
 	hostcfg_check_tunnel_sources(d->host, cfg);
 	lb_destroy(d->lb);
@@ -276,11 +330,85 @@ refused:
 
 int daemon_rx(struct daemon *d)
 {
-	return rx_tun(d->lb, d->io, d->batch, d->emitq);
+	int r = rx_tun(d->lb, d->io, d->batch, d->emitq);
+
+	/* A rule a packet made leaves now, before the flow's next packet. */
+	if (d->rdr)
+		rdr_flush(d->rdr, rx_now());
+	return r;
 }
 
-void daemon_control(struct daemon *d, enum ctl_req_kind kind, struct strbuf *reply)
+static void rdr_datagram(void *ctx, const struct mslb_addr *from, const uint8_t *buf, size_t len)
 {
+	struct daemon *d = ctx;
+
+	rdr_input(d->rdr, from, buf, len, rx_now());
+}
+
+int daemon_rdr_rx(struct daemon *d)
+{
+	return udp_recv(d->rdr_fd, rdr_datagram, d);
+}
+
+void daemon_rdr_tick(struct daemon *d)
+{
+	if (d->rdr)
+		rdr_tick(d->rdr, rx_now());
+}
+
+int daemon_rdr_fd(const struct daemon *d)
+{
+	return d->rdr_fd;
+}
+
+/* redirect add|del: this back owns the flow (its packets at the peer come
+ * here) or no longer does. */
+static void redirect_request(struct daemon *d, enum ctl_req_kind kind, const struct ctl_flow *fl,
+			     struct strbuf *reply)
+{
+	struct rdr_flow f;
+	unsigned alen = mslb_addr_size(fl->client.family);
+	int peer, r;
+
+	if (!d->rdr) {
+		sb_printf(reply, "error\nredirect: this daemon has no redirect group\n");
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.version = fl->client.family == AF_INET ? 4 : 6;
+	f.proto = fl->proto;
+	f.cport[0] = (uint8_t)(fl->cport >> 8);
+	f.cport[1] = (uint8_t)fl->cport;
+	f.sport[0] = (uint8_t)(fl->sport >> 8);
+	f.sport[1] = (uint8_t)fl->sport;
+	memcpy(f.client, fl->client.bytes, alen);
+	memcpy(f.service, fl->service.bytes, alen);
+	if (kind == CTL_REQ_REDIRECT_DEL) {
+		if (rdr_disown(d->rdr, &f, rx_now()) < 0)
+			sb_printf(reply, "error\nredirect del: no such flow is owned here\n");
+		else
+			sb_printf(reply, "ok\ndeleted\n");
+		rdr_flush(d->rdr, rx_now());
+		return;
+	}
+	peer = rdr_peer_index(d->rdr, fl->peer);
+	if (peer < 0) {
+		sb_printf(reply, "error\nredirect add: no peer is called \"%s\" (see redirect.peers)\n", fl->peer);
+		return;
+	}
+	r = rdr_own(d->rdr, (unsigned)peer, &f, rx_now());
+	if (r == -1)
+		sb_printf(reply, "error\nredirect add: the table of owned flows is full (redirect.max_rules)\n");
+	else if (r < 0)
+		sb_printf(reply, "error\nredirect add: this back has no address to receive the flow\n");
+	else
+		sb_printf(reply, "ok\ninstalling at %s\n", fl->peer);
+	rdr_flush(d->rdr, rx_now());
+}
+
+void daemon_control(struct daemon *d, const struct ctl_req *req, struct strbuf *reply)
+{
+	enum ctl_req_kind kind = req->kind;
 	struct status_info si = {
 		.pid = (long)getpid(),
 		.uptime_s = (uint64_t)(time(NULL) - d->started),
@@ -292,6 +420,8 @@ void daemon_control(struct daemon *d, enum ctl_req_kind kind, struct strbuf *rep
 		.io = d->io,
 		.afp = afpath_backends(d->afp),
 		.n_afp = afpath_count(d->afp),
+		.rdr = d->rdr,
+		.now = rx_now(),
 	};
 	struct strbuf msg;
 
@@ -305,6 +435,10 @@ void daemon_control(struct daemon *d, enum ctl_req_kind kind, struct strbuf *rep
 	case CTL_REQ_STATUS_JSON:
 		sb_printf(reply, "ok\n");
 		status_json(&si, reply);
+		break;
+	case CTL_REQ_REDIRECT_ADD:
+	case CTL_REQ_REDIRECT_DEL:
+		redirect_request(d, kind, &req->flow, reply);
 		break;
 	case CTL_REQ_RELOAD:
 		sb_init(&msg);
@@ -325,7 +459,11 @@ void daemon_log_detached(struct daemon *d)
 
 int daemon_rx_afp(struct daemon *d, unsigned k)
 {
-	return rx_afp(d->lb, d->afp, k, d->io, d->batch, d->emitq);
+	int r = rx_afp(d->lb, d->afp, k, d->io, d->batch, d->emitq);
+
+	if (d->rdr)
+		rdr_flush(d->rdr, rx_now());
+	return r;
 }
 
 void daemon_tick(struct daemon *d)
@@ -367,6 +505,10 @@ void daemon_stop(struct daemon *d)
 	}
 	afpath_close(d->afp);
 	d->afp = NULL;
+	if (d->rdr_fd >= 0) {
+		close(d->rdr_fd);
+		d->rdr_fd = -1;
+	}
 	if (d->io) {
 		io_close(d->io);	/* a non-persistent TUN device goes with its fd */
 		d->io = NULL;
@@ -380,6 +522,7 @@ void daemon_destroy(struct daemon *d)
 	daemon_stop(d);
 	io_batch_destroy(d->batch);
 	lb_destroy(d->lb);
+	rdr_destroy(d->rdr);
 	emitq_destroy(d->emitq);
 	config_free(d->cfg);
 	free(d->config_path);

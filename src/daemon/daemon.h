@@ -30,7 +30,12 @@ unsigned daemon_afp_count(const struct daemon *d);
 int daemon_afp_fd(const struct daemon *d, unsigned k);
 /* Answer one parsed control request (ctl_parse_request); the reply starts
  * with "ok\n" or "error\n". */
-void daemon_control(struct daemon *d, enum ctl_req_kind kind, struct strbuf *reply);
+void daemon_control(struct daemon *d, const struct ctl_req *req, struct strbuf *reply);
+/* The redirection protocol: its socket (-1 without one), its datagrams
+ * (as daemon_rx), and its timer, every RDR_TICK seconds. */
+int daemon_rdr_fd(const struct daemon *d);
+int daemon_rdr_rx(struct daemon *d);
+void daemon_rdr_tick(struct daemon *d);
 /* Detached from the terminal: log only where log.destination says. */
 void daemon_log_detached(struct daemon *d);
 int daemon_io_fd(const struct daemon *d);

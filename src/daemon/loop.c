@@ -20,6 +20,7 @@
 #include "base/strbuf.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_proto.h"
+#include "redirect/rdr.h"
 
 /* What one control client may hold, and all of them together (mslbd(8),
  * CONTROL SOCKET). A client is a local process of root or our user, but
@@ -223,7 +224,7 @@ static void client_read(struct ev_loop *loop, ev_io *w, int revents)
 
 		if (reload)
 			notify_send("RELOADING=1");
-		daemon_control(c->ctx->d, req.kind, &c->reply);
+		daemon_control(c->ctx->d, &req, &c->reply);
 		if (reload)
 			notify_send("READY=1");
 	}
@@ -407,6 +408,23 @@ static void on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	daemon_tick(ctx->d);
 }
 
+/* Redirection datagrams: a batch per wake-up, so that a flood of them
+ * leaves packets and control clients their turn. */
+static void on_redirect(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct ctx *ctx = w->data;
+
+	if (daemon_rdr_rx(ctx->d) < 0)
+		abuse_log(ctx, ev_now(loop), "redirect: socket error: %m");
+}
+
+static void on_redirect_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctx *ctx = w->data;
+
+	daemon_rdr_tick(ctx->d);
+}
+
 static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	log_info("signal %d: stopping", w->signum);
@@ -447,7 +465,8 @@ int loop_run(struct daemon *d)
 	};
 	ev_io pkt_w;
 	ev_signal term_w, int_w, hup_w;
-	ev_timer tick_w;
+	ev_timer tick_w, rdr_tick_w;
+	ev_io rdr_w;
 	struct afp_watch afp_w[AFP_MAX];
 	unsigned n_afp = daemon_afp_count(d);
 
@@ -482,6 +501,13 @@ int loop_run(struct daemon *d)
 	ev_timer_init(&tick_w, on_tick, TICK_INTERVAL, TICK_INTERVAL);
 	tick_w.data = &ctx;
 	ev_timer_start(loop, &tick_w);
+	ev_io_init(&rdr_w, on_redirect, daemon_rdr_fd(d), EV_READ);
+	ev_timer_init(&rdr_tick_w, on_redirect_tick, RDR_TICK, RDR_TICK);
+	rdr_w.data = rdr_tick_w.data = &ctx;
+	if (daemon_rdr_fd(d) >= 0) {
+		ev_io_start(loop, &rdr_w);
+		ev_timer_start(loop, &rdr_tick_w);
+	}
 	{
 		sigset_t stop;
 
@@ -510,6 +536,8 @@ int loop_run(struct daemon *d)
 	for (unsigned k = 0; k < n_afp; k++)
 		ev_io_stop(loop, &afp_w[k].io);
 	ev_timer_stop(loop, &tick_w);
+	ev_io_stop(loop, &rdr_w);
+	ev_timer_stop(loop, &rdr_tick_w);
 	ev_loop_destroy(loop);
 	return ctx.exit_code;
 }

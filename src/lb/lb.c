@@ -35,6 +35,38 @@ fail:
 	return NULL;
 }
 
+/* back.allowed_sources and the redirect peers' tunnel addresses, which
+ * go into peers as well. */
+static struct lpm *build_allow_back(const struct mslb_config *cfg, int family, struct lb_addrs *peers)
+{
+	struct lpm *t = lpm_create(family);
+	unsigned k = mslb_af_index(family), n = 0;
+
+	for (unsigned i = 0; i < cfg->redirect.n_peers; i++)
+		n += cfg->redirect.peers[i].has_tunnel[k];
+	if (!t || lb_addrs_init(peers, n) < 0)
+		goto fail;
+	for (unsigned i = 0; i < cfg->back.allowed.n; i++)
+		if (cfg->back.allowed.p[i].addr.family == family && lpm_add(t, &cfg->back.allowed.p[i], 0) == -3)
+			goto fail;
+	for (unsigned i = 0; i < cfg->redirect.n_peers; i++) {
+		const struct cfg_redirect_peer *rp = &cfg->redirect.peers[i];
+		struct mslb_prefix host = { .addr = rp->tunnel[k], .len = family == AF_INET ? 32 : 128 };
+
+		if (!rp->has_tunnel[k])
+			continue;
+		lb_addrs_add(peers, rp->tunnel[k].bytes, mslb_addr_size(family));
+		if (lpm_add(t, &host, 0) == -3)
+			goto fail;
+	}
+	if (lpm_build(t) < 0)
+		goto fail;
+	return t;
+fail:
+	lpm_destroy(t);
+	return NULL;
+}
+
 static int build_family(struct mslb_lb *lb, int family)
 {
 	const struct mslb_config *cfg = lb->cfg;
@@ -82,7 +114,11 @@ static int build_family(struct mslb_lb *lb, int family)
 	for (unsigned i = 0; i < cfg->return_endpoint.n; i++)
 		if (cfg->return_endpoint.addresses[i].family == family)
 			memcpy(f->endpoint[f->n_endpoint++], cfg->return_endpoint.addresses[i].bytes, alen);
-	f->allow_back = build_allow(&cfg->back.allowed, family);
+	f->allow_back = build_allow_back(cfg, family, &f->peers);
+	if (f->back.n) {
+		f->has_rsrc = true;
+		memcpy(f->rsrc, f->back.a[0], alen);
+	}
 	f->allow_front = build_allow(&cfg->front.allowed, family);
 	f->allow_endpoint = build_allow(&cfg->return_endpoint.allowed, family);
 	if (!f->allow_back || !f->allow_front || !f->allow_endpoint)
@@ -117,7 +153,8 @@ struct mslb_lb *lb_create(const struct mslb_config *cfg)
 	lb->scratch[0] = malloc(IO_HEADROOM + IO_BUF_SIZE);
 	lb->scratch[1] = malloc(IO_HEADROOM + IO_BUF_SIZE);
 	lb->icmp_buf = malloc(ICMP_MAX_V6);
-	if (!lb->nh || !lb->table_hits || !lb->back || !lb->scratch[0] || !lb->scratch[1] ||
+	lb->peer_tun = calloc(cfg->redirect.n_peers * 2 + 1, sizeof(*lb->peer_tun));
+	if (!lb->nh || !lb->table_hits || !lb->back || !lb->scratch[0] || !lb->scratch[1] || !lb->peer_tun ||
 	    !lb->icmp_buf || build_family(lb, AF_INET) < 0 || build_family(lb, AF_INET6) < 0)
 		goto fail;
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
@@ -161,12 +198,14 @@ void lb_destroy(struct mslb_lb *lb)
 		lpm_destroy(lb->fam[i].allow_back);
 		lpm_destroy(lb->fam[i].allow_front);
 		lpm_destroy(lb->fam[i].allow_endpoint);
+		lb_addrs_free(&lb->fam[i].peers);
 	}
 	reasm_destroy(lb->reasm);
 	free(lb->scratch[0]);
 	free(lb->scratch[1]);
 	free(lb->icmp_buf);
 	free(lb->port_next_hop);
+	free(lb->peer_tun);
 	free(lb->nh);
 	free(lb->table_hits);
 	free(lb->back);

@@ -21,6 +21,13 @@ void lb_destroy(struct mslb_lb *lb);
 void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old);
 
 void lb_set_emit(struct mslb_lb *lb, lb_emit_fn fn, void *ctx);
+/* The redirection protocol's state (NULL: none): its rules send packets
+ * to other backs, its owned flows are watched. */
+struct rdr;
+void lb_set_redirect(struct mslb_lb *lb, struct rdr *r);
+/* Packets other backs redirected here (what went the other way is
+ * counted by the protocol, per peer). */
+uint64_t lb_from_peers(const struct mslb_lb *lb);
 /* The clock (monotonic seconds) for path MTU soft state, reassembly
  * timeouts and the ICMP rate limit. */
 void lb_set_time(struct mslb_lb *lb, double now);

@@ -58,6 +58,16 @@ void lb_set_emit(struct mslb_lb *lb, lb_emit_fn fn, void *ctx)
 	lb->emit_ctx = ctx;
 }
 
+void lb_set_redirect(struct mslb_lb *lb, struct rdr *r)
+{
+	lb->rdr = r;
+}
+
+uint64_t lb_from_peers(const struct mslb_lb *lb)
+{
+	return lb->from_peers;
+}
+
 void lb_set_time(struct mslb_lb *lb, double now)
 {
 	lb->now = now;

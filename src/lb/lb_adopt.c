@@ -167,6 +167,8 @@ void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old)
 	lb->ret = old->ret;
 	lb->ret_t = old->ret_t;
 	lb->endpoint = old->endpoint;
+	lb->from_peers = old->from_peers;
+	lb->redirect_t = old->redirect_t;
 	lb->ip_id = old->ip_id;
 	lb->frag_id = old->frag_id;
 	lb->now = old->now;

@@ -28,5 +28,10 @@ enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
 	}
 	lb_back_at(lb, v, f, k);
 	p->len = v->len;
+	if (lb->rdr) {
+		bool sent;
+
+		return lb_redirect(lb, p, v, false, &sent);
+	}
 	return MSLB_OK;
 }

@@ -30,6 +30,12 @@ enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
 /* IP_B (slot k) -> IP_S, counted. */
 void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f, int k);
 
+/* Redirection, for a packet v about to go to this back's server (IP_S
+ * restored, outer header gone). A flow another back owns goes there: MSLB_OK
+ * with p set to send (or emptied), and *sent true. from_peer: it came from
+ * a peer already (never sent on again). */
+enum mslb_drop lb_redirect(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, bool from_peer, bool *sent);
+
 /* A packet of len bytes delivered to back address i of the config. */
 static inline void lb_back_count(struct mslb_lb *lb, unsigned i, uint32_t len)
 {

@@ -14,6 +14,7 @@
 #include "net/drop.h"
 #include "net/icmp.h"
 #include "net/reasm.h"
+#include "redirect/rdr.h"
 
 /* Path MTU toward a tunnel's far end, one per outer family. */
 struct lb_tunnel {
@@ -51,6 +52,11 @@ struct lb_family {
 	/* Outer sources each decapsulator accepts: back.allowed_sources,
 	 * front.allowed_sources, return_endpoint.allowed_sources. */
 	struct lpm *allow_back, *allow_front, *allow_endpoint;
+	/* The redirect peers' tunnel addresses of this family: tunnels
+	 * from them are accepted and never redirected again. */
+	struct lb_addrs peers;
+	bool has_rsrc;			/* a back address: the outer source toward peers */
+	uint8_t rsrc[16];
 };
 
 #define LB_PORT_SERVICE 0xffff
@@ -80,6 +86,13 @@ struct mslb_lb {
 	struct lb_tunnel_stats ts;
 	struct lb_counter ret, endpoint;
 	struct lb_tcount ret_t;
+
+	/* Redirection (lb_redirect.c): the protocol's rules, and the tunnels
+	 * toward the peers, [peer * 2 + outer family index]. */
+	struct rdr *rdr;
+	struct lb_tunnel *peer_tun;
+	struct lb_tcount redirect_t;
+	uint64_t from_peers;		/* packets peers redirected here */
 };
 
 static inline const struct lb_family *lb_fam(const struct mslb_lb *lb, unsigned version)

@@ -239,6 +239,30 @@ enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_v
 	return r;
 }
 
+enum mslb_drop lb_redirect_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct rdr_entry *e)
+{
+	unsigned k = mslb_ip_index(e->owner_version);
+	const struct lb_family *fo = &lb->fam[k];
+	uint32_t len = v->len;
+	struct target t;
+	enum mslb_drop r;
+
+	if (!fo->has_rsrc || e->peer >= lb->cfg->redirect.n_peers)
+		return MSLB_DROP_NO_FAMILY;
+	t = (struct target){
+		.ov = e->owner_version,
+		.src = fo->rsrc,
+		.dst = e->owner,
+		.path_mtu = lb_tunnel_mtu(lb, &lb->peer_tun[e->peer * 2 + k], NULL),
+		.icmp_from = pkt_dst(v),
+		.c = &lb->redirect_t,
+	};
+	r = tunnel_send(lb, p, v, &t);
+	if (r == MSLB_OK)
+		rdr_count_redirect(lb->rdr, e, len);
+	return r;
+}
+
 enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
 {
 	struct lb_family *f = &lb->fam[mslb_ip_index(v->version)];
@@ -318,6 +342,8 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	enum mslb_drop r;
 	int k;
 
+	bool from_peer = lb->rdr && lb_addrs_has(&f->peers, pkt_src(v), alen), sent;
+
 	memcpy(outer_dst, pkt_dst(v), alen);
 	r = lb_decap(lb, p, v, f->allow_back, &in);
 	if (r != MSLB_OK || !p->len)
@@ -329,6 +355,8 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	k = lb_back_slot(f, outer_dst, alen);
 	if (k >= 0)
 		lb_back_count(lb, f->back_index[k], in.len);
+	if (lb->rdr)
+		return lb_redirect(lb, p, &in, from_peer, &sent);
 	return MSLB_OK;
 }
 

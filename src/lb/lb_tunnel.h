@@ -20,6 +20,8 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct lpm *allowed,
 			struct pkt_view *in);
 enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+/* A packet of a flow peer e->peer owns, to its back address. */
+enum mslb_drop lb_redirect_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct rdr_entry *e);
 enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
 /* An ICMP error (e, parsed from v): true if it was about one of our own
  * tunnel packets, a next hop's or the return tunnel's (handled: the path

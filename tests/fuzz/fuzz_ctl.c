@@ -4,6 +4,8 @@
  * one of the three after blanks are taken off, INCOMPLETE only without a
  * newline in fewer than CTL_REQUEST_MAX bytes, and every error one short
  * printable line for the reply. */
+#include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -15,6 +17,56 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	fuzz_quiet();
 	return 0;
+}
+
+/* A port as the protocol takes it: 1-5 digits, 1-65535. */
+static bool ref_port(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 5 || strspn(s, "0123456789") != n)
+		return false;
+	return atoi(s) >= 1 && atoi(s) <= 65535;
+}
+
+/* w[0..4] = tcp|udp CLIENT CPORT SERVICE SPORT, one family (inet_pton). */
+static bool ref_flow(char **w)
+{
+	unsigned char b[16];
+	int f1 = inet_pton(AF_INET, w[1], b) == 1 ? 4 : inet_pton(AF_INET6, w[1], b) == 1 ? 6 : 0;
+	int f2 = inet_pton(AF_INET, w[3], b) == 1 ? 4 : inet_pton(AF_INET6, w[3], b) == 1 ? 6 : 0;
+
+	return (!strcmp(w[0], "tcp") || !strcmp(w[0], "udp")) && f1 && f1 == f2 && ref_port(w[2]) &&
+	       ref_port(w[4]);
+}
+
+static bool ref_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= 31 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* "redirect add PEER FLOW" or "redirect del FLOW" in the words of w
+ * (one space between words). */
+static int ref_redirect(char *w)
+{
+	char *word[10];
+	int k = 0;
+
+	for (char *t = strtok(w, " "); t && k < 10; t = strtok(NULL, " "))
+		word[k++] = t;
+	if (k < 2 || strcmp(word[0], "redirect"))
+		return -1;
+	for (int i = 0; i < k; i++)
+		if (strlen(word[i]) >= 64)
+			return -1;
+	if (k == 8 && !strcmp(word[1], "add") && ref_name(word[2]) && ref_flow(word + 3))
+		return CTL_REQ_REDIRECT_ADD;
+	if (k == 7 && !strcmp(word[1], "del") && ref_flow(word + 2))
+		return CTL_REQ_REDIRECT_DEL;
+	return -1;
 }
 
 /* The line's words, blanks and a trailing "\r" taken off, as the
@@ -41,7 +93,7 @@ static int reference(const char *line, size_t n)
 		return CTL_REQ_STATUS_JSON;
 	if (!strcmp(w, "reload"))
 		return CTL_REQ_RELOAD;
-	return -1;
+	return ref_redirect(w);
 }
 
 static void check_why(const struct ctl_req *req)

@@ -1,6 +1,7 @@
 /* ctl: the control request parser. It reads bytes from any local peer of
  * the socket, so every odd input must end in a clear verdict: a request,
  * "read more", or an error line the reply can carry. */
+#include <sys/socket.h>
 #include <string.h>
 
 #include "unit.h"
@@ -33,6 +34,42 @@ static void test_ctl_parse_requests(void)
 	CU_ASSERT_EQUAL(PARSE("reload\nstatus\n", &req), CTL_PARSE_OK);
 	CU_ASSERT_EQUAL(req.kind, CTL_REQ_RELOAD);
 	CU_ASSERT_EQUAL(req.used, 7);
+}
+
+/* redirect add|del: every field parsed, every mistake its own reason. */
+static void test_ctl_parse_redirect(void)
+{
+	struct ctl_req req;
+	char a[MSLB_ADDRSTRLEN];
+
+	CU_ASSERT_EQUAL(PARSE("redirect add b2 tcp 192.0.2.5 40000 203.0.113.80 80\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_REDIRECT_ADD);
+	CU_ASSERT_STRING_EQUAL(req.flow.peer, "b2");
+	CU_ASSERT_EQUAL(req.flow.proto, 6);
+	CU_ASSERT_STRING_EQUAL(mslb_addr_str(&req.flow.client, a, sizeof(a)), "192.0.2.5");
+	CU_ASSERT_STRING_EQUAL(mslb_addr_str(&req.flow.service, a, sizeof(a)), "203.0.113.80");
+	CU_ASSERT_EQUAL(req.flow.cport, 40000);
+	CU_ASSERT_EQUAL(req.flow.sport, 80);
+	CU_ASSERT_EQUAL(PARSE(" redirect\tdel udp 2001:db8::5 5353 2001:db8::80 53\r\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_REDIRECT_DEL);
+	CU_ASSERT_EQUAL(req.flow.proto, 17);
+	CU_ASSERT_EQUAL(req.flow.client.family, AF_INET6);
+	CU_ASSERT_EQUAL(req.flow.sport, 53);
+
+	CU_ASSERT_EQUAL(PARSE("redirect add b2 icmp 192.0.2.5 1 203.0.113.80 80\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "tcp or udp"));
+	CU_ASSERT_EQUAL(PARSE("redirect add b2 tcp 192.0.2.5 1 2001:db8::80 80\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "one family"));
+	CU_ASSERT_EQUAL(PARSE("redirect add b2 tcp 192.0.2.5 0 203.0.113.80 80\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "1-65535"));
+	CU_ASSERT_EQUAL(PARSE("redirect add b2 tcp 192.0.2.5 65536 203.0.113.80 80\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_EQUAL(PARSE("redirect add b/2 tcp 192.0.2.5 1 203.0.113.80 80\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "PEER"));
+	CU_ASSERT_EQUAL(PARSE("redirect add b2 tcp 192.0.2.5 1 203.0.113.80\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "usage"));
+	assert_why_is_one_line(&req);
+	CU_ASSERT_EQUAL(PARSE("redirect\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "unknown request"));
 }
 
 /* CRLF from a terminal or socat, blanks around and between the words. */
@@ -175,6 +212,7 @@ void suite_ctl(void)
 	CU_pSuite s = CU_add_suite("ctl", NULL, NULL);
 
 	UNIT_ADD(s, test_ctl_parse_requests);
+	UNIT_ADD(s, test_ctl_parse_redirect);
 	UNIT_ADD(s, test_ctl_parse_blanks);
 	UNIT_ADD(s, test_ctl_parse_incomplete);
 	UNIT_ADD(s, test_ctl_parse_bad_bytes);
