@@ -2,7 +2,8 @@
  * "FILE:LINE: key: problem (allowed: ...)" and parsing goes on, so one run
  * shows every error in the file. This file loads, checks the top-level
  * settings (log, control_socket, tun, io, routing) and frees; the roles are
- * in config_front.c and config_back.c, the shared checks in config_parse.c. */
+ * in config_front.c and config_back.c, the redirect group in
+ * config_redirect.c, the shared checks in config_parse.c. */
 #include "config.h"
 
 #include <libconfig.h>
@@ -186,7 +187,7 @@ static void parse_globals(struct config_ctx *c, struct mslb_config *cfg)
 static struct mslb_config *validate(config_t *lc, const char *name, struct config_errors *errs)
 {
 	static const char *const keys[] = { "log", "control_socket", "user", "tun", "io", "routing", "front",
-					    "back", "return_endpoint", "icmp", NULL };
+					    "back", "redirect", "return_endpoint", "icmp", NULL };
 	struct mslb_config *cfg = calloc(1, sizeof(*cfg));
 	struct config_ctx c = { .file = name, .errs = errs, .root = config_root_setting(lc) };
 
@@ -206,11 +207,12 @@ static struct mslb_config *validate(config_t *lc, const char *name, struct confi
 	cfg->rule_priority = MSLB_DEFAULT_PRIORITY;
 
 	config_check_keys(&c, c.root, "", keys,
-			  "log, control_socket, user, tun, io, routing, front, back, return_endpoint, icmp");
+			  "log, control_socket, user, tun, io, routing, front, back, redirect, return_endpoint, icmp");
 	parse_log(&c, cfg);
 	parse_globals(&c, cfg);
 	config_parse_front(&c, cfg);
 	config_parse_back(&c, cfg);
+	config_parse_redirect(&c, cfg);
 	config_parse_return_endpoint(&c, cfg);
 	config_parse_icmp(&c, cfg);
 	if (!cfg->has_front && !cfg->has_back && !cfg->has_return_endpoint) {
@@ -273,6 +275,8 @@ void config_free(struct mslb_config *c)
 	free(c->front.next_hops);
 	free(c->front.table);
 	free(c->back.addresses);
+	free(c->redirect.peers);
+	explicit_bzero(c->redirect.keys, sizeof(c->redirect.keys));
 	free(c);
 }
 

@@ -177,6 +177,14 @@ struct mslb_config *config_load_file(const char *path, struct config_errors *err
 struct mslb_config *config_load_string(const char *text, const char *name,
 				       struct config_errors *errs);
 void config_free(struct mslb_config *c);
+/* The redirect key file's text[0..len) (any bytes: NUL, no final newline,
+ * long lines): lines "ID HEX", ID 0-255 once each, HEX 64 hex digits (32
+ * bytes), blank lines and # comments ignored, 1-MSLB_REDIRECT_KEYS_MAX
+ * keys, in file order in out (room for MSLB_REDIRECT_KEYS_MAX), keys[0]
+ * the one that signs. 0, or -1 with *n 0, out wiped and the problems in
+ * errs as "NAME:LINE: ..." lines, which never quote a key line's text. */
+int config_redirect_keys_parse(const char *text, size_t len, const char *name, struct cfg_redirect_key *out,
+			       unsigned *n, struct config_errors *errs);
 /* Only the control socket path, for `status` and `reload` when the file has
  * other errors (the daemon may still run the previous version of it). */
 void config_peek_socket(const char *path, char *buf, size_t len);

@@ -90,4 +90,8 @@ void config_check_back_tunnel(struct config_ctx *c, const config_setting_t *b, c
 void config_parse_return_endpoint(struct config_ctx *c, struct mslb_config *cfg);
 void config_parse_icmp(struct config_ctx *c, struct mslb_config *cfg);
 
+/* The redirection protocol between backs and its key file
+ * (config_redirect.c), after the back, whose addresses it checks against. */
+void config_parse_redirect(struct config_ctx *c, struct mslb_config *cfg);
+
 #endif

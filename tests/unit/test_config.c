@@ -221,7 +221,7 @@ static const struct bad_case bad[] = {
 	{ "tun = {\n  mtu = ;\n};\n",
 	  "t.conf:2: syntax error (allowed: libconfig syntax, see mslb.conf(5))" },
 	{ BACK "bogus = 1;\n",
-	  "t.conf:2: bogus: unknown setting (allowed: log, control_socket, user, tun, io, routing, front, back, return_endpoint, icmp)" },
+	  "t.conf:2: bogus: unknown setting (allowed: log, control_socket, user, tun, io, routing, front, back, redirect, return_endpoint, icmp)" },
 	{ BACK "user = \"mslb-no-such-account\";\n",
 	  "t.conf:2: user: no account \"mslb-no-such-account\" on this host (allowed: the name of an existing account, e.g. \"mslbd\")" },
 	{ BACK "\nuser = \"root\";\n",
