@@ -19,6 +19,7 @@ int main(void)
 	suite_xlate();
 	suite_lpm();
 	suite_config();
+	suite_config_redirect();
 	suite_lb();
 	suite_io();
 	suite_maglev();

@@ -9,6 +9,7 @@ void suite_pkt(void);
 void suite_xlate(void);
 void suite_lpm(void);
 void suite_config(void);
+void suite_config_redirect(void);
 void suite_lb(void);
 void suite_io(void);
 void suite_maglev(void);
