@@ -5,7 +5,11 @@
  * must say why in lines "NAME:LINE: ...", free of control characters (a
  * string from the file once split a line or sent an escape to the
  * terminal; FUZZ_STRICT_ERRORS=0 turns that check off). Inputs with
- * @include are skipped: they read files (/dev/zero never ends). */
+ * @include are skipped: they read files (/dev/zero never ends). A
+ * redirect.key_file that exists reports its problems under its own path
+ * ("/PATH:LINE: ..."). The same bytes also go to the redirect key file
+ * parser: accepted, 1-8 keys of distinct IDs; refused, at least one line
+ * "fuzz.keys:LINE: ...", printable, and no key left behind. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +18,7 @@
 #include "config/config.h"
 
 #define NAME "fuzz.conf"
+#define KEYS_NAME "fuzz.keys"
 #define MAX_TEXT 65536
 
 static bool strict;
@@ -29,19 +34,28 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void check_errors(const struct config_errors *errs)
+/* name: the file every line must name; NULL: NAME, or an absolute path
+ * (a key file's own lines, which have no line in NAME). */
+static void check_errors(const struct config_errors *errs, const char *name)
 {
 	FUZZ_CHECK(errs->n >= 1 && errs->n <= CONFIG_MAX_ERRORS, "refused with %u error lines", errs->n);
 	for (unsigned i = 0; i < errs->n; i++) {
 		const char *l = errs->line[i], *d;
 
 		FUZZ_CHECK(memchr(l, 0, sizeof(errs->line[i])), "error line %u not terminated", i);
-		FUZZ_CHECK(!strncmp(l, NAME ":", strlen(NAME ":")), "error line without \"" NAME ":\": %s", l);
-		d = l + strlen(NAME ":");
-		FUZZ_CHECK(*d >= '0' && *d <= '9', "error line without a line number: %s", l);
-		while (*d >= '0' && *d <= '9')
-			d++;
-		FUZZ_CHECK(d[0] == ':' && d[1] == ' ', "error line: no \": \" after the line number: %s", l);
+		if (!name && l[0] == '/') {
+			d = strstr(l, ": ");
+			FUZZ_CHECK(d && d > l + 1 && d[-1] >= '0' && d[-1] <= '9', "key file error line without a line number: %s", l);
+		} else {
+			const char *n = name ? name : NAME;
+
+			FUZZ_CHECK(!strncmp(l, n, strlen(n)) && l[strlen(n)] == ':', "error line without \"%s:\": %s", n, l);
+			d = l + strlen(n) + 1;
+			FUZZ_CHECK(*d >= '0' && *d <= '9', "error line without a line number: %s", l);
+			while (*d >= '0' && *d <= '9')
+				d++;
+			FUZZ_CHECK(d[0] == ':' && d[1] == ' ', "error line: no \": \" after the line number: %s", l);
+		}
 		if (!strict)
 			continue;
 		for (const char *c = l; *c; c++)
@@ -176,6 +190,31 @@ static void run_probes(struct mslb_lb *lb, const struct mslb_config *cfg)
 	free(p.buf);
 }
 
+/* The key file parser on the raw bytes (NULs and all, no terminator). */
+static void check_keys(const uint8_t *data, size_t size, struct config_errors *errs)
+{
+	static const struct cfg_redirect_key zero[MSLB_REDIRECT_KEYS_MAX];
+	struct cfg_redirect_key keys[MSLB_REDIRECT_KEYS_MAX];
+	unsigned n = 99;
+	int r;
+
+	memset(keys, 0xa5, sizeof(keys));
+	errs->n = 0;
+	r = config_redirect_keys_parse((const char *)data, size, KEYS_NAME, keys, &n, errs);
+	FUZZ_CHECK(r == 0 || r == -1, "config_redirect_keys_parse returned %d", r);
+	if (r == 0) {
+		FUZZ_CHECK(errs->n == 0, "keys accepted with %u error lines", errs->n);
+		FUZZ_CHECK(n >= 1 && n <= MSLB_REDIRECT_KEYS_MAX, "keys accepted: %u of them", n);
+		for (unsigned i = 0; i < n; i++)
+			for (unsigned j = 0; j < i; j++)
+				FUZZ_CHECK(keys[i].id != keys[j].id, "keys accepted: ID %u twice", keys[i].id);
+		return;
+	}
+	FUZZ_CHECK(n == 0, "keys refused but n = %u", n);
+	FUZZ_CHECK(!memcmp(keys, zero, sizeof(keys)), "keys refused but not wiped");
+	check_errors(errs, KEYS_NAME);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct config_errors *errs;
@@ -187,6 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text = malloc(size + 1);
 	errs = malloc(sizeof(*errs));
 	FUZZ_CHECK(text && errs, "out of memory");
+	check_keys(data, size, errs);
 	memcpy(text, data, size);
 	text[size] = 0;
 	if (strcasestr(text, "@include")) {
@@ -204,7 +244,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lb_destroy(lb);
 		config_free(cfg);
 	} else {
-		check_errors(errs);
+		check_errors(errs, NULL);
 	}
 	free(text);
 	free(errs);

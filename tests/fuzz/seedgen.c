@@ -452,9 +452,35 @@ static void gen_config(const char *srcdir)
 		"front = { services = [ \"a\\nb\" ]; };\n",
 		("back = { addresses = ( { address = \"198.51.100.11\"; service = 7; } );\n"
 		 "  reassembly = { memory = 1; timeout = 0; }; };\n"),
+		/* A redirect group (its key file does not exist here). */
+		("back = { addresses = ( { address = \"198.51.100.11\"; service = \"203.0.113.10\"; },\n"
+		 "  { address = \"2001:db8:b::11\"; service = \"2001:db8:5::10\"; } ); };\n"
+		 "redirect = {\n  address = \"198.51.100.61\";\n  port = 4771;\n"
+		 "  key_file = \"/nonexistent/mslb/redirect.key\";\n"
+		 "  rule_ttl = 60; max_rules = 65536; max_rules_per_peer = 1024;\n"
+		 "  rate = 2000; burst = 4000; global_rate = 20000;\n  peers = (\n"
+		 "    { name = \"b2\"; address = \"198.51.100.62\"; tunnel = [ \"198.51.100.12\", \"2001:db8:b::12\" ]; },\n"
+		 "    { name = \"b3\"; address = \"198.51.100.63\"; tunnel = \"198.51.100.13\"; }\n  );\n};\n"),
+	};
+	/* The redirect key file format (the target parses every input as one
+	 * too): two keys, the first signs; and a line of each problem. */
+	static const char *const keys[] = {
+		("# the first key signs\n"
+		 "7 00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF\n"
+		 "\n  3\tffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100  \r\n"),
+		("x\n256 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+		 "1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeef\n"
+		 "1 0g112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+		 "2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff trailing\n"
+		 "2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+		 "2 ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n3\n"),
 	};
 	char rel[256], name[128];
 
+	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(name, sizeof(name), "keys-%u", i);
+		put("fuzz_config", name, keys[i], strlen(keys[i]));
+	}
 	for (unsigned i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		const char *base = strrchr(files[i], '/');
 
