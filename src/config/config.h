@@ -117,6 +117,11 @@ struct mslb_config {
 		bool has_mptcp;
 		unsigned n_service_ports;
 		uint16_t service_ports[MSLB_MAX_SERVICE_PORTS];
+		/* 1: server_id ports (draft section 2); 2: the front chooses
+		 * the server's key, token buckets and timestamps route
+		 * (draft section 3). */
+		unsigned mptcp_proposal;
+		unsigned key_tries;		/* Proposal 2: keys tried per MP_CAPABLE SYN */
 		enum nh_mode mode;		/* default of the next hops */
 		bool has_tsrc[2];		/* tunnel_source ipv4 [0], ipv6 [1] */
 		struct mslb_addr tsrc[2];

@@ -289,15 +289,22 @@ static void parse_table(struct config_ctx *c, const config_setting_t *f, struct 
  * ports are hashed by 5-tuple, any other port names a server. */
 static void parse_front_mptcp(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
 {
-	static const char *const keys[] = { "service_ports", NULL };
+	static const char *const keys[] = { "service_ports", "proposal", "key_tries", NULL };
 	const config_setting_t *m = config_get_group(c, f, "mptcp", "front.mptcp");
 	const config_setting_t *s;
 	const char *allowed = "a list of 1-16 TCP ports, e.g. [ 80, 443 ]";
+	long long n;
 
 	if (!m)
 		return;
 	cfg->front.has_mptcp = true;
-	config_check_keys(c, m, "front.mptcp", keys, "service_ports");
+	cfg->front.mptcp_proposal = 1;
+	cfg->front.key_tries = 8;
+	config_check_keys(c, m, "front.mptcp", keys, "service_ports, proposal, key_tries");
+	if (config_get_int(c, m, "proposal", "front.mptcp.proposal", 1, 2, &n))
+		cfg->front.mptcp_proposal = (unsigned)n;
+	if (config_get_int(c, m, "key_tries", "front.mptcp.key_tries", 1, 64, &n))
+		cfg->front.key_tries = (unsigned)n;
 	s = config_setting_get_member(m, "service_ports");
 	if (!s) {
 		config_err(c, m, "front.mptcp.service_ports: missing (allowed: %s)", allowed);
@@ -326,9 +333,13 @@ static void parse_front_mptcp(struct config_ctx *c, const config_setting_t *f, s
 					   i, v, cfg->front.next_hops[j].name);
 		cfg->front.service_ports[cfg->front.n_service_ports++] = (uint16_t)v;
 	}
+	/* Proposal 2 routes by token and timestamp: no server_id ports. */
 	for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
-		if (!cfg->front.next_hops[j].server_id)
-			config_err(c, m, "front.mptcp: next hop \"%s\" has no server_id (allowed: every next hop with a server_id of 1-65535 when front.mptcp is set)",
+		if (cfg->front.mptcp_proposal == 1 && !cfg->front.next_hops[j].server_id)
+			config_err(c, m, "front.mptcp: next hop \"%s\" has no server_id (allowed: every next hop with a server_id of 1-65535 when front.mptcp.proposal is 1)",
+				   cfg->front.next_hops[j].name);
+		else if (cfg->front.mptcp_proposal == 2 && cfg->front.next_hops[j].server_id)
+			config_err(c, m, "front.mptcp: next hop \"%s\" has a server_id (allowed: none with front.mptcp.proposal = 2, which routes by token)",
 				   cfg->front.next_hops[j].name);
 }
 

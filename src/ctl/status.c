@@ -92,6 +92,26 @@ static void next_hops(struct writer *w, const struct mslb_lb *lb)
 	wr_end(w);
 }
 
+/* Proposal 2: SYNs by kind, the cost of finding keys, what routed the rest. */
+static void p2_front(struct writer *w, const struct mslb_lb *lb)
+{
+	struct lb_p2_stats p = lb_p2_stats(lb);
+
+	wr_obj(w, "proposal2", "proposal 2");
+	wr_u64(w, "key_tries", NULL, lb_config(lb)->front.key_tries);
+	wr_u64(w, "capable_syns", NULL, p.capable);
+	wr_u64(w, "join_syns", NULL, p.joins);
+	wr_u64(w, "plain_syns", NULL, p.plain_syns);
+	wr_u64(w, "keys_tried", NULL, p.tries);
+	wr_u64(w, "keys_on_hash", "keys on the hash's next hop", p.alt_hits);
+	wr_u64(w, "no_room", NULL, p.no_room);
+	wr_u64(w, "no_key", NULL, p.no_key);
+	wr_u64(w, "by_tsecr", "by TSecr", p.ts_routed);
+	wr_u64(w, "by_tsecr_hash", "TSecr says hash", p.ts_hash);
+	wr_u64(w, "by_hash", "no timestamp, by hash", p.hashed);
+	wr_end(w);
+}
+
 static void front(struct writer *w, const struct mslb_lb *lb)
 {
 	const struct mslb_config *c = lb_config(lb);
@@ -114,6 +134,8 @@ static void front(struct writer *w, const struct mslb_lb *lb)
 		for (unsigned i = 0; i < c->front.n_service_ports; i++)
 			wr_u64(w, NULL, NULL, c->front.service_ports[i]);
 		wr_end(w);
+		if (c->front.mptcp_proposal == 2)
+			p2_front(w, lb);
 		wr_end(w);
 	} else {
 		wr_null(w, "mptcp", NULL);
@@ -165,6 +187,17 @@ static void back(struct writer *w, const struct mslb_lb *lb)
 		wr_end(w);
 	} else {
 		wr_null(w, "mptcp", NULL);
+	}
+	{
+		struct lb_p2b_stats p = lb_p2b_stats(lb);
+
+		wr_obj(w, "proposal2", "proposal 2");
+		wr_u64(w, "options_stripped", NULL, p.stripped);
+		wr_u64(w, "options_bad", NULL, p.bad);
+		wr_u64(w, "rules_asked", "redirect rules asked", p.rules);
+		wr_u64(w, "rules_failed", NULL, p.rules_failed);
+		wr_u64(w, "alternate_unknown", NULL, p.alt_unknown);
+		wr_end(w);
 	}
 	status_tunnel_back(w, lb);
 	wr_end(w);

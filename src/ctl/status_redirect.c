@@ -27,11 +27,12 @@ static void counts(struct writer *w, const struct rdr_counts *c)
 
 void status_redirect(struct writer *w, const struct mslb_lb *lb, const struct rdr *r, double now)
 {
-	const struct mslb_config *c = lb_config(lb);
+	const struct mslb_config *c = r ? rdr_config(r) : lb_config(lb);
+	struct lb_tcount t = lb_redirect_tunnel(lb);
 	struct rdr_stats s;
 	char a[MSLB_ADDRSTRLEN], b[MSLB_ADDRSTRLEN], e[24];
 
-	if (!r || !c->has_redirect) {
+	if (!r) {
 		wr_null(w, "redirect", NULL);
 		return;
 	}
@@ -49,6 +50,13 @@ void status_redirect(struct writer *w, const struct mslb_lb *lb, const struct rd
 	wr_u64(w, "deleted", NULL, s.deleted);
 	wr_u64(w, "queue_full", NULL, s.queue_full);
 	wr_u64(w, "from_peers", "packets from peers", lb_from_peers(lb));
+	wr_obj(w, "tunnel", NULL);
+	wr_u64(w, "encapsulated", NULL, t.encapsulated);
+	wr_u64(w, "fragments", NULL, t.fragments);
+	wr_u64(w, "segments", NULL, t.segments);
+	wr_u64(w, "icmp_sent", NULL, t.icmp_sent);
+	wr_u64(w, "icmp_rate_limited", NULL, t.icmp_rate_limited);
+	wr_end(w);
 	counts(w, &s.all);
 	wr_list(w, "peers", NULL);
 	for (unsigned i = 0; i < c->redirect.n_peers; i++) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lb_p2.h"
 #include "lb_role.h"
 #include "lb_state.h"
 #include "lb_tunnel.h"
@@ -37,14 +38,16 @@ fail:
 
 /* back.allowed_sources and the redirect peers' tunnel addresses, which
  * go into peers as well. */
-static struct lpm *build_allow_back(const struct mslb_config *cfg, int family, struct lb_addrs *peers)
+static struct lpm *build_allow_back(const struct mslb_config *cfg, int family, struct lb_addrs *peers,
+				    unsigned **peer_index)
 {
 	struct lpm *t = lpm_create(family);
 	unsigned k = mslb_af_index(family), n = 0;
 
 	for (unsigned i = 0; i < cfg->redirect.n_peers; i++)
 		n += cfg->redirect.peers[i].has_tunnel[k];
-	if (!t || lb_addrs_init(peers, n) < 0)
+	*peer_index = calloc(n + 1, sizeof(**peer_index));
+	if (!t || !*peer_index || lb_addrs_init(peers, n) < 0)
 		goto fail;
 	for (unsigned i = 0; i < cfg->back.allowed.n; i++)
 		if (cfg->back.allowed.p[i].addr.family == family && lpm_add(t, &cfg->back.allowed.p[i], 0) == -3)
@@ -55,6 +58,7 @@ static struct lpm *build_allow_back(const struct mslb_config *cfg, int family, s
 
 		if (!rp->has_tunnel[k])
 			continue;
+		(*peer_index)[peers->n] = i;
 		lb_addrs_add(peers, rp->tunnel[k].bytes, mslb_addr_size(family));
 		if (lpm_add(t, &host, 0) == -3)
 			goto fail;
@@ -114,7 +118,7 @@ static int build_family(struct mslb_lb *lb, int family)
 	for (unsigned i = 0; i < cfg->return_endpoint.n; i++)
 		if (cfg->return_endpoint.addresses[i].family == family)
 			memcpy(f->endpoint[f->n_endpoint++], cfg->return_endpoint.addresses[i].bytes, alen);
-	f->allow_back = build_allow_back(cfg, family, &f->peers);
+	f->allow_back = build_allow_back(cfg, family, &f->peers, &f->peer_index);
 	if (f->back.n) {
 		f->has_rsrc = true;
 		memcpy(f->rsrc, f->back.a[0], alen);
@@ -172,11 +176,14 @@ struct mslb_lb *lb_create(const struct mslb_config *cfg)
 		if (!lb->port_next_hop)
 			goto fail;
 		for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
-			lb->port_next_hop[cfg->front.next_hops[i].server_id] = (uint16_t)(i + 1);
+			if (cfg->front.next_hops[i].server_id)
+				lb->port_next_hop[cfg->front.next_hops[i].server_id] = (uint16_t)(i + 1);
 		/* No service port is a server_id (config), and a next hop
 		 * index + 1 stays below LB_PORT_SERVICE: each takes a port. */
 		for (unsigned i = 0; i < cfg->front.n_service_ports; i++)
 			lb->port_next_hop[cfg->front.service_ports[i]] = LB_PORT_SERVICE;
+		if (cfg->front.mptcp_proposal == 2 && lb_p2_build(lb) < 0)
+			goto fail;
 	}
 	return lb;
 fail:
@@ -199,6 +206,8 @@ void lb_destroy(struct mslb_lb *lb)
 		lpm_destroy(lb->fam[i].allow_front);
 		lpm_destroy(lb->fam[i].allow_endpoint);
 		lb_addrs_free(&lb->fam[i].peers);
+		free(lb->fam[i].p2);
+		free(lb->fam[i].peer_index);
 	}
 	reasm_destroy(lb->reasm);
 	free(lb->scratch[0]);

@@ -28,6 +28,11 @@ void lb_set_redirect(struct mslb_lb *lb, struct rdr *r);
 /* Packets other backs redirected here (what went the other way is
  * counted by the protocol, per peer). */
 uint64_t lb_from_peers(const struct mslb_lb *lb);
+/* What the tunnels toward redirect peers made. */
+struct lb_tcount lb_redirect_tunnel(const struct mslb_lb *lb);
+/* MPTCP Proposal 2 at the front and at the back. */
+struct lb_p2_stats lb_p2_stats(const struct mslb_lb *lb);
+struct lb_p2b_stats lb_p2b_stats(const struct mslb_lb *lb);
 /* The clock (monotonic seconds) for path MTU soft state, reassembly
  * timeouts and the ICMP rate limit. */
 void lb_set_time(struct mslb_lb *lb, double now);

@@ -68,6 +68,21 @@ uint64_t lb_from_peers(const struct mslb_lb *lb)
 	return lb->from_peers;
 }
 
+struct lb_tcount lb_redirect_tunnel(const struct mslb_lb *lb)
+{
+	return lb->redirect_t;
+}
+
+struct lb_p2_stats lb_p2_stats(const struct mslb_lb *lb)
+{
+	return lb->p2;
+}
+
+struct lb_p2b_stats lb_p2b_stats(const struct mslb_lb *lb)
+{
+	return lb->p2b;
+}
+
 void lb_set_time(struct mslb_lb *lb, double now)
 {
 	lb->now = now;

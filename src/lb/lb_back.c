@@ -3,7 +3,9 @@
  * when it came through a tunnel, loses its outer header. */
 #include "lb_role.h"
 
+#include "lb_p2.h"
 #include "lb_tunnel.h"
+#include "net/p2opt.h"
 #include "net/xlate.h"
 
 void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f, int k)
@@ -18,6 +20,8 @@ enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
 		       bool partial)
 {
 	const struct lb_family *f = lb_fam(lb, v->version);
+	struct p2opt o;
+	int n;
 
 	if (tunnel)
 		return lb_back_decap(lb, p, v);
@@ -26,8 +30,16 @@ enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
 		p->len = 0;
 		return MSLB_OK;
 	}
+	/* A Proposal 2 front's SYN: its option goes before the rewrite. */
+	n = lb_p2_back_strip(lb, p, v, &o);
+	if (n < 0) {
+		lb->p2b.bad++;
+		return v->version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
+	}
 	lb_back_at(lb, v, f, k);
 	p->len = v->len;
+	if (n > 0)
+		lb_p2_back_own(lb, v, &o);
 	if (lb->rdr) {
 		bool sent;
 

@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "lb_mptcp.h"
+#include "lb_p2.h"
 #include "lb_tunnel.h"
 #include "lpm.h"
 #include "maglev.h"
@@ -142,7 +143,19 @@ enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 			}
 		}
 	}
-	if (v->l4proto == IPPROTO_TCP && v->l4off)
+	if (v->l4proto == IPPROTO_TCP && v->l4off) {
 		k.ports = v->data + v->l4off;
+		/* Proposal 2: a service port's segments go by token, timestamp
+		 * or hash (lb_p2.c); the rest as Proposal 1 says. */
+		if (lb->cfg->front.mptcp_proposal == 2 && !v->fragment &&
+		    lb->port_next_hop[k.ports[2] << 8 | k.ports[3]] == LB_PORT_SERVICE) {
+			unsigned nh;
+			enum mslb_drop r = lb_p2_route(lb, p, v, &k, &nh);
+
+			if (r != MSLB_OK)
+				return r;
+			return front_deliver(lb, p, v, nh, own_ttl);
+		}
+	}
 	return front_by(lb, p, v, &k, own_ttl);
 }

@@ -11,6 +11,27 @@
 #include "lb_role.h"
 #include "maglev.h"
 
+/* The 5-tuple hash's next hop of flow k (TCP), counted. */
+static inline unsigned lb_mptcp_hash(struct mslb_lb *lb, const struct flow_key *k, unsigned alen,
+				     const struct lb_family *f)
+{
+	uint8_t key[2 * 16 + 4];
+	unsigned nh;
+
+	/* Constant sizes: copied inline, no call. */
+	if (alen == 4) {
+		memcpy(key, k->client, 4);
+		memcpy(key + 4, k->service, 4);
+	} else {
+		memcpy(key, k->client, 16);
+		memcpy(key + 16, k->service, 16);
+	}
+	memcpy(key + 2 * alen, k->ports, 4);
+	nh = maglev_lookup(f->hash, XXH3_64bits(key, 2 * alen + 4));
+	lb->nh[nh].hash_hits++;
+	return nh;
+}
+
 /* MPTCP Proposal 1: a service port is balanced by its 5-tuple; any other
  * port is the server_id that server announced in ADD_ADDR, so every join
  * of a connection reaches the server that holds it, without state. */
@@ -21,21 +42,9 @@ static inline enum mslb_drop lb_mptcp_choose(struct mslb_lb *lb, const struct fl
 	unsigned to = lb->port_next_hop[dport];
 
 	if (to == LB_PORT_SERVICE) {
-		uint8_t key[2 * 16 + 4];
-
 		if (!f->any_hash)
 			return MSLB_DROP_NO_FAMILY;
-		/* Constant sizes: copied inline, no call. */
-		if (alen == 4) {
-			memcpy(key, k->client, 4);
-			memcpy(key + 4, k->service, 4);
-		} else {
-			memcpy(key, k->client, 16);
-			memcpy(key + 16, k->service, 16);
-		}
-		memcpy(key + 2 * alen, k->ports, 4);
-		*nh = maglev_lookup(f->hash, XXH3_64bits(key, 2 * alen + 4));
-		lb->nh[*nh].hash_hits++;
+		*nh = lb_mptcp_hash(lb, k, alen, f);
 		return MSLB_OK;
 	}
 	if (!to)

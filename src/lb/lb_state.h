@@ -24,11 +24,6 @@ struct lb_tunnel {
 	double expires;
 };
 
-/* Counters of what a tunnel made. */
-struct lb_tcount {
-	uint64_t encapsulated, fragments, segments, icmp_sent, icmp_received, icmp_rate_limited;
-};
-
 struct lb_next_hop {
 	struct lb_counter c;
 	uint64_t hash_hits, port_hits;
@@ -52,14 +47,25 @@ struct lb_family {
 	/* Outer sources each decapsulator accepts: back.allowed_sources,
 	 * front.allowed_sources, return_endpoint.allowed_sources. */
 	struct lpm *allow_back, *allow_front, *allow_endpoint;
+	/* MPTCP Proposal 2: token bucket -> next hop (LB_P2_BUCKETS). */
+	uint16_t *p2;
 	/* The redirect peers' tunnel addresses of this family: tunnels
 	 * from them are accepted and never redirected again. */
 	struct lb_addrs peers;
+	unsigned *peer_index;		/* of slot k of peers, into redirect.peers */
 	bool has_rsrc;			/* a back address: the outer source toward peers */
 	uint8_t rsrc[16];
 };
 
 #define LB_PORT_SERVICE 0xffff
+
+/* Proposal 2: the top LB_P2_BITS of a token pick one of LB_P2_BUCKETS; the
+ * backs embed them in TSval. The last value is never a token's (the front
+ * picks its keys so): a back gives it to plain TCP, and the front then
+ * hashes the 5-tuple, as it did for that connection's SYN. */
+#define LB_P2_BITS 14
+#define LB_P2_BUCKETS (1u << LB_P2_BITS)
+#define LB_P2_HASH_ME (LB_P2_BUCKETS - 1)
 
 struct mslb_lb {
 	const struct mslb_config *cfg;
@@ -86,6 +92,11 @@ struct mslb_lb {
 	struct lb_tunnel_stats ts;
 	struct lb_counter ret, endpoint;
 	struct lb_tcount ret_t;
+
+	/* MPTCP Proposal 2 at the front (lb_p2.c). */
+	uint8_t p2_secret[16];		/* keys the SipHash that makes server keys */
+	struct lb_p2_stats p2;
+	struct lb_p2b_stats p2b;
 
 	/* Redirection (lb_redirect.c): the protocol's rules, and the tunnels
 	 * toward the peers, [peer * 2 + outer family index]. */

@@ -12,8 +12,10 @@
 
 #include "lb_role.h"
 #include "lb_tunnel.h"
+#include "lb_p2.h"
 #include "lpm.h"
 #include "net/encap.h"
+#include "net/p2opt.h"
 #include "net/frag.h"
 #include "net/fwd.h"
 #include "net/gso.h"
@@ -343,6 +345,8 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	int k;
 
 	bool from_peer = lb->rdr && lb_addrs_has(&f->peers, pkt_src(v), alen), sent;
+	struct p2opt o;
+	int n;
 
 	memcpy(outer_dst, pkt_dst(v), alen);
 	r = lb_decap(lb, p, v, f->allow_back, &in);
@@ -355,6 +359,14 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	k = lb_back_slot(f, outer_dst, alen);
 	if (k >= 0)
 		lb_back_count(lb, f->back_index[k], in.len);
+	/* A Proposal 2 front's option rides in the inner header. */
+	n = lb_p2_back_strip(lb, p, &in, &o);
+	if (n < 0) {
+		lb->p2b.bad++;
+		return in.version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
+	}
+	if (n > 0)
+		lb_p2_back_own(lb, &in, &o);
 	if (lb->rdr)
 		return lb_redirect(lb, p, &in, from_peer, &sent);
 	return MSLB_OK;

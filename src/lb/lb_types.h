@@ -25,6 +25,30 @@ struct lb_nh_tunnel {
 	uint64_t encapsulated, fragments, segments, icmp_sent, icmp_received, icmp_rate_limited;
 };
 
+/* MPTCP Proposal 2 at the front: SYNs by kind, how keys were found, what
+ * the other segments were routed by. */
+struct lb_p2_stats {
+	uint64_t capable, joins, plain_syns;
+	uint64_t tries, alt_hits;	/* keys tried; keys whose bucket is the hash's next hop */
+	uint64_t no_room;		/* SYNs without room for the option */
+	uint64_t no_key;		/* every key tried fell in the hash bucket */
+	uint64_t ts_routed, ts_hash;	/* by TSecr bucket; TSecr said "hash" (plain TCP) */
+	uint64_t hashed;		/* no timestamp: by the 5-tuple hash */
+};
+
+/* MPTCP Proposal 2 at the back. */
+struct lb_p2b_stats {
+	uint64_t stripped;		/* SYNs whose front option was taken out */
+	uint64_t bad;			/* ... malformed: dropped */
+	uint64_t rules, rules_failed;	/* redirect rules asked for at the alternate */
+	uint64_t alt_unknown;		/* the alternate is no redirect peer */
+};
+
+/* Counters of what a tunnel made. */
+struct lb_tcount {
+	uint64_t encapsulated, fragments, segments, icmp_sent, icmp_received, icmp_rate_limited;
+};
+
 struct lb_tunnel_stats {
 	uint64_t decapsulated;		/* tunnel packets taken apart (back, front stage) */
 	uint64_t icmp_sent, icmp_rate_limited, icmp_received, icmp_relayed, icmp_followed;

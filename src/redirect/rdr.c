@@ -40,6 +40,7 @@ struct peer {
 	struct bucket bucket;
 	struct replay replay;
 	struct outbox out[RDR_DELETE + 1];	/* by type */
+	uint64_t seq;			/* of the last message to it: a window per peer */
 	struct rdr_counts c;
 };
 
@@ -60,7 +61,7 @@ struct rdr {
 	struct peer *peer;
 	unsigned n_peers;
 	struct bucket global;
-	uint64_t epoch, seq;
+	uint64_t epoch;
 	rdr_send_fn send;
 	void *send_ctx;
 	struct pending *pending;
@@ -159,6 +160,18 @@ static void conf_free(struct mslb_config *c)
 	c->back.addresses = NULL;
 }
 
+/* Epochs grow from one start to the next with the clock: its
+ * microseconds in the high 52 bits (enough until 2112), 12 random bits
+ * below, so that no two starts share one. */
+static uint64_t new_epoch(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u) << 12 |
+	       (rdr_auth_random64() & 0xfffu);
+}
+
 struct rdr *rdr_create(const struct mslb_config *in, double now)
 {
 	struct rdr *r = calloc(1, sizeof(*r));
@@ -182,9 +195,7 @@ struct rdr *rdr_create(const struct mslb_config *in, double now)
 	}
 	init_peers(r->peer, cfg, now);
 	r->global = (struct bucket){ .tokens = cfg->redirect.global_rate, .last = now };
-	/* Epochs grow from one start to the next by the clock; the random
-	 * half tells apart two starts in one second. */
-	r->epoch = (uint64_t)time(NULL) << 32 | (rdr_auth_random64() & 0xffffffffu);
+	r->epoch = new_epoch();
 	r->s.epoch = r->epoch;
 	r->last_tick = now;
 	return r;
@@ -293,6 +304,7 @@ int rdr_reconfigure(struct rdr *r, const struct mslb_config *in)
 			np[j].replay = r->peer[i].replay;
 			np[j].bucket = r->peer[i].bucket;
 			np[j].c = r->peer[i].c;
+			np[j].seq = r->peer[i].seq;
 			memcpy(np[j].out, r->peer[i].out, sizeof(np[j].out));
 		}
 	}
@@ -331,7 +343,7 @@ static uint64_t transmit(struct rdr *r, unsigned i, struct rdr_msg *m)
 	size_t len;
 
 	m->epoch = r->epoch;
-	m->seq = ++r->seq;
+	m->seq = ++r->peer[i].seq;
 	m->key_id = k->id;
 	len = rdr_encode(m, r->buf);
 	if (!len)
@@ -688,8 +700,10 @@ void rdr_input(struct rdr *r, const struct mslb_addr *from, const uint8_t *buf, 
 		refuse(r, -1, RDR_REF_UNKNOWN_PEER);
 		return;
 	}
-	if (!bucket_take(&r->global, cfg->redirect.global_rate, cfg->redirect.global_rate, now) ||
-	    !bucket_take(&r->peer[i].bucket, cfg->redirect.rate, cfg->redirect.burst, now)) {
+	/* The peer's own bucket first: a flood under one peer's (forgeable)
+	 * address then cannot spend the tokens the other peers need. */
+	if (!bucket_take(&r->peer[i].bucket, cfg->redirect.rate, cfg->redirect.burst, now) ||
+	    !bucket_take(&r->global, cfg->redirect.global_rate, cfg->redirect.global_rate, now)) {
 		refuse(r, i, RDR_REF_RATE);
 		return;
 	}
@@ -742,4 +756,9 @@ void rdr_get_stats(const struct rdr *r, struct rdr_stats *s, double now)
 void rdr_get_peer(const struct rdr *r, unsigned i, struct rdr_counts *c)
 {
 	*c = r->peer[i].c;
+}
+
+const struct mslb_config *rdr_config(const struct rdr *r)
+{
+	return r->cfg;
 }

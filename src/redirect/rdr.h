@@ -98,6 +98,10 @@ void rdr_get_stats(const struct rdr *r, struct rdr_stats *s, double now);
 /* Peer i's counters (indexed like the snapshot's peers). */
 void rdr_get_peer(const struct rdr *r, unsigned i, struct rdr_counts *c);
 const char *rdr_refuse_name(enum rdr_refuse e);
+/* What the protocol runs on: its own copy of the redirect group (peers,
+ * keys, limits) and the back addresses, which may lag the daemon's
+ * snapshot when a reload could not get memory. Status reads peers here. */
+const struct mslb_config *rdr_config(const struct rdr *r);
 
 /* Inline for the data path: one load when nothing is redirected. */
 struct rdr_hot {

@@ -189,7 +189,7 @@ static void test_config_errors(void)
 		  "  next_hops = ( { name = \"a\"; ipv4 = \"198.51.100.1\"; server_id = 7; },\n"
 		  "                { name = \"b\"; ipv4 = \"198.51.100.2\"; } );\n"
 		  "  mptcp = { service_ports = [ 80 ]; }; };\n",
-		  "m.conf:4: front.mptcp: next hop \"b\" has no server_id (allowed: every next hop with a server_id of 1-65535 when front.mptcp is set)" },
+		  "m.conf:4: front.mptcp: next hop \"b\" has no server_id (allowed: every next hop with a server_id of 1-65535 when front.mptcp.proposal is 1)" },
 		{ "front = { services = [ \"203.0.113.10\" ];\n"
 		  "  next_hops = ( { name = \"a\"; ipv4 = \"198.51.100.1\"; server_id = 80; } );\n"
 		  "  mptcp = { service_ports = [ 80 ]; }; };\n",

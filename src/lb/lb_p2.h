@@ -1,0 +1,24 @@
+/* lb_p2: MPTCP Proposal 2 at the front (see lb_p2.c). Private to the lb
+ * files. */
+#ifndef MSLB_LB_P2_H
+#define MSLB_LB_P2_H
+
+#include "lb_role.h"
+
+/* Build the token buckets of both families and draw the key secret. */
+int lb_p2_build(struct mslb_lb *lb);
+/* The next hop of TCP segment v to a Proposal 2 service port (k: its flow
+ * key). A SYN may get the Proposal 2 option (p, v then describe the grown
+ * packet) or lose MP_CAPABLE when there is no room for it. */
+enum mslb_drop lb_p2_route(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct flow_key *k,
+			   unsigned *nh);
+
+struct p2opt;
+/* At a back: take the front's option out of SYN v (p, v then describe the
+ * smaller packet, which the server gets). 1 taken, 0 none, -1 malformed. */
+int lb_p2_back_strip(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, struct p2opt *o);
+/* After the back's rewrite (v to IP_S): when o names another next hop as
+ * the alternate, this back owns the subflow there (rdr_own). */
+void lb_p2_back_own(struct mslb_lb *lb, const struct pkt_view *v, const struct p2opt *o);
+
+#endif
