@@ -34,6 +34,7 @@ void suite_ctl(void);
 void suite_regress(void);
 void suite_scale(void);
 void suite_rdr(void);
+void suite_p2(void);
 
 /* Add test function fn to suite s under its own name. */
 #define UNIT_ADD(s, fn) CU_add_test((s), #fn, (fn))
