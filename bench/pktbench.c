@@ -4,7 +4,8 @@
  * and the loop can run on the same buffers forever. With "encap" the front
  * encapsulates (IP-in-IP, draft section 5.2) and the back decapsulates.
  *
- * usage: pktbench [PACKETS_MILLIONS] [4|6] [tcp|udp|mptcp|encap [split]]
+ * usage: pktbench [PACKETS_MILLIONS] [4|6] [tcp|udp|mptcp|p2|encap [split]]
+ * (p2: MPTCP Proposal 2, ACKs with a timestamp routed by TSecr's bucket)
  * (split: then encapsulation and decapsulation each on its own as well)
  *        pktbench scale MILLIONS N...  ns per packet with N services and back addresses
  *        pktbench load FILE...         seconds to load FILE, lb_create and reload it
@@ -53,8 +54,18 @@ static struct mslb_lb *make_lb(const char *text)
 	return lb_create(c);	/* the config lives as long as the process */
 }
 
-/* A 64-byte TCP or UDP packet to IP_S from client i, checksums right. */
-static uint32_t build(uint8_t *p, int family, int proto, unsigned i)
+/* The same front for Proposal 2, which routes by token: no server_id. */
+static const char *p2_front_conf =
+	"front = { services = [ \"203.0.113.10\", \"2001:db8:5::10\" ];\n"
+	"  next_hops = ( { name = \"b1\"; ipv4 = \"198.51.100.11\"; ipv6 = \"2001:db8:b::11\"; },\n"
+	"                { name = \"b2\"; ipv4 = \"198.51.100.12\"; ipv6 = \"2001:db8:b::12\"; },\n"
+	"                { name = \"b3\"; ipv4 = \"198.51.100.13\"; ipv6 = \"2001:db8:b::13\"; } );\n"
+	"  unmatched = \"hash\";\n"
+	"  mptcp = { service_ports = [ 80 ]; proposal = 2; };\n";
+
+/* A 64-byte TCP or UDP packet to IP_S from client i, checksums right;
+ * ts: a TCP ACK with NOP, NOP, timestamp (TSecr: a bucket of i). */
+static uint32_t build(uint8_t *p, int family, int proto, unsigned i, bool ts)
 {
 	unsigned l3 = family == 4 ? 20 : 40, l4len = PKT_LEN - l3;
 	unsigned alen = family == 4 ? 4 : 16, cs = proto == 6 ? 16 : 6;
@@ -89,7 +100,11 @@ static uint32_t build(uint8_t *p, int family, int proto, unsigned i)
 	l4[1] = (uint8_t)i;
 	l4[2] = 0;
 	l4[3] = 80;
-	if (proto == 6)
+	if (proto == 6 && ts) {
+		l4[12] = 0x80;
+		l4[13] = 0x10;
+		memcpy(l4 + 20, (uint8_t[]){ 1, 1, 8, 10, 0, 1, 0, 0, 0, 0, (uint8_t)(i >> 8 & 0x3f), (uint8_t)i }, 12);
+	} else if (proto == 6)
 		l4[12] = 0x50;
 	else
 		l4[5] = (uint8_t)l4len;
@@ -119,7 +134,7 @@ int main(int argc, char **argv)
 	static uint8_t bufs[N_PKT][IO_HEADROOM + 128];
 	static struct io_pkt pkts[N_PKT];
 	uint32_t lens[N_PKT];
-	bool encap = !strcmp(mode, "encap"), split = argc > 4 && !strcmp(argv[4], "split");
+	bool encap = !strcmp(mode, "encap"), split = argc > 4 && !strcmp(argv[4], "split"), p2 = !strcmp(mode, "p2");
 	char conf[4096];
 	struct mslb_lb *front, *back;
 	uint64_t n = (uint64_t)(millions * 1e6), done = 0, bad = 0;
@@ -127,7 +142,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && (!strcmp(argv[1], "scale") || !strcmp(argv[1], "load")))
 		return pktbench_size(argc, argv);
-	snprintf(conf, sizeof(conf), "%s%s%s };\n", front_conf,
+	snprintf(conf, sizeof(conf), "%s%s%s };\n", p2 ? p2_front_conf : front_conf,
 		 strcmp(mode, "mptcp") ? "" : "  mptcp = { service_ports = [ 80 ]; };",
 		 encap ? "  mode = \"encapsulate\";" : "");
 	front = make_lb(conf);
@@ -136,7 +151,7 @@ int main(int argc, char **argv)
 		return 1;
 	for (unsigned i = 0; i < N_PKT; i++) {
 		pkts[i] = (struct io_pkt){ .buf = bufs[i], .data = bufs[i] + IO_HEADROOM };
-		lens[i] = build(pkts[i].data, family, proto, i);
+		lens[i] = build(pkts[i].data, family, proto, i, p2);
 	}
 	t0 = now();
 	while (done < n) {

@@ -8,8 +8,11 @@
 #include <stdint.h>
 
 #define IO_BUF_SIZE 65536
-/* Room before each packet for an outer header (encapsulation prepends). */
-#define IO_HEADROOM 64
+/* Room before each packet for what goes in front of it: an outer header
+ * (encapsulation, up to 40 bytes), after a Proposal 2 option (up to 32,
+ * p2opt.h), and below them a link header and virtio header the AF_PACKET
+ * path may write. */
+#define IO_HEADROOM 128
 
 /* What the kernel says about a packet when the device offloads work
  * (virtio_net_hdr, host order): a partial checksum to finish, or a GSO

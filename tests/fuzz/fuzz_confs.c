@@ -24,6 +24,20 @@
 	"  mptcp = { service_ports = [ 80, 443 ]; };\n" \
 	"};\n"
 
+/* MPTCP Proposal 2: token buckets, timestamps, the option in SYNs. */
+#define P2_FRONT(mode) \
+	"front = {\n" \
+	"  services = [ " Q(S4) ", " Q(S6) " ];\n" \
+	"  mode = " Q(mode) ";\n" \
+	"  next_hops = (\n" \
+	"    { name = \"s1\"; ipv4 = " Q(B4) "; ipv6 = " Q(B6) "; path_mtu = 1280; },\n" \
+	"    { name = \"s2\"; ipv4 = " Q(B2_4) "; ipv6 = " Q(B2_6) "; },\n" \
+	"    { name = \"s3\"; ipv4 = \"198.51.100.13\"; weight = 2; }\n" \
+	"  );\n" \
+	"  unmatched = \"hash\";\n" \
+	"  mptcp = { service_ports = [ 80, 443 ]; proposal = 2; key_tries = 4; };\n" \
+	"};\n"
+
 /* Clients of 192.0.2.0/24 and 2001:db8:c1::/48 go to b2 in IPv6 with the
  * smallest IPv6 path MTU; the others to b1 in their own family at 1000. */
 #define ENCAP_MTU_FRONT \
@@ -57,6 +71,8 @@ const struct fz_conf fz_confs[] = {
 	{ "front-mptcp-encap", MPTCP_FRONT("encapsulate") },
 	{ "return-endpoint", ENDPOINT },
 	{ "back", BACK("") },
+	{ "front-p2", P2_FRONT("translate") },
+	{ "front-p2-encap", P2_FRONT("encapsulate") },
 };
 
 const unsigned fz_n_confs = sizeof(fz_confs) / sizeof(fz_confs[0]);

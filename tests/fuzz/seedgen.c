@@ -349,6 +349,73 @@ static void mptcp(const char *conf)
 	emit_path(&s, conf, "ports");
 }
 
+/* Proposal 2: MP_CAPABLE and MP_JOIN SYNs, ACKs with timestamps (a
+ * bucket, the hash value), a plain SYN; at a back, a SYN with option 96. */
+static void tcp_opts(struct pg_pkt *p, uint8_t flags, const uint8_t *o, unsigned olen)
+{
+	uint8_t *tcp = p->buf + p->l3len;
+
+	tcp[12] = (uint8_t)((5 + olen / 4) << 4);
+	tcp[13] = flags;
+	memcpy(tcp + 20, o, olen);
+	pg_recompute(p);
+}
+
+static void p2(const char *conf)
+{
+	static const uint8_t capable[] = { 30, 4, 0x01, 0x81, 1, 1, 1, 1 };
+	static const uint8_t join[] = { 30, 12, 0x10, 0, 0x9a, 0xbc, 0xde, 0xf0, 1, 2, 3, 4 };
+	static const uint8_t ts[] = { 1, 1, 8, 10, 0, 0, 0x40, 0x01, 0x12, 0x34, 0x56, 0x78 };
+	static const uint8_t ts_hash[] = { 1, 1, 8, 10, 0, 0, 0x40, 0x01, 0, 0, 0x3f, 0xff };
+	struct pg_pkt p;
+	struct seed s;
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		start(&s, conf);
+		mk(&p, fam, PG_TCP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 8, true);
+		fz_put16(p.buf + p.l3len + 2, 80);
+		tcp_opts(&p, 0x02, capable, sizeof(capable));
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		mk(&p, fam, PG_TCP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 12, true);
+		fz_put16(p.buf + p.l3len + 2, 80);
+		tcp_opts(&p, 0x02, join, sizeof(join));
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		mk(&p, fam, PG_TCP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 12, true);
+		fz_put16(p.buf + p.l3len + 2, 443);
+		tcp_opts(&p, 0x10, ts, sizeof(ts));
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		tcp_opts(&p, 0x18, ts_hash, sizeof(ts_hash));
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		emit_path(&s, conf, fam == 4 ? "p2-4" : "p2-6");
+	}
+}
+
+static void p2_back(const char *conf)
+{
+	static const uint8_t opt96[] = { 96, 16, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 198, 51, 100, 13 };
+	static const uint8_t capable[] = { 30, 4, 0x01, 0x81, 1, 1, 1, 1 };
+	struct pg_pkt p;
+	struct seed s;
+
+	start(&s, conf);
+	mk(&p, 4, PG_TCP, C4, B4, 8, true);
+	tcp_opts(&p, 0x02, capable, sizeof(capable));
+	{
+		/* Option 96 after the fixed header: move the rest on. */
+		uint8_t b[PG_BUFSZ];
+		unsigned n = p.len + sizeof(opt96);
+
+		memcpy(b, p.buf, 20);
+		memcpy(b + 20, opt96, sizeof(opt96));
+		memcpy(b + 20 + sizeof(opt96), p.buf + 20, p.len - 20);
+		b[0] = 0x49;
+		fz_put16(b + 2, (uint16_t)n);
+		fz_ip4_csum_set(b);
+		rec(&s, WHOLE, 1, NULL, b, n);
+	}
+	emit_path(&s, conf, "p2-syn");
+}
+
 static void gen_path(void)
 {
 	struct seed s;
@@ -362,6 +429,9 @@ static void gen_path(void)
 	path_front("front-mptcp", 200);
 	mptcp("front-mptcp");
 	mptcp("front-mptcp-encap");
+	p2("front-p2");
+	p2("front-p2-encap");
+	p2_back("back");
 	path_tunnel("back-return", S4, B4, S6, B6, C4, S4, C6, S6);
 	path_tunnel("front-stage2", S4, F2_4, S6, F2_6, C4, S4, C6, S6);
 	path_tunnel("front-stage2-translate", S4, F2_4, S6, F2_6, C4, S4, C6, S6);

@@ -3,6 +3,7 @@
  * joins that follow it, the hash for the rest, no room: plain TCP) and a
  * back behind it (the server gets what the client sent). */
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pktgen.h"
@@ -361,6 +362,42 @@ static void test_front_then_back(void)
 	}
 }
 
+/* Regression (found by fuzz_path): an encapsulating Proposal 2 front puts
+ * the option (32 bytes in IPv6) and then the outer header (40) in front of
+ * the packet: 72 bytes, more than the 64 of headroom there were. In a
+ * buffer of exactly a batch's size, so that AddressSanitizer sees any
+ * write before it. */
+static void test_encap_headroom(void)
+{
+	struct mslb_config *cfg;
+	struct mslb_lb *lb;
+	struct io_pkt p = { 0 };
+	struct pg_pkt syn;
+
+	lb = tl_lb_load("front = {\n"
+			"  mode = \"encapsulate\";\n"
+			"  services = [ \"2001:db8:5::10\" ];\n"
+			"  next_hops = ( { name = \"b1\"; ipv6 = \"2001:db8:b::11\"; },\n"
+			"                { name = \"b2\"; ipv6 = \"2001:db8:b::12\"; } );\n"
+			"  unmatched = \"hash\";\n"
+			"  mptcp = { service_ports = [ 80 ]; proposal = 2; };\n"
+			"};\n", "p2-encap.conf", &cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lb);
+	p.buf = malloc(IO_HEADROOM + IO_BUF_SIZE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p.buf);
+	seg(&syn, 6, "2001:db8:c1::5", 40000, 0x02, mp_capable_syn, sizeof(mp_capable_syn), 0);
+	p.data = p.buf + IO_HEADROOM;
+	memcpy(p.data, syn.buf, syn.len);
+	p.len = syn.len;
+	CU_ASSERT_EQUAL(lb_process_pkt(lb, &p), MSLB_OK);
+	CU_ASSERT(p.data >= p.buf);
+	CU_ASSERT_EQUAL(p.len, syn.len + 32 + 40);
+	CU_ASSERT_EQUAL(p.data[6], 41);		/* outer: IPv6 in IPv6 */
+	CU_ASSERT_EQUAL(p.data[40 + 6], 60);	/* inner: our destination option */
+	free(p.buf);
+	tl_lb_free(lb, cfg);
+}
+
 static int init(void)
 {
 	pg_seed(&rng, 0x9292);
@@ -377,4 +414,5 @@ void suite_p2(void)
 	UNIT_ADD(s, test_front_key_tries);
 	UNIT_ADD(s, test_front_no_room);
 	UNIT_ADD(s, test_front_then_back);
+	UNIT_ADD(s, test_encap_headroom);
 }
