@@ -141,6 +141,14 @@ struct mslb_config {
 		unsigned reasm_memory, reasm_timeout;	/* bytes, seconds */
 		bool has_return[2];		/* return_tunnel ipv4 [0], ipv6 [1] */
 		struct mslb_addr return_to[2];
+		/* MPTCP Proposal 2 in front of a stock server (back.proposal2). */
+		bool has_p2;
+		unsigned n_p2_ports;
+		uint16_t p2_ports[MSLB_MAX_SERVICE_PORTS];
+		unsigned p2_max_flows;		/* subflows with state */
+		unsigned p2_flow_idle;		/* seconds an idle subflow's state stays */
+		bool p2_steer;			/* rules take the servers' replies into the TUN */
+		bool p2_syncookies;		/* set net.ipv4.tcp_syncookies = 2 (server on this host) */
 	} back;
 
 	/* The redirection protocol between backs (draft-olteanu 3.4). */

@@ -31,6 +31,71 @@ static void parse_back_mptcp(struct config_ctx *c, const config_setting_t *b, st
 		cfg->back.add_addr_accepted = (unsigned)n;
 }
 
+/* MPTCP Proposal 2 in front of a stock server (draft section 3): the
+ * service ports whose subflows get the front's key and timestamps. */
+static void parse_back_p2(struct config_ctx *c, const config_setting_t *b, struct mslb_config *cfg)
+{
+	static const char *const keys[] = { "service_ports", "max_flows", "flow_idle", "steer", "syncookies", NULL };
+	const config_setting_t *m = config_get_group(c, b, "proposal2", "back.proposal2");
+	const config_setting_t *s, *x;
+	const char *allowed = "a list of 1-16 TCP ports, e.g. [ 80, 443 ]";
+	long long n;
+
+	if (!m)
+		return;
+	cfg->back.has_p2 = true;
+	cfg->back.p2_max_flows = 65536;
+	cfg->back.p2_flow_idle = 7200;
+	cfg->back.p2_steer = true;
+	cfg->back.p2_syncookies = true;
+	config_check_keys(c, m, "back.proposal2", keys, "service_ports, max_flows, flow_idle, steer, syncookies");
+	if (config_get_int(c, m, "max_flows", "back.proposal2.max_flows", 1, 1048576, &n))
+		cfg->back.p2_max_flows = (unsigned)n;
+	if (config_get_int(c, m, "flow_idle", "back.proposal2.flow_idle", 60, 604800, &n))
+		cfg->back.p2_flow_idle = (unsigned)n;
+	for (int k = 0; k < 2; k++) {
+		const char *key = k ? "syncookies" : "steer";
+
+		x = config_setting_get_member(m, key);
+		if (!x)
+			continue;
+		if (config_setting_type(x) != CONFIG_TYPE_BOOL)
+			config_err(c, x, "back.proposal2.%s: must be true or false (allowed: true, false)", key);
+		else if (k)
+			cfg->back.p2_syncookies = config_setting_get_bool(x);
+		else
+			cfg->back.p2_steer = config_setting_get_bool(x);
+	}
+	s = config_setting_get_member(m, "service_ports");
+	if (!s) {
+		config_err(c, m, "back.proposal2.service_ports: missing (allowed: %s)", allowed);
+		return;
+	}
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s) || config_setting_length(s) < 1 ||
+	    config_setting_length(s) > MSLB_MAX_SERVICE_PORTS) {
+		config_err(c, s, "back.proposal2.service_ports: must be a list of 1-%d ports (allowed: %s)",
+			   MSLB_MAX_SERVICE_PORTS, allowed);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		long long v = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e) : -1;
+		bool dup = false;
+
+		if (v < 1 || v > 65535) {
+			config_err(c, e, "back.proposal2.service_ports[%d]: not a port (allowed: 1-65535)", i);
+			continue;
+		}
+		for (unsigned j = 0; j < cfg->back.n_p2_ports; j++)
+			dup = dup || cfg->back.p2_ports[j] == v;
+		if (dup) {
+			config_err(c, e, "back.proposal2.service_ports[%d]: %lld is listed twice (allowed: each port once)", i, v);
+			continue;
+		}
+		cfg->back.p2_ports[cfg->back.n_p2_ports++] = (uint16_t)v;
+	}
+}
+
 /* The earlier back addresses the checks compare a new one with. */
 struct back_index {
 	struct config_dup addr;		/* by address */
@@ -121,11 +186,13 @@ void config_parse_back(struct config_ctx *c, struct mslb_config *cfg)
 	cfg->has_back = true;
 	{
 		static const char *const bkeys[] = { "addresses", "mptcp", "allowed_sources", "reassembly",
-						     "return_tunnel", NULL };
+						     "return_tunnel", "proposal2", NULL };
 
-		config_check_keys(c, b, "back", bkeys, "addresses, mptcp, allowed_sources, reassembly, return_tunnel");
+		config_check_keys(c, b, "back", bkeys,
+				  "addresses, mptcp, allowed_sources, reassembly, return_tunnel, proposal2");
 	}
 	parse_back_mptcp(c, b, cfg);
+	parse_back_p2(c, b, cfg);
 	s = config_setting_get_member(b, "addresses");
 	if (!s) {
 		config_err(c, b, "back.addresses: missing (allowed: %s)", allowed);

@@ -197,6 +197,22 @@ static void back(struct writer *w, const struct mslb_lb *lb)
 		wr_u64(w, "rules_asked", "redirect rules asked", p.rules);
 		wr_u64(w, "rules_failed", NULL, p.rules_failed);
 		wr_u64(w, "alternate_unknown", NULL, p.alt_unknown);
+		if (c->back.has_p2) {
+			wr_obj(w, "subflows", NULL);
+			wr_u64(w, "now", NULL, p.flows);
+			wr_u64(w, "max", NULL, c->back.p2_max_flows);
+			wr_u64(w, "made", NULL, p.flows_made);
+			wr_u64(w, "full", NULL, p.flows_full);
+			wr_u64(w, "without_syn", "without a SYN seen", p.flows_late);
+			wr_u64(w, "expired", NULL, p.flows_expired);
+			wr_u64(w, "keys", "front keys given", p.keys);
+			wr_u64(w, "tsval", "TSval rewritten", p.tsval);
+			wr_u64(w, "tsecr", "TSecr restored", p.tsecr);
+			wr_u64(w, "tsecr_unknown", "TSecr unknown", p.tsecr_unknown);
+			wr_end(w);
+		} else {
+			wr_null(w, "subflows", NULL);
+		}
 		wr_end(w);
 	}
 	status_tunnel_back(w, lb);

@@ -304,6 +304,7 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 	if (d->afp)
 		afpath_flush(d->afp);
 	lb_adopt_counters(lb, d->lb);
+	lb_take_state(lb, d->lb);
 	/* Rules and owned flows of the peers kept by name stay. Out of
 	 * memory, the protocol keeps its previous peers and keys. */
 	if (d->rdr && rdr_reconfigure(d->rdr, cfg) < 0)
@@ -470,6 +471,7 @@ void daemon_tick(struct daemon *d)
 {
 	afpath_tick(d->afp);
 	lb_set_time(d->lb, rx_now());
+	lb_expire(d->lb, rx_now());
 	/* Routes change rarely; a changed route MTU is seen within 10 s. */
 	if (d->ticks++ % 10 == 0)
 		refresh_route_mtus(hostcfg_nl(d->host), d->lb);

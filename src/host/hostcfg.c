@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ struct hostcfg {
 	int ifindex;
 	struct item_set installed;
 	struct sysctl_saved fwd[2];	/* [0] IPv4, [1] IPv6 */
+	struct sysctl_saved cookies;	/* back.proposal2.syncookies */
+	bool accept_local_done;
 	bool rp_filter_done, link_done;
 	unsigned mtu;
 	/* MPTCP path manager of a server-side back (Proposal 1). */
@@ -66,6 +69,7 @@ struct hostcfg *hostcfg_create(const char *tun, int ifindex)
 	h->ifindex = ifindex;
 	h->fwd[0].key = "net.ipv4.ip_forward";
 	h->fwd[1].key = "net.ipv6.conf.all.forwarding";
+	h->cookies.key = "net.ipv4.tcp_syncookies";
 	return h;
 }
 
@@ -186,6 +190,49 @@ static int add_rule(struct item_set *s, int family, uint32_t prio, const struct 
 	return set_push(s, &it);
 }
 
+/* The same rule, for TCP from source port sport only. */
+static int add_rule_sport(struct item_set *s, int family, uint32_t prio, const struct mslb_addr *src,
+			  uint16_t sport, uint32_t table)
+{
+	struct item it;
+
+	memset(&it, 0, sizeof(it));
+	it.is_rule = true;
+	it.rule.family = (uint8_t)family;
+	it.rule.priority = prio;
+	it.rule.has_src = true;
+	it.rule.src = *src;
+	it.rule.src_len = (uint8_t)(8 * mslb_addr_size(family));
+	it.rule.ip_proto = IPPROTO_TCP;
+	it.rule.sport = sport;
+	it.rule.action = FR_ACT_TO_TBL;
+	it.rule.table = table;
+	return set_push(s, &it);
+}
+
+/* MPTCP Proposal 2: the back rewrites what its servers send on the
+ * service ports (keys, timestamps), so those replies (from IP_S, TCP,
+ * source port a service port) are routed into the TUN by the default
+ * route of table T+1, as a return tunnel's are. */
+static int desired_p2(const struct hostcfg *h, const struct mslb_config *cfg, struct item_set *s, bool fam[2])
+{
+	uint32_t t = cfg->route_table, p = cfg->rule_priority;
+	int r = 0;
+
+	if (!cfg->back.has_p2 || !cfg->back.p2_steer)
+		return 0;
+	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
+		const struct mslb_addr *sv = &cfg->back.addresses[i].service;
+		struct mslb_addr any = { .family = sv->family };
+
+		fam[mslb_af_index(sv->family)] = true;
+		r |= add_route_len(s, &any, 0, t + 1, h->ifindex, NULL);
+		for (unsigned k = 0; k < cfg->back.n_p2_ports; k++)
+			r |= add_rule_sport(s, sv->family, p + 3, sv, cfg->back.p2_ports[k], t + 1);
+	}
+	return r;
+}
+
 /* Encapsulation mode: a return endpoint's addresses and the fronts'
  * tunnel sources (ICMP errors about tunnel packets come back to them) are
  * routed into the TUN like the services; a back with a return tunnel takes
@@ -262,6 +309,7 @@ static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struc
 	}
 	/* Before the TUN's own rules: a return endpoint alone needs them. */
 	r |= desired_tunnel(h, cfg, s, fam);
+	r |= desired_p2(h, cfg, s, fam);
 	for (int f = 0; f < 2; f++) {
 		int family = f ? AF_INET6 : AF_INET;
 
@@ -293,17 +341,25 @@ static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struc
 	return r ? -1 : 0;
 }
 
+static const char *sport_str(uint16_t port, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u", port);
+	return buf;
+}
+
 static void describe(const struct item *it, char *buf, size_t len)
 {
-	char a[MSLB_ADDRSTRLEN], g[MSLB_ADDRSTRLEN];
+	char a[MSLB_ADDRSTRLEN], g[MSLB_ADDRSTRLEN], sp[8];
 
 	if (it->is_rule)
-		snprintf(buf, len, "rule pref %u%s%s%s%s%s%s %s %u", it->rule.priority,
+		snprintf(buf, len, "rule pref %u%s%s%s%s%s%s%s%s%s %s %u", it->rule.priority,
 			 it->rule.iif[0] ? " iif " : "", it->rule.iif,
 			 it->rule.has_src ? " from " : "",
 			 it->rule.has_src ? mslb_addr_str(&it->rule.src, g, sizeof(g)) : "",
 			 it->rule.has_dst ? " to " : "",
 			 it->rule.has_dst ? mslb_addr_str(&it->rule.dst, a, sizeof(a)) : "",
+			 it->rule.ip_proto ? " ipproto tcp" : "", it->rule.sport ? " sport " : "",
+			 it->rule.sport ? sport_str(it->rule.sport, sp, sizeof(sp)) : "",
 			 it->rule.action == FR_ACT_TO_TBL ? "lookup" :
 			 it->rule.action == FR_ACT_BLACKHOLE ? "blackhole" : "unreachable", it->rule.table);
 	else
@@ -364,7 +420,40 @@ static void dev_sysctl_key(char *buf, size_t len, const char *proto, const char 
 	snprintf(buf, len, "net.%s.conf.%s.%s", proto, d, leaf);
 }
 
-static int sysctls(struct hostcfg *h, const bool fam[2], char *err, size_t errlen)
+/* MPTCP Proposal 2 on the server's host: with tcp_syncookies = 2 the
+ * stock server takes the key the client echoes (the front's) as its own
+ * (MPTCP-NOTES.md); the replies that come back out of the TUN have the
+ * host's own IP_S as source, which IPv4 accepts only with accept_local. */
+static int sysctls_p2(struct hostcfg *h, const struct mslb_config *cfg, const bool fam[2], char *err,
+		      size_t errlen)
+{
+	char key[96];
+	int r;
+
+	if (!cfg->back.has_p2)
+		return 0;
+	if (cfg->back.p2_syncookies && !h->cookies.saved) {
+		r = sysctl_save_set(&h->cookies, "2");
+		if (r < 0) {
+			snprintf(err, errlen, "cannot set %s=2: %s", h->cookies.key, strerror(-r));
+			return -1;
+		}
+		log_debug("set %s=2 (was %s)", h->cookies.key, h->cookies.old);
+	}
+	if (cfg->back.p2_steer && fam[0] && !h->accept_local_done) {
+		dev_sysctl_key(key, sizeof(key), "ipv4", h->tun, "accept_local");
+		r = sysctl_set(key, "1");
+		if (r < 0) {
+			snprintf(err, errlen, "cannot set %s=1: %s", key, strerror(-r));
+			return -1;
+		}
+		h->accept_local_done = true;
+		log_debug("set %s=1", key);
+	}
+	return 0;
+}
+
+static int sysctls(struct hostcfg *h, const struct mslb_config *cfg, const bool fam[2], char *err, size_t errlen)
 {
 	char key[96], v[16];
 	int r;
@@ -395,7 +484,7 @@ static int sysctls(struct hostcfg *h, const bool fam[2], char *err, size_t errle
 		h->rp_filter_done = true;
 		log_debug("set %s=%s", key, want);
 	}
-	return 0;
+	return sysctls_p2(h, cfg, fam, err, errlen);
 }
 
 /* Remove what this apply added, and nothing that ran before it. */
@@ -461,7 +550,7 @@ int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, s
 		}
 		log_debug("added %s", d);
 	}
-	if (sysctls(h, fam, err, errlen) < 0 || hostcfg_mptcp_apply(h->mptcp, cfg, err, errlen) < 0) {
+	if (sysctls(h, cfg, fam, err, errlen) < 0 || hostcfg_mptcp_apply(h->mptcp, cfg, err, errlen) < 0) {
 		undo_added(h, &added);
 		r = -1;
 		goto out;
@@ -493,6 +582,9 @@ void hostcfg_remove(struct hostcfg *h)
 			log_debug("restoring %s=%s", h->fwd[f].key, h->fwd[f].old);
 		sysctl_restore(&h->fwd[f]);
 	}
+	if (h->cookies.saved)
+		log_debug("restoring %s=%s", h->cookies.key, h->cookies.old);
+	sysctl_restore(&h->cookies);
 }
 
 void hostcfg_destroy(struct hostcfg *h)

@@ -125,6 +125,13 @@ int nl_rule(struct nl *nl, bool add, const struct nl_rule *r)
 	}
 	if (r->iif[0])
 		mnl_attr_put_strz(nlh, FRA_IIFNAME, r->iif);
+	if (r->ip_proto)
+		mnl_attr_put_u8(nlh, FRA_IP_PROTO, r->ip_proto);
+	if (r->sport) {
+		struct fib_rule_port_range pr = { .start = r->sport, .end = r->sport };
+
+		mnl_attr_put(nlh, FRA_SPORT_RANGE, sizeof(pr), &pr);
+	}
 	return transact(nl, nlh);
 }
 

@@ -26,6 +26,8 @@ struct nl_rule {
 	struct mslb_addr dst, src;
 	uint8_t dst_len, src_len;
 	char iif[16];		/* "" for any */
+	uint8_t ip_proto;	/* 0 for any (FRA_IP_PROTO, Linux >= 4.17) */
+	uint16_t sport;		/* 0 for any (FRA_SPORT_RANGE of one port) */
 	uint32_t table;		/* with action FR_ACT_TO_TBL */
 	uint8_t action;		/* FR_ACT_TO_TBL, FR_ACT_UNREACHABLE or FR_ACT_BLACKHOLE */
 };

@@ -185,6 +185,13 @@ struct mslb_lb *lb_create(const struct mslb_config *cfg)
 		if (cfg->front.mptcp_proposal == 2 && lb_p2_build(lb) < 0)
 			goto fail;
 	}
+	if (cfg->back.has_p2) {
+		lb->p2back = lb_p2back_create(cfg->back.p2_max_flows);
+		if (!lb->p2back)
+			goto fail;
+		for (unsigned i = 0; i < cfg->back.n_p2_ports; i++)
+			lb->p2_ports[cfg->back.p2_ports[i] / 64] |= 1ull << (cfg->back.p2_ports[i] % 64);
+	}
 	return lb;
 fail:
 	lb_destroy(lb);
@@ -215,6 +222,7 @@ void lb_destroy(struct mslb_lb *lb)
 	free(lb->icmp_buf);
 	free(lb->port_next_hop);
 	free(lb->peer_tun);
+	lb_p2back_destroy(lb->p2back);
 	free(lb->nh);
 	free(lb->table_hits);
 	free(lb->back);
@@ -280,6 +288,17 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 			return MSLB_OK;
 		}
 		return MSLB_DROP_NOT_OURS;
+	}
+	/* Proposal 2: a server's segment from a service port gets the
+	 * front's key and the bucket in its timestamp on its way out. */
+	if (lb->p2back && lb_p2_back_is_out(lb, &v) && lb_addrs_has(&f->back_services, src, alen)) {
+		if (partial && tunnel)
+			return MSLB_DROP_BAD_OFFLOAD;
+		lb_p2_back_out(lb, p, &v);
+		if (f->has_ret)
+			return lb_return_encap(lb, p, &v);
+		p->len = v.len;
+		return MSLB_OK;
 	}
 	if (f->has_ret && lb_addrs_has(&f->back_services, src, alen)) {
 		if (partial && tunnel)

@@ -30,6 +30,11 @@ void lb_set_redirect(struct mslb_lb *lb, struct rdr *r);
 uint64_t lb_from_peers(const struct mslb_lb *lb);
 /* What the tunnels toward redirect peers made. */
 struct lb_tcount lb_redirect_tunnel(const struct mslb_lb *lb);
+/* Once a second: state that ends (Proposal 2 subflows at a back). */
+void lb_expire(struct mslb_lb *lb, double now);
+/* A reload: lb takes over old's state that outlives a config (the
+ * Proposal 2 subflows, when both keep as many). */
+void lb_take_state(struct mslb_lb *lb, struct mslb_lb *old);
 /* MPTCP Proposal 2 at the front and at the back. */
 struct lb_p2_stats lb_p2_stats(const struct mslb_lb *lb);
 struct lb_p2b_stats lb_p2b_stats(const struct mslb_lb *lb);

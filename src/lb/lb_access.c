@@ -2,6 +2,7 @@
  * route MTUs) and what `mslbd status` reads from it. */
 #include "lb.h"
 
+#include "lb_p2.h"
 #include "lb_state.h"
 #include "lb_tunnel.h"
 #include "net/encap.h"
@@ -66,6 +67,22 @@ void lb_set_redirect(struct mslb_lb *lb, struct rdr *r)
 uint64_t lb_from_peers(const struct mslb_lb *lb)
 {
 	return lb->from_peers;
+}
+
+void lb_expire(struct mslb_lb *lb, double now)
+{
+	lb_p2_back_tick(lb, now);
+}
+
+void lb_take_state(struct mslb_lb *lb, struct mslb_lb *old)
+{
+	struct lb_p2back *b;
+
+	if (lb->p2back && old->p2back && lb->p2back->cap == old->p2back->cap) {
+		b = lb->p2back;
+		lb->p2back = old->p2back;
+		old->p2back = b;
+	}
 }
 
 struct lb_tcount lb_redirect_tunnel(const struct mslb_lb *lb)

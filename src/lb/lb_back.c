@@ -40,6 +40,7 @@ enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
 	p->len = v->len;
 	if (n > 0)
 		lb_p2_back_own(lb, v, &o);
+	lb_p2_back_in(lb, p, v, n > 0 ? &o : NULL);
 	if (lb->rdr) {
 		bool sent;
 

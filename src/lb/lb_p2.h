@@ -21,4 +21,16 @@ int lb_p2_back_strip(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, s
  * the alternate, this back owns the subflow there (rdr_own). */
 void lb_p2_back_own(struct mslb_lb *lb, const struct pkt_view *v, const struct p2opt *o);
 
+void lb_p2_back_tick(struct mslb_lb *lb, double now);
+/* The back's subflow state (back.proposal2), cap subflows. */
+struct lb_p2back *lb_p2back_create(unsigned cap);
+void lb_p2back_destroy(struct lb_p2back *b);
+/* A segment from a client to a service port (v to IP_S, o the front's
+ * option its SYN carried, or NULL): state made on a SYN, TSecr restored. */
+void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct p2opt *o);
+/* Is v a server's segment from a Proposal 2 service port? */
+bool lb_p2_back_is_out(const struct mslb_lb *lb, const struct pkt_view *v);
+/* Such a segment: the front's key in its SYN/ACK, the bucket in TSval. */
+void lb_p2_back_out(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+
 #endif

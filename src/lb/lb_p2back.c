@@ -6,8 +6,11 @@
 #include "lb_p2.h"
 
 #include <netinet/in.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "net/csum.h"
 #include "net/p2opt.h"
 #include "net/pkt.h"
 #include "net/tcpopt.h"
@@ -73,4 +76,275 @@ void lb_p2_back_own(struct mslb_lb *lb, const struct pkt_view *v, const struct p
 		lb->p2b.rules++;
 	else
 		lb->p2b.rules_failed++;
+}
+
+/* ---- the subflows' state: keys and timestamps ---------------------------
+ *
+ * The stock server draws its own key and runs its own timestamp clock. The
+ * back makes the client see the front's key in the SYN/ACK (with
+ * tcp_syncookies = 2 the server then adopts it from the third ACK), and
+ * puts the token's bucket into the low 14 bits of every TSval, which the
+ * client echoes in TSecr for the front to route by.
+ *
+ * TSval' = V << 14 | bits, where V counts the changes of the server's own
+ * TSval: it moves only when the server's clock has moved and a segment is
+ * sent, so a subflow idle for hours resumes with a TSval just above the
+ * last one, and the client's PAWS check (RFC 7323 5) never drops it, as it
+ * would after (T mod 262 s) in (131, 262) s with the draft's plain shift
+ * of a 1 kHz clock. The last LB_P2_RING values of V map back to the
+ * server's own TSval, which TSecr gets back exactly on the way in (the
+ * syncookie in the third ACK's TSecr must decode); an older echo becomes
+ * 0, which the server takes for "no RTT sample". */
+
+struct lb_p2back *lb_p2back_create(unsigned cap)
+{
+	struct lb_p2back *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->cap = cap;
+	b->ix = rdr_table_create(cap, randombytes_random() | (uint64_t)randombytes_random() << 32);
+	b->pool = calloc(cap, sizeof(*b->pool));
+	b->free = calloc(cap, sizeof(*b->free));
+	if (!b->ix || !b->pool || !b->free) {
+		lb_p2back_destroy(b);
+		return NULL;
+	}
+	for (unsigned i = 0; i < cap; i++)
+		b->free[i] = cap - 1 - i;
+	b->n_free = cap;
+	return b;
+}
+
+void lb_p2back_destroy(struct lb_p2back *b)
+{
+	if (!b)
+		return;
+	rdr_table_destroy(b->ix);
+	free(b->pool);
+	free(b->free);
+	free(b);
+}
+
+static void flow_key(const struct pkt_view *v, bool from_client, struct rdr_flow *f)
+{
+	unsigned alen = pkt_addr_len(v);
+	const uint8_t *tcp = v->data + v->l4off;
+
+	memset(f, 0, sizeof(*f));
+	f->version = v->version;
+	f->proto = IPPROTO_TCP;
+	memcpy(f->cport, tcp + (from_client ? 0 : 2), 2);
+	memcpy(f->sport, tcp + (from_client ? 2 : 0), 2);
+	memcpy(f->client, from_client ? pkt_src(v) : pkt_dst(v), alen);
+	memcpy(f->service, from_client ? pkt_dst(v) : pkt_src(v), alen);
+}
+
+static struct lb_p2flow *flow_find(struct lb_p2back *b, const struct rdr_flow *f)
+{
+	struct rdr_entry *e = rdr_table_find(b->ix, f);
+
+	return e ? &b->pool[e->aux] : NULL;
+}
+
+static struct lb_p2flow *flow_make(struct mslb_lb *lb, const struct rdr_flow *f)
+{
+	struct lb_p2back *b = lb->p2back;
+	struct rdr_entry *e;
+	bool fresh;
+
+	if (!b->n_free && !rdr_table_find(b->ix, f)) {
+		lb->p2b.flows_full++;
+		return NULL;
+	}
+	e = rdr_table_add(b->ix, f, &fresh);
+	if (!e) {
+		lb->p2b.flows_full++;
+		return NULL;
+	}
+	if (fresh) {
+		e->aux = b->free[--b->n_free];
+		memset(&b->pool[e->aux], 0, sizeof(b->pool[e->aux]));
+		lb->p2b.flows_made++;
+	}
+	return &b->pool[e->aux];
+}
+
+static bool p2_port(const struct mslb_lb *lb, const uint8_t *port)
+{
+	unsigned p = (unsigned)port[0] << 8 | port[1];
+
+	return lb->p2_ports[p / 64] >> (p % 64) & 1;
+}
+
+/* A 4-byte field of the TCP segment v changes to val: the checksum
+ * follows, unless the kernel still has to finish it (it then sums the
+ * header as it is). */
+static void put_field(struct io_pkt *p, struct pkt_view *v, uint8_t *field, uint32_t val)
+{
+	uint8_t old[4];
+
+	memcpy(old, field, 4);
+	tcpopt_put32(field, val);
+	if (!io_has_partial(p) && v->csum_off)
+		csum_update(v->data + v->csum_off, old, field, 4);
+}
+
+static uint32_t token_bits(const uint8_t key[8])
+{
+	uint8_t d[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(d, key, 8);
+	return tcpopt_get32(d) >> (32 - LB_P2_BITS);
+}
+
+void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct p2opt *o)
+{
+	uint8_t *tcp, flags;
+	struct rdr_flow f;
+	struct lb_p2flow *fl;
+	struct tcpopt t;
+
+	if (!lb->p2back || v->l4proto != IPPROTO_TCP || !v->l4off || v->fragment)
+		return;
+	tcp = v->data + v->l4off;
+	if (!p2_port(lb, tcp + 2) || !tcpopt_scan(tcp, v->len - v->l4off, &t))
+		return;
+	flags = tcp[13];
+	flow_key(v, true, &f);
+	if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		int sub = tcpopt_mptcp_sub(&t);
+
+		fl = flow_make(lb, &f);
+		if (!fl)
+			return;
+		fl->flags &= (uint8_t)~(LB_P2F_FIN_IN | LB_P2F_FIN_OUT | LB_P2F_RST);
+		if (o && o->kind == P2OPT_CAPABLE && sub == MPTCP_SUB_CAPABLE) {
+			memcpy(fl->key, o->key, 8);
+			fl->flags |= LB_P2F_KEY;
+			fl->bits = (uint16_t)token_bits(o->key);
+		} else if (sub == MPTCP_SUB_JOIN && t.mptcp_len == 12) {
+			fl->bits = (uint16_t)(tcpopt_get32(t.mptcp + 4) >> (32 - LB_P2_BITS));
+		} else {
+			/* Plain TCP (or a front that had no room): the value that
+			 * has the front hash the 5-tuple, as it did for this SYN. */
+			fl->bits = LB_P2_HASH_ME;
+		}
+		fl->last_seen = lb->now;
+		return;
+	}
+	fl = flow_find(lb->p2back, &f);
+	if (!fl)
+		return;
+	fl->last_seen = lb->now;
+	if (flags & TCP_RST)
+		fl->flags |= LB_P2F_RST;
+	if (flags & TCP_FIN)
+		fl->flags |= LB_P2F_FIN_IN;
+	if (t.ts && (fl->flags & LB_P2F_STARTED)) {
+		uint32_t echo = tcpopt_get32(t.ts + 6), vv = echo >> LB_P2_BITS, kts = 0;
+
+		if (fl->ring[vv % LB_P2_RING].v == vv)
+			kts = fl->ring[vv % LB_P2_RING].kts;
+		if (kts)
+			lb->p2b.tsecr++;
+		else
+			lb->p2b.tsecr_unknown++;
+		put_field(p, v, t.ts + 6, kts);
+	}
+}
+
+void lb_p2_back_out(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
+{
+	uint8_t *tcp = v->data + v->l4off, flags = tcp[13];
+	struct rdr_flow f;
+	struct lb_p2flow *fl;
+	struct tcpopt t;
+
+	if (!tcpopt_scan(tcp, v->len - v->l4off, &t))
+		return;
+	flow_key(v, false, &f);
+	fl = flow_find(lb->p2back, &f);
+	if (!fl) {
+		/* No SYN seen (state lost, or older than this daemon): the hash
+		 * value, as for plain TCP. */
+		fl = flow_make(lb, &f);
+		if (!fl)
+			return;
+		fl->bits = LB_P2_HASH_ME;
+		lb->p2b.flows_late++;
+	}
+	fl->last_seen = lb->now;
+	if (flags & TCP_RST)
+		fl->flags |= LB_P2F_RST;
+	if (flags & TCP_FIN)
+		fl->flags |= LB_P2F_FIN_OUT;
+	if (rdr_any_owned(lb->rdr))
+		rdr_seen(lb->rdr, &f, flags, false, lb->now);
+	/* The SYN/ACK's MP_CAPABLE carries the server's key: the front's
+	 * instead, which the client then echoes and the server adopts. */
+	if ((flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && (fl->flags & LB_P2F_KEY) &&
+	    tcpopt_mptcp_sub(&t) == MPTCP_SUB_CAPABLE && t.mptcp_len == 12) {
+		uint8_t old[8];
+
+		memcpy(old, t.mptcp + 4, 8);
+		memcpy(t.mptcp + 4, fl->key, 8);
+		if (!io_has_partial(p) && v->csum_off)
+			csum_update(v->data + v->csum_off, old, t.mptcp + 4, 8);
+		lb->p2b.keys++;
+	}
+	if (t.ts) {
+		uint32_t kts = tcpopt_get32(t.ts + 2);
+
+		if (!(fl->flags & LB_P2F_STARTED)) {
+			fl->v = randombytes_uniform(1u << (32 - LB_P2_BITS));
+			fl->last_kts = kts;
+			fl->flags |= LB_P2F_STARTED;
+		} else if (kts != fl->last_kts) {
+			fl->v = (fl->v + 1) & ((1u << (32 - LB_P2_BITS)) - 1);
+			fl->last_kts = kts;
+		}
+		fl->ring[fl->v % LB_P2_RING].v = fl->v;
+		fl->ring[fl->v % LB_P2_RING].kts = kts;
+		put_field(p, v, t.ts + 2, fl->v << LB_P2_BITS | fl->bits);
+		lb->p2b.tsval++;
+	}
+}
+
+bool lb_p2_back_is_out(const struct mslb_lb *lb, const struct pkt_view *v)
+{
+	return lb->p2back && v->l4proto == IPPROTO_TCP && v->l4off && !v->fragment &&
+	       p2_port(lb, v->data + v->l4off);
+}
+
+struct sweep {
+	struct mslb_lb *lb;
+	double now;
+};
+
+static bool sweep_flow(void *ctx, struct rdr_entry *e)
+{
+	struct sweep *s = ctx;
+	struct lb_p2back *b = s->lb->p2back;
+	struct lb_p2flow *fl = &b->pool[e->aux];
+	double idle = s->now - fl->last_seen;
+	bool closed = (fl->flags & LB_P2F_RST) ||
+		      (fl->flags & (LB_P2F_FIN_IN | LB_P2F_FIN_OUT)) == (LB_P2F_FIN_IN | LB_P2F_FIN_OUT);
+
+	if ((closed && idle >= 2.0) || idle >= s->lb->cfg->back.p2_flow_idle) {
+		b->free[b->n_free++] = e->aux;
+		s->lb->p2b.flows_expired++;
+		return true;
+	}
+	return false;
+}
+
+void lb_p2_back_tick(struct mslb_lb *lb, double now)
+{
+	struct sweep s = { lb, now };
+
+	if (!lb->p2back)
+		return;
+	rdr_table_walk(lb->p2back->ix, rdr_table_slots(lb->p2back->ix), sweep_flow, &s);
+	lb->p2b.flows = rdr_table_count(lb->p2back->ix);
 }

@@ -67,6 +67,34 @@ struct lb_family {
 #define LB_P2_BUCKETS (1u << LB_P2_BITS)
 #define LB_P2_HASH_ME (LB_P2_BUCKETS - 1)
 
+/* A subflow at a Proposal 2 back (lb_p2back.c): the bits its server's
+ * TSvals carry, the front's key for its SYN/ACK, and the counter V that
+ * stands in for the server's clock, with the last values it stood for. */
+#define LB_P2_RING 32
+#define LB_P2F_KEY 0x01
+#define LB_P2F_FIN_IN 0x02
+#define LB_P2F_FIN_OUT 0x04
+#define LB_P2F_RST 0x08
+#define LB_P2F_STARTED 0x10
+
+struct lb_p2flow {
+	uint16_t bits;
+	uint8_t flags;
+	uint8_t key[8];
+	uint32_t v, last_kts;
+	double last_seen;
+	struct {
+		uint32_t v, kts;
+	} ring[LB_P2_RING];
+};
+
+struct lb_p2back {
+	struct rdr_table *ix;		/* flow (client direction) -> aux: index into pool */
+	struct lb_p2flow *pool;
+	uint32_t *free;			/* unused pool indices */
+	unsigned n_free, cap;
+};
+
 struct mslb_lb {
 	const struct mslb_config *cfg;
 	struct lb_family fam[2];	/* [0] IPv4, [1] IPv6 */
@@ -97,6 +125,8 @@ struct mslb_lb {
 	uint8_t p2_secret[16];		/* keys the SipHash that makes server keys */
 	struct lb_p2_stats p2;
 	struct lb_p2b_stats p2b;
+	struct lb_p2back *p2back;	/* NULL unless back.proposal2 */
+	uint64_t p2_ports[1024];	/* back.proposal2.service_ports, a bit each */
 
 	/* Redirection (lb_redirect.c): the protocol's rules, and the tunnels
 	 * toward the peers, [peer * 2 + outer family index]. */

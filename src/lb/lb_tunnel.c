@@ -367,6 +367,7 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	}
 	if (n > 0)
 		lb_p2_back_own(lb, &in, &o);
+	lb_p2_back_in(lb, p, &in, n > 0 ? &o : NULL);
 	if (lb->rdr)
 		return lb_redirect(lb, p, &in, from_peer, &sent);
 	return MSLB_OK;

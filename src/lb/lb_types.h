@@ -42,6 +42,10 @@ struct lb_p2b_stats {
 	uint64_t bad;			/* ... malformed: dropped */
 	uint64_t rules, rules_failed;	/* redirect rules asked for at the alternate */
 	uint64_t alt_unknown;		/* the alternate is no redirect peer */
+	unsigned flows;			/* subflows with state now */
+	uint64_t flows_made, flows_full, flows_late, flows_expired;
+	uint64_t keys;			/* SYN/ACKs given the front's key */
+	uint64_t tsval, tsecr, tsecr_unknown;	/* timestamps rewritten, restored, not known (0) */
 };
 
 /* Counters of what a tunnel made. */

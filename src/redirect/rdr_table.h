@@ -19,6 +19,7 @@ struct rdr_entry {
 	uint8_t state;		/* the owner's: RDR_OWN_* flags */
 	double since;		/* installed (rules), owned (flows) */
 	double t1, t2;		/* rules: expires; owned flows: last seen, next refresh */
+	uint32_t aux;		/* the user's: an index into its own storage */
 };
 
 struct rdr_table;

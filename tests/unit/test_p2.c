@@ -28,7 +28,8 @@
 
 #define BACK \
 	"back = { addresses = ( { address = \"198.51.100.12\"; service = \"203.0.113.10\"; },\n" \
-	"                       { address = \"2001:db8:b::12\"; service = \"2001:db8:5::10\"; } ); };\n"
+	"                       { address = \"2001:db8:b::12\"; service = \"2001:db8:5::10\"; } );\n" \
+	"  proposal2 = { service_ports = [ 80 ]; max_flows = 64; }; };\n"
 
 static struct pg_rng rng;
 
@@ -398,6 +399,118 @@ static void test_encap_headroom(void)
 	tl_lb_free(lb, cfg);
 }
 
+/* A server's segment to client c from port 80 (the reverse of seg). */
+static void reply(struct pg_pkt *p, int family, const char *c, uint16_t cport, uint8_t flags, const uint8_t *opts,
+		  unsigned olen)
+{
+	struct pg_spec s;
+	uint8_t *tcp;
+
+	pg_spec_init(&s, family, PG_TCP);
+	tl_addr(family == 4 ? "203.0.113.10" : "2001:db8:5::10", s.src);
+	tl_addr(c, s.dst);
+	s.payload = olen;
+	pg_build(p, &s, &rng);
+	tcp = p->buf + p->l3len;
+	pg_put16(tcp, 80);
+	pg_put16(tcp + 2, cport);
+	tcp[12] = (uint8_t)((5 + olen / 4) << 4);
+	tcp[13] = flags;
+	memcpy(tcp + 20, opts, olen);
+	pg_recompute(p);
+}
+
+/* The back in front of a stock server: the SYN/ACK gets the front's key,
+ * every TSval the token's bucket in its low 14 bits and V above them,
+ * which moves by one only when the server's clock moved (an idle hour
+ * costs nothing); TSecr comes back exactly as the server sent it, and an
+ * echo too old to map back becomes 0. */
+static void test_back_keys_and_timestamps(void)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		struct mslb_config *bcfg;
+		struct mslb_lb *back = tl_lb_load(BACK, "b2.conf", &bcfg);
+		struct run r = front_with(8);
+		const char *c = family == 4 ? "192.0.2.41" : "2001:db8:c1::41";
+		struct pg_pkt syn, p;
+		uint8_t key[8], o[24];
+		uint32_t bits = 0, prev = 0, kts[] = { 1000, 1000, 1001, 1001, 5000000, 5000001 };
+		unsigned found = 0, hl;
+		uint16_t cport = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r.lb);
+		for (unsigned i = 0; i < 60 && !found; i++) {
+			seg(&syn, family, c, (uint16_t)(42000 + i), 0x02, mp_capable_syn, sizeof(mp_capable_syn), 0);
+			p = syn;
+			CU_ASSERT_EQUAL(tl_process(r.lb, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
+			if (hop_of(p.buf, p.len) != 12)
+				continue;
+			found = 1;
+			cport = (uint16_t)(42000 + i);
+			memcpy(key, family == 4 ? p.buf + 24 : p.buf + 46, 8);
+			bits = token_of(key) >> 18;
+			CU_ASSERT_EQUAL(tl_process(back, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
+		}
+		CU_ASSERT_EQUAL_FATAL(found, 1);
+		/* SYN/ACK: MP_CAPABLE with the server's own key, and TS. */
+		memcpy(o, (const uint8_t[]){ 30, 12, 0x01, 0x81, 9, 9, 9, 9, 9, 9, 9, 9 }, 12);
+		ts_opts(o + 12, kts[0], 777);
+		reply(&p, family, c, cport, 0x12, o, 24);
+		CU_ASSERT_EQUAL(tl_process(back, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
+		hl = family == 4 ? 20 : 40;
+		CU_ASSERT_EQUAL(memcmp(p.buf + hl + 24, key, 8), 0);
+		CU_ASSERT_EQUAL(pg_get32(p.buf + hl + 20 + 12 + 4) & 0x3fff, bits);
+		CU_ASSERT(l4_ok(p.buf, p.len));
+		prev = pg_get32(p.buf + hl + 20 + 12 + 4);
+		/* The third ACK echoes it: the server gets its own TSval back. */
+		ts_opts(o, 50, prev);
+		seg(&syn, family, c, cport, 0x10, o, 12, 0);
+		syn.buf[family == 4 ? 16 + 3 : 24 + 15] = family == 4 ? 12 : 0x12;
+		memcpy(syn.buf + (family == 4 ? 16 : 24), family == 4 ? tl_ip("198.51.100.12") : tl_ip("2001:db8:b::12"),
+		       family == 4 ? 4 : 16);
+		pg_recompute(&syn);
+		CU_ASSERT_EQUAL(tl_process(back, syn.buf, sizeof(syn.buf), &syn.len), MSLB_OK);
+		CU_ASSERT_EQUAL(pg_get32(syn.buf + hl + 20 + 8), kts[0]);
+		CU_ASSERT(l4_ok(syn.buf, syn.len));
+		/* Later segments: V moves with the server's clock, one step a change. */
+		for (unsigned i = 1; i < sizeof(kts) / sizeof(kts[0]); i++) {
+			uint32_t now;
+
+			ts_opts(o, kts[i], 51);
+			reply(&p, family, c, cport, 0x10, o, 12);
+			CU_ASSERT_EQUAL(tl_process(back, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
+			now = pg_get32(p.buf + hl + 20 + 4);
+			CU_ASSERT_EQUAL(now & 0x3fff, bits);
+			CU_ASSERT_EQUAL(now - prev, kts[i] == kts[i - 1] ? 0u : 1u << 14);
+			prev = now;
+		}
+		/* An echo from long ago (no longer in the ring) becomes 0. */
+		ts_opts(o, 60, prev - (40u << 14));
+		seg(&syn, family, c, cport, 0x10, o, 12, 0);
+		memcpy(syn.buf + (family == 4 ? 16 : 24), family == 4 ? tl_ip("198.51.100.12") : tl_ip("2001:db8:b::12"),
+		       family == 4 ? 4 : 16);
+		pg_recompute(&syn);
+		CU_ASSERT_EQUAL(tl_process(back, syn.buf, sizeof(syn.buf), &syn.len), MSLB_OK);
+		CU_ASSERT_EQUAL(pg_get32(syn.buf + hl + 20 + 8), 0);
+		CU_ASSERT_EQUAL(lb_p2b_stats(back).keys, 1);
+		CU_ASSERT_EQUAL(lb_p2b_stats(back).tsecr, 1);
+		CU_ASSERT_EQUAL(lb_p2b_stats(back).tsecr_unknown, 1);
+		/* A plain TCP connection gets the hash value. */
+		seg(&syn, family, c, 43999, 0x02, no_opts, 4, 0);
+		memcpy(syn.buf + (family == 4 ? 16 : 24), family == 4 ? tl_ip("198.51.100.12") : tl_ip("2001:db8:b::12"),
+		       family == 4 ? 4 : 16);
+		pg_recompute(&syn);
+		CU_ASSERT_EQUAL(tl_process(back, syn.buf, sizeof(syn.buf), &syn.len), MSLB_OK);
+		ts_opts(o, 7, 0);
+		reply(&p, family, c, 43999, 0x12, o, 12);
+		CU_ASSERT_EQUAL(tl_process(back, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
+		CU_ASSERT_EQUAL(pg_get32(p.buf + hl + 20 + 4) & 0x3fff, 0x3fff);
+		tl_lb_free(back, bcfg);
+		tl_lb_free(r.lb, r.cfg);
+	}
+}
+
 static int init(void)
 {
 	pg_seed(&rng, 0x9292);
@@ -415,4 +528,5 @@ void suite_p2(void)
 	UNIT_ADD(s, test_front_no_room);
 	UNIT_ADD(s, test_front_then_back);
 	UNIT_ADD(s, test_encap_headroom);
+	UNIT_ADD(s, test_back_keys_and_timestamps);
 }
