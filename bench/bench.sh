@@ -25,6 +25,13 @@
 #                       which decapsulates), offloads on;
 #   mslbd AF_PACKET     every veth of f and b1 in io.af_packet, when this
 #                       build's `mslbd check` accepts that setting.
+#   mslbd Proposal 2    the front with MPTCP Proposal 2 on iperf3's port
+#                       (5201), the back b1 with back.proposal2 there: the
+#                       server's replies come back through b1 (its gateway),
+#                       whose TUN gives every TSval the bucket bits; the
+#                       front routes the ACKs by TSecr. iperf3 speaks plain
+#                       TCP, so this is the cost of the timestamp work on
+#                       both paths, offloads on.
 # Columns: UDP with 64-byte payloads as fast as iperf3 sends (-u -l 64 -b 0),
 # 1 flow and 16 flows (-P 16: 16 source ports), counted as packets per
 # second received on s1's interface; TCP Gbit/s received by iperf3, 1 and 4
@@ -33,7 +40,7 @@
 # counters); a run that did not is printed as "-".
 # Sender, receiver and forwarders share the machine's CPUs.
 # Table on stdout, progress on stderr. Root only. -t: seconds per run (8),
-# -q: 2-second runs; about 24 x (SECONDS + 0.5) + 15 s in all (3.5 min).
+# -q: 2-second runs; about 28 x (SECONDS + 0.5) + 15 s in all (4 min).
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -316,6 +323,25 @@ row_mslbd_encap() {
 	mslbd_down
 }
 
+# MPTCP Proposal 2 on iperf3's port: the front routes by TSecr, the back
+# rewrites every server TSval on the way back (the return path through b1).
+row_mslbd_p2() {
+	export MSLB_TUN_OFFLOAD=true
+	topo_create 1 1 mslb || return 1
+	front_conf "$(mslbd_conf f)" hash || return 1
+	back_conf "$(mslbd_conf b1)" 1 || return 1
+	sed -i 's/^  unmatched = .*/&\n  mptcp = { service_ports = [ 5201 ]; proposal = 2; };/' "$(mslbd_conf f)"
+	sed -i '0,/^  );/s//  );\n  proposal2 = { service_ports = [ 5201 ]; syncookies = false; };/' "$(mslbd_conf b1)"
+	mslbd_start f "$(mslbd_conf f)" || return 1
+	mslbd_start b1 "$(mslbd_conf b1)" || return 1
+	measure "$1" path_mslbd
+	# The replies took b1's TUN: their TSvals were rewritten.
+	echo "  b1: TSval rewritten $(jget b1 '.back.proposal2.subflows.tsval'), front by TSecr" \
+		"$(jget f '.front.mptcp.proposal2.by_tsecr_hash')" >&2
+	[ "$(jget b1 '.back.proposal2.subflows.tsval')" -gt 0 ] || RES[$1.tcp1]=-
+	mslbd_down
+}
+
 row_afp() {
 	local i
 	export MSLB_TUN_OFFLOAD=true
@@ -392,6 +418,7 @@ run_row mslbd "mslbd TUN" row_mslbd mslbd false
 run_row mslbdo "mslbd TUN+offloads" row_mslbd mslbdo true
 run_row mslbde "mslbd encap+offloads" row_mslbd_encap mslbde
 run_row afp "mslbd AF_PACKET" row_afp
+run_row mslbdp2 "mslbd Proposal 2" row_mslbd_p2 mslbdp2
 
 ratio() { # ratio VALUE BASE
 	case "$1$2" in *-*) echo - ; return ;; esac

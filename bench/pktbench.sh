@@ -10,7 +10,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 b=${BUILDDIR:-$top/_build}
 make -s -C "$b" bench/pktbench >/dev/null || { echo "pktbench.sh: build failed" >&2; exit 1; }
-for args in "4 tcp" "6 tcp" "4 udp" "4 mptcp" "4 p2" "6 p2" "4 encap split" "6 encap split"; do
+for args in "4 tcp" "6 tcp" "4 udp" "4 mptcp" "4 p2" "6 p2" "4 p2back" "6 p2back" "4 encap split" "6 encap split"; do
 	# shellcheck disable=SC2086
 	"$b/bench/pktbench" 20 $args || exit 1
 done
@@ -33,6 +33,8 @@ if command -v valgrind >/dev/null; then
 		# 0.2 million more round trips, two translations each.
 		echo "IPv${args% *} ${args#* }: $(( (b2 - a) / 400000 )) instructions per rewrite (callgrind)"
 	done
+	a=$(ir 0.1 4 p2back) b2=$(ir 0.3 4 p2back) || { echo "callgrind failed" >&2; exit 1; }
+	echo "IPv4 p2back: $(( (b2 - a) / 200000 )) instructions per server segment (callgrind)"
 	for n in 2 10000; do
 		a=$(ir scale 0.05 "$n") b2=$(ir scale 0.15 "$n") || { echo "callgrind failed" >&2; exit 1; }
 		echo "scale $n services and $n back addresses: $(( (b2 - a) / 100000 )) instructions per packet (callgrind)"

@@ -299,7 +299,7 @@ static void parse_front_mptcp(struct config_ctx *c, const config_setting_t *f, s
 		return;
 	cfg->front.has_mptcp = true;
 	cfg->front.mptcp_proposal = 1;
-	cfg->front.key_tries = 8;
+	cfg->front.key_tries = 32;
 	config_check_keys(c, m, "front.mptcp", keys, "service_ports, proposal, key_tries");
 	if (config_get_int(c, m, "proposal", "front.mptcp.proposal", 1, 2, &n))
 		cfg->front.mptcp_proposal = (unsigned)n;
