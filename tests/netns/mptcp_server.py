@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """tests/netns/mptcp_server.py: MPTCP echo server for tests/netns/mptcp.sh.
 
-    mptcp_server.py NAME PORT ADDR... [--lifetime SECONDS] [--tcp]
+    mptcp_server.py NAME PORT ADDR... [--lifetime SECONDS] [--idle SECONDS] [--tcp]
 
 Listens on ADDR:PORT for each ADDR (IPv4 or IPv6) with an MPTCP socket
 (IPPROTO_MPTCP = 262; plain TCP clients fall back to TCP on it). For every
@@ -21,9 +21,9 @@ import time
 IPPROTO_MPTCP = 262
 
 
-def serve(conn, name):
+def serve(conn, name, idle):
     try:
-        conn.settimeout(60)
+        conn.settimeout(idle)
         conn.sendall(name.encode() + b"\n")
         while True:
             buf = conn.recv(65536)
@@ -46,6 +46,8 @@ def main():
     ap.add_argument("addrs", nargs="+")
     ap.add_argument("--lifetime", type=float, default=120)
     ap.add_argument("--tcp", action="store_true")
+    ap.add_argument("--idle", type=float, default=60,
+                    help="close a connection silent for this many seconds")
     a = ap.parse_args()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -74,7 +76,7 @@ def main():
             except OSError:
                 continue
             conn.setblocking(True)
-            threading.Thread(target=serve, args=(conn, a.name), daemon=True).start()
+            threading.Thread(target=serve, args=(conn, a.name, a.idle), daemon=True).start()
     return 0
 
 

@@ -112,7 +112,7 @@ mslbd_start f "$(mslbd_conf f)" || bail "mslbd on f"
 for i in 1 2 3; do
 	back_p2_conf "$(mslbd_conf "s$i")" "$i"
 	mslbd_start "s$i" "$(mslbd_conf "s$i")" || bail "mslbd on s$i"
-	bg_start "srv-s$i" "s$i" "$PYTHON" "$SERVER_PY" "s$i" 80 "$IPS4" "$IPS6" --lifetime 300
+	bg_start "srv-s$i" "s$i" "$PYTHON" "$SERVER_PY" "s$i" 80 "$IPS4" "$IPS6" --lifetime 300 --idle 280
 	wait_for 10 eval "[ \$(nsx s$i ss -H -ltn 'sport = :80' | wc -l) -ge 2 ]" || bail "server on s$i"
 done
 for i in 1 2 3; do
@@ -198,6 +198,14 @@ wscale_sack() { # wscale_sack KEY
 }
 
 # ------------------------------------------------------------ MPTCP runs
+# One connection goes idle for longer than the draft's TSval (a 1 kHz clock
+# shifted by 14 bits) takes to recycle its sign bit (131 s), and must then
+# go on: the back's TSvals count changes of the server's clock, not time.
+# It runs beside the rest (MSLB_P2_IDLE seconds, default 140).
+IDLE=${MSLB_P2_IDLE:-140}
+bg_start idle c "$PYTHON" "$MSLB_LIB_DIR/mptcp_idle.py" "$IPS4" 80 "$IDLE"
+IDLE_T0=$(now_ms)
+
 # Up to 5 % of the joins may be lost to the cookie table (see above).
 p2_run v4 "$IPS4" "MPTCP v4" 3 $((NCONN * 2 / 20))
 check "MPTCP v4: timestamps, window scaling and SACK on every subflow" wscale_sack v4
@@ -221,6 +229,31 @@ check_rc "MPTCP v4 without timestamps: client exits 0" 0 $? "$(cat "$TMPD/v4nots
 check "MPTCP v4 without timestamps: packets redirected between backs ($before -> $(redirected))" \
 	test "$(redirected)" -gt "$before"
 
+# ------------------------------------------------------------ SYN/ACK lost
+# The client drops the first SYN/ACK (with no SYN/ACK retransmission under
+# syncookies, its SYN retransmission must do): the front gives the
+# retransmitted SYN the same key, so it reaches the same server.
+synack_gone() { [ "$(nsx c nft -j list counter inet p2test synacks | jq -r '.nftables[1].counter.packets')" -ge 1 ]; }
+nsx c nft -f - <<EON || bail "nft on c"
+table inet p2test {
+	counter synacks { }
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip saddr $IPS4 tcp sport 80 tcp flags & (syn | ack) == syn | ack counter name synacks drop
+	}
+}
+EON
+before=$(jget f '.front.mptcp.proposal2.capable_syns')
+bg_start synack c "$PYTHON" "$CLIENT_PY" "$IPS4" 80 --conns 1 --timeout 20 --min-subflows 3 --min-ok 2 \
+	--subflow-timeout 5 --out "$TMPD/synack.json"
+check "the first SYN/ACK is dropped at the client" wait_for 10 synack_gone
+nsx c nft delete table inet p2test
+bg_wait synack 30
+check_rc "after a lost SYN/ACK the connection is made, echo intact" 0 $? "$(cat "$TMPD/synack.json" "$TMPD/synack.log")"
+check_eq "... the front saw the SYN twice (the retransmission)" $((before + 2)) \
+	"$(jget f '.front.mptcp.proposal2.capable_syns')"
+check "... with >= 2 subflows" test "$(jqr '.[0].subflows' synack)" -ge 2
+
 # ------------------------------------------------------------ plain TCP
 for ts in 0 1; do
 	nsx c sysctl -qw net.ipv4.tcp_timestamps=$ts
@@ -232,6 +265,12 @@ for ts in 0 1; do
 			"$(cat "$TMPD/$key.json" "$TMPD/$key.log")"
 	done
 done
+
+# ------------------------------------------------------------ idle
+left=$(( IDLE + 30 - ($(now_ms) - IDLE_T0) / 1000 ))
+[ "$left" -lt 5 ] && left=5
+bg_wait idle "$left"
+check_rc "a connection idle for $IDLE s goes on (no PAWS drop)" 0 $? "$(cat "$TMPD/idle.log")"
 
 # ------------------------------------------------------------ counters
 for i in 1 2 3; do
