@@ -168,8 +168,10 @@ void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old)
 	lb->ret_t = old->ret_t;
 	lb->endpoint = old->endpoint;
 	lb->from_peers = old->from_peers;
-	/* The same keys for retransmitted SYNs across the reload. */
-	memcpy(lb->p2_secret, old->p2_secret, sizeof(lb->p2_secret));
+	/* The same keys for retransmitted SYNs across the reload; a node
+	 * that did not run Proposal 2 has no secret to pass on. */
+	if (old->cfg->front.has_mptcp && old->cfg->front.mptcp_proposal == 2)
+		memcpy(lb->p2_secret, old->p2_secret, sizeof(lb->p2_secret));
 	lb->p2 = old->p2;
 	lb->p2b = old->p2b;
 	lb->redirect_t = old->redirect_t;

@@ -23,7 +23,9 @@ int lb_p2_back_strip(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, s
 	struct pkt_view nv;
 	int r;
 
-	if (v->l4proto != IPPROTO_TCP || !v->l4off || v->fragment)
+	/* Only a back that runs Proposal 2 trusts the option: elsewhere it
+	 * reaches the server, which skips it. */
+	if (!lb->cfg->back.has_p2 || v->l4proto != IPPROTO_TCP || !v->l4off || v->fragment)
 		return 0;
 	tcp = v->data + v->l4off;
 	if ((tcp[13] & (TCP_SYN | TCP_ACK)) != TCP_SYN)
@@ -237,6 +239,7 @@ void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, con
 	if (!fl)
 		return;
 	fl->last_seen = lb->now;
+	fl->flags |= LB_P2F_EST;
 	if (flags & TCP_RST)
 		fl->flags |= LB_P2F_RST;
 	if (flags & TCP_FIN)
@@ -331,7 +334,9 @@ static bool sweep_flow(void *ctx, struct rdr_entry *e)
 	bool closed = (fl->flags & LB_P2F_RST) ||
 		      (fl->flags & (LB_P2F_FIN_IN | LB_P2F_FIN_OUT)) == (LB_P2F_FIN_IN | LB_P2F_FIN_OUT);
 
-	if ((closed && idle >= 2.0) || idle >= s->lb->cfg->back.p2_flow_idle) {
+	/* A SYN that nothing followed (a flood of them, say) goes soon. */
+	if ((closed && idle >= 2.0) || idle >= s->lb->cfg->back.p2_flow_idle ||
+	    (!(fl->flags & LB_P2F_EST) && idle >= LB_P2_SYN_IDLE)) {
 		b->free[b->n_free++] = e->aux;
 		s->lb->p2b.flows_expired++;
 		return true;

@@ -76,6 +76,8 @@ struct lb_family {
 #define LB_P2F_FIN_OUT 0x04
 #define LB_P2F_RST 0x08
 #define LB_P2F_STARTED 0x10
+#define LB_P2F_EST 0x20		/* the client sent more than its SYN */
+#define LB_P2_SYN_IDLE 30.0	/* seconds the state of a SYN alone stays */
 
 struct lb_p2flow {
 	uint16_t bits;
