@@ -182,7 +182,8 @@ struct mslb_lb *lb_create(const struct mslb_config *cfg)
 		 * index + 1 stays below LB_PORT_SERVICE: each takes a port. */
 		for (unsigned i = 0; i < cfg->front.n_service_ports; i++)
 			lb->port_next_hop[cfg->front.service_ports[i]] = LB_PORT_SERVICE;
-		if (cfg->front.mptcp_proposal == 2 && lb_p2_build(lb) < 0)
+		lb->p2_front = cfg->front.mptcp_proposal == 2;
+		if (lb->p2_front && lb_p2_build(lb) < 0)
 			goto fail;
 	}
 	if (cfg->back.has_p2) {

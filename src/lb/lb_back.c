@@ -16,12 +16,39 @@ void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *
 	lb_back_count(lb, i, v->len);
 }
 
+/* A back with back.proposal2 or redirect peers: the front's option out
+ * of a SYN before the rewrite, the subflow's state after it, a flow
+ * another back owns sent there. Out of line and reached by a tail call,
+ * so that the usual back keeps its short path and small frame. */
+static __attribute__((noinline)) enum mslb_drop back_more(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
+							   const struct lb_family *f, int k)
+{
+	struct p2opt o;
+	int n = 0;
+
+	if (lb->p2back) {
+		n = lb_p2_back_strip(lb, p, v, &o);
+		if (n < 0) {
+			lb->p2b.bad++;
+			return v->version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
+		}
+	}
+	lb_back_at(lb, v, f, k);
+	p->len = v->len;
+	if (lb->p2back) {
+		if (n > 0)
+			lb_p2_back_own(lb, v, &o);
+		lb_p2_back_in(lb, p, v, n > 0 ? &o : NULL);
+	}
+	if (lb->rdr)
+		return lb_redirect(lb, p, v, false);
+	return MSLB_OK;
+}
+
 enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, int k, bool tunnel,
 		       bool partial)
 {
 	const struct lb_family *f = lb_fam(lb, v->version);
-	struct p2opt o;
-	int n;
 
 	if (tunnel)
 		return lb_back_decap(lb, p, v);
@@ -30,21 +57,9 @@ enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
 		p->len = 0;
 		return MSLB_OK;
 	}
-	/* A Proposal 2 front's SYN: its option goes before the rewrite. */
-	n = lb_p2_back_strip(lb, p, v, &o);
-	if (n < 0) {
-		lb->p2b.bad++;
-		return v->version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
-	}
+	if (lb->p2back || lb->rdr)
+		return back_more(lb, p, v, f, k);
 	lb_back_at(lb, v, f, k);
 	p->len = v->len;
-	if (n > 0)
-		lb_p2_back_own(lb, v, &o);
-	lb_p2_back_in(lb, p, v, n > 0 ? &o : NULL);
-	if (lb->rdr) {
-		bool sent;
-
-		return lb_redirect(lb, p, v, false, &sent);
-	}
 	return MSLB_OK;
 }

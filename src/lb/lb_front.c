@@ -55,8 +55,10 @@ static enum mslb_drop choose(struct mslb_lb *lb, const struct flow_key *k, unsig
 	return unmatched(lb, f, k->client, alen, nh);
 }
 
-static enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh,
-				    bool own_ttl)
+/* Inlined in both callers: the common path is front_by's. */
+static inline __attribute__((always_inline)) enum mslb_drop front_deliver(struct mslb_lb *lb, struct io_pkt *p,
+									   struct pkt_view *v, unsigned nh,
+									   bool own_ttl)
 {
 	const struct cfg_next_hop *hop = &lb->cfg->front.next_hops[nh];
 	const struct lb_family *f = lb_fam(lb, v->version);
@@ -147,7 +149,7 @@ enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 		k.ports = v->data + v->l4off;
 		/* Proposal 2: a service port's segments go by token, timestamp
 		 * or hash (lb_p2.c); the rest as Proposal 1 says. */
-		if (lb->cfg->front.mptcp_proposal == 2 && !v->fragment &&
+		if (lb->p2_front && !v->fragment &&
 		    lb->port_next_hop[k.ports[2] << 8 | k.ports[3]] == LB_PORT_SERVICE) {
 			unsigned nh;
 			enum mslb_drop r = lb_p2_route(lb, p, v, &k, &nh);

@@ -27,13 +27,11 @@ static bool flow_of(const struct pkt_view *v, struct rdr_flow *f)
 	return true;
 }
 
-enum mslb_drop lb_redirect(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, bool from_peer, bool *sent)
+enum mslb_drop lb_redirect(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, bool from_peer)
 {
 	const struct rdr_entry *e;
 	struct rdr_flow f;
-	enum mslb_drop r;
 
-	*sent = false;
 	if (from_peer)
 		lb->from_peers++;
 	if ((!rdr_any_rules(lb->rdr) && !rdr_any_owned(lb->rdr)) || !flow_of(v, &f))
@@ -45,7 +43,5 @@ enum mslb_drop lb_redirect(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view
 	e = rdr_rule(lb->rdr, &f, lb->now);
 	if (!e)
 		return MSLB_OK;
-	r = lb_redirect_encap(lb, p, v, e);
-	*sent = true;
-	return r;
+	return lb_redirect_encap(lb, p, v, e);
 }

@@ -31,10 +31,10 @@ enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
 void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f, int k);
 
 /* Redirection, for a packet v about to go to this back's server (IP_S
- * restored, outer header gone). A flow another back owns goes there: MSLB_OK
- * with p set to send (or emptied), and *sent true. from_peer: it came from
- * a peer already (never sent on again). */
-enum mslb_drop lb_redirect(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, bool from_peer, bool *sent);
+ * restored, outer header gone). A flow another back owns goes there: p
+ * then holds the tunnel packet (or nothing, when it was cut up). from_peer:
+ * it came from a peer already (never sent on again). */
+enum mslb_drop lb_redirect(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, bool from_peer);
 
 /* A packet of len bytes delivered to back address i of the config. */
 static inline void lb_back_count(struct mslb_lb *lb, unsigned i, uint32_t len)

@@ -124,6 +124,7 @@ struct mslb_lb {
 	struct lb_tcount ret_t;
 
 	/* MPTCP Proposal 2 at the front (lb_p2.c). */
+	bool p2_front;			/* front.mptcp.proposal = 2 */
 	uint8_t p2_secret[16];		/* keys the SipHash that makes server keys */
 	struct lb_p2_stats p2;
 	struct lb_p2b_stats p2b;

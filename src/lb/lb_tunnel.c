@@ -344,7 +344,7 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	enum mslb_drop r;
 	int k;
 
-	bool from_peer = lb->rdr && lb_addrs_has(&f->peers, pkt_src(v), alen), sent;
+	bool from_peer = lb->rdr && lb_addrs_has(&f->peers, pkt_src(v), alen);
 	struct p2opt o;
 	int n;
 
@@ -360,16 +360,18 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	if (k >= 0)
 		lb_back_count(lb, f->back_index[k], in.len);
 	/* A Proposal 2 front's option rides in the inner header. */
-	n = lb_p2_back_strip(lb, p, &in, &o);
-	if (n < 0) {
-		lb->p2b.bad++;
-		return in.version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
+	if (lb->p2back) {
+		n = lb_p2_back_strip(lb, p, &in, &o);
+		if (n < 0) {
+			lb->p2b.bad++;
+			return in.version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
+		}
+		if (n > 0)
+			lb_p2_back_own(lb, &in, &o);
+		lb_p2_back_in(lb, p, &in, n > 0 ? &o : NULL);
 	}
-	if (n > 0)
-		lb_p2_back_own(lb, &in, &o);
-	lb_p2_back_in(lb, p, &in, n > 0 ? &o : NULL);
 	if (lb->rdr)
-		return lb_redirect(lb, p, &in, from_peer, &sent);
+		return lb_redirect(lb, p, &in, from_peer);
 	return MSLB_OK;
 }
 
