@@ -45,7 +45,9 @@ static void parse_back_p2(struct config_ctx *c, const config_setting_t *b, struc
 		return;
 	cfg->back.has_p2 = true;
 	cfg->back.p2_max_flows = 65536;
-	cfg->back.p2_flow_idle = 7200;
+	/* Above Linux's tcp_keepalive_time (7200 s): a subflow that only
+	 * keeps alive keeps its state. */
+	cfg->back.p2_flow_idle = 14400;
 	cfg->back.p2_steer = true;
 	cfg->back.p2_syncookies = true;
 	config_check_keys(c, m, "back.proposal2", keys, "service_ports, max_flows, flow_idle, steer, syncookies");

@@ -398,6 +398,9 @@ static void redirect_request(struct daemon *d, enum ctl_req_kind kind, const str
 		return;
 	}
 	r = rdr_own(d->rdr, (unsigned)peer, &f, rx_now());
+	/* An operator's flow is live from the start (not a SYN to age out). */
+	if (r == 0)
+		rdr_seen(d->rdr, &f, 0x10, true, rx_now());
 	if (r == -1)
 		sb_printf(reply, "error\nredirect add: the table of owned flows is full (redirect.max_rules)\n");
 	else if (r < 0)

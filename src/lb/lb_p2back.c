@@ -179,17 +179,28 @@ static bool p2_port(const struct mslb_lb *lb, const uint8_t *port)
 	return lb->p2_ports[p / 64] >> (p % 64) & 1;
 }
 
-/* A 4-byte field of the TCP segment v changes to val: the checksum
- * follows, unless the kernel still has to finish it (it then sums the
- * header as it is). */
+/* n bytes at field of the TCP segment v become new: the checksum follows,
+ * unless the kernel still has to finish it (it then sums the header as it
+ * is). The checksum adds 16-bit words from the TCP header's start, and a
+ * TCP option may sit at an odd offset (NOP, TS, NOP): the update covers
+ * the even-aligned words around the change. */
+static void put_bytes(struct io_pkt *p, struct pkt_view *v, uint8_t *field, const uint8_t *new, unsigned n)
+{
+	uint8_t *tcp = v->data + v->l4off, old[12];
+	unsigned from = (unsigned)(field - tcp) & ~1u, to = ((unsigned)(field - tcp) + n + 1) & ~1u;
+
+	memcpy(old, tcp + from, to - from);
+	memcpy(field, new, n);
+	if (!io_has_partial(p) && v->csum_off)
+		csum_update(v->data + v->csum_off, old, tcp + from, to - from);
+}
+
 static void put_field(struct io_pkt *p, struct pkt_view *v, uint8_t *field, uint32_t val)
 {
-	uint8_t old[4];
+	uint8_t b[4];
 
-	memcpy(old, field, 4);
-	tcpopt_put32(field, val);
-	if (!io_has_partial(p) && v->csum_off)
-		csum_update(v->data + v->csum_off, old, field, 4);
+	tcpopt_put32(b, val);
+	put_bytes(p, v, field, b, 4);
 }
 
 static uint32_t token_bits(const uint8_t key[8])
@@ -220,7 +231,12 @@ void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, con
 		fl = flow_make(lb, &f);
 		if (!fl)
 			return;
-		fl->flags &= (uint8_t)~(LB_P2F_FIN_IN | LB_P2F_FIN_OUT | LB_P2F_RST);
+		/* A SYN for a subflow that lives (a spoofed one, most likely)
+		 * changes nothing; a retransmitted or a new one starts afresh. */
+		if ((fl->flags & LB_P2F_EST) &&
+		    !(fl->flags & (LB_P2F_RST | LB_P2F_FIN_IN | LB_P2F_FIN_OUT)))
+			return;
+		memset(fl, 0, sizeof(*fl));
 		if (o && o->kind == P2OPT_CAPABLE && sub == MPTCP_SUB_CAPABLE) {
 			memcpy(fl->key, o->key, 8);
 			fl->flags |= LB_P2F_KEY;
@@ -238,8 +254,6 @@ void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, con
 	fl = flow_find(lb->p2back, &f);
 	if (!fl)
 		return;
-	fl->last_seen = lb->now;
-	fl->flags |= LB_P2F_EST;
 	if (flags & TCP_RST)
 		fl->flags |= LB_P2F_RST;
 	if (flags & TCP_FIN)
@@ -249,10 +263,16 @@ void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, con
 
 		if (fl->ring[vv % LB_P2_RING].v == vv)
 			kts = fl->ring[vv % LB_P2_RING].kts;
-		if (kts)
+		if (kts) {
+			/* Only an echo of what the server sent proves a live
+			 * client (a blind spoofer cannot know it): the state
+			 * then stays for flow_idle, not 30 s. */
+			fl->flags |= LB_P2F_EST;
+			fl->last_seen = lb->now;
 			lb->p2b.tsecr++;
-		else
+		} else {
 			lb->p2b.tsecr_unknown++;
+		}
 		put_field(p, v, t.ts + 6, kts);
 	}
 }
@@ -272,8 +292,14 @@ void lb_p2_back_out(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
 		/* No SYN seen (state lost, or older than this daemon): the hash
 		 * value, as for plain TCP. */
 		fl = flow_make(lb, &f);
-		if (!fl)
+		if (!fl) {
+			/* The table is full: the server's own TSval with the
+			 * hash value in its low bits, so that the front at
+			 * least hashes the 5-tuple (TSecr is not restored). */
+			if (t.ts)
+				put_field(p, v, t.ts + 2, tcpopt_get32(t.ts + 2) | LB_P2_HASH_ME);
 			return;
+		}
 		fl->bits = LB_P2_HASH_ME;
 		lb->p2b.flows_late++;
 	}
@@ -288,12 +314,7 @@ void lb_p2_back_out(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
 	 * instead, which the client then echoes and the server adopts. */
 	if ((flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && (fl->flags & LB_P2F_KEY) &&
 	    tcpopt_mptcp_sub(&t) == MPTCP_SUB_CAPABLE && t.mptcp_len == 12) {
-		uint8_t old[8];
-
-		memcpy(old, t.mptcp + 4, 8);
-		memcpy(t.mptcp + 4, fl->key, 8);
-		if (!io_has_partial(p) && v->csum_off)
-			csum_update(v->data + v->csum_off, old, t.mptcp + 4, 8);
+		put_bytes(p, v, t.mptcp + 4, fl->key, 8);
 		lb->p2b.keys++;
 	}
 	if (t.ts) {
@@ -350,6 +371,8 @@ void lb_p2_back_tick(struct mslb_lb *lb, double now)
 
 	if (!lb->p2back)
 		return;
-	rdr_table_walk(lb->p2back->ix, rdr_table_slots(lb->p2back->ix), sweep_flow, &s);
+	/* An eighth of the table a second: every subflow looked at every 8 s,
+	 * never a long stop of the data path. */
+	rdr_table_walk(lb->p2back->ix, rdr_table_slots(lb->p2back->ix) / 8 + 1, sweep_flow, &s);
 	lb->p2b.flows = rdr_table_count(lb->p2back->ix);
 }

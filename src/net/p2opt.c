@@ -22,7 +22,7 @@ static uint8_t *insert4(uint8_t *data, uint32_t *len, const struct p2opt *o, uns
 	unsigned ihl = (data[0] & 0x0f) * 4u, olen = o->kind == P2OPT_CAPABLE ? P2OPT_V4_CAPABLE_LEN : P2OPT_V4_JOIN_LEN;
 	uint8_t *h = data - olen, *opt = h + IP4_HLEN;
 
-	if (ihl + olen > 60)
+	if (ihl + olen > 60 || get16(data + IP4_TOTLEN) + olen > 0xffff)
 		return NULL;
 	memmove(h, data, IP4_HLEN);
 	memset(opt, 0, olen);
@@ -48,7 +48,7 @@ static uint8_t *insert6(uint8_t *data, uint32_t *len, const struct p2opt *o, uns
 
 	/* A hop-by-hop header must stay first: only a packet without
 	 * extension headers gets ours. */
-	if (data[IP6_NEXT] != 6)
+	if (data[IP6_NEXT] != 6 || get16(data + IP6_PLEN) + P2OPT_V6_LEN > 0xffff)
 		return NULL;
 	memmove(h, data, IP6_HLEN);
 	memset(d, 0, P2OPT_V6_LEN);

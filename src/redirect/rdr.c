@@ -18,6 +18,7 @@
 #define RDR_RTO 0.25		/* first retransmission timeout, doubled each time */
 #define RDR_PENDING_MAX 1024	/* messages waiting for their ack */
 #define RDR_LINGER 2.0		/* a closed flow's rule outlives its last packet by this */
+#define RDR_SYN_IDLE 30.0	/* an owned flow seen at its SYN only */
 #define RDR_WALK_SECONDS 1.0	/* a table is walked whole once in this time */
 
 struct bucket {
@@ -516,6 +517,8 @@ void rdr_seen(struct rdr *r, const struct rdr_flow *f, uint8_t tcp_flags, bool f
 	if (!e)
 		return;
 	e->t1 = now;
+	if (!(tcp_flags & 0x02))	/* not a SYN */
+		e->state |= RDR_OWN_LIVE;
 	if (tcp_flags & 0x04)		/* RST */
 		e->state |= RDR_OWN_RST;
 	else if (tcp_flags & 0x01)	/* FIN */
@@ -543,7 +546,10 @@ static bool sweep_owned(void *ctx, struct rdr_entry *e)
 		      (e->state & (RDR_OWN_FIN_IN | RDR_OWN_FIN_OUT)) == (RDR_OWN_FIN_IN | RDR_OWN_FIN_OUT);
 	struct rdr_rule rule;
 
-	if ((closed && idle >= RDR_LINGER) || idle >= r->cfg->redirect.rule_ttl) {
+	/* A subflow whose SYN alone went by (spoofed SYNs, say) is given up
+	 * soon, so that they cannot hold the owned table. */
+	if ((closed && idle >= RDR_LINGER) || idle >= r->cfg->redirect.rule_ttl ||
+	    (!(e->state & RDR_OWN_LIVE) && idle >= RDR_SYN_IDLE)) {
 		disown(r, e, now);
 		return true;
 	}

@@ -35,6 +35,7 @@ enum rdr_refuse {
 #define RDR_OWN_FIN_OUT 0x02	/* FIN from the server */
 #define RDR_OWN_RST 0x04
 #define RDR_OWN_ACKED 0x08	/* the peer acknowledged the install */
+#define RDR_OWN_LIVE 0x10	/* a packet other than a SYN went by */
 
 struct rdr_counts {
 	uint64_t sent, received, acked, retransmitted, lost;

@@ -511,6 +511,46 @@ static void test_back_keys_and_timestamps(void)
 	}
 }
 
+/* Regression (review): a timestamp option at an odd offset (NOP, TS, NOP)
+ * had its rewrite folded into the checksum at the wrong byte positions;
+ * and an insertion into a datagram with no length left wrote first and
+ * failed after. */
+static void test_odd_offset_and_full_length(void)
+{
+	struct mslb_config *bcfg;
+	struct mslb_lb *back = tl_lb_load(BACK, "b2.conf", &bcfg);
+	uint8_t o[12] = { 1, 8, 10 }, room[64 + 65536];
+	struct pg_pkt syn, p;
+	uint32_t len;
+	unsigned grow;
+	struct p2opt opt = { .kind = P2OPT_JOIN };
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(back);
+	seg(&syn, 4, "192.0.2.50", 44000, 0x02, no_opts, 4, 0);
+	memcpy(syn.buf + 16, tl_ip("198.51.100.12"), 4);
+	pg_recompute(&syn);
+	CU_ASSERT_EQUAL(tl_process(back, syn.buf, sizeof(syn.buf), &syn.len), MSLB_OK);
+	/* NOP, TS(1234, 0), NOP: TSval at offset 23 of the TCP header. */
+	pg_put32(o + 3, 1234);
+	o[11] = 1;
+	reply(&p, 4, "192.0.2.50", 44000, 0x12, o, 12);
+	CU_ASSERT_EQUAL(tl_process(back, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
+	CU_ASSERT(l4_ok(p.buf, p.len));
+	CU_ASSERT_EQUAL(pg_get32(p.buf + 20 + 20 + 3) & 0x3fff, 0x3fff);
+	tl_lb_free(back, bcfg);
+
+	/* 65,530 bytes: no room for 8 more. */
+	seg(&syn, 4, "192.0.2.50", 44001, 0x02, no_opts, 4, 0);
+	memset(room, 0, sizeof(room));
+	memcpy(room + 64, syn.buf, syn.len);
+	pg_put16(room + 64 + 2, 65530);
+	len = 65530;
+	memcpy(p.buf, room + 64, 60);
+	CU_ASSERT_PTR_NULL(p2opt_insert(room + 64, &len, &opt, &grow));
+	CU_ASSERT_EQUAL(len, 65530u);
+	CU_ASSERT_EQUAL(memcmp(room + 64, p.buf, 60), 0);
+}
+
 static int init(void)
 {
 	pg_seed(&rng, 0x9292);
@@ -529,4 +569,5 @@ void suite_p2(void)
 	UNIT_ADD(s, test_front_then_back);
 	UNIT_ADD(s, test_encap_headroom);
 	UNIT_ADD(s, test_back_keys_and_timestamps);
+	UNIT_ADD(s, test_odd_offset_and_full_length);
 }
