@@ -231,12 +231,22 @@ void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, con
 		fl = flow_make(lb, &f);
 		if (!fl)
 			return;
-		/* A SYN for a subflow that lives (a spoofed one, most likely)
-		 * changes nothing; a retransmitted or a new one starts afresh. */
+		/* The same SYN again (the client did not get the SYN/ACK in
+		 * time): the state goes on as it was, V above all, or the
+		 * client that then gets the first SYN/ACK after all sees the
+		 * TSvals go back and drops them (PAWS). A SYN for a subflow
+		 * that lives (a spoofed one, most likely) changes nothing; a
+		 * new connection on the 5-tuple starts afresh. */
+		if ((fl->flags & LB_P2F_SYN) && fl->isn == tcpopt_get32(tcp + 4)) {
+			fl->last_seen = lb->now;
+			return;
+		}
 		if ((fl->flags & LB_P2F_EST) &&
 		    !(fl->flags & (LB_P2F_RST | LB_P2F_FIN_IN | LB_P2F_FIN_OUT)))
 			return;
 		memset(fl, 0, sizeof(*fl));
+		fl->flags = LB_P2F_SYN;
+		fl->isn = tcpopt_get32(tcp + 4);
 		if (o && o->kind == P2OPT_CAPABLE && sub == MPTCP_SUB_CAPABLE) {
 			memcpy(fl->key, o->key, 8);
 			fl->flags |= LB_P2F_KEY;

@@ -76,12 +76,14 @@ struct lb_family {
 #define LB_P2F_FIN_OUT 0x04
 #define LB_P2F_RST 0x08
 #define LB_P2F_STARTED 0x10
-#define LB_P2F_EST 0x20		/* the client sent more than its SYN */
+#define LB_P2F_EST 0x20		/* the client echoed a TSval the server sent */
+#define LB_P2F_SYN 0x40		/* made by a SYN (isn is its sequence number) */
 #define LB_P2_SYN_IDLE 30.0	/* seconds the state of a SYN alone stays */
 
 struct lb_p2flow {
 	uint16_t bits;
 	uint8_t flags;
+	uint32_t isn;			/* of the SYN that made it */
 	uint8_t key[8];
 	uint32_t v, last_kts;
 	double last_seen;

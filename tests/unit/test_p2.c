@@ -432,7 +432,7 @@ static void test_back_keys_and_timestamps(void)
 		struct mslb_lb *back = tl_lb_load(BACK, "b2.conf", &bcfg);
 		struct run r = front_with(8);
 		const char *c = family == 4 ? "192.0.2.41" : "2001:db8:c1::41";
-		struct pg_pkt syn, p;
+		struct pg_pkt syn, p, fsyn;
 		uint8_t key[8], o[24];
 		uint32_t bits = 0, prev = 0, kts[] = { 1000, 1000, 1001, 1001, 5000000, 5000001 };
 		unsigned found = 0, hl;
@@ -450,6 +450,7 @@ static void test_back_keys_and_timestamps(void)
 			cport = (uint16_t)(42000 + i);
 			memcpy(key, family == 4 ? p.buf + 24 : p.buf + 46, 8);
 			bits = token_of(key) >> 18;
+			fsyn = p;
 			CU_ASSERT_EQUAL(tl_process(back, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
 		}
 		CU_ASSERT_EQUAL_FATAL(found, 1);
@@ -463,6 +464,17 @@ static void test_back_keys_and_timestamps(void)
 		CU_ASSERT_EQUAL(pg_get32(p.buf + hl + 20 + 12 + 4) & 0x3fff, bits);
 		CU_ASSERT(l4_ok(p.buf, p.len));
 		prev = pg_get32(p.buf + hl + 20 + 12 + 4);
+		/* The client sends its SYN again (the SYN/ACK was late): the
+		 * state goes on, so the server's next TSval is the same. */
+		{
+			struct pg_pkt again = fsyn;
+
+			CU_ASSERT_EQUAL(tl_process(back, again.buf, sizeof(again.buf), &again.len), MSLB_OK);
+			ts_opts(o + 12, kts[0], 777);
+			reply(&p, family, c, cport, 0x12, o, 24);
+			CU_ASSERT_EQUAL(tl_process(back, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
+			CU_ASSERT_EQUAL(pg_get32(p.buf + hl + 20 + 12 + 4), prev);
+		}
 		/* The third ACK echoes it: the server gets its own TSval back. */
 		ts_opts(o, 50, prev);
 		seg(&syn, family, c, cport, 0x10, o, 12, 0);
@@ -493,7 +505,7 @@ static void test_back_keys_and_timestamps(void)
 		pg_recompute(&syn);
 		CU_ASSERT_EQUAL(tl_process(back, syn.buf, sizeof(syn.buf), &syn.len), MSLB_OK);
 		CU_ASSERT_EQUAL(pg_get32(syn.buf + hl + 20 + 8), 0);
-		CU_ASSERT_EQUAL(lb_p2b_stats(back).keys, 1);
+		CU_ASSERT_EQUAL(lb_p2b_stats(back).keys, 2);	/* the SYN/ACK, and the one to the SYN sent again */
 		CU_ASSERT_EQUAL(lb_p2b_stats(back).tsecr, 1);
 		CU_ASSERT_EQUAL(lb_p2b_stats(back).tsecr_unknown, 1);
 		/* A plain TCP connection gets the hash value. */
