@@ -18,6 +18,15 @@
 #include "net/encap.h"
 #include "net/pkt.h"
 
+/* Add the prefixes of one family in l to t: -1 out of memory. */
+static int add_allowed(struct lpm *t, const struct cfg_prefixes *l, int family)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->p[i].addr.family == family && lpm_add(t, &l->p[i], 0) == -3)
+			return -1;
+	return 0;
+}
+
 /* The prefixes of one family in l, for lookups by outer source. */
 static struct lpm *build_allow(const struct cfg_prefixes *l, int family)
 {
@@ -25,10 +34,7 @@ static struct lpm *build_allow(const struct cfg_prefixes *l, int family)
 
 	if (!t)
 		return NULL;
-	for (unsigned i = 0; i < l->n; i++)
-		if (l->p[i].addr.family == family && lpm_add(t, &l->p[i], 0) == -3)
-			goto fail;
-	if (lpm_build(t) < 0)
+	if (add_allowed(t, l, family) < 0 || lpm_build(t) < 0)
 		goto fail;
 	return t;
 fail:
@@ -49,9 +55,8 @@ static struct lpm *build_allow_back(const struct mslb_config *cfg, int family, s
 	*peer_index = calloc(n + 1, sizeof(**peer_index));
 	if (!t || !*peer_index || lb_addrs_init(peers, n) < 0)
 		goto fail;
-	for (unsigned i = 0; i < cfg->back.allowed.n; i++)
-		if (cfg->back.allowed.p[i].addr.family == family && lpm_add(t, &cfg->back.allowed.p[i], 0) == -3)
-			goto fail;
+	if (add_allowed(t, &cfg->back.allowed, family) < 0)
+		goto fail;
 	for (unsigned i = 0; i < cfg->redirect.n_peers; i++) {
 		const struct cfg_redirect_peer *rp = &cfg->redirect.peers[i];
 		struct mslb_prefix host = { .addr = rp->tunnel[k], .len = family == AF_INET ? 32 : 128 };

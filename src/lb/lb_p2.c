@@ -62,8 +62,7 @@ int lb_p2_build(struct mslb_lb *lb)
 	return 0;
 }
 
-/* The first 32 bits of SHA-256 of the key (RFC 8684 3.2). */
-static uint32_t token_of(const uint8_t key[8])
+uint32_t lb_p2_token(const uint8_t key[8])
 {
 	uint8_t d[crypto_hash_sha256_BYTES];
 
@@ -188,7 +187,7 @@ enum mslb_drop lb_p2_route(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view
 		 * hop needs no redirect rule for this subflow. */
 		for (t = 0; t < lb->cfg->front.key_tries; t++) {
 			key_for(lb, v, t, key);
-			token = token_of(key);
+			token = lb_p2_token(key);
 			b = token >> (32 - LB_P2_BITS);
 			lb->p2.tries++;
 			if (b == LB_P2_HASH_ME)

@@ -5,6 +5,8 @@
 
 #include "lb_role.h"
 
+/* An MPTCP key's token: the first 32 bits of its SHA-256 (RFC 8684 3.2). */
+uint32_t lb_p2_token(const uint8_t key[8]);
 /* Build the token buckets of both families and draw the key secret. */
 int lb_p2_build(struct mslb_lb *lb);
 /* The next hop of TCP segment v to a Proposal 2 service port (k: its flow

@@ -203,14 +203,6 @@ static void put_field(struct io_pkt *p, struct pkt_view *v, uint8_t *field, uint
 	put_bytes(p, v, field, b, 4);
 }
 
-static uint32_t token_bits(const uint8_t key[8])
-{
-	uint8_t d[crypto_hash_sha256_BYTES];
-
-	crypto_hash_sha256(d, key, 8);
-	return tcpopt_get32(d) >> (32 - LB_P2_BITS);
-}
-
 void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct p2opt *o)
 {
 	uint8_t *tcp, flags;
@@ -250,7 +242,7 @@ void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, con
 		if (o && o->kind == P2OPT_CAPABLE && sub == MPTCP_SUB_CAPABLE) {
 			memcpy(fl->key, o->key, 8);
 			fl->flags |= LB_P2F_KEY;
-			fl->bits = (uint16_t)token_bits(o->key);
+			fl->bits = (uint16_t)(lb_p2_token(o->key) >> (32 - LB_P2_BITS));
 		} else if (sub == MPTCP_SUB_JOIN && t.mptcp_len == 12) {
 			fl->bits = (uint16_t)(tcpopt_get32(t.mptcp + 4) >> (32 - LB_P2_BITS));
 		} else {
