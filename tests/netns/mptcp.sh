@@ -135,7 +135,7 @@ check_run() {
 	n=$(jqr 'length' "$key")
 	check_eq "$what: $NCONN results" "$NCONN" "$n"
 	check_eq "$what: every connection's echo intact (sha256)" "$NCONN" "$(jqr '[.[] | select(.data_ok)] | length' "$key")" ||
-		diag "$(jqr '.[] | select(.data_ok | not) | "conn \(.conn): \(.error)"' "$key" | head -n 5)"
+		diag_failed "$key"
 	check_eq "$what: every connection MPTCP, >= 2 established subflows" "$NCONN" \
 		"$(jqr '[.[] | select(.ok and .fallback == false and .subflows >= 2)] | length' "$key")" ||
 		diag "$(jqr '.[] | select((.ok and .subflows >= 2) | not) | "conn \(.conn): \(.subflows) subflows, \(.error)"' "$key" | head -n 5)"

@@ -25,6 +25,11 @@ are established, with a deadline. Per connection one JSON line on stdout
                  address, remote port of each subflow
   token          MPTCP_INFO mptcpi_token: the client's (local) token; the
                  server's `ss -ti` shows it as the remote token
+  stage          how far it got: connect, name line, echo, subflows
+  echoed         echoed bytes received
+  diag           (failed connections only) per subflow, fields of its
+                 struct tcp_info: state, retransmissions, RTO, MSS, path
+                 MTU, bytes acked and received, ms since data and ACKs
   subflow_options tcpi_options of each established subflow (MPTCP_TCPINFO):
                  1 timestamps, 2 SACK, 4 window scaling
 
@@ -103,14 +108,32 @@ def mptcp_state(sock):
     return info_subflows, flags, token, est, addrs
 
 
-def recv_exact(sock, n, h):
-    got = 0
-    while got < n:
-        b = sock.recv(min(65536, n - got))
+def recv_exact(sock, n, h, r):
+    while r["echoed"] < n:
+        b = sock.recv(min(65536, n - r["echoed"]))
         if not b:
-            raise OSError("connection closed after %d of %d echoed bytes" % (got, n))
+            raise OSError("connection closed after %d of %d echoed bytes" % (r["echoed"], n))
         h.update(b)
-        got += len(b)
+        r["echoed"] += len(b)
+
+
+def subflow_diag(sock):
+    """What each subflow's struct tcp_info says, for a connection that failed."""
+    out = []
+    for rec in subflow_array(sock, MPTCP_TCPINFO, TCPINFO_USER_LEN):
+        if len(rec) < 136:
+            continue
+        state, _, retransmits, _, backoff = rec[0:5]
+        rto, _, snd_mss, rcv_mss, unacked, _, lost, retrans = struct.unpack_from("=8I", rec, 8)
+        last_data_recv, last_ack_recv, pmtu = struct.unpack_from("=3I", rec, 52)
+        total_retrans = struct.unpack_from("=I", rec, 100)[0]
+        bytes_acked, bytes_received = struct.unpack_from("=QQ", rec, 120)
+        out.append(dict(state=state, retransmits=retransmits, backoff=backoff, rto_us=rto,
+                        snd_mss=snd_mss, rcv_mss=rcv_mss, unacked=unacked, lost=lost,
+                        retrans=retrans, total_retrans=total_retrans, pmtu=pmtu,
+                        last_data_recv_ms=last_data_recv, last_ack_recv_ms=last_ack_recv,
+                        bytes_acked=bytes_acked, bytes_received=bytes_received))
+    return out
 
 
 class Conn(threading.Thread):
@@ -121,7 +144,8 @@ class Conn(threading.Thread):
         self.res = {"conn": idx, "server": None, "family": 6 if ":" in a.dst else 4,
                     "laddr": None, "lport": None, "token": None, "subflows": 0,
                     "info_subflows": None, "subflow_addrs": [], "fallback": None,
-                    "data_ok": False, "ok": False, "error": None}
+                    "data_ok": False, "ok": False, "error": None,
+                    "stage": "connect", "echoed": 0}
 
     def run(self):
         a, r = self.a, self.res
@@ -132,6 +156,7 @@ class Conn(threading.Thread):
             s.settimeout(a.timeout)
             s.connect((a.dst, a.port))
             r["laddr"], r["lport"] = s.getsockname()[:2]
+            r["stage"] = "name line"
             line = b""
             while not line.endswith(b"\n"):
                 b = s.recv(1)
@@ -141,6 +166,7 @@ class Conn(threading.Thread):
                 if len(line) > 64:
                     raise OSError("no name line: %r" % line)
             r["server"] = line.decode().strip()
+            r["stage"] = "echo"
             data = os.urandom(a.bytes)
             err = []
 
@@ -152,13 +178,14 @@ class Conn(threading.Thread):
             t = threading.Thread(target=send, daemon=True)
             t.start()
             h = hashlib.sha256()
-            recv_exact(s, len(data), h)
+            recv_exact(s, len(data), h, r)
             t.join(a.timeout)
             if err:
                 raise err[0]
             r["data_ok"] = h.digest() == hashlib.sha256(data).digest()
             if not r["data_ok"]:
                 raise OSError("echo differs (sha256)")
+            r["stage"] = "subflows"
             if a.tcp:
                 r["subflows"] = 1
             else:
@@ -184,6 +211,12 @@ class Conn(threading.Thread):
             r["ok"] = True
         except Exception as e:      # noqa: BLE001 - reported per connection
             r["error"] = "%s: %s" % (type(e).__name__, e)
+            if self.sock is not None and not a.tcp:
+                try:
+                    r["diag"] = subflow_diag(self.sock)
+                    r["subflow_addrs"] = mptcp_state(self.sock)[4]
+                except OSError:
+                    pass
         finally:
             self.checked.release()
 

@@ -177,3 +177,16 @@ release_clients() { # release_clients KEY: let them close; returns the client's 
 }
 
 jqr() { jq -rs "$1" "$TMPD/$2.json"; }
+
+# diag_failed KEY: each failed connection's line, and the servers' sockets
+# of its subflows (by client port), to tell where it stalled.
+diag_failed() {
+	local line port
+	while IFS= read -r line; do
+		diag "failed: $line"
+		for port in $(jq -r '.subflow_addrs[]?[1], .lport // empty' <<<"$line" | sort -u); do
+			ss_snapshot 2>/dev/null
+			diag "$(grep -A1 -E ":$port( |\$)" "$TMPD/ss.txt")"
+		done
+	done < <(jq -c 'select(.ok | not)' "$TMPD/$1.json")
+}
