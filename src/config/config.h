@@ -148,7 +148,6 @@ struct mslb_config {
 		unsigned p2_max_flows;		/* subflows with state */
 		unsigned p2_flow_idle;		/* seconds an idle subflow's state stays */
 		bool p2_steer;			/* rules take the servers' replies into the TUN */
-		bool p2_syncookies;		/* set net.ipv4.tcp_syncookies = 2 (server on this host) */
 	} back;
 
 	/* The redirection protocol between backs (draft-olteanu 3.4). */

@@ -35,7 +35,7 @@ static void parse_back_mptcp(struct config_ctx *c, const config_setting_t *b, st
  * service ports whose subflows get the front's key and timestamps. */
 static void parse_back_p2(struct config_ctx *c, const config_setting_t *b, struct mslb_config *cfg)
 {
-	static const char *const keys[] = { "service_ports", "max_flows", "flow_idle", "steer", "syncookies", NULL };
+	static const char *const keys[] = { "service_ports", "max_flows", "flow_idle", "steer", NULL };
 	const config_setting_t *m = config_get_group(c, b, "proposal2", "back.proposal2");
 	const config_setting_t *s, *x;
 	const char *allowed = "a list of 1-16 TCP ports, e.g. [ 80, 443 ]";
@@ -49,25 +49,16 @@ static void parse_back_p2(struct config_ctx *c, const config_setting_t *b, struc
 	 * keeps alive keeps its state. */
 	cfg->back.p2_flow_idle = 14400;
 	cfg->back.p2_steer = true;
-	cfg->back.p2_syncookies = true;
-	config_check_keys(c, m, "back.proposal2", keys, "service_ports, max_flows, flow_idle, steer, syncookies");
+	config_check_keys(c, m, "back.proposal2", keys, "service_ports, max_flows, flow_idle, steer");
 	if (config_get_int(c, m, "max_flows", "back.proposal2.max_flows", 1, 1048576, &n))
 		cfg->back.p2_max_flows = (unsigned)n;
 	if (config_get_int(c, m, "flow_idle", "back.proposal2.flow_idle", 60, 604800, &n))
 		cfg->back.p2_flow_idle = (unsigned)n;
-	for (int k = 0; k < 2; k++) {
-		const char *key = k ? "syncookies" : "steer";
-
-		x = config_setting_get_member(m, key);
-		if (!x)
-			continue;
-		if (config_setting_type(x) != CONFIG_TYPE_BOOL)
-			config_err(c, x, "back.proposal2.%s: must be true or false (allowed: true, false)", key);
-		else if (k)
-			cfg->back.p2_syncookies = config_setting_get_bool(x);
-		else
-			cfg->back.p2_steer = config_setting_get_bool(x);
-	}
+	x = config_setting_get_member(m, "steer");
+	if (x && config_setting_type(x) != CONFIG_TYPE_BOOL)
+		config_err(c, x, "back.proposal2.steer: must be true or false (allowed: true, false)");
+	else if (x)
+		cfg->back.p2_steer = config_setting_get_bool(x);
 	s = config_setting_get_member(m, "service_ports");
 	if (!s) {
 		config_err(c, m, "back.proposal2.service_ports: missing (allowed: %s)", allowed);

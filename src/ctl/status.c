@@ -210,8 +210,23 @@ static void back(struct writer *w, const struct mslb_lb *lb)
 			wr_u64(w, "tsecr", "TSecr restored", p.tsecr);
 			wr_u64(w, "tsecr_unknown", "TSecr unknown", p.tsecr_unknown);
 			wr_end(w);
+			wr_obj(w, "keys", "key translation");
+			wr_u64(w, "connections", NULL, p.conns);
+			wr_u64(w, "full", NULL, p.conns_full);
+			wr_u64(w, "token_clash", "token clashes", p.token_clash);
+			wr_u64(w, "server_keys", "server keys learned", p.server_keys);
+			wr_u64(w, "join_tokens", "join tokens translated", p.join_tokens);
+			wr_u64(w, "join_unknown", "joins to unknown tokens", p.join_unknown);
+			wr_u64(w, "hmacs", "HMACs signed again", p.hmacs);
+			wr_u64(w, "hmacs_bad", "HMACs that failed", p.hmacs_bad);
+			wr_u64(w, "dsn", "DSNs translated", p.dsn);
+			wr_u64(w, "data_acks", "data ACKs translated", p.data_acks);
+			wr_u64(w, "untranslated", "segments without state", p.untranslated);
+			wr_u64(w, "early_acks", "early handshake ACKs held", p.early_acks);
+			wr_end(w);
 		} else {
 			wr_null(w, "subflows", NULL);
+			wr_null(w, "keys", NULL);
 		}
 		wr_end(w);
 	}

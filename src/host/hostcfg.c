@@ -40,7 +40,6 @@ struct hostcfg {
 	int ifindex;
 	struct item_set installed;
 	struct sysctl_saved fwd[2];	/* [0] IPv4, [1] IPv6 */
-	struct sysctl_saved cookies;	/* back.proposal2.syncookies */
 	bool accept_local_done;
 	bool rp_filter_done, link_done;
 	unsigned mtu;
@@ -69,7 +68,6 @@ struct hostcfg *hostcfg_create(const char *tun, int ifindex)
 	h->ifindex = ifindex;
 	h->fwd[0].key = "net.ipv4.ip_forward";
 	h->fwd[1].key = "net.ipv6.conf.all.forwarding";
-	h->cookies.key = "net.ipv4.tcp_syncookies";
 	return h;
 }
 
@@ -420,10 +418,9 @@ static void dev_sysctl_key(char *buf, size_t len, const char *proto, const char 
 	snprintf(buf, len, "net.%s.conf.%s.%s", proto, d, leaf);
 }
 
-/* MPTCP Proposal 2 on the server's host: with tcp_syncookies = 2 the
- * stock server takes the key the client echoes (the front's) as its own
- * (MPTCP-NOTES.md); the replies that come back out of the TUN have the
- * host's own IP_S as source, which IPv4 accepts only with accept_local. */
+/* MPTCP Proposal 2 on the server's host: the replies that come back out
+ * of the TUN have the host's own IP_S as source, which IPv4 accepts only
+ * with accept_local. */
 static int sysctls_p2(struct hostcfg *h, const struct mslb_config *cfg, const bool fam[2], char *err,
 		      size_t errlen)
 {
@@ -432,14 +429,6 @@ static int sysctls_p2(struct hostcfg *h, const struct mslb_config *cfg, const bo
 
 	if (!cfg->back.has_p2)
 		return 0;
-	if (cfg->back.p2_syncookies && !h->cookies.saved) {
-		r = sysctl_save_set(&h->cookies, "2");
-		if (r < 0) {
-			snprintf(err, errlen, "cannot set %s=2: %s", h->cookies.key, strerror(-r));
-			return -1;
-		}
-		log_debug("set %s=2 (was %s)", h->cookies.key, h->cookies.old);
-	}
 	if (cfg->back.p2_steer && fam[0] && !h->accept_local_done) {
 		dev_sysctl_key(key, sizeof(key), "ipv4", h->tun, "accept_local");
 		r = sysctl_set(key, "1");
@@ -582,9 +571,6 @@ void hostcfg_remove(struct hostcfg *h)
 			log_debug("restoring %s=%s", h->fwd[f].key, h->fwd[f].old);
 		sysctl_restore(&h->fwd[f]);
 	}
-	if (h->cookies.saved)
-		log_debug("restoring %s=%s", h->cookies.key, h->cookies.old);
-	sysctl_restore(&h->cookies);
 }
 
 void hostcfg_destroy(struct hostcfg *h)

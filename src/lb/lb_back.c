@@ -38,7 +38,10 @@ static __attribute__((noinline)) enum mslb_drop back_more(struct mslb_lb *lb, st
 	if (lb->p2back) {
 		if (n > 0)
 			lb_p2_back_own(lb, v, &o);
-		lb_p2_back_in(lb, p, v, n > 0 ? &o : NULL);
+		if (lb_p2_back_in(lb, p, v, n > 0 ? &o : NULL)) {
+			p->len = 0;
+			return MSLB_OK;
+		}
 	}
 	if (lb->rdr)
 		return lb_redirect(lb, p, v, false);

@@ -22,6 +22,7 @@
 
 #include "lb_mptcp.h"
 #include "maglev.h"
+#include "net/mptcpopt.h"
 #include "net/p2opt.h"
 #include "net/pkt.h"
 #include "net/csum.h"
@@ -64,10 +65,10 @@ int lb_p2_build(struct mslb_lb *lb)
 
 uint32_t lb_p2_token(const uint8_t key[8])
 {
-	uint8_t d[crypto_hash_sha256_BYTES];
+	uint32_t token;
 
-	crypto_hash_sha256(d, key, 8);
-	return tcpopt_get32(d);
+	mptcpopt_token_idsn(key, &token, NULL);
+	return token;
 }
 
 /* Key number t for the SYN v (its 5-tuple and sequence number). */

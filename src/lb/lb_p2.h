@@ -28,11 +28,36 @@ void lb_p2_back_tick(struct mslb_lb *lb, double now);
 struct lb_p2back *lb_p2back_create(unsigned cap);
 void lb_p2back_destroy(struct lb_p2back *b);
 /* A segment from a client to a service port (v to IP_S, o the front's
- * option its SYN carried, or NULL): state made on a SYN, TSecr restored. */
-void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct p2opt *o);
+ * option its SYN carried, or NULL): state made on a SYN, TSecr restored,
+ * keys translated. True: hold it back (an early handshake ACK, counted),
+ * the server must not see it. */
+bool lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct p2opt *o);
 /* Is v a server's segment from a Proposal 2 service port? */
 bool lb_p2_back_is_out(const struct mslb_lb *lb, const struct pkt_view *v);
 /* Such a segment: the front's key in its SYN/ACK, the bucket in TSval. */
 void lb_p2_back_out(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
+
+/* n (<= LB_P2_PUT_MAX) bytes at field of TCP segment v become new, and its
+ * checksum follows (lb_p2back.c). */
+#define LB_P2_PUT_MAX 22
+void lb_p2_put(struct io_pkt *p, struct pkt_view *v, uint8_t *field, const uint8_t *new, unsigned n);
+
+/* Key translation (lb_p2keys.c): the connections' state in b. */
+struct tcpopt;
+int lb_p2k_init(struct lb_p2back *b, unsigned cap);
+void lb_p2k_fini(struct lb_p2back *b);
+/* Subflow fl (made by a SYN with the front's key) starts a connection. */
+void lb_p2k_capable_syn(struct mslb_lb *lb, struct lb_p2flow *fl);
+/* An MP_JOIN SYN (its option at opt): fl joins the connection of its
+ * token, which becomes the server's. */
+void lb_p2k_join_syn(struct mslb_lb *lb, struct lb_p2flow *fl, struct io_pkt *p, struct pkt_view *v,
+		     uint8_t *opt);
+/* Segments of subflow fl from the client (in) and the server (out). */
+void lb_p2k_in(struct mslb_lb *lb, struct lb_p2flow *fl, struct io_pkt *p, struct pkt_view *v,
+	       const struct tcpopt *t);
+void lb_p2k_out(struct mslb_lb *lb, struct lb_p2flow *fl, struct io_pkt *p, struct pkt_view *v,
+		const struct tcpopt *t, uint8_t flags);
+/* fl no longer points at its connection, which goes with its last subflow. */
+void lb_p2k_release(struct mslb_lb *lb, struct lb_p2flow *fl);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "net/csum.h"
+#include "net/mptcpopt.h"
 #include "net/p2opt.h"
 #include "net/pkt.h"
 #include "net/tcpopt.h"
@@ -83,10 +84,10 @@ void lb_p2_back_own(struct mslb_lb *lb, const struct pkt_view *v, const struct p
 /* ---- the subflows' state: keys and timestamps ---------------------------
  *
  * The stock server draws its own key and runs its own timestamp clock. The
- * back makes the client see the front's key in the SYN/ACK (with
- * tcp_syncookies = 2 the server then adopts it from the third ACK), and
- * puts the token's bucket into the low 14 bits of every TSval, which the
- * client echoes in TSecr for the front to route by.
+ * back makes the client see the front's key (lb_p2keys.c translates every
+ * field that depends on it), and puts the token's bucket into the low 14
+ * bits of every TSval, which the client echoes in TSecr for the front to
+ * route by.
  *
  * TSval' = V << 14 | bits, where V counts the changes of the server's own
  * TSval: it moves only when the server's clock has moved and a segment is
@@ -94,8 +95,9 @@ void lb_p2_back_own(struct mslb_lb *lb, const struct pkt_view *v, const struct p
  * last one, and the client's PAWS check (RFC 7323 5) never drops it, as it
  * would after (T mod 262 s) in (131, 262) s with the draft's plain shift
  * of a 1 kHz clock. The last LB_P2_RING values of V map back to the
- * server's own TSval, which TSecr gets back exactly on the way in (the
- * syncookie in the third ACK's TSecr must decode); an older echo becomes
+ * server's own TSval, which TSecr gets back exactly on the way in (a
+ * server under a SYN flood answers with syncookies, which decode from the
+ * third ACK's TSecr); an older echo becomes
  * 0, which the server takes for "no RTT sample". */
 
 struct lb_p2back *lb_p2back_create(unsigned cap)
@@ -108,7 +110,7 @@ struct lb_p2back *lb_p2back_create(unsigned cap)
 	b->ix = rdr_table_create(cap, randombytes_random() | (uint64_t)randombytes_random() << 32);
 	b->pool = calloc(cap, sizeof(*b->pool));
 	b->free = calloc(cap, sizeof(*b->free));
-	if (!b->ix || !b->pool || !b->free) {
+	if (!b->ix || !b->pool || !b->free || lb_p2k_init(b, cap) < 0) {
 		lb_p2back_destroy(b);
 		return NULL;
 	}
@@ -122,6 +124,7 @@ void lb_p2back_destroy(struct lb_p2back *b)
 {
 	if (!b)
 		return;
+	lb_p2k_fini(b);
 	rdr_table_destroy(b->ix);
 	free(b->pool);
 	free(b->free);
@@ -184,9 +187,9 @@ static bool p2_port(const struct mslb_lb *lb, const uint8_t *port)
  * is). The checksum adds 16-bit words from the TCP header's start, and a
  * TCP option may sit at an odd offset (NOP, TS, NOP): the update covers
  * the even-aligned words around the change. */
-static void put_bytes(struct io_pkt *p, struct pkt_view *v, uint8_t *field, const uint8_t *new, unsigned n)
+void lb_p2_put(struct io_pkt *p, struct pkt_view *v, uint8_t *field, const uint8_t *new, unsigned n)
 {
-	uint8_t *tcp = v->data + v->l4off, old[12];
+	uint8_t *tcp = v->data + v->l4off, old[LB_P2_PUT_MAX + 2];
 	unsigned from = (unsigned)(field - tcp) & ~1u, to = ((unsigned)(field - tcp) + n + 1) & ~1u;
 
 	memcpy(old, tcp + from, to - from);
@@ -200,10 +203,36 @@ static void put_field(struct io_pkt *p, struct pkt_view *v, uint8_t *field, uint
 	uint8_t b[4];
 
 	tcpopt_put32(b, val);
-	put_bytes(p, v, field, b, 4);
+	lb_p2_put(p, v, field, b, 4);
 }
 
-void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct p2opt *o)
+/* The third ACK of a handshake whose SYN never came here (no state), and
+ * that no rule sends on: the server here would answer it with a RST, which
+ * kills the client's subflow. It went by the 5-tuple hash (no timestamp)
+ * and beat the owner's rule here; without it, the client sends it again
+ * (the server's SYN/ACK comes again, or the MP_JOIN ACK waits for its
+ * ACK), and by then the rule carries it to the owner. */
+static bool early_handshake(struct mslb_lb *lb, const struct tcpopt *t, const struct rdr_flow *f)
+{
+	/* No peers: no rule will come. A full table: its SYN got no state
+	 * here either, and the server knows it. */
+	if (!lb->rdr || !lb->p2back->n_free)
+		return false;
+	for (unsigned i = 0; i < t->n_mp; i++) {
+		uint8_t len = t->mp_len[i];
+		int sub = len >= 3 ? t->mp[i][2] >> 4 : -1;
+
+		if ((sub == MPTCP_SUB_CAPABLE && len >= 20) || (sub == MPTCP_SUB_JOIN && len == 24)) {
+			if (rdr_any_rules(lb->rdr) && rdr_rule(lb->rdr, f, lb->now))
+				return false;
+			lb->p2b.early_acks++;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct p2opt *o)
 {
 	uint8_t *tcp, flags;
 	struct rdr_flow f;
@@ -211,10 +240,10 @@ void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, con
 	struct tcpopt t;
 
 	if (!lb->p2back || v->l4proto != IPPROTO_TCP || !v->l4off || v->fragment)
-		return;
+		return false;
 	tcp = v->data + v->l4off;
 	if (!p2_port(lb, tcp + 2) || !tcpopt_scan(tcp, v->len - v->l4off, &t))
-		return;
+		return false;
 	flags = tcp[13];
 	flow_key(v, true, &f);
 	if ((flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
@@ -222,7 +251,7 @@ void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, con
 
 		fl = flow_make(lb, &f);
 		if (!fl)
-			return;
+			return false;
 		/* The same SYN again (the client did not get the SYN/ACK in
 		 * time): the state goes on as it was, V above all, or the
 		 * client that then gets the first SYN/ACK after all sees the
@@ -231,11 +260,14 @@ void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, con
 		 * new connection on the 5-tuple starts afresh. */
 		if ((fl->flags & LB_P2F_SYN) && fl->isn == tcpopt_get32(tcp + 4)) {
 			fl->last_seen = lb->now;
-			return;
+			if (fl->conn && sub == MPTCP_SUB_JOIN && t.mptcp_len == 12)
+				lb_p2k_join_syn(lb, fl, p, v, t.mptcp);
+			return false;
 		}
 		if ((fl->flags & LB_P2F_EST) &&
 		    !(fl->flags & (LB_P2F_RST | LB_P2F_FIN_IN | LB_P2F_FIN_OUT)))
-			return;
+			return false;
+		lb_p2k_release(lb, fl);
 		memset(fl, 0, sizeof(*fl));
 		fl->flags = LB_P2F_SYN;
 		fl->isn = tcpopt_get32(tcp + 4);
@@ -243,19 +275,21 @@ void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, con
 			memcpy(fl->key, o->key, 8);
 			fl->flags |= LB_P2F_KEY;
 			fl->bits = (uint16_t)(lb_p2_token(o->key) >> (32 - LB_P2_BITS));
+			lb_p2k_capable_syn(lb, fl);
 		} else if (sub == MPTCP_SUB_JOIN && t.mptcp_len == 12) {
 			fl->bits = (uint16_t)(tcpopt_get32(t.mptcp + 4) >> (32 - LB_P2_BITS));
+			lb_p2k_join_syn(lb, fl, p, v, t.mptcp);
 		} else {
 			/* Plain TCP (or a front that had no room): the value that
 			 * has the front hash the 5-tuple, as it did for this SYN. */
 			fl->bits = LB_P2_HASH_ME;
 		}
 		fl->last_seen = lb->now;
-		return;
+		return false;
 	}
 	fl = flow_find(lb->p2back, &f);
 	if (!fl)
-		return;
+		return t.n_mp && !(flags & TCP_RST) && early_handshake(lb, &t, &f);
 	if (flags & TCP_RST)
 		fl->flags |= LB_P2F_RST;
 	if (flags & TCP_FIN)
@@ -277,6 +311,9 @@ void lb_p2_back_in(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, con
 		}
 		put_field(p, v, t.ts + 6, kts);
 	}
+	if (t.n_mp)
+		lb_p2k_in(lb, fl, p, v, &t);
+	return false;
 }
 
 void lb_p2_back_out(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
@@ -312,13 +349,9 @@ void lb_p2_back_out(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
 		fl->flags |= LB_P2F_FIN_OUT;
 	if (rdr_any_owned(lb->rdr))
 		rdr_seen(lb->rdr, &f, flags, false, lb->now);
-	/* The SYN/ACK's MP_CAPABLE carries the server's key: the front's
-	 * instead, which the client then echoes and the server adopts. */
-	if ((flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && (fl->flags & LB_P2F_KEY) &&
-	    tcpopt_mptcp_sub(&t) == MPTCP_SUB_CAPABLE && t.mptcp_len == 12) {
-		put_bytes(p, v, t.mptcp + 4, fl->key, 8);
-		lb->p2b.keys++;
-	}
+	/* The client sees the front's key, the server its own. */
+	if (t.n_mp)
+		lb_p2k_out(lb, fl, p, v, &t, flags);
 	if (t.ts) {
 		uint32_t kts = tcpopt_get32(t.ts + 2);
 
@@ -360,6 +393,7 @@ static bool sweep_flow(void *ctx, struct rdr_entry *e)
 	/* A SYN that nothing followed (a flood of them, say) goes soon. */
 	if ((closed && idle >= 2.0) || idle >= s->lb->cfg->back.p2_flow_idle ||
 	    (!(fl->flags & LB_P2F_EST) && idle >= LB_P2_SYN_IDLE)) {
+		lb_p2k_release(s->lb, fl);
 		b->free[b->n_free++] = e->aux;
 		s->lb->p2b.flows_expired++;
 		return true;
@@ -377,4 +411,5 @@ void lb_p2_back_tick(struct mslb_lb *lb, double now)
 	 * never a long stop of the data path. */
 	rdr_table_walk(lb->p2back->ix, rdr_table_slots(lb->p2back->ix) / 8 + 1, sweep_flow, &s);
 	lb->p2b.flows = rdr_table_count(lb->p2back->ix);
+	lb->p2b.conns = rdr_table_count(lb->p2back->cx);
 }

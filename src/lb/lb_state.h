@@ -78,6 +78,7 @@ struct lb_family {
 #define LB_P2F_STARTED 0x10
 #define LB_P2F_EST 0x20		/* the client echoed a TSval the server sent */
 #define LB_P2F_SYN 0x40		/* made by a SYN (isn is its sequence number) */
+#define LB_P2F_JOIN 0x80	/* an MP_JOIN subflow of conn */
 #define LB_P2_SYN_IDLE 30.0	/* seconds the state of a SYN alone stays */
 
 struct lb_p2flow {
@@ -86,10 +87,26 @@ struct lb_p2flow {
 	uint32_t isn;			/* of the SYN that made it */
 	uint8_t key[8];
 	uint32_t v, last_kts;
+	uint32_t conn;			/* its connection's index + 1 in conns, or 0 */
+	uint32_t nonce_c, nonce_s;	/* MP_JOIN: the client's and the server's random */
 	double last_seen;
 	struct {
 		uint32_t v, kts;
 	} ring[LB_P2_RING];
+};
+
+/* An MPTCP connection at a Proposal 2 back (lb_p2keys.c): the client sees
+ * the front's key, the stock server uses its own, and the back translates
+ * every field that depends on them. */
+#define LB_P2C_SRV 0x01			/* k_srv known (the SYN/ACK passed) */
+#define LB_P2C_CLI 0x02			/* k_cli known (the third ACK passed) */
+
+struct lb_p2conn {
+	uint8_t k_lb[8], k_srv[8], k_cli[8];
+	uint64_t idsn_srv, delta;	/* delta = IDSN(k_lb) - IDSN(k_srv) */
+	uint32_t token_srv;
+	uint32_t refs;			/* subflows that point here */
+	uint8_t flags;
 };
 
 struct lb_p2back {
@@ -97,6 +114,10 @@ struct lb_p2back {
 	struct lb_p2flow *pool;
 	uint32_t *free;			/* unused pool indices */
 	unsigned n_free, cap;
+	struct rdr_table *cx;		/* the front's token -> aux: index into conns */
+	struct lb_p2conn *conns;
+	uint32_t *cfree;
+	unsigned n_cfree;
 };
 
 struct mslb_lb {

@@ -368,7 +368,10 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 		}
 		if (n > 0)
 			lb_p2_back_own(lb, &in, &o);
-		lb_p2_back_in(lb, p, &in, n > 0 ? &o : NULL);
+		if (lb_p2_back_in(lb, p, &in, n > 0 ? &o : NULL)) {
+			p->len = 0;
+			return MSLB_OK;
+		}
 	}
 	if (lb->rdr)
 		return lb_redirect(lb, p, &in, from_peer);

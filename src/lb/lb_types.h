@@ -46,6 +46,15 @@ struct lb_p2b_stats {
 	uint64_t flows_made, flows_full, flows_late, flows_expired;
 	uint64_t keys;			/* SYN/ACKs given the front's key */
 	uint64_t tsval, tsecr, tsecr_unknown;	/* timestamps rewritten, restored, not known (0) */
+	/* Key translation (lb_p2keys.c). */
+	unsigned conns;			/* connections with state now */
+	uint64_t conns_full, token_clash;	/* no room; the front's token already taken */
+	uint64_t server_keys;		/* SYN/ACKs whose server key was learned */
+	uint64_t join_tokens, join_unknown;	/* MP_JOIN tokens translated; not known */
+	uint64_t hmacs, hmacs_bad;	/* HMACs signed again; failed verification (left as they were) */
+	uint64_t dsn, data_acks;	/* DSNs (server's) and data ACKs (client's) translated */
+	uint64_t untranslated;		/* MPTCP segments of a subflow without connection state */
+	uint64_t early_acks;		/* handshake ACKs with no state and no rule here: held back */
 };
 
 /* Counters of what a tunnel made. */

@@ -11,6 +11,7 @@ bool tcpopt_scan(uint8_t *tcp, uint32_t avail, struct tcpopt *o)
 
 	o->ts = o->mptcp = NULL;
 	o->mptcp_len = 0;
+	o->n_mp = 0;
 	if (avail < 20)
 		return false;
 	doff = (tcp[12] >> 4) * 4u;
@@ -36,9 +37,13 @@ bool tcpopt_scan(uint8_t *tcp, uint32_t avail, struct tcpopt *o)
 			return false;
 		if (kind == TCPOPT_TS && len == TCPOPT_TS_LEN && !o->ts)
 			o->ts = tcp + i;
-		else if (kind == TCPOPT_MPTCP && !o->mptcp) {
-			o->mptcp = tcp + i;
-			o->mptcp_len = len;
+		else if (kind == TCPOPT_MPTCP && o->n_mp < TCPOPT_MPTCP_MAX) {
+			if (!o->mptcp) {
+				o->mptcp = tcp + i;
+				o->mptcp_len = len;
+			}
+			o->mp[o->n_mp] = tcp + i;
+			o->mp_len[o->n_mp++] = len;
 		}
 		i += len;
 	}

@@ -17,10 +17,15 @@
 #define MPTCP_SUB_CAPABLE 0
 #define MPTCP_SUB_JOIN 1
 
+#define TCPOPT_MPTCP_MAX 4	/* MPTCP options kept per header (40 bytes: 3 fit) */
+
 struct tcpopt {
 	uint8_t *ts;		/* the timestamp option (kind, len, TSval, TSecr), or NULL */
 	uint8_t *mptcp;		/* the first MPTCP option, or NULL */
 	uint8_t mptcp_len;
+	uint8_t n_mp;		/* every MPTCP option, in order */
+	uint8_t *mp[TCPOPT_MPTCP_MAX];
+	uint8_t mp_len[TCPOPT_MPTCP_MAX];
 };
 
 /* The options of the TCP header at tcp (avail bytes from there). False when

@@ -3,7 +3,8 @@
  * encapsulation with small path MTUs (fragments, too-big errors), a back
  * that reassembles, decapsulates and sends through a return tunnel, a
  * second-stage (chained) front either way, an MPTCP front, a return
- * endpoint. Reassembly memory is small so that the cap is reached. */
+ * endpoint, a Proposal 2 back (key translation, lb_p2keys.c). Reassembly
+ * memory is small so that the cap is reached. */
 #include "fuzz_confs.h"
 
 #include <string.h>
@@ -58,6 +59,12 @@
 	"};\n" \
 	"icmp = { rate = 10; burst = 3; };\n"
 
+/* Proposal 2 at the back: the front's option out of SYNs, timestamps and
+ * MPTCP keys translated on port 80; room for 4 subflows and connections,
+ * so that an input of 16 records fills the tables. Appended last: the
+ * seeds' first byte keeps naming the configs before it. */
+#define P2_BACK "  proposal2 = { service_ports = [ 80 ]; max_flows = 4; };\n"
+
 #define SMALL_REASM "  reassembly = { memory = 262144; timeout = 5; };\n"
 #define RETURN_TUNNEL "  return_tunnel = { ipv4 = " Q(E4) "; ipv6 = " Q(E6) "; };\n"
 
@@ -73,6 +80,7 @@ const struct fz_conf fz_confs[] = {
 	{ "back", BACK("") },
 	{ "front-p2", P2_FRONT("translate") },
 	{ "front-p2-encap", P2_FRONT("encapsulate") },
+	{ "back-p2", BACK(P2_BACK) },
 };
 
 const unsigned fz_n_confs = sizeof(fz_confs) / sizeof(fz_confs[0]);

@@ -16,6 +16,8 @@
 #include "fuzz_path.h"
 #include "../unit/golden.h"
 #include "../unit/pktgen.h"
+#include "net/mptcpopt.h"
+#include "net/p2opt.h"
 
 #define SEED_MAX 8192
 
@@ -416,6 +418,180 @@ static void p2_back(const char *conf)
 	emit_path(&s, conf, "p2-syn");
 }
 
+/* Proposal 2 key translation at a back (lb_p2keys.c): a whole MPTCP
+ * connection whose fields are right, so that the fuzzer starts where each
+ * rewrite happens. K_lb (the front's, in option 96), K_srv, K_cli fixed. */
+static const uint8_t k_lb[8] = { 0x4b, 0x5f, 0x6c, 0x62, 0x01, 0x02, 0x03, 0x04 };
+static const uint8_t k_srv[8] = { 0x4b, 0x5f, 0x73, 0x72, 0x76, 0x05, 0x06, 0x07 };
+static const uint8_t k_cli[8] = { 0x4b, 0x5f, 0x63, 0x6c, 0x69, 0x08, 0x09, 0x0a };
+
+/* A TCP segment from src:sport to dst:dport, options o (olen bytes, a
+ * multiple of 4), then plen bytes of payload. */
+static void tcp_seg(struct pg_pkt *p, int fam, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+		    uint8_t flags, const uint8_t *o, unsigned olen, unsigned plen)
+{
+	mk(p, fam, PG_TCP, src, dst, olen + plen, true);
+	fz_put16(p->buf + p->l3len, sport);
+	fz_put16(p->buf + p->l3len + 2, dport);
+	tcp_opts(p, flags, o, olen);
+}
+
+/* p with the front's option (kind, key, the alternate alt) put in, as
+ * the front sends it to the back: at out, its length returned. */
+static uint32_t with_p2opt(uint8_t *out, const struct pg_pkt *p, uint8_t kind, const char *alt)
+{
+	uint8_t room[P2OPT_GROW_MAX + PG_BUFSZ], *h;
+	struct p2opt o = { .kind = kind };
+	uint32_t len = p->len;
+	unsigned grow;
+
+	if (kind == P2OPT_CAPABLE)
+		memcpy(o.key, k_lb, 8);
+	addr(alt, o.alt);
+	memcpy(room + P2OPT_GROW_MAX, p->buf, p->len);
+	h = p2opt_insert(room + P2OPT_GROW_MAX, &len, &o, &grow);
+	if (!h) {
+		fprintf(stderr, "seedgen: no room for option %u\n", kind);
+		exit(1);
+	}
+	memcpy(out, h, len);
+	return len;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	fz_put16(p, (uint16_t)(v >> 16));
+	fz_put16(p + 2, (uint16_t)v);
+}
+
+/* The first n bytes of HMAC(k1 || k2, n1 || n2) (MP_JOIN). */
+static void join_hmac(const uint8_t *k1, const uint8_t *k2, uint32_t n1, uint32_t n2, uint8_t *out, unsigned n)
+{
+	uint8_t msg[8], h[32];
+
+	put32(msg, n1);
+	put32(msg + 4, n2);
+	mptcpopt_hmac(k1, k2, msg, 8, h);
+	memcpy(out, h, n);
+}
+
+/* The SYN with option 96, the SYN/ACK with K_srv, the third ACK, the
+ * server's data (DSS with a checksum), a data ACK with an ADD_ADDR, a
+ * join (SYN with option 97, SYN/ACK, third ACK, HMACs right), the
+ * server's ADD_ADDR with a 4-byte DSN, MP_FAIL, MP_FASTCLOSE. */
+static void p2_keys(const char *conf)
+{
+	const uint32_t rc = 0x11223344, rs = 0x55667788;
+	uint8_t o[40], b[PG_BUFSZ];
+	struct pg_pkt p;
+	struct seed s;
+	uint32_t tok;
+	uint64_t idsn_lb, idsn_srv;
+
+	mptcpopt_token_idsn(k_lb, &tok, &idsn_lb);
+	mptcpopt_token_idsn(k_srv, NULL, &idsn_srv);
+	for (int fam = 4; fam <= 6; fam += 2) {
+		const char *c = fam == 4 ? C4 : C6, *bk = fam == 4 ? B4 : B6, *sv = fam == 4 ? S4 : S6;
+		unsigned alen = fam == 4 ? 4 : 16, n;
+		uint8_t a[16], h[32], ph[16];
+		uint16_t sum;
+
+		addr(fam == 4 ? "192.0.2.77" : "2001:db8:c1::77", a);
+		start(&s, conf);
+		/* MP_CAPABLE SYN, the front's option: the back itself the alternate. */
+		tcp_seg(&p, fam, c, bk, 40000, 80, 0x02, (const uint8_t[]){ 30, 4, 0x01, 0x81, 1, 1, 1, 1 }, 8, 0);
+		rec(&s, WHOLE, 1, NULL, b, with_p2opt(b, &p, P2OPT_CAPABLE, bk));
+		/* SYN/ACK: MP_CAPABLE K_srv, NOP NOP TS. */
+		memcpy(o, (const uint8_t[]){ 30, 12, 0x01, 0x81 }, 4);
+		memcpy(o + 4, k_srv, 8);
+		memcpy(o + 12, (const uint8_t[]){ 1, 1, 8, 10, 0, 0, 0x03, 0xe8, 0, 0, 0, 0 }, 12);
+		tcp_seg(&p, fam, sv, c, 80, 40000, 0x12, o, 24, 0);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		/* Third ACK: K_cli, K_lb. */
+		memcpy(o, (const uint8_t[]){ 30, 20, 0x01, 0x81 }, 4);
+		memcpy(o + 4, k_cli, 8);
+		memcpy(o + 12, k_lb, 8);
+		tcp_seg(&p, fam, c, bk, 40000, 80, 0x10, o, 20, 0);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		/* The server's data: DSS A a M m, its checksum right. */
+		memcpy(o, (const uint8_t[]){ 30, 28, 0x20, 0x0f }, 4);
+		mptcpopt_put64(o + 4, idsn_lb + 1);
+		mptcpopt_put64(o + 12, idsn_srv + 1);
+		put32(o + 20, 1);
+		fz_put16(o + 24, 40);
+		fz_put16(o + 26, 0);
+		tcp_seg(&p, fam, sv, c, 80, 40000, 0x18, o, 28, 40);
+		/* Over the DSN, the subflow sequence number, the length, a
+		 * zero checksum, then the payload (RFC 8684 3.3.1). */
+		memcpy(ph, o + 12, 14);
+		ph[14] = ph[15] = 0;
+		sum = (uint16_t)~ref_fold(ref_sum(ref_sum(0, ph, 16), p.buf + p.len - 40, 40));
+		fz_put16(p.buf + p.l3len + 20 + 26, sum);
+		pg_recompute(&p);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		/* A data ACK of it, and an ADD_ADDR signed with K_cli || K_lb. */
+		memcpy(o, (const uint8_t[]){ 30, 12, 0x20, 0x03 }, 4);
+		mptcpopt_put64(o + 4, idsn_lb + 41);
+		n = 4 + alen + 8;
+		o[12] = 30;
+		o[13] = (uint8_t)n;
+		o[14] = 0x30;
+		o[15] = 5;
+		memcpy(o + 16, a, alen);
+		{
+			uint8_t msg[19] = { 5 };
+
+			memcpy(msg + 1, a, alen);
+			mptcpopt_hmac(k_cli, k_lb, msg, 1 + alen + 2, h);
+		}
+		memcpy(o + 16 + alen, h + 24, 8);
+		tcp_seg(&p, fam, c, bk, 40000, 80, 0x10, o, 12 + n, 0);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		/* The join: SYN with token(K_lb) and option 97. */
+		memcpy(o, (const uint8_t[]){ 30, 12, 0x10, 2 }, 4);
+		put32(o + 4, tok);
+		put32(o + 8, rc);
+		tcp_seg(&p, fam, c, bk, 40001, 80, 0x02, o, 12, 0);
+		rec(&s, WHOLE, 1, NULL, b, with_p2opt(b, &p, P2OPT_JOIN, bk));
+		/* SYN/ACK: HMAC(K_srv || K_cli, Rs || Rc), Rs. */
+		memcpy(o, (const uint8_t[]){ 30, 16, 0x10, 2 }, 4);
+		join_hmac(k_srv, k_cli, rs, rc, o + 4, 8);
+		put32(o + 12, rs);
+		tcp_seg(&p, fam, sv, c, 80, 40001, 0x12, o, 16, 0);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		/* Third ACK: HMAC(K_cli || K_lb, Rc || Rs). */
+		memcpy(o, (const uint8_t[]){ 30, 24, 0x10, 0 }, 4);
+		join_hmac(k_cli, k_lb, rc, rs, o + 4, 20);
+		tcp_seg(&p, fam, c, bk, 40001, 80, 0x10, o, 24, 0);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		/* The server's ADD_ADDR (with a port) and a 4-byte DSN mapping. */
+		memcpy(o, (const uint8_t[]){ 30, 18, 0x30, 6, 198, 51, 100, 99, 0x1f, 0x90 }, 10);
+		{
+			uint8_t msg[7] = { 6, 198, 51, 100, 99, 0x1f, 0x90 };
+
+			mptcpopt_hmac(k_srv, k_cli, msg, 7, h);
+		}
+		memcpy(o + 10, h + 24, 8);
+		memcpy(o + 18, (const uint8_t[]){ 30, 14, 0x20, 0x04 }, 4);
+		put32(o + 22, (uint32_t)idsn_srv + 41);
+		put32(o + 26, 41);
+		fz_put16(o + 30, 8);
+		memset(o + 32, 1, 4);
+		tcp_seg(&p, fam, sv, c, 80, 40001, 0x18, o, 36, 8);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		/* MP_FAIL (a DSN of the server's data), then MP_FASTCLOSE (K_lb). */
+		memcpy(o, (const uint8_t[]){ 30, 12, 0x60, 0 }, 4);
+		mptcpopt_put64(o + 4, idsn_lb + 41);
+		tcp_seg(&p, fam, c, bk, 40001, 80, 0x10, o, 12, 0);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		memcpy(o, (const uint8_t[]){ 30, 12, 0x70, 0 }, 4);
+		memcpy(o + 4, k_lb, 8);
+		tcp_seg(&p, fam, c, bk, 40000, 80, 0x14, o, 12, 0);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		emit_path(&s, conf, fam == 4 ? "keys4" : "keys6");
+	}
+}
+
 static void gen_path(void)
 {
 	struct seed s;
@@ -447,6 +623,9 @@ static void gen_path(void)
 		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
 	}
 	emit_path(&s, "front-translate", "route-mtu");
+	/* Last: the seeds above keep their bytes (the generator's sequence). */
+	p2_back("back-p2");
+	p2_keys("back-p2");
 }
 
 /* ---- fuzz_pkt inputs --------------------------------------------------- */

@@ -27,6 +27,8 @@ are established, with a deadline. Per connection one JSON line on stdout
                  server's `ss -ti` shows it as the remote token
   stage          how far it got: connect, name line, echo, subflows
   echoed         echoed bytes received
+  msk            (failed connections only) the connection's write_seq,
+                 snd_una and rcv_nxt (hex)
   diag           (failed connections only) per subflow, fields of its
                  struct tcp_info: state, retransmissions, RTO, MSS, path
                  MTU, bytes acked and received, ms since data and ACKs
@@ -213,6 +215,11 @@ class Conn(threading.Thread):
             r["error"] = "%s: %s" % (type(e).__name__, e)
             if self.sock is not None and not a.tcp:
                 try:
+                    info = self.sock.getsockopt(SOL_MPTCP, MPTCP_INFO, 80)
+                    if len(info) >= 40:
+                        # struct mptcp_info: write_seq, snd_una, rcv_nxt (u64 at 16)
+                        r["msk"] = dict(zip(("write_seq", "snd_una", "rcv_nxt"),
+                                            ("%x" % x for x in struct.unpack_from("=QQQ", info, 16))))
                     r["diag"] = subflow_diag(self.sock)
                     r["subflow_addrs"] = mptcp_state(self.sock)[4]
                 except OSError:

@@ -184,7 +184,7 @@ static void test_status_json(void)
 		"\"back\":{\"addresses\":[{\"address\":\"198.51.100.21\",\"service\":\"203.0.113.10\","
 		"\"deliver_via\":\"198.51.100.130\",\"packets\":0,\"bytes\":0}],\"mptcp\":null,"
 		"\"proposal2\":{\"options_stripped\":0,\"options_bad\":0,\"rules_asked\":0,\"rules_failed\":0,"
-		"\"alternate_unknown\":0,\"subflows\":null},\"decapsulated\":0,"
+		"\"alternate_unknown\":0,\"subflows\":null,\"keys\":null},\"decapsulated\":0,"
 		"\"reassembly\":{\"memory\":4194304,\"timeout\":30,\"datagrams\":0,\"fragments\":0,\"timeouts\":0,"
 		"\"memory_drops\":0,\"bad\":0,\"in_progress\":0,\"evictions\":0,\"source_evictions\":0},\"return_tunnel\":null},\"redirect\":null,"
 		"\"icmp\":{\"rate\":100,\"burst\":20,\"sent\":0,\"rate_limited\":0,\"received\":0,\"relayed\":0,"

@@ -35,6 +35,7 @@ void suite_regress(void);
 void suite_scale(void);
 void suite_rdr(void);
 void suite_p2(void);
+void suite_p2keys(void);
 
 /* Add test function fn to suite s under its own name. */
 #define UNIT_ADD(s, fn) CU_add_test((s), #fn, (fn))
