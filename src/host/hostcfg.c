@@ -515,7 +515,11 @@ int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, s
 		dev_sysctl_key(key, sizeof(key), "ipv6", h->tun, "forwarding");
 		if (sysctl_set(key, "0") < 0)
 			log_debug("cannot set %s=0 (IPv6 disabled?)", key);
-		r = nl_link_set(h->nl, h->ifindex, cfg->tun_mtu, true);
+		/* The TUN's queue holds what the kernel routes to the daemon
+		 * while it is busy: the default 500 packets overflow in a burst
+		 * (50 connections opening at once drop a few hundred), and
+		 * every drop costs a retransmission timeout. */
+		r = nl_link_set(h->nl, h->ifindex, cfg->tun_mtu, HOSTCFG_TUN_QLEN, true);
 		if (r < 0) {
 			snprintf(err, errlen, "cannot set %s mtu %u up: %s", h->tun, cfg->tun_mtu, strerror(-r));
 			r = -1;
@@ -545,7 +549,7 @@ int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, s
 		goto out;
 	}
 	if (cfg->tun_mtu != h->mtu) {
-		r = nl_link_set(h->nl, h->ifindex, cfg->tun_mtu, true);
+		r = nl_link_set(h->nl, h->ifindex, cfg->tun_mtu, 0, true);
 		if (r < 0) {
 			snprintf(err, errlen, "cannot set %s mtu %u: %s", h->tun, cfg->tun_mtu, strerror(-r));
 			undo_added(h, &added);

@@ -1,5 +1,5 @@
 /* hostcfg: what the daemon changes on the host, and only that: the TUN
- * device's MTU and state, routes in its own tables, its policy rules and
+ * device's MTU, queue length and state, routes in its own tables, its policy rules and
  * the forwarding and rp_filter sysctls. It remembers what it installed so
  * a reload changes only the difference and exit removes everything. */
 #ifndef MSLB_HOSTCFG_H
@@ -8,6 +8,9 @@
 #include <stddef.h>
 
 #include "config/config.h"
+
+/* The TUN device's queue length, packets (the kernel's default is 500). */
+#define HOSTCFG_TUN_QLEN 4096
 
 struct hostcfg;
 

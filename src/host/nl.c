@@ -54,7 +54,7 @@ static int transact(struct nl *nl, struct nlmsghdr *nlh)
 	return transact_cb(nl, nlh, NULL, NULL);
 }
 
-int nl_link_set(struct nl *nl, int ifindex, unsigned mtu, bool up)
+int nl_link_set(struct nl *nl, int ifindex, unsigned mtu, unsigned txqlen, bool up)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -70,6 +70,8 @@ int nl_link_set(struct nl *nl, int ifindex, unsigned mtu, bool up)
 	ifi->ifi_flags = up ? IFF_UP : 0;
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (txqlen)
+		mnl_attr_put_u32(nlh, IFLA_TXQLEN, txqlen);
 	return transact(nl, nlh);
 }
 

@@ -43,7 +43,8 @@ struct nl_route_info {
 
 struct nl *nl_open(void);
 void nl_close(struct nl *nl);
-int nl_link_set(struct nl *nl, int ifindex, unsigned mtu, bool up);
+/* Link ifindex up or down; mtu and txqlen (packets) when not 0. */
+int nl_link_set(struct nl *nl, int ifindex, unsigned mtu, unsigned txqlen, bool up);
 int nl_route(struct nl *nl, bool add, const struct nl_route *r);
 int nl_rule(struct nl *nl, bool add, const struct nl_rule *r);
 /* The route a packet from src to dst takes when it arrives on iif (an

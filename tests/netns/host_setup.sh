@@ -4,7 +4,7 @@
 #
 # f runs a front (tun mtu 1400), b1 a back (IPv4 with deliver_via, IPv6
 # without). Expected (table T = 4770, priority P = 4770):
-#   device mslb0 (tun, up, configured mtu)
+#   device mslb0 (tun, up, configured mtu, queue 4096)
 #   table T:   front: IP_S dev mslb0         back: IP_B dev mslb0
 #   table T+1: back, IPv4 only: IP_S via deliver_via
 #   rules:     P   iif mslb0 to IP_S lookup T+1     (back, IPv4 only)
@@ -74,10 +74,10 @@ bg_stop notify
 # ------------------------------------------------------------ device
 link_state() { # NODE: "kind mtu up|down"
 	ip -n "$(ns "$1")" -j -d link show dev "$TUN" 2>/dev/null |
-		jq -r '.[0] | "\(.linkinfo.info_kind) \(.mtu) \(if (.flags | index("UP")) then "up" else "down" end)"'
+		jq -r '.[0] | "\(.linkinfo.info_kind) \(.mtu) \(if (.flags | index("UP")) then "up" else "down" end) qlen \(.txqlen)"'
 }
-check_eq "f: $TUN is a tun device, up, mtu 1400" "tun 1400 up" "$(link_state f)"
-check_eq "b1: $TUN is a tun device, up, mtu 1500" "tun 1500 up" "$(link_state b1)"
+check_eq "f: $TUN is a tun device, up, mtu 1400, queue 4096" "tun 1400 up qlen 4096" "$(link_state f)"
+check_eq "b1: $TUN is a tun device, up, mtu 1500, queue 4096" "tun 1500 up qlen 4096" "$(link_state b1)"
 
 # ------------------------------------------------------------ routes
 check_eq "f: table $T v4" "unicast $IPS4 dev=$TUN via=-" "$(routes_canon f 4 "$T")"
