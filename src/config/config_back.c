@@ -37,8 +37,7 @@ static void parse_back_p2(struct config_ctx *c, const config_setting_t *b, struc
 {
 	static const char *const keys[] = { "service_ports", "max_flows", "flow_idle", "steer", NULL };
 	const config_setting_t *m = config_get_group(c, b, "proposal2", "back.proposal2");
-	const config_setting_t *s, *x;
-	const char *allowed = "a list of 1-16 TCP ports, e.g. [ 80, 443 ]";
+	const config_setting_t *x;
 	long long n;
 
 	if (!m)
@@ -59,34 +58,8 @@ static void parse_back_p2(struct config_ctx *c, const config_setting_t *b, struc
 		config_err(c, x, "back.proposal2.steer: must be true or false (allowed: true, false)");
 	else if (x)
 		cfg->back.p2_steer = config_setting_get_bool(x);
-	s = config_setting_get_member(m, "service_ports");
-	if (!s) {
-		config_err(c, m, "back.proposal2.service_ports: missing (allowed: %s)", allowed);
-		return;
-	}
-	if (!config_setting_is_aggregate(s) || config_setting_is_group(s) || config_setting_length(s) < 1 ||
-	    config_setting_length(s) > MSLB_MAX_SERVICE_PORTS) {
-		config_err(c, s, "back.proposal2.service_ports: must be a list of 1-%d ports (allowed: %s)",
-			   MSLB_MAX_SERVICE_PORTS, allowed);
-		return;
-	}
-	for (int i = 0; i < config_setting_length(s); i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		long long v = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e) : -1;
-		bool dup = false;
-
-		if (v < 1 || v > 65535) {
-			config_err(c, e, "back.proposal2.service_ports[%d]: not a port (allowed: 1-65535)", i);
-			continue;
-		}
-		for (unsigned j = 0; j < cfg->back.n_p2_ports; j++)
-			dup = dup || cfg->back.p2_ports[j] == v;
-		if (dup) {
-			config_err(c, e, "back.proposal2.service_ports[%d]: %lld is listed twice (allowed: each port once)", i, v);
-			continue;
-		}
-		cfg->back.p2_ports[cfg->back.n_p2_ports++] = (uint16_t)v;
-	}
+	config_get_ports(c, m, "service_ports", "back.proposal2.service_ports", cfg->back.p2_ports,
+			 &cfg->back.n_p2_ports);
 }
 
 /* The earlier back addresses the checks compare a new one with. */

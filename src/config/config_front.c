@@ -292,7 +292,6 @@ static void parse_front_mptcp(struct config_ctx *c, const config_setting_t *f, s
 	static const char *const keys[] = { "service_ports", "proposal", "key_tries", NULL };
 	const config_setting_t *m = config_get_group(c, f, "mptcp", "front.mptcp");
 	const config_setting_t *s;
-	const char *allowed = "a list of 1-16 TCP ports, e.g. [ 80, 443 ]";
 	long long n;
 
 	if (!m)
@@ -305,33 +304,16 @@ static void parse_front_mptcp(struct config_ctx *c, const config_setting_t *f, s
 		cfg->front.mptcp_proposal = (unsigned)n;
 	if (config_get_int(c, m, "key_tries", "front.mptcp.key_tries", 1, 64, &n))
 		cfg->front.key_tries = (unsigned)n;
-	s = config_setting_get_member(m, "service_ports");
-	if (!s) {
-		config_err(c, m, "front.mptcp.service_ports: missing (allowed: %s)", allowed);
-		return;
-	}
-	if (!config_setting_is_aggregate(s) || config_setting_is_group(s) || config_setting_length(s) < 1 ||
-	    config_setting_length(s) > MSLB_MAX_SERVICE_PORTS) {
-		config_err(c, s, "front.mptcp.service_ports: must be a list of 1-%d ports (allowed: %s)",
-			   MSLB_MAX_SERVICE_PORTS, allowed);
-		return;
-	}
-	for (int i = 0; i < config_setting_length(s); i++) {
+	s = config_get_ports(c, m, "service_ports", "front.mptcp.service_ports", cfg->front.service_ports,
+			     &cfg->front.n_service_ports);
+	for (int i = 0; s && i < config_setting_length(s); i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		long long v = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e) : -1;
 
-		if (v < 1 || v > 65535) {
-			config_err(c, e, "front.mptcp.service_ports[%d]: not a port (allowed: 1-65535)", i);
-			continue;
-		}
-		for (unsigned j = 0; j < cfg->front.n_service_ports; j++)
-			if (cfg->front.service_ports[j] == v)
-				config_err(c, e, "front.mptcp.service_ports[%d]: %lld is listed twice (allowed: each port once)", i, v);
 		for (unsigned j = 0; j < cfg->front.n_next_hops; j++)
 			if (cfg->front.next_hops[j].server_id == v)
 				config_err(c, e, "front.mptcp.service_ports[%d]: %lld is the server_id of \"%s\" (allowed: a port that is no server_id)",
 					   i, v, cfg->front.next_hops[j].name);
-		cfg->front.service_ports[cfg->front.n_service_ports++] = (uint16_t)v;
 	}
 	/* Proposal 2 routes by token and timestamp: no server_id ports. */
 	for (unsigned j = 0; j < cfg->front.n_next_hops; j++)

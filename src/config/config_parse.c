@@ -128,6 +128,43 @@ bool config_get_int(struct config_ctx *c, const config_setting_t *parent, const 
 	return true;
 }
 
+const config_setting_t *config_get_ports(struct config_ctx *c, const config_setting_t *parent, const char *key,
+					 const char *path, uint16_t *ports, unsigned *n)
+{
+	const config_setting_t *s = config_setting_get_member(parent, key);
+	const char *allowed = "a list of 1-16 TCP ports, e.g. [ 80, 443 ]";
+
+	*n = 0;
+	if (!s) {
+		config_err(c, parent, "%s: missing (allowed: %s)", path, allowed);
+		return NULL;
+	}
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s) || config_setting_length(s) < 1 ||
+	    config_setting_length(s) > MSLB_MAX_SERVICE_PORTS) {
+		config_err(c, s, "%s: must be a list of 1-%d ports (allowed: %s)", path, MSLB_MAX_SERVICE_PORTS,
+			   allowed);
+		return NULL;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		long long v = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e) : -1;
+		bool dup = false;
+
+		if (v < 1 || v > 65535) {
+			config_err(c, e, "%s[%d]: not a port (allowed: 1-65535)", path, i);
+			continue;
+		}
+		for (unsigned j = 0; j < *n; j++)
+			dup = dup || ports[j] == v;
+		if (dup) {
+			config_err(c, e, "%s[%d]: %lld is listed twice (allowed: each port once)", path, i, v);
+			continue;
+		}
+		ports[(*n)++] = (uint16_t)v;
+	}
+	return s;
+}
+
 bool config_elem_str(struct config_ctx *c, const config_setting_t *list, int i, const char *path,
 		     const char *allowed, const config_setting_t **e, const char **v)
 {

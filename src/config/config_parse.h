@@ -48,6 +48,11 @@ const char *config_get_str(struct config_ctx *c, const config_setting_t *parent,
 			   const char *path, const char *allowed, bool required);
 bool config_get_int(struct config_ctx *c, const config_setting_t *parent, const char *key,
 		    const char *path, long long lo, long long hi, long long *out);
+/* A list of 1 to MSLB_MAX_SERVICE_PORTS distinct TCP ports at key (required),
+ * into ports[*n]; every bad element is reported. The list, or NULL when it
+ * is missing or no list. */
+const config_setting_t *config_get_ports(struct config_ctx *c, const config_setting_t *parent, const char *key,
+					 const char *path, uint16_t *ports, unsigned *n);
 /* Element i of list: its string in *v (and the element in *e, for error
  * lines), or false after "PATH[i]: must be a string (allowed: ...)". */
 bool config_elem_str(struct config_ctx *c, const config_setting_t *list, int i, const char *path,

@@ -217,6 +217,18 @@ static void test_config_errors(void)
 		  "  mptcp = { server_id = 5;\n"
 		  "            subflows = 9; }; };\n",
 		  "m.conf:3: back.mptcp.subflows: 9 is out of range (allowed: 0-8)" },
+		/* Proposal 2 at the back: the same port list as the front's. */
+		{ "back = { addresses = ( { address = \"198.51.100.1\"; service = \"203.0.113.10\"; } );\n"
+		  "  proposal2 = { service_ports = [ 443,\n"
+		  "                                443 ]; }; };\n",
+		  "m.conf:3: back.proposal2.service_ports[1]: 443 is listed twice (allowed: each port once)" },
+		{ "back = { addresses = ( { address = \"198.51.100.1\"; service = \"203.0.113.10\"; } );\n"
+		  "  proposal2 = { steer = true; }; };\n",
+		  "m.conf:2: back.proposal2.service_ports: missing (allowed: a list of 1-16 TCP ports, e.g. [ 80, 443 ])" },
+		{ "back = { addresses = ( { address = \"198.51.100.1\"; service = \"203.0.113.10\"; } );\n"
+		  "  proposal2 = { service_ports = [ 80 ];\n"
+		  "                syncookies = true; }; };\n",
+		  "m.conf:3: back.proposal2.syncookies: unknown setting (allowed: service_ports, max_flows, flow_idle, steer)" },
 	};
 
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
