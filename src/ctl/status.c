@@ -109,6 +109,7 @@ static void p2_front(struct writer *w, const struct mslb_lb *lb)
 	wr_u64(w, "by_tsecr", "by TSecr", p.ts_routed);
 	wr_u64(w, "by_tsecr_hash", "TSecr says hash", p.ts_hash);
 	wr_u64(w, "by_hash", "no timestamp, by hash", p.hashed);
+	wr_u64(w, "icmp_by_tsval", "ICMP errors by TSval", p.icmp_routed);
 	wr_end(w);
 }
 

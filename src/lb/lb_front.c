@@ -136,9 +136,18 @@ enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 				k.client = e.quote + (alen == 4 ? IP4_DST : IP6_DST);
 				k.service = e.quote + (alen == 4 ? IP4_SRC : IP6_SRC);
 				if (qproto == IPPROTO_TCP && e.quote_len >= qhl + 4) {
+					unsigned nh;
+
 					memcpy(ports, e.quote + qhl + 2, 2);
 					memcpy(ports + 2, e.quote + qhl, 2);
 					k.ports = ports;
+					/* Proposal 2: the server's TSval names it. */
+					if (lb->p2_front &&
+					    lb->port_next_hop[ports[2] << 8 | ports[3]] == LB_PORT_SERVICE &&
+					    lb_p2_icmp_next_hop(lb, v->version, e.quote + qhl, e.quote_len - qhl, &nh)) {
+						lb->ts.icmp_followed++;
+						return front_deliver(lb, p, v, nh, own_ttl);
+					}
 				}
 				lb->ts.icmp_followed++;
 				return front_by(lb, p, v, &k, own_ttl);

@@ -138,6 +138,28 @@ static bool add_option(struct io_pkt *p, struct pkt_view *v, const struct p2opt 
 	return true;
 }
 
+bool lb_p2_icmp_next_hop(struct mslb_lb *lb, int version, const uint8_t *tcp, uint32_t avail, unsigned *nh)
+{
+	const struct lb_family *f = lb_fam(lb, version);
+	uint8_t hdr[60];
+	struct tcpopt o;
+	uint32_t b;
+
+	/* A copy: the scan hands out pointers it may write through. */
+	if (avail < 20)
+		return false;
+	avail = avail < sizeof(hdr) ? avail : sizeof(hdr);
+	memcpy(hdr, tcp, avail);
+	if (!tcpopt_scan(hdr, avail, &o) || !o.ts)
+		return false;
+	b = tcpopt_get32(o.ts + 2) & (LB_P2_BUCKETS - 1);
+	if (b == LB_P2_HASH_ME || !f->any_hash)
+		return false;
+	lb->p2.icmp_routed++;
+	*nh = f->p2[b];
+	return true;
+}
+
 enum mslb_drop lb_p2_route(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct flow_key *k,
 			   unsigned *nh)
 {

@@ -15,6 +15,12 @@ int lb_p2_build(struct mslb_lb *lb);
 enum mslb_drop lb_p2_route(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct flow_key *k,
 			   unsigned *nh);
 
+/* An ICMP error about a server's segment to a service port (tcp: the
+ * quoted TCP header, avail bytes of it): the next hop of the bucket in its
+ * TSval, which is the server that sent it. False when the quote has no
+ * timestamp or the bucket says "hash". */
+bool lb_p2_icmp_next_hop(struct mslb_lb *lb, int version, const uint8_t *tcp, uint32_t avail, unsigned *nh);
+
 struct p2opt;
 /* At a back: take the front's option out of SYN v (p, v then describe the
  * smaller packet, which the server gets). 1 taken, 0 none, -1 malformed. */

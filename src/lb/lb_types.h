@@ -34,6 +34,7 @@ struct lb_p2_stats {
 	uint64_t no_key;		/* every key tried fell in the hash bucket */
 	uint64_t ts_routed, ts_hash;	/* by TSecr bucket; TSecr said "hash" (plain TCP) */
 	uint64_t hashed;		/* no timestamp: by the 5-tuple hash */
+	uint64_t icmp_routed;		/* ICMP errors about a server's segment, by its TSval bucket */
 };
 
 /* MPTCP Proposal 2 at the back. */

@@ -563,6 +563,59 @@ static void test_odd_offset_and_full_length(void)
 	CU_ASSERT_EQUAL(memcmp(room + 64, p.buf, 60), 0);
 }
 
+/* An ICMP error about a server's segment (a router's "too big" on its way
+ * to the client) goes to the server whose bucket the segment's TSval
+ * carries, not where the 5-tuple hash or the source table would send it;
+ * without a bucket it goes as before. */
+static void test_front_icmp_by_tsval(void)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		struct run r = front_with(8);
+		const char *c = family == 4 ? "192.0.2.77" : "2001:db8:c1::77";
+		uint8_t from[16], to[16], o[12];
+		unsigned want[3] = { 0 }, got, seen = 0;
+		uint32_t b[3] = { 0 };
+		struct pg_pkt p, q;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(r.lb);
+		tl_addr(family == 4 ? "198.51.100.99" : "2001:db8:99::1", from);
+		tl_addr(family == 4 ? "203.0.113.10" : "2001:db8:5::10", to);
+		/* Buckets of two different next hops, learnt from the client's
+		 * side: a segment whose TSecr echoes bucket x goes to x's hop. */
+		for (uint32_t x = 1; x < 200 && seen < 2; x++) {
+			ts_opts(o, 5, 7u << 14 | x);
+			seg(&p, family, c, 41000, 0x10, o, 12, 0);
+			CU_ASSERT_EQUAL_FATAL(tl_process(r.lb, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
+			got = hop_of(p.buf, p.len);
+			if (seen == 0 || got != want[0]) {
+				b[seen] = x;
+				want[seen++] = got;
+			}
+		}
+		CU_ASSERT_EQUAL_FATAL(seen, 2);
+		/* With the hash value: where a segment without timestamps goes. */
+		seg(&p, family, c, 41000, 0x10, NULL, 0, 0);
+		CU_ASSERT_EQUAL_FATAL(tl_process(r.lb, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
+		b[2] = 0x3fff;
+		want[2] = hop_of(p.buf, p.len);
+		for (unsigned i = 0; i < 3; i++) {
+			struct lb_p2_stats st0 = lb_p2_stats(r.lb), st;
+
+			ts_opts(o, 12345u << 14 | b[i], 5);
+			reply(&q, family, c, 41000, 0x10, o, 12);
+			memset(&p, 0, sizeof(p));
+			p.len = tp_icmp(p.buf, family, from, to, 0, family == 4 ? 3 : 2, family == 4 ? 4 : 0, 1280,
+					q.buf, q.len);
+			CU_ASSERT_EQUAL(tl_process(r.lb, p.buf, sizeof(p.buf), &p.len), MSLB_OK);
+			CU_ASSERT_EQUAL(p.buf[family == 4 ? 9 : 6], family == 4 ? 1 : 58);
+			CU_ASSERT_EQUAL(hop_of(p.buf, p.len), want[i]);
+			st = lb_p2_stats(r.lb);
+			CU_ASSERT_EQUAL(st.icmp_routed, st0.icmp_routed + (i < 2));
+		}
+		tl_lb_free(r.lb, r.cfg);
+	}
+}
+
 static int init(void)
 {
 	pg_seed(&rng, 0x9292);
@@ -578,6 +631,7 @@ void suite_p2(void)
 	UNIT_ADD(s, test_front_routes_by_token);
 	UNIT_ADD(s, test_front_key_tries);
 	UNIT_ADD(s, test_front_no_room);
+	UNIT_ADD(s, test_front_icmp_by_tsval);
 	UNIT_ADD(s, test_front_then_back);
 	UNIT_ADD(s, test_encap_headroom);
 	UNIT_ADD(s, test_back_keys_and_timestamps);
