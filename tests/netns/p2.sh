@@ -29,6 +29,8 @@
 #               packets redirected
 #   plain TCP   both families, with and without timestamps, through the
 #               same front
+#   path MTU    f's links to the client at 1280: the servers' ICMP errors
+#               reach the server whose bucket the quoted TSval carries
 # Then: no MPJoinNoTokenFound anywhere, every redirect rule gone once the
 # connections closed, the front's and backs' counters, and what the backs
 # leave behind on SIGTERM (rules), and tcp_syncookies never touched.
@@ -202,10 +204,12 @@ check "MPTCP v4 without timestamps: packets redirected between backs ($before ->
 	test "$(redirected)" -gt "$before"
 
 # ------------------------------------------------------------ SYN/ACK lost
-# The client drops the first SYN/ACK: the front gives the retransmitted SYN
-# the same key, so it reaches the same server, and the back the same
-# translation.
+# The client drops SYN/ACKs until it has sent its SYN again (the server
+# sends its SYN/ACK again too, and either may come first): the front gives
+# the retransmitted SYN the same key, so it reaches the same server, and
+# the back the same translation.
 synack_gone() { [ "$(nsx c nft -j list counter inet p2test synacks | jq -r '.nftables[1].counter.packets')" -ge 1 ]; }
+syn_again() { [ "$(jget f '.front.mptcp.proposal2.capable_syns')" -ge $((before + 2)) ]; }
 nsx c nft -f - <<EON || bail "nft on c"
 table inet p2test {
 	counter synacks { }
@@ -216,15 +220,14 @@ table inet p2test {
 }
 EON
 before=$(jget f '.front.mptcp.proposal2.capable_syns')
-bg_start synack c "$PYTHON" "$CLIENT_PY" "$IPS4" 80 --conns 1 --timeout 20 --min-subflows 3 --min-ok 2 \
-	--subflow-timeout 5 --out "$TMPD/synack.json"
+bg_start synack c "$PYTHON" "$CLIENT_PY" "$IPS4" 80 --conns 1 --timeout 20 --min-subflows 3 \
+	--subflow-timeout 20 --out "$TMPD/synack.json"
 check "the first SYN/ACK is dropped at the client" wait_for 10 synack_gone
+check "... until the client sent its SYN again" wait_for 10 syn_again
 nsx c nft delete table inet p2test
-bg_wait synack 30
+bg_wait synack 50
 check_rc "after a lost SYN/ACK the connection is made, echo intact" 0 $? "$(cat "$TMPD/synack.json" "$TMPD/synack.log")"
-check_eq "... the front saw the SYN twice (the retransmission)" $((before + 2)) \
-	"$(jget f '.front.mptcp.proposal2.capable_syns')"
-check "... with >= 2 subflows" test "$(jqr '.[0].subflows' synack)" -ge 2
+check "... with 3 subflows" test "$(jqr '.[0].subflows' synack)" -eq 3
 
 # ------------------------------------------------------------ plain TCP
 for ts in 0 1; do
@@ -237,6 +240,28 @@ for ts in 0 1; do
 			"$(cat "$TMPD/$key.json" "$TMPD/$key.log")"
 	done
 done
+
+# ------------------------------------------------------------ path MTU
+# f's links to the client get a smaller MTU: f's kernel answers the
+# servers' full-size segments with "too big" to IP_S, which is the front's
+# service; the front sends each error to the server whose bucket the quoted
+# segment's TSval carries, so that the server holding the subflow lowers
+# its path MTU, wherever the 5-tuple hash points. (f's own ICMP rate limit
+# is off: every error goes to the one address IP_S.)
+nsx f sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
+mtu_was=$(nsx f cat /sys/class/net/c1/mtu)
+for k in 1 2 3; do ip -n "$(ns f)" link set dev "c$k" mtu 1280; done
+for dst in "$IPS4" "$IPS6"; do
+	before=$(jget f '.front.mptcp.proposal2.icmp_by_tsval')
+	key=pmtu$(fam "$dst")
+	nsx c "$PYTHON" "$CLIENT_PY" "$dst" 80 --conns 6 --min-subflows 3 --timeout 30 --subflow-timeout 20 \
+		--out "$TMPD/$key.json" >"$TMPD/$key.log" 2>&1
+	check_rc "path MTU 1280 toward the client, v$(fam "$dst"): 6 connections, echo intact, 3 subflows" 0 $? \
+		"$(cat "$TMPD/$key.json" "$TMPD/$key.log")"
+	check "... the servers' ICMP errors went by TSval ($before -> $(jget f '.front.mptcp.proposal2.icmp_by_tsval'))" \
+		test "$(jget f '.front.mptcp.proposal2.icmp_by_tsval')" -gt "$before"
+done
+for k in 1 2 3; do ip -n "$(ns f)" link set dev "c$k" mtu "$mtu_was"; done
 
 # ------------------------------------------------------------ idle
 left=$(( IDLE + 30 - ($(now_ms) - IDLE_T0) / 1000 ))
