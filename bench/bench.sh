@@ -331,7 +331,7 @@ row_mslbd_p2() {
 	front_conf "$(mslbd_conf f)" hash || return 1
 	back_conf "$(mslbd_conf b1)" 1 || return 1
 	sed -i 's/^  unmatched = .*/&\n  mptcp = { service_ports = [ 5201 ]; proposal = 2; };/' "$(mslbd_conf f)"
-	sed -i '0,/^  );/s//  );\n  proposal2 = { service_ports = [ 5201 ]; syncookies = false; };/' "$(mslbd_conf b1)"
+	sed -i '0,/^  );/s//  );\n  proposal2 = { service_ports = [ 5201 ]; };/' "$(mslbd_conf b1)"
 	mslbd_start f "$(mslbd_conf f)" || return 1
 	mslbd_start b1 "$(mslbd_conf b1)" || return 1
 	measure "$1" path_mslbd

@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 	if (p2back) {
 		char bc[4096];
 
-		snprintf(bc, sizeof(bc), "%.*s  proposal2 = { service_ports = [ 80 ]; syncookies = false; steer = false; }; };\n",
+		snprintf(bc, sizeof(bc), "%.*s  proposal2 = { service_ports = [ 80 ]; steer = false; }; };\n",
 			 (int)(strrchr(back_conf, '}') - back_conf), back_conf);
 		back = make_lb(bc);
 	} else {
