@@ -56,7 +56,8 @@ static void seg(struct pg_pkt *p, int family, const char *src, uint16_t sport, u
 	pg_put16(tcp + 2, 80);
 	tcp[12] = (uint8_t)((5 + olen / 4) << 4);
 	tcp[13] = flags;
-	memcpy(tcp + 20, opts, olen);
+	if (olen)	/* memcpy's source must not be NULL, even for 0 bytes */
+		memcpy(tcp + 20, opts, olen);
 	pg_recompute(p);
 }
 
