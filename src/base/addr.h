@@ -46,5 +46,9 @@ bool mslb_prefix_contains(const struct mslb_prefix *p, const struct mslb_addr *a
 void mslb_addr_from_bytes(struct mslb_addr *out, int family, const uint8_t *bytes);
 const char *mslb_addr_str(const struct mslb_addr *a, char *buf, size_t len);
 const char *mslb_prefix_str(const struct mslb_prefix *p, char *buf, size_t len);
+/* a and port as a socket address in *ss (a struct sockaddr_storage); its
+ * length. */
+struct sockaddr_storage;
+unsigned mslb_addr_sockaddr(const struct mslb_addr *a, uint16_t port, struct sockaddr_storage *ss);
 
 #endif

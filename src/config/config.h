@@ -39,8 +39,28 @@ struct cfg_prefixes {
 
 bool cfg_prefixes_match(const struct cfg_prefixes *l, const struct mslb_addr *a);
 
+/* Health checks of a next hop (front.health, and a next hop's check):
+ * probes go the way client traffic goes, through that next hop to a
+ * service address, from kernel sockets (health/). */
+enum hc_kind { HC_NONE, HC_TCP, HC_ICMP, HC_HTTP };
+#define MSLB_HTTP_PATH_MAX 128
+#define MSLB_HTTP_HOST_MAX 64
+
+struct cfg_check {
+	enum hc_kind kind;
+	uint16_t port;			/* tcp, http */
+	unsigned interval_ms, timeout_ms;
+	unsigned rise, fall;		/* results in a row that make it up, down */
+	unsigned http_status;		/* the status an http check expects */
+	char http_path[MSLB_HTTP_PATH_MAX];
+	char http_host[MSLB_HTTP_HOST_MAX];	/* "": the service address */
+	struct mslb_addr target;	/* the service address probed */
+};
+
 struct cfg_next_hop {
 	char name[MSLB_NAME_MAX];
+	struct cfg_check check;
+	bool drain;		/* state = "drain": no new flows */
 	enum nh_mode mode;
 	enum nh_outer outer;
 	unsigned path_mtu;	/* 0: the MTU of the kernel's route toward it */
@@ -53,6 +73,8 @@ struct cfg_next_hop {
 struct cfg_table_entry {
 	struct mslb_prefix source;
 	unsigned next_hop;	/* index into front.next_hops */
+	bool has_backup;	/* while next_hop is down or drained */
+	unsigned backup;
 };
 
 struct cfg_back_address {
@@ -127,6 +149,8 @@ struct mslb_config {
 		struct mslb_addr tsrc[2];
 		struct cfg_prefixes allowed;	/* upstream fronts (multi-stage encapsulation) */
 		unsigned pmtu_expires;		/* seconds */
+		bool has_hsrc[2];		/* health.source_ipv4 [0], source_ipv6 [1] */
+		struct mslb_addr hsrc[2];
 	} front;
 
 	bool has_back;

@@ -74,10 +74,11 @@ static void parse_services(struct config_ctx *c, const config_setting_t *f, stru
 	}
 }
 
-static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
+static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg,
+			    const struct cfg_check *def)
 {
 	static const char *const keys[] = { "name", "ipv4", "ipv6", "server_id", "weight", "mode", "outer",
-					    "path_mtu", NULL };
+					    "path_mtu", "state", "check", NULL };
 	const config_setting_t *s = config_setting_get_member(f, "next_hops");
 	struct config_dup ids = { 0 };	/* by server_id */
 	int n;
@@ -107,7 +108,7 @@ static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, str
 			continue;
 		}
 		snprintf(path, sizeof(path), "front.next_hops[%d]", i);
-		config_check_keys(c, e, path, keys, "name, ipv4, ipv6, server_id, weight, mode, outer, path_mtu");
+		config_check_keys(c, e, path, keys, "name, ipv4, ipv6, server_id, weight, mode, outer, path_mtu, state, check");
 		snprintf(path, sizeof(path), "front.next_hops[%d].name", i);
 		v = config_get_str(c, e, "name", path, "1-31 characters of A-Z a-z 0-9 _ . -", true);
 		if (!v)
@@ -178,6 +179,7 @@ static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, str
 						   path, num, cfg->front.next_hops[j].name);
 			}
 		}
+		config_parse_next_hop_health(c, e, i, def, cfg, &nh);
 		cfg->front.next_hops[cfg->front.n_next_hops++] = nh;
 	}
 	config_dup_free(&ids);
@@ -207,7 +209,7 @@ static void names_list(const struct mslb_config *cfg, char *buf, size_t len)
 
 static void parse_table(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
 {
-	static const char *const keys[] = { "source", "next_hop", NULL };
+	static const char *const keys[] = { "source", "next_hop", "backup", NULL };
 	const config_setting_t *s = config_setting_get_member(f, "table");
 	struct config_dup dup;	/* by source prefix */
 	char names[200];
@@ -230,7 +232,7 @@ static void parse_table(struct config_ctx *c, const config_setting_t *f, struct 
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		struct cfg_table_entry te = { 0 };
 		char path[64];
-		const char *src, *nhname;
+		const char *src, *nhname, *bkname;
 		int idx, r;
 
 		if (!config_setting_is_group(e)) {
@@ -238,7 +240,7 @@ static void parse_table(struct config_ctx *c, const config_setting_t *f, struct 
 			continue;
 		}
 		snprintf(path, sizeof(path), "front.table[%d]", i);
-		config_check_keys(c, e, path, keys, "source, next_hop");
+		config_check_keys(c, e, path, keys, "source, next_hop, backup");
 		snprintf(path, sizeof(path), "front.table[%d].source", i);
 		src = config_get_str(c, e, "source", path, "a prefix such as \"192.0.2.0/25\" or \"2001:db8::/48\"", true);
 		snprintf(path, sizeof(path), "front.table[%d].next_hop", i);
@@ -266,6 +268,26 @@ static void parse_table(struct config_ctx *c, const config_setting_t *f, struct 
 			continue;
 		}
 		te.next_hop = (unsigned)idx;
+		snprintf(path, sizeof(path), "front.table[%d].backup", i);
+		bkname = config_get_str(c, e, "backup", path, names, false);
+		if (bkname) {
+			int b = find_next_hop(c, cfg, bkname);
+
+			if (b < 0)
+				config_err(c, config_setting_get_member(e, "backup"),
+					   "%s: \"%s\" is not a next hop (allowed: %s)", path, bkname, names);
+			else if (b == idx)
+				config_err(c, config_setting_get_member(e, "backup"),
+					   "%s: \"%s\" is the entry's own next hop (allowed: another next hop)", path, bkname);
+			else if (!config_next_hop_carries(&cfg->front.next_hops[b], te.source.addr.family))
+				config_err(c, config_setting_get_member(e, "backup"),
+					   "%s: \"%s\" has no address of the source's family (allowed: a next hop with one)",
+					   path, bkname);
+			else {
+				te.has_backup = true;
+				te.backup = (unsigned)b;
+			}
+		}
 		{
 			const struct cfg_next_hop *nh = &cfg->front.next_hops[idx];
 			bool fam4 = te.source.addr.family == AF_INET;
@@ -328,7 +350,8 @@ static void parse_front_mptcp(struct config_ctx *c, const config_setting_t *f, s
 void config_parse_front(struct config_ctx *c, struct mslb_config *cfg)
 {
 	static const char *const keys[] = { "services", "next_hops", "table", "unmatched", "mptcp", "mode",
-					    "tunnel_source", "allowed_sources", "pmtu_expires", NULL };
+					    "tunnel_source", "allowed_sources", "pmtu_expires", "health", NULL };
+	struct cfg_check def;
 	const config_setting_t *f = config_get_group(c, c->root, "front", "front");
 	const char *v;
 	char names[200];
@@ -337,10 +360,11 @@ void config_parse_front(struct config_ctx *c, struct mslb_config *cfg)
 		return;
 	cfg->has_front = true;
 	config_check_keys(c, f, "front", keys,
-			  "services, next_hops, table, unmatched, mptcp, mode, tunnel_source, allowed_sources, pmtu_expires");
+			  "services, next_hops, table, unmatched, mptcp, mode, tunnel_source, allowed_sources, pmtu_expires, health");
 	parse_services(c, f, cfg);
 	config_parse_front_tunnel(c, f, cfg);
-	parse_next_hops(c, f, cfg);
+	config_parse_health_defaults(c, f, cfg, &def);
+	parse_next_hops(c, f, cfg, &def);
 	config_check_front_tunnel(c, f, cfg);
 	parse_table(c, f, cfg);
 	parse_front_mptcp(c, f, cfg);

@@ -128,6 +128,35 @@ bool config_get_int(struct config_ctx *c, const config_setting_t *parent, const 
 	return true;
 }
 
+bool config_get_ms(struct config_ctx *c, const config_setting_t *parent, const char *key, const char *path,
+		   unsigned lo_ms, unsigned hi_ms, unsigned *out)
+{
+	const config_setting_t *s = config_setting_get_member(parent, key);
+	double v;
+
+	if (!s)
+		return false;
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(s);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(s);
+		break;
+	default:
+		config_err(c, s, "%s: must be a number of seconds (allowed: %g-%g)", path, lo_ms / 1000.0, hi_ms / 1000.0);
+		return false;
+	}
+	/* NaN fails both tests below as well. */
+	if (!(v * 1000.0 >= lo_ms - 0.5 && v * 1000.0 <= hi_ms + 0.5)) {
+		config_err(c, s, "%s: %g is out of range (allowed: %g-%g seconds)", path, v, lo_ms / 1000.0, hi_ms / 1000.0);
+		return false;
+	}
+	*out = (unsigned)(v * 1000.0 + 0.5);
+	return true;
+}
+
 const config_setting_t *config_get_ports(struct config_ctx *c, const config_setting_t *parent, const char *key,
 					 const char *path, uint16_t *ports, unsigned *n)
 {

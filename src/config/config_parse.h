@@ -48,6 +48,9 @@ const char *config_get_str(struct config_ctx *c, const config_setting_t *parent,
 			   const char *path, const char *allowed, bool required);
 bool config_get_int(struct config_ctx *c, const config_setting_t *parent, const char *key,
 		    const char *path, long long lo, long long hi, long long *out);
+/* Seconds, an integer or a float, in lo_ms-hi_ms milliseconds: *out in ms. */
+bool config_get_ms(struct config_ctx *c, const config_setting_t *parent, const char *key, const char *path,
+		   unsigned lo_ms, unsigned hi_ms, unsigned *out);
 /* A list of 1 to MSLB_MAX_SERVICE_PORTS distinct TCP ports at key (required),
  * into ports[*n]; every bad element is reported. The list, or NULL when it
  * is missing or no list. */
@@ -85,6 +88,13 @@ bool config_service_eq(const void *ctx, uint32_t index, const void *key);
 void config_parse_front(struct config_ctx *c, struct mslb_config *cfg);
 void config_check_families(struct config_ctx *c, const struct mslb_config *cfg);
 void config_parse_back(struct config_ctx *c, struct mslb_config *cfg);
+
+/* Health checks and next hop states (config_health.c): front.health into
+ * def (after the services), then each next hop's check and state. */
+void config_parse_health_defaults(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg,
+				  struct cfg_check *def);
+void config_parse_next_hop_health(struct config_ctx *c, const config_setting_t *e, int i,
+				  const struct cfg_check *def, const struct mslb_config *cfg, struct cfg_next_hop *nh);
 
 /* Encapsulation mode (config_tunnel.c). */
 bool config_parse_mode(struct config_ctx *c, const config_setting_t *g, const char *path, enum nh_mode *out);

@@ -8,29 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static socklen_t to_sockaddr(const struct mslb_addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(port);
-		memcpy(&s4->sin_addr, a->bytes, 4);
-		return sizeof(*s4);
-	}
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	s6->sin6_family = AF_INET6;
-	s6->sin6_port = htons(port);
-	memcpy(&s6->sin6_addr, a->bytes, 16);
-	return sizeof(*s6);
-}
-
 int udp_open(const struct mslb_addr *a, uint16_t port, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(a, port, &ss);
+	socklen_t sl = mslb_addr_sockaddr(a, port, &ss);
 	int fd = socket(a->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 	char as[MSLB_ADDRSTRLEN];
 
@@ -86,7 +67,7 @@ int udp_recv(int fd, udp_rx_fn fn, void *ctx)
 int udp_send(int fd, const struct mslb_addr *to, uint16_t port, const uint8_t *buf, size_t len)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(to, port, &ss);
+	socklen_t sl = mslb_addr_sockaddr(to, port, &ss);
 
 	return sendto(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl) < 0 ? -1 : 0;
 }
