@@ -80,9 +80,7 @@ static int build_family(struct mslb_lb *lb, int family)
 {
 	const struct mslb_config *cfg = lb->cfg;
 	struct lb_family *f = &lb->fam[mslb_af_index(family)];
-	unsigned alen = mslb_addr_size(family), n = 0;
-	struct maglev_backend *b = calloc(cfg->front.n_next_hops + 1, sizeof(*b));
-
+	unsigned alen = mslb_addr_size(family);
 	unsigned n_svc = 0, n_back = 0;
 
 	for (unsigned i = 0; i < cfg->front.n_services; i++)
@@ -90,7 +88,7 @@ static int build_family(struct mslb_lb *lb, int family)
 	for (unsigned i = 0; i < cfg->back.n_addresses; i++)
 		n_back += cfg->back.addresses[i].address.family == family;
 	f->sources = lpm_create(family);
-	if (!b || !f->sources || lb_addrs_init(&f->services, n_svc) < 0)
+	if (!f->sources || lb_addrs_init(&f->services, n_svc) < 0)
 		goto fail;
 	for (unsigned i = 0; i < cfg->front.n_table; i++)
 		if (cfg->front.table[i].source.addr.family == family &&
@@ -132,20 +130,8 @@ static int build_family(struct mslb_lb *lb, int family)
 	f->allow_endpoint = build_allow(&cfg->return_endpoint.allowed, family);
 	if (!f->allow_back || !f->allow_front || !f->allow_endpoint)
 		goto fail;
-	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
-		const struct cfg_next_hop *nh = &cfg->front.next_hops[i];
-
-		if (config_next_hop_carries(nh, family))
-			b[n++] = (struct maglev_backend){ .name = nh->name, .weight = nh->weight, .id = (uint16_t)i };
-	}
-	f->any_hash = n > 0;
-	f->hash = maglev_create(MAGLEV_SIZE, b, n);
-	if (!f->hash)
-		goto fail;
-	free(b);
-	return 0;
+	return lb_build_hash(lb, family);
 fail:
-	free(b);
 	return -1;
 }
 
@@ -158,13 +144,19 @@ struct mslb_lb *lb_create(const struct mslb_config *cfg)
 	lb->cfg = cfg;
 	lb->nh = calloc(cfg->front.n_next_hops + 1, sizeof(*lb->nh));
 	lb->table_hits = calloc(cfg->front.n_table + 1, sizeof(*lb->table_hits));
+	lb->table_fallbacks = calloc(cfg->front.n_table + 1, sizeof(*lb->table_fallbacks));
+	lb->probe = calloc(cfg->front.n_next_hops + 1, sizeof(*lb->probe));
 	lb->back = calloc(cfg->back.n_addresses + 1, sizeof(*lb->back));
 	lb->scratch[0] = malloc(IO_HEADROOM + IO_BUF_SIZE);
 	lb->scratch[1] = malloc(IO_HEADROOM + IO_BUF_SIZE);
 	lb->icmp_buf = malloc(ICMP_MAX_V6);
 	lb->peer_tun = calloc(cfg->redirect.n_peers * 2 + 1, sizeof(*lb->peer_tun));
-	if (!lb->nh || !lb->table_hits || !lb->back || !lb->scratch[0] || !lb->scratch[1] || !lb->peer_tun ||
-	    !lb->icmp_buf || build_family(lb, AF_INET) < 0 || build_family(lb, AF_INET6) < 0)
+	if (!lb->nh || !lb->table_hits || !lb->table_fallbacks || !lb->probe || !lb->back || !lb->scratch[0] || !lb->scratch[1] || !lb->peer_tun ||
+	    !lb->icmp_buf)
+		goto fail;
+	for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
+		lb->nh[i].usable = !cfg->front.next_hops[i].drain;
+	if (build_family(lb, AF_INET) < 0 || build_family(lb, AF_INET6) < 0)
 		goto fail;
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
 		lb->nh[i].tun[0].config_mtu = lb->nh[i].tun[1].config_mtu = cfg->front.next_hops[i].path_mtu;
@@ -227,6 +219,8 @@ void lb_destroy(struct mslb_lb *lb)
 	free(lb->scratch[1]);
 	free(lb->icmp_buf);
 	free(lb->port_next_hop);
+	free(lb->table_fallbacks);
+	free(lb->probe);
 	free(lb->peer_tun);
 	lb_p2back_destroy(lb->p2back);
 	free(lb->nh);

@@ -53,6 +53,22 @@ void lb_set_return_mtu(struct mslb_lb *lb, bool v6, unsigned mtu);
  * fragments or segments, or a fragment waits for reassembly). */
 enum mslb_drop lb_process_pkt(struct mslb_lb *lb, struct io_pkt *p);
 
+/* Health checks and drains (lb_health.c). A next hop that is not usable
+ * gets no new flows: it leaves the hash, and its table entries take their
+ * backup or the unmatched policy. Returns 0, or -1 (unknown next hop, out
+ * of memory: nothing changed). New next hops start usable unless drained
+ * in the file. */
+int lb_set_usable(struct mslb_lb *lb, unsigned i, bool usable);
+bool lb_next_hop_usable(const struct mslb_lb *lb, unsigned i);
+/* This host's probe of next hop i: packets from src (version 4 or 6) with
+ * that TCP source port or ICMP echo identifier go to next hop i. It stays
+ * until replaced or cleared. */
+void lb_set_probe(struct mslb_lb *lb, unsigned i, unsigned version, uint8_t proto, const uint8_t *src, uint16_t id);
+void lb_clear_probe(struct mslb_lb *lb, unsigned i);
+uint64_t lb_next_hop_probes(const struct mslb_lb *lb, unsigned i);
+/* Packets of table entry i that its next hop could not take. */
+uint64_t lb_table_fallbacks(const struct mslb_lb *lb, unsigned i);
+
 /* Counters, indexed like the snapshot's arrays. */
 const struct mslb_config *lb_config(const struct mslb_lb *lb);
 struct lb_counter lb_next_hop_counter(const struct mslb_lb *lb, unsigned i);

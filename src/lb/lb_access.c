@@ -37,6 +37,16 @@ uint64_t lb_next_hop_port_hits(const struct mslb_lb *lb, unsigned i)
 	return lb->nh[i].port_hits;
 }
 
+uint64_t lb_next_hop_probes(const struct mslb_lb *lb, unsigned i)
+{
+	return i < lb->cfg->front.n_next_hops ? lb->nh[i].probes : 0;
+}
+
+uint64_t lb_table_fallbacks(const struct mslb_lb *lb, unsigned i)
+{
+	return lb->table_fallbacks[i];
+}
+
 struct lb_counter lb_back_counter(const struct mslb_lb *lb, unsigned i)
 {
 	return lb->back[i];

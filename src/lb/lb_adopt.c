@@ -114,11 +114,18 @@ static void adopt_next_hops(struct mslb_lb *lb, const struct mslb_lb *old, const
 		const struct cfg_next_hop *a = &n->front.next_hops[i], *b;
 		const uint32_t *at = hset_find(ix, name_hash(a->name), a->name, nh_eq, o);
 		struct lb_tunnel keep[2] = { lb->nh[i].tun[0], lb->nh[i].tun[1] };
+		bool usable = lb->nh[i].usable;	/* the new tables were built with it */
 
 		if (!at)
 			continue;
 		b = &o->front.next_hops[*at];
 		lb->nh[i] = old->nh[*at];
+		lb->nh[i].usable = usable;
+		/* A probe's socket may still send (its reset) after the swap. */
+		if (old->probe[*at].on && !lb->probe[i].on) {
+			lb->probe[i] = old->probe[*at];
+			lb->n_probes++;
+		}
 		/* Counters carry over; the path MTU is the new config's, what
 		 * ICMP taught us stays if the address did not change. */
 		for (int f = 0; f < 2; f++) {

@@ -29,10 +29,10 @@ static enum mslb_drop unmatched(struct mslb_lb *lb, const struct lb_family *f,
 		return MSLB_DROP_NO_ROUTE;
 	case UNMATCHED_NEXT_HOP:
 		*nh = lb->cfg->front.unmatched_next_hop;
-		return MSLB_OK;
+		return lb->nh[*nh].usable ? MSLB_OK : MSLB_DROP_NEXT_HOP_DOWN;
 	case UNMATCHED_HASH:
 		if (!f->any_hash)
-			return MSLB_DROP_NO_FAMILY;
+			return lb_no_hash(f);
 		*nh = maglev_lookup(f->hash, XXH3_64bits(src, alen));
 		return MSLB_OK;
 	}
@@ -48,9 +48,18 @@ static enum mslb_drop choose(struct mslb_lb *lb, const struct flow_key *k, unsig
 	if (k->ports && cfg->front.has_mptcp)
 		return lb_mptcp_choose(lb, k, alen, f, nh);
 	if (lpm_lookup(f->sources, k->client, &entry)) {
+		const struct cfg_table_entry *te = &cfg->front.table[entry];
+
 		lb->table_hits[entry]++;
-		*nh = cfg->front.table[entry].next_hop;
-		return MSLB_OK;
+		*nh = te->next_hop;
+		if (lb->nh[*nh].usable)
+			return MSLB_OK;
+		/* Down or drained: its backup, else as if nothing matched. */
+		lb->table_fallbacks[entry]++;
+		if (te->has_backup && lb->nh[te->backup].usable) {
+			*nh = te->backup;
+			return MSLB_OK;
+		}
 	}
 	return unmatched(lb, f, k->client, alen, nh);
 }
@@ -113,6 +122,14 @@ enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 {
 	struct flow_key k = { .client = pkt_src(v), .service = pkt_dst(v) };
 	uint8_t ports[4];
+
+	/* This host's own health probe tests one next hop: it goes there. */
+	if (lb->n_probes) {
+		int probe = lb_probe_next_hop(lb, v);
+
+		if (probe >= 0)
+			return front_deliver(lb, p, v, (unsigned)probe, own_ttl);
+	}
 
 	if (v->l4proto == (v->version == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) && v->l4off && !v->fragment) {
 		struct icmp_error e;

@@ -43,7 +43,7 @@ static inline enum mslb_drop lb_mptcp_choose(struct mslb_lb *lb, const struct fl
 
 	if (to == LB_PORT_SERVICE) {
 		if (!f->any_hash)
-			return MSLB_DROP_NO_FAMILY;
+			return lb_no_hash(f);
 		*nh = lb_mptcp_hash(lb, k, alen, f);
 		return MSLB_OK;
 	}

@@ -173,7 +173,7 @@ enum mslb_drop lb_p2_route(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view
 	int sub;
 
 	if (!f->any_hash)
-		return MSLB_DROP_NO_FAMILY;
+		return lb_no_hash(f);
 	alt = lb_mptcp_hash(lb, k, pkt_addr_len(v), f);
 	if (!tcpopt_scan(tcp, v->len - v->l4off, &o)) {
 		/* Options that do not parse carry nothing to route by. */
@@ -213,8 +213,10 @@ enum mslb_drop lb_p2_route(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view
 			token = lb_p2_token(key);
 			b = token >> (32 - LB_P2_BITS);
 			lb->p2.tries++;
-			if (b == LB_P2_HASH_ME)
-				continue;	/* the value the backs give plain TCP */
+			/* The value the backs give plain TCP; a next hop that
+			 * takes no new connections. */
+			if (b == LB_P2_HASH_ME || !lb->nh[f->p2[b]].usable)
+				continue;
 			if (first_b == LB_P2_HASH_ME) {
 				first_b = b;
 				memcpy(first, key, 8);

@@ -36,6 +36,18 @@ void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *
  * it came from a peer already (never sent on again). */
 enum mslb_drop lb_redirect(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, bool from_peer);
 
+/* Health (lb_health.c): family's hash over the usable next hops that
+ * carry it (0, or -1 out of memory with the old one kept); the next hop a
+ * packet of this host's health probe tests, or -1. */
+int lb_build_hash(struct mslb_lb *lb, int family);
+int lb_probe_next_hop(struct mslb_lb *lb, const struct pkt_view *v);
+
+/* No next hop in the hash: none carries the family, or none is usable. */
+static inline enum mslb_drop lb_no_hash(const struct lb_family *f)
+{
+	return f->any_carrier ? MSLB_DROP_NEXT_HOP_DOWN : MSLB_DROP_NO_FAMILY;
+}
+
 /* A packet of len bytes delivered to back address i of the config. */
 static inline void lb_back_count(struct mslb_lb *lb, unsigned i, uint32_t len)
 {

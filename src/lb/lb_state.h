@@ -27,6 +27,8 @@ struct lb_tunnel {
 struct lb_next_hop {
 	struct lb_counter c;
 	uint64_t hash_hits, port_hits;
+	bool usable;			/* up and not drained: new flows may go there */
+	uint64_t probes;		/* packets of this host's health probes sent there */
 	struct lb_tunnel tun[2];	/* [0] IPv4 outer, [1] IPv6 outer */
 	struct lb_tcount t;
 };
@@ -37,8 +39,9 @@ struct lb_family {
 	struct lb_addrs back;		/* back addresses of this family; slot k */
 	unsigned *back_index;		/* of slot k, into cfg->back.addresses */
 	struct lb_addrs back_services;	/* distinct services of those back addresses */
-	struct maglev *hash;		/* over next hops with an address of this family */
+	struct maglev *hash;		/* over usable next hops with an address of this family */
 	bool any_hash;
+	bool any_carrier;		/* some next hop has an address of this family */
 	bool has_ret;			/* back.return_tunnel of this family */
 	uint8_t ret_src[16], ret_dst[16];
 	struct lb_tunnel ret;
@@ -120,12 +123,26 @@ struct lb_p2back {
 	unsigned n_cfree;
 };
 
+/* The health probe of a next hop (lb_health.c): this host's own socket,
+ * by its source address and TCP port or ICMP echo identifier. It stays
+ * until the next probe of that next hop replaces it, so that the segments
+ * a closed socket still sends follow it. */
+struct lb_probe {
+	bool on;
+	uint8_t version, proto;
+	uint16_t id;
+	uint8_t src[16];
+};
+
 struct mslb_lb {
 	const struct mslb_config *cfg;
 	struct lb_family fam[2];	/* [0] IPv4, [1] IPv6 */
 	struct lb_next_hop *nh;
 	uint64_t *table_hits;
+	uint64_t *table_fallbacks;	/* of an entry whose next hop was not usable */
 	uint64_t unmatched_hits;
+	struct lb_probe *probe;		/* per next hop */
+	unsigned n_probes;		/* of them on */
 	struct lb_counter *back;
 	/* MPTCP, by TCP port: a server_id's next hop + 1, LB_PORT_SERVICE
 	 * for a service port, 0 for neither. One load, however many ports. */

@@ -26,6 +26,7 @@ static const char *const names[MSLB_DROP_MAX] = {
 	[MSLB_DROP_TOO_BIG] = "too_big",
 	[MSLB_DROP_REASSEMBLY] = "reassembly",
 	[MSLB_DROP_ICMP_RATE_LIMITED] = "icmp_rate_limited",
+	[MSLB_DROP_NEXT_HOP_DOWN] = "next_hop_down",
 };
 
 const char *mslb_drop_name(enum mslb_drop d)

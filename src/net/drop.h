@@ -28,6 +28,7 @@ enum mslb_drop {
 	MSLB_DROP_TOO_BIG,		/* larger than the tunnel MTU: an ICMP error went to the source */
 	MSLB_DROP_REASSEMBLY,		/* outer fragment: overlapping, too long, or no room (memory cap) */
 	MSLB_DROP_ICMP_RATE_LIMITED,	/* too big, and the ICMP error was rate limited */
+	MSLB_DROP_NEXT_HOP_DOWN,	/* front: every next hop that could take it is down or drained */
 	MSLB_DROP_MAX
 };
 
