@@ -159,6 +159,25 @@ static int parse_redirect(const char *s, size_t n, struct ctl_req *req)
 	return -1;
 }
 
+/* drain NAME, undrain NAME: 1, 0 when it is neither, -1 with why. */
+static int parse_drain(const char *s, size_t n, struct ctl_req *req)
+{
+	char w[MAX_WORDS][WORD_MAX];
+	int k = split(s, n, w);
+	bool drain;
+
+	if (k < 1 || (strcmp(w[0], "drain") && strcmp(w[0], "undrain")))
+		return 0;
+	drain = !strcmp(w[0], "drain");
+	if (k != 2 || !name_ok(w[1])) {
+		snprintf(req->why, sizeof(req->why), "usage: %s NAME (a next hop's name)", w[0]);
+		return -1;
+	}
+	req->kind = drain ? CTL_REQ_DRAIN : CTL_REQ_UNDRAIN;
+	strcpy(req->name, w[1]);
+	return 1;
+}
+
 enum ctl_parse ctl_parse_request(const char *buf, size_t len, bool eof, struct ctl_req *req)
 {
 	static const char *const w_status[] = { "status", NULL };
@@ -207,7 +226,7 @@ enum ctl_parse ctl_parse_request(const char *buf, size_t len, bool eof, struct c
 		lo++;
 	/* Before any buf + lo: buf may be NULL for an empty read. */
 	if (lo == hi) {
-		snprintf(req->why, sizeof(req->why), "empty request (allowed: status, status json, reload, redirect)");
+		snprintf(req->why, sizeof(req->why), "empty request (allowed: status, status json, reload, redirect, drain, undrain)");
 		return CTL_PARSE_UNKNOWN;
 	}
 	if (words_are(buf + lo, hi - lo, w_status))
@@ -218,10 +237,12 @@ enum ctl_parse ctl_parse_request(const char *buf, size_t len, bool eof, struct c
 		req->kind = CTL_REQ_RELOAD;
 	else if ((rd = parse_redirect(buf + lo, hi - lo, req)) < 0)
 		return CTL_PARSE_UNKNOWN;
+	else if (!rd && (rd = parse_drain(buf + lo, hi - lo, req)) < 0)
+		return CTL_PARSE_UNKNOWN;
 	else if (!rd) {
 		quote(q, sizeof(q), buf + lo, hi - lo);
 		snprintf(req->why, sizeof(req->why),
-			 "unknown request \"%s\" (allowed: status, status json, reload, redirect)", q);
+			 "unknown request \"%s\" (allowed: status, status json, reload, redirect, drain, undrain)", q);
 		return CTL_PARSE_UNKNOWN;
 	}
 	return CTL_PARSE_OK;

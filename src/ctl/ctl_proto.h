@@ -21,6 +21,8 @@ enum ctl_req_kind {
 	CTL_REQ_RELOAD,
 	CTL_REQ_REDIRECT_ADD,	/* redirect add PEER tcp|udp CLIENT CPORT SERVICE SPORT */
 	CTL_REQ_REDIRECT_DEL,	/* redirect del tcp|udp CLIENT CPORT SERVICE SPORT */
+	CTL_REQ_DRAIN,		/* drain NAME: next hop NAME takes no new flows */
+	CTL_REQ_UNDRAIN,	/* undrain NAME */
 };
 
 /* A flow named on the command line, in the client's direction. */
@@ -42,6 +44,7 @@ enum ctl_parse {
 struct ctl_req {
 	enum ctl_req_kind kind;	/* valid for CTL_PARSE_OK */
 	struct ctl_flow flow;	/* the redirect requests' */
+	char name[MSLB_NAME_MAX];	/* drain, undrain: a next hop's */
 	size_t used;		/* bytes of the line, newline included */
 	char why[192];		/* the error for the reply: one line, printable */
 };

@@ -63,8 +63,56 @@ static void devices(struct writer *w, const struct status_info *s)
 	wr_end(w);
 }
 
-static void next_hops(struct writer *w, const struct mslb_lb *lb)
+static uint64_t ago(double now, double then)
 {
+	return now > then ? (uint64_t)(now - then) : 0;
+}
+
+/* A next hop's state (up, down, drain) and its health check. */
+static void nh_state(struct writer *w, const struct status_info *s, unsigned i)
+{
+	struct health_info h;
+
+	if (!s->health) {
+		wr_str(w, "state", NULL, lb_next_hop_usable(s->lb, i) ? "up" : "drain");
+		wr_null(w, "state_since_s", "state since");
+		return;
+	}
+	health_get(s->health, i, &h);
+	wr_str(w, "state", NULL, h.drain ? "drain" : h.up ? "up" : "down");
+	wr_secs(w, "state_since_s", "state since", ago(s->now, h.since));
+}
+
+static void nh_check(struct writer *w, const struct status_info *s, unsigned i)
+{
+	struct health_info h;
+
+	if (!s->health || (health_get(s->health, i, &h), h.kind == HC_NONE)) {
+		wr_null(w, "check", NULL);
+		return;
+	}
+	wr_obj(w, "check", NULL);
+	wr_str(w, "kind", NULL, health_kind_name(h.kind));
+	wr_str(w, "health", NULL, h.up ? "up" : "down");
+	if (h.last_at) {
+		wr_str(w, "last", "last probe", h.last);
+		wr_secs(w, "last_s", "last probe ago", ago(s->now, h.last_at));
+		wr_u64(w, "latency_us", "latency (us)", (uint64_t)(h.latency * 1e6));
+	} else {
+		wr_null(w, "last", "last probe");
+		wr_null(w, "last_s", "last probe ago");
+		wr_null(w, "latency_us", "latency (us)");
+	}
+	wr_u64(w, "in_a_row", NULL, h.in_a_row);
+	wr_u64(w, "probes", NULL, h.probes);
+	wr_u64(w, "failures", NULL, h.failures);
+	wr_u64(w, "probe_packets", NULL, lb_next_hop_probes(s->lb, i));
+	wr_end(w);
+}
+
+static void next_hops(struct writer *w, const struct status_info *s)
+{
+	const struct mslb_lb *lb = s->lb;
 	const struct mslb_config *c = lb_config(lb);
 	char a[MSLB_ADDRSTRLEN], b[MSLB_ADDRSTRLEN];
 
@@ -77,6 +125,7 @@ static void next_hops(struct writer *w, const struct mslb_lb *lb)
 		wr_str(w, "name", "", nh->name);
 		wr_str(w, "ipv4", NULL, opt_addr(nh->has4, &nh->a4, a, sizeof(a)));
 		wr_str(w, "ipv6", NULL, opt_addr(nh->has6, &nh->a6, b, sizeof(b)));
+		nh_state(w, s, i);
 		wr_u64(w, "packets", NULL, k.packets);
 		wr_u64(w, "bytes", NULL, k.bytes);
 		if (nh->server_id)
@@ -86,6 +135,7 @@ static void next_hops(struct writer *w, const struct mslb_lb *lb)
 		wr_u64(w, "weight", NULL, nh->weight);
 		wr_u64(w, "hash_hits", NULL, lb_next_hop_hash_hits(lb, i));
 		wr_u64(w, "port_hits", NULL, lb_next_hop_port_hits(lb, i));
+		nh_check(w, s, i);
 		status_tunnel_nh(w, lb, i);
 		wr_end(w);
 	}
@@ -113,8 +163,9 @@ static void p2_front(struct writer *w, const struct mslb_lb *lb)
 	wr_end(w);
 }
 
-static void front(struct writer *w, const struct mslb_lb *lb)
+static void front(struct writer *w, const struct status_info *s)
 {
+	const struct mslb_lb *lb = s->lb;
 	const struct mslb_config *c = lb_config(lb);
 	char a[MSLB_PREFIXSTRLEN];
 
@@ -128,7 +179,7 @@ static void front(struct writer *w, const struct mslb_lb *lb)
 		wr_str(w, NULL, NULL, mslb_addr_str(&c->front.services[i], a, sizeof(a)));
 	wr_end(w);
 	wr_str(w, "unmatched", NULL, config_unmatched_name(c));
-	next_hops(w, lb);
+	next_hops(w, s);
 	if (c->front.has_mptcp) {
 		wr_obj(w, "mptcp", NULL);
 		wr_list(w, "service_ports", NULL);
@@ -148,7 +199,9 @@ static void front(struct writer *w, const struct mslb_lb *lb)
 		wr_obj(w, NULL, "table");
 		wr_str(w, "source", "", mslb_prefix_str(&e->source, a, sizeof(a)));
 		wr_str(w, "next_hop", NULL, c->front.next_hops[e->next_hop].name);
+		wr_str(w, "backup", NULL, e->has_backup ? c->front.next_hops[e->backup].name : NULL);
 		wr_u64(w, "hits", NULL, lb_table_hits(lb, i));
+		wr_u64(w, "fallbacks", NULL, lb_table_fallbacks(lb, i));
 		wr_end(w);
 	}
 	wr_end(w);
@@ -256,7 +309,7 @@ void status_write(const struct status_info *s, struct writer *w)
 		wr_str(w, NULL, NULL, "return_endpoint");
 	wr_end(w);
 	devices(w, s);
-	front(w, s->lb);
+	front(w, s);
 	back(w, s->lb);
 	status_redirect(w, s->lb, s->rdr, s->now);
 	status_tunnel(w, s->lb);

@@ -8,6 +8,7 @@
 #include "io/io.h"
 #include "io/neigh.h"
 #include "lb/lb.h"
+#include "health/health.h"
 #include "redirect/rdr.h"
 
 struct status_info {
@@ -23,7 +24,8 @@ struct status_info {
 	bool has_neigh;
 	struct neigh_stats neigh;		/* next-hop cache, with has_neigh */
 	const struct rdr *rdr;			/* the redirection protocol, or NULL */
-	double now;				/* its clock */
+	double now;				/* its clock, and the health module's */
+	const struct health *health;		/* next hop states, or NULL */
 };
 
 struct writer;

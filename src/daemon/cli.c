@@ -34,6 +34,10 @@ static void usage(FILE *f)
 		"                                            this back owns the flow: PEER sends it here\n"
 		"       mslbd redirect del tcp|udp CLIENT CPORT SERVICE SPORT [-s SOCKET | -c FILE]\n"
 		"                                            it no longer does: the rule goes\n"
+		"       mslbd drain NAME [-s SOCKET | -c FILE]\n"
+		"                                            next hop NAME takes no new flows\n"
+		"       mslbd undrain NAME [-s SOCKET | -c FILE]\n"
+		"                                            it takes them again (when healthy)\n"
 		"       mslbd -h | --help | -V | --version\n"
 		"\n"
 		"  -c, --config FILE   configuration file (default %s)\n"
@@ -161,6 +165,27 @@ static int cmd_redirect(int argc, char **argv, struct opts *o)
 	return cmd_client(o, line);
 }
 
+/* drain|undrain NAME [options]: checked with the daemon's parser too. */
+static int cmd_drain(int argc, char **argv, struct opts *o)
+{
+	char line[CTL_REQUEST_MAX];
+	struct ctl_req req;
+	int n, r;
+
+	/* argv[0] is the command; its name must come before any option. */
+	if (argc < 2 || argv[1][0] == '-')
+		return bad_usage("drain and undrain take a next hop's NAME", NULL);
+	r = parse_opts(argc - 1, argv + 1, "cshV", o);
+	if (r)
+		return r;
+	n = snprintf(line, sizeof(line), "%s %s\n", argv[0], argv[1]);
+	if (n < 0 || (size_t)n >= sizeof(line) || ctl_parse_request(line, (size_t)n, true, &req) != CTL_PARSE_OK ||
+	    (req.kind != CTL_REQ_DRAIN && req.kind != CTL_REQ_UNDRAIN))
+		return bad_usage(n > 0 && (size_t)n < sizeof(line) && req.why[0] ? req.why : "drain: NAME", NULL);
+	line[n - 1] = '\0';
+	return cmd_client(o, line);
+}
+
 /* Fork; the parent waits until the child reports that start-up finished,
  * so `mslbd` exits non-zero when the daemon could not start. */
 static int detach(int *ready_fd)
@@ -269,6 +294,8 @@ int cli_main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "redirect"))
 		return cmd_redirect(argc, argv, &o);
+	if (!strcmp(cmd, "drain") || !strcmp(cmd, "undrain"))
+		return cmd_drain(argc, argv, &o);
 	if (!strcmp(cmd, "help"))
 		return usage(stdout), 0;
 	return bad_usage("unknown command", cmd);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "config/config.h"
 #include "ctl/ctl.h"
 #include "ctl/status.h"
+#include "health/health.h"
 #include "host/hostcfg.h"
 #include "host/route_mtu.h"
 #include "io/afpath.h"
@@ -41,6 +43,8 @@ struct daemon {
 	struct rdr *rdr;		/* redirection protocol, or NULL */
 	int rdr_fd;			/* its UDP socket, or -1 */
 	uint16_t rdr_port;
+	struct health *health;		/* next hop states (a front), or NULL */
+	int health_fd;			/* the epoll set of its probes */
 	time_t started;
 	char loaded_at[32];
 	unsigned reloads, reload_failures;
@@ -81,6 +85,7 @@ struct daemon *daemon_create(const char *config_path, bool foreground)
 	d->journal = getenv("JOURNAL_STREAM") != NULL;
 	d->ctl.fd = d->ctl.lock_fd = -1;
 	d->rdr_fd = -1;
+	d->health_fd = -1;
 	if (!d->config_path) {
 		free(d);
 		return NULL;
@@ -117,6 +122,33 @@ static int start_redirect(struct daemon *d, char *err, size_t errlen)
 	rdr_set_send(d->rdr, rdr_send, d);
 	lb_set_redirect(d->lb, d->rdr);
 	return 0;
+}
+
+/* The health module's hooks: a probe is steered by the data path of the
+ * day, and a next hop's new state goes into its tables. */
+static void on_health_steer(void *ctx, unsigned i, unsigned version, uint8_t proto, const uint8_t *src, uint16_t id)
+{
+	struct daemon *d = ctx;
+
+	lb_set_probe(d->lb, i, version, proto, src, id);
+}
+
+static void on_health_usable(void *ctx, unsigned i, bool usable)
+{
+	struct daemon *d = ctx;
+
+	if (lb_set_usable(d->lb, i, usable) < 0)
+		log_err("next hop %s: out of memory: its tables keep it %s", lb_config(d->lb)->front.next_hops[i].name,
+			usable ? "out" : "in");
+}
+
+static struct health *make_health(struct daemon *d, const struct mslb_config *cfg)
+{
+	static const struct health_ops ops = { .steer = on_health_steer, .usable = on_health_usable };
+	struct health_ops o = ops;
+
+	o.ctx = d;
+	return health_create(cfg, &o, d->health_fd, rx_now());
 }
 
 static void stamp(struct daemon *d)
@@ -211,6 +243,11 @@ int daemon_start(struct daemon *d)
 	}
 	refresh_route_mtus(hostcfg_nl(d->host), d->lb);
 	hostcfg_check_tunnel_sources(d->host, d->cfg);
+	d->health_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->health_fd < 0 || !(d->health = make_health(d, d->cfg))) {
+		log_err("health checks: cannot start: %m");
+		goto fail;
+	}
 	for (unsigned i = 0; i < afpath_count(d->afp); i++)
 		log_info("af_packet on %s", afpath_backends(d->afp)[i]->name);
 	stamp(d);
@@ -230,6 +267,7 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 	struct config_errors errs;
 	struct mslb_config *cfg = config_load_file(d->config_path, &errs);
 	struct mslb_lb *lb;
+	struct health *health;
 	char err[256];
 
 	if (!cfg) {
@@ -285,15 +323,28 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 		goto refused_free;
 	}
 	lb = lb_create(cfg);
-	if (!lb) {
+	health = lb ? make_health(d, cfg) : NULL;
+	if (!health) {
+		lb_destroy(lb);
 		sb_printf(msg, "out of memory\n");
 		goto refused_free;
 	}
+	/* Drains and health verdicts carry over by name, into the tables of
+	 * the new data path before it takes a packet. */
+	health_migrate(health, d->health);
+	for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
+		if (lb_set_usable(lb, i, health_usable(health, i)) < 0) {
+			health_destroy(health);
+			lb_destroy(lb);
+			sb_printf(msg, "out of memory\n");
+			goto refused_free;
+		}
 	/* Routes and rules for the new config go in before the swap, so no
 	 * packet of a new address arrives before the data path knows it; the
 	 * old config's leftovers go out in the same step. */
 	if (hostcfg_apply(d->host, cfg, err, sizeof(err)) < 0) {
 		sb_printf(msg, "host set-up failed: %s\n", err);
+		health_destroy(health);
 		lb_destroy(lb);
 		goto refused_free;
 	}
@@ -313,7 +364,9 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 	refresh_route_mtus(hostcfg_nl(d->host), lb);
 	hostcfg_check_tunnel_sources(d->host, cfg);
 	lb_destroy(d->lb);
+	health_destroy(d->health);
 	config_free(d->cfg);
+	d->health = health;
 	d->lb = lb;
 	d->cfg = cfg;
 	d->reloads++;
@@ -344,6 +397,24 @@ static void rdr_datagram(void *ctx, const struct mslb_addr *from, const uint8_t 
 	struct daemon *d = ctx;
 
 	rdr_input(d->rdr, from, buf, len, rx_now());
+}
+
+int daemon_health_fd(const struct daemon *d)
+{
+	return d->health_fd;
+}
+
+double daemon_health(struct daemon *d, bool readable)
+{
+	double now = rx_now(), next;
+
+	if (!d->health)
+		return 1.0;
+	if (readable)
+		health_io(d->health, now);
+	health_run(d->health, now);
+	next = health_next(d->health);
+	return next ? next - rx_now() : 1.0;
 }
 
 int daemon_rdr_rx(struct daemon *d)
@@ -426,6 +497,7 @@ void daemon_control(struct daemon *d, const struct ctl_req *req, struct strbuf *
 		.n_afp = afpath_count(d->afp),
 		.rdr = d->rdr,
 		.now = rx_now(),
+		.health = d->health,
 	};
 	struct strbuf msg;
 
@@ -443,6 +515,13 @@ void daemon_control(struct daemon *d, const struct ctl_req *req, struct strbuf *
 	case CTL_REQ_REDIRECT_ADD:
 	case CTL_REQ_REDIRECT_DEL:
 		redirect_request(d, kind, &req->flow, reply);
+		break;
+	case CTL_REQ_DRAIN:
+	case CTL_REQ_UNDRAIN:
+		if (!d->health || health_set_drain(d->health, req->name, kind == CTL_REQ_DRAIN, rx_now()) < 0)
+			sb_printf(reply, "error\nno next hop is called \"%s\" (see front.next_hops)\n", req->name);
+		else
+			sb_printf(reply, "ok\nnext hop %s: %s\n", req->name, kind == CTL_REQ_DRAIN ? "drained" : "undrained");
 		break;
 	case CTL_REQ_RELOAD:
 		sb_init(&msg);
@@ -503,6 +582,12 @@ int daemon_ctl_fd(const struct daemon *d)
 void daemon_stop(struct daemon *d)
 {
 	ctl_close(&d->ctl);
+	health_destroy(d->health);
+	d->health = NULL;
+	if (d->health_fd >= 0) {
+		close(d->health_fd);
+		d->health_fd = -1;
+	}
 	if (d->host) {
 		hostcfg_remove(d->host);
 		hostcfg_destroy(d->host);

@@ -36,6 +36,11 @@ void daemon_control(struct daemon *d, const struct ctl_req *req, struct strbuf *
 int daemon_rdr_fd(const struct daemon *d);
 int daemon_rdr_rx(struct daemon *d);
 void daemon_rdr_tick(struct daemon *d);
+/* Health checks: the epoll set of their probes (watched for reading), and
+ * the run: after a wake-up of that set (readable) or of the timer. Returns
+ * the seconds until the next run is due. */
+int daemon_health_fd(const struct daemon *d);
+double daemon_health(struct daemon *d, bool readable);
 /* Detached from the terminal: log only where log.destination says. */
 void daemon_log_detached(struct daemon *d);
 int daemon_io_fd(const struct daemon *d);

@@ -425,6 +425,40 @@ static void on_redirect_tick(struct ev_loop *loop, ev_timer *w, int revents)
 	daemon_rdr_tick(ctx->d);
 }
 
+/* Health checks: probe sockets and the timer share one handler, which
+ * sets the timer to the next deadline (at most a second away, so a
+ * reload's new schedule is picked up). */
+struct health_watch {
+	ev_io io;
+	ev_timer timer;
+	struct ctx *ctx;
+};
+
+static void health_rearm(struct ev_loop *loop, struct health_watch *hw, double in)
+{
+	if (in < 0.001)
+		in = 0.001;
+	if (in > 1.0)
+		in = 1.0;
+	ev_timer_stop(loop, &hw->timer);
+	ev_timer_set(&hw->timer, in, 0);
+	ev_timer_start(loop, &hw->timer);
+}
+
+static void on_health_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct health_watch *hw = w->data;
+
+	health_rearm(loop, hw, daemon_health(hw->ctx->d, true));
+}
+
+static void on_health_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct health_watch *hw = w->data;
+
+	health_rearm(loop, hw, daemon_health(hw->ctx->d, false));
+}
+
 static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	log_info("signal %d: stopping", w->signum);
@@ -467,6 +501,7 @@ int loop_run(struct daemon *d)
 	ev_signal term_w, int_w, hup_w;
 	ev_timer tick_w, rdr_tick_w;
 	ev_io rdr_w;
+	struct health_watch health_w = { .ctx = &ctx };
 	struct afp_watch afp_w[AFP_MAX];
 	unsigned n_afp = daemon_afp_count(d);
 
@@ -508,6 +543,11 @@ int loop_run(struct daemon *d)
 		ev_io_start(loop, &rdr_w);
 		ev_timer_start(loop, &rdr_tick_w);
 	}
+	ev_io_init(&health_w.io, on_health_io, daemon_health_fd(d), EV_READ);
+	ev_timer_init(&health_w.timer, on_health_timer, 0.05, 0);
+	health_w.io.data = health_w.timer.data = &health_w;
+	ev_io_start(loop, &health_w.io);
+	ev_timer_start(loop, &health_w.timer);
 	{
 		sigset_t stop;
 
@@ -538,6 +578,8 @@ int loop_run(struct daemon *d)
 	ev_timer_stop(loop, &tick_w);
 	ev_io_stop(loop, &rdr_w);
 	ev_timer_stop(loop, &rdr_tick_w);
+	ev_io_stop(loop, &health_w.io);
+	ev_timer_stop(loop, &health_w.timer);
 	ev_loop_destroy(loop);
 	return ctx.exit_code;
 }

@@ -418,18 +418,25 @@ static void dev_sysctl_key(char *buf, size_t len, const char *proto, const char 
 	snprintf(buf, len, "net.%s.conf.%s.%s", proto, d, leaf);
 }
 
-/* MPTCP Proposal 2 on the server's host: the replies that come back out
- * of the TUN have the host's own IP_S as source, which IPv4 accepts only
- * with accept_local. */
-static int sysctls_p2(struct hostcfg *h, const struct mslb_config *cfg, const bool fam[2], char *err,
-		      size_t errlen)
+static bool front_checks(const struct mslb_config *cfg)
+{
+	for (unsigned i = 0; cfg->has_front && i < cfg->front.n_next_hops; i++)
+		if (cfg->front.next_hops[i].check.kind != HC_NONE)
+			return true;
+	return false;
+}
+
+/* Packets of this host's own that come back out of the TUN have a local
+ * source address, which IPv4 accepts only with accept_local: the replies
+ * of a Proposal 2 server on this host (IP_S), and the front's health
+ * probes. The setting goes with the device. */
+static int sysctls_local(struct hostcfg *h, const struct mslb_config *cfg, const bool fam[2], char *err,
+			 size_t errlen)
 {
 	char key[96];
 	int r;
 
-	if (!cfg->back.has_p2)
-		return 0;
-	if (cfg->back.p2_steer && fam[0] && !h->accept_local_done) {
+	if (fam[0] && !h->accept_local_done && ((cfg->back.has_p2 && cfg->back.p2_steer) || front_checks(cfg))) {
 		dev_sysctl_key(key, sizeof(key), "ipv4", h->tun, "accept_local");
 		r = sysctl_set(key, "1");
 		if (r < 0) {
@@ -473,7 +480,7 @@ static int sysctls(struct hostcfg *h, const struct mslb_config *cfg, const bool 
 		h->rp_filter_done = true;
 		log_debug("set %s=%s", key, want);
 	}
-	return sysctls_p2(h, cfg, fam, err, errlen);
+	return sysctls_local(h, cfg, fam, err, errlen);
 }
 
 /* Remove what this apply added, and nothing that ran before it. */

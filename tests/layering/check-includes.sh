@@ -14,11 +14,12 @@ declare -A ALLOWED=(
 	[net]="base"
 	[config]="base"
 	[redirect]="config base"
+	[health]="net config base"
 	[lb]="redirect net config base"
 	[host]="config base"
 	[io]="net host config base"
-	[ctl]="lb redirect io net config base"
-	[daemon]="ctl lb redirect io host net config base"
+	[ctl]="lb redirect health io net config base"
+	[daemon]="ctl lb redirect health io host net config base"
 	[.]="daemon"	# main.c
 )
 
