@@ -1,7 +1,7 @@
 #!/bin/bash
 # scripts/demo.sh [--no-build]: mslbd in address translation mode, then in
-# encapsulation mode (draft-matsuhira-mslb-17 sections 5.1, 5.2), live, in
-# network namespaces.
+# encapsulation mode (draft-matsuhira-mslb-17 sections 5.1, 5.2), then with
+# health checks and a drain, live, in network namespaces.
 #
 # Installs what is missing and builds (unless --no-build), then builds two
 # clients, one front (MSLB-F), three backs (MSLB-B) and their servers, starts
@@ -100,6 +100,30 @@ done
 check "c1 <-> s1 over IPv4 through the tunnel, sha256 equal" tcp_transfer c1 "$IPS4" 5002 s1 "$TMPD/data"
 check "f encapsulated, b1 decapsulated" \
 	test "$(jget f '.front.next_hops[0].encapsulated')" -gt 0 -a "$(jget b1 '.back.decapsulated')" -gt 0
+
+say "Health checks: f probes each next hop through its back (TCP port 80 of IP_S)"
+MSLB_FRONT_MODE=encapsulate MSLB_FRONT_HEALTH='kind = "tcp"; port = 80;' front_conf "$(mslbd_conf f)" hash ||
+	bail "front config"
+check "f reloads with health checks" mslbd_cli f reload -s "$(mslbd_sock f)"
+nh_state() { [ "$(jget f ".front.next_hops[] | select(.name == \"$1\") | .state")" = "$2" ]; }
+check "b1, b2, b3 answer their probes" wait_for 10 eval 'nh_state b1 up && nh_state b2 up && nh_state b3 up &&
+	[ "$(jget f "[.front.next_hops[].check.probes] | min")" -ge 2 ]'
+echo "s2 stops its name service: b2 goes down, and c2's IPv4 clients (table entry -> b2) are hashed"
+t0=$(now_ms)
+bg_stop name4-s2
+bg_stop name6-s2
+WAIT_STEP=0.05 check "b2 is down" wait_for 10 nh_state b2 down
+echo "(detected in $(($(now_ms) - t0)) ms; defaults: interval 1 s, timeout 0.5 s, fall 2)"
+got=$(fetch_name c2 "$IPS4")
+check "c2 -> $IPS4 is now served by '$got' (s1 or s3)" test "$got" = s1 -o "$got" = s3
+srv_start_names 2 || bail "name service on s2"
+check "b2 is up again (rise 2)" wait_for 10 nh_state b2 up
+check_eq "c2 -> $IPS4 is served by s2 again" s2 "$(fetch_name c2 "$IPS4")"
+check "mslbd drain b1" mslbd_cli f drain b1 -s "$(mslbd_sock f)"
+got=$(fetch_name c1 "$IPS4")
+check "b1 drained: c1 -> $IPS4 is served by '$got' (s2 or s3)" test "$got" = s2 -o "$got" = s3
+check "mslbd undrain b1" mslbd_cli f undrain b1 -s "$(mslbd_sock f)"
+check_eq "c1 -> $IPS4 is served by s1 again" s1 "$(fetch_name c1 "$IPS4")"
 
 for n in f b1 b2 b3; do
 	say "mslbd status on $n"

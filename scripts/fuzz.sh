@@ -5,7 +5,7 @@
 #
 # Builds with `CC=clang scripts/build.sh --enable-fuzzing` in $BUILDDIR
 # (default _build/fuzz). Targets (default all): fuzz_pkt fuzz_path
-# fuzz_config fuzz_ctl fuzz_rdr. One at a time, one process each (the machine is
+# fuzz_config fuzz_ctl fuzz_rdr fuzz_health. One at a time, one process each (the machine is
 # shared). New inputs go to $BUILDDIR/fuzz-run/TARGET/corpus, never into
 # the tree.
 # Prints per target: executions, exec/s, cov, ft, crashes; a crashing
@@ -15,7 +15,7 @@ set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 export BUILDDIR=${BUILDDIR:-$top/_build/fuzz}
-all_targets="fuzz_pkt fuzz_path fuzz_config fuzz_ctl fuzz_rdr"
+all_targets="fuzz_pkt fuzz_path fuzz_config fuzz_ctl fuzz_rdr fuzz_health"
 
 usage() {
 	echo "usage: scripts/fuzz.sh SECONDS [TARGET...] | --seeds (targets: $all_targets)" >&2
@@ -39,7 +39,7 @@ if [ "$1" = --seeds ]; then
 	build
 	make -C "$BUILDDIR" tests/fuzz/seedgen >>"$BUILDDIR/fuzz-build.log" 2>&1 ||
 		{ echo "fuzz.sh: seedgen failed to build" >&2; exit 1; }
-	# seedgen writes these three; fuzz_ctl's and fuzz_rdr's few seeds are written by hand.
+	# seedgen writes these three; fuzz_ctl's, fuzz_rdr's and fuzz_health's few seeds are written by hand.
 	rm -rf "$top/tests/fuzz/corpus/fuzz_pkt" "$top/tests/fuzz/corpus/fuzz_path" "$top/tests/fuzz/corpus/fuzz_config"
 	"$BUILDDIR/tests/fuzz/seedgen" "$top/tests/fuzz/corpus" "$top" || exit 1
 	du -sh "$top/tests/fuzz/corpus"/*

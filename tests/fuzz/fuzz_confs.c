@@ -59,6 +59,24 @@
 	"};\n" \
 	"icmp = { rate = 10; burst = 3; };\n"
 
+/* Health checks: a drained next hop, table backups, a hash; FZ_R_HEALTH
+ * records take next hops out and steer probes. */
+#define HEALTH_FRONT \
+	"front = {\n" \
+	"  services = [ " Q(S4) ", " Q(S6) " ];\n" \
+	"  health = { kind = \"tcp\"; port = 80; };\n" \
+	"  next_hops = (\n" \
+	"    { name = \"b1\"; ipv4 = " Q(B4) "; ipv6 = " Q(B6) "; check = { kind = \"icmp\"; }; },\n" \
+	"    { name = \"b2\"; ipv4 = " Q(B2_4) "; ipv6 = " Q(B2_6) "; mode = \"encapsulate\"; },\n" \
+	"    { name = \"b3\"; ipv4 = \"198.51.100.13\"; state = \"drain\"; }\n" \
+	"  );\n" \
+	"  table = (\n" \
+	"    { source = \"192.0.2.0/24\"; next_hop = \"b2\"; backup = \"b3\"; },\n" \
+	"    { source = \"2001:db8:c1::/48\"; next_hop = \"b2\"; backup = \"b1\"; }\n" \
+	"  );\n" \
+	"  unmatched = \"hash\";\n" \
+	"};\n"
+
 /* Proposal 2 at the back: the front's option out of SYNs, timestamps and
  * MPTCP keys translated on port 80; room for 4 subflows and connections,
  * so that an input of 16 records fills the tables. Appended last: the
@@ -81,6 +99,7 @@ const struct fz_conf fz_confs[] = {
 	{ "front-p2", P2_FRONT("translate") },
 	{ "front-p2-encap", P2_FRONT("encapsulate") },
 	{ "back-p2", BACK(P2_BACK) },
+	{ "front-health", HEALTH_FRONT },
 };
 
 const unsigned fz_n_confs = sizeof(fz_confs) / sizeof(fz_confs[0]);

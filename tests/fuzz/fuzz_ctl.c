@@ -1,9 +1,12 @@
 /* fuzz_ctl: the control socket's request parser (ctl_parse_request) on any
  * bytes, at every length a read may have delivered so far. Asserts that
  * the verdict agrees with the bytes: a request only from a line that is
- * one of the three after blanks are taken off, INCOMPLETE only without a
- * newline in fewer than CTL_REQUEST_MAX bytes, and every error one short
- * printable line for the reply. */
+ * one of them (status, status json, reload, redirect add|del, drain NAME,
+ * undrain NAME) after blanks are taken off, INCOMPLETE only without a
+ * newline in fewer than CTL_REQUEST_MAX bytes, every error one short
+ * printable line for the reply, and the reason the one the line calls
+ * for (a usage line for a drain or undrain gone wrong, the list of
+ * requests for an unknown or empty one). */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,11 +72,44 @@ static int ref_redirect(char *w)
 	return -1;
 }
 
-/* The line's words, blanks and a trailing "\r" taken off, as the
- * protocol defines them; -1 when it is none of the requests. */
-static int reference(const char *line, size_t n)
+/* The words of w (one space between words) into word[], at most max;
+ * how many, or -1 when there are more or one has 64 bytes or more (the
+ * protocol's limits: no request has more than 8 words). */
+static int ref_words(char *w, char **word, int max)
 {
-	char w[CTL_REQUEST_MAX + 1];
+	int k = 0;
+
+	for (char *t = strtok(w, " "); t; t = strtok(NULL, " ")) {
+		if (k == max || strlen(t) >= 64)
+			return -1;
+		word[k++] = t;
+	}
+	return k;
+}
+
+/* "drain NAME" or "undrain NAME"; 0 when the line is neither, -1 when it
+ * starts with one of them but is no such request (within the protocol's
+ * limits on words, else 0 as for any unknown line). */
+static int ref_drain(const char *line, char *name)
+{
+	char w[CTL_REQUEST_MAX + 1], *word[9];
+	int k;
+
+	strcpy(w, line);
+	k = ref_words(w, word, 9);
+	if (k < 1 || (strcmp(word[0], "drain") && strcmp(word[0], "undrain")))
+		return 0;
+	if (k != 2 || !ref_name(word[1]))
+		return -1;
+	if (name)
+		strcpy(name, word[1]);
+	return !strcmp(word[0], "drain") ? CTL_REQ_DRAIN : CTL_REQ_UNDRAIN;
+}
+
+/* The line's words as the protocol defines them: blanks and a trailing
+ * "\r" taken off, blank runs one space, into w (CTL_REQUEST_MAX + 1). */
+static void ref_line(const char *line, size_t n, char *w)
+{
 	size_t k = 0;
 
 	while (n && (line[n - 1] == ' ' || line[n - 1] == '\t' || line[n - 1] == '\r'))
@@ -86,14 +122,55 @@ static int reference(const char *line, size_t n)
 			continue;
 		w[k++] = blank ? ' ' : line[i];
 	}
+	if (k && w[k - 1] == ' ')
+		k--;
 	w[k] = '\0';
+}
+
+/* The request the line is, -1 when it is none; *name the next hop's
+ * for drain and undrain. */
+static int reference(const char *line, size_t n, char *name)
+{
+	char w[CTL_REQUEST_MAX + 1];
+	int d;
+
+	ref_line(line, n, w);
 	if (!strcmp(w, "status"))
 		return CTL_REQ_STATUS;
 	if (!strcmp(w, "status json"))
 		return CTL_REQ_STATUS_JSON;
 	if (!strcmp(w, "reload"))
 		return CTL_REQ_RELOAD;
+	d = ref_drain(w, name);
+	if (d > 0)
+		return d;
 	return ref_redirect(w);
+}
+
+/* The reason of an UNKNOWN line is the one its words call for. */
+static void check_unknown_why(const struct ctl_req *req, const char *line, size_t n)
+{
+	static const char allowed[] = "(allowed: status, status json, reload, redirect, drain, undrain)";
+	char w[CTL_REQUEST_MAX + 1], *word[9];
+	size_t wl = strlen(req->why), al = sizeof(allowed) - 1;
+
+	ref_line(line, n, w);
+	if (!w[0]) {
+		FUZZ_CHECK(!strcmp(req->why, "empty request (allowed: status, status json, reload, redirect, drain, "
+					     "undrain)"),
+			   "an empty line, and the reason is \"%s\"", req->why);
+		return;
+	}
+	if (ref_drain(w, NULL) < 0) {
+		ref_words(w, word, 9);
+		FUZZ_CHECK(!strncmp(req->why, "usage: ", 7) && !strncmp(req->why + 7, word[0], strlen(word[0])) &&
+				   !strcmp(req->why + 7 + strlen(word[0]), " NAME (a next hop's name)"),
+			   "a bad %s, and the reason is \"%s\"", word[0], req->why);
+		return;
+	}
+	if (!strncmp(req->why, "unknown request \"", 17))
+		FUZZ_CHECK(wl > al && !strcmp(req->why + wl - al, allowed), "the reason \"%s\" lists no requests",
+			   req->why);
 }
 
 static void check_why(const struct ctl_req *req)
@@ -113,6 +190,7 @@ static void one(const char *buf, size_t len, bool eof)
 	size_t seen = len < CTL_REQUEST_MAX ? len : CTL_REQUEST_MAX;
 	const char *nl = seen ? memchr(buf, '\n', seen) : NULL;
 	size_t n = nl ? (size_t)(nl - buf) : seen;
+	char name[CTL_REQUEST_MAX + 1] = "";
 
 	switch (r) {
 	case CTL_PARSE_INCOMPLETE:
@@ -125,16 +203,19 @@ static void one(const char *buf, size_t len, bool eof)
 	case CTL_PARSE_OK:
 		FUZZ_CHECK(nl || (eof && len <= CTL_REQUEST_MAX), "a request from a line not ended");
 		FUZZ_CHECK(req.used == (nl ? n + 1 : n) && req.used <= len, "used %zu for a line of %zu", req.used, n);
-		FUZZ_CHECK(reference(buf, n) == (int)req.kind, "kind %d, the line says %d", (int)req.kind,
-			   reference(buf, n));
+		FUZZ_CHECK(reference(buf, n, name) == (int)req.kind, "kind %d, the line says %d", (int)req.kind,
+			   reference(buf, n, NULL));
+		if (req.kind == CTL_REQ_DRAIN || req.kind == CTL_REQ_UNDRAIN)
+			FUZZ_CHECK(!strcmp(req.name, name), "name \"%s\", the line says \"%s\"", req.name, name);
 		return;
 	case CTL_PARSE_BAD_BYTE:
 		check_why(&req);
-		FUZZ_CHECK(memchr(buf, 0, n) || reference(buf, n) < 0, "BAD_BYTE for a clean request");
+		FUZZ_CHECK(memchr(buf, 0, n) || reference(buf, n, NULL) < 0, "BAD_BYTE for a clean request");
 		return;
 	case CTL_PARSE_UNKNOWN:
 		check_why(&req);
-		FUZZ_CHECK(reference(buf, n) < 0, "UNKNOWN for \"%.*s\"", (int)n, buf);
+		FUZZ_CHECK(reference(buf, n, NULL) < 0, "UNKNOWN for \"%.*s\"", (int)n, buf);
+		check_unknown_why(&req, buf, n);
 		return;
 	}
 	fuzz_fail("result %d is none of the enum", (int)r);

@@ -70,6 +70,28 @@ static void set_mtu(struct mslb_lb *lb, const uint8_t *b, uint32_t n)
 		lb_set_route_mtu(lb, b[0] & 0x3f, b[0] & FZ_MTU_V6, mtu);
 }
 
+/* A health check's doing: next hops out of and back into the hash, and this
+ * host's probes steered (the source is the record's, any address). */
+static void set_health(struct mslb_lb *lb, const uint8_t *b, uint32_t n)
+{
+	const struct mslb_config *cfg = lb_config(lb);
+	uint8_t src[16] = { 0 };
+	unsigned i, v6;
+
+	if (n < 4 || !cfg->front.n_next_hops)
+		return;
+	i = b[0] % cfg->front.n_next_hops;
+	v6 = b[1] & FZ_H_V6;
+	FUZZ_CHECK(lb_set_usable(lb, i, b[1] & FZ_H_USABLE) == 0, "lb_set_usable failed");
+	FUZZ_CHECK(lb_next_hop_usable(lb, i) == !!(b[1] & FZ_H_USABLE), "lb_set_usable did not take");
+	if (!(b[1] & FZ_H_PROBE)) {
+		lb_clear_probe(lb, i);
+		return;
+	}
+	memcpy(src, b + 4, n - 4 < 16 ? n - 4 : 16);
+	lb_set_probe(lb, i, v6 ? 6 : 4, b[1] & FZ_H_ICMP ? (v6 ? 58 : 1) : 6, src, fz_get16(b + 2));
+}
+
 static void run_record(struct fz_run *r, struct io_pkt *p, uint8_t flags, const struct io_offload *off,
 		       const uint8_t *b, uint32_t n)
 {
@@ -139,6 +161,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lb_set_time(lb, now);
 		if (flags & FZ_R_MTU)
 			set_mtu(lb, data + i, n);
+		else if (flags & FZ_R_HEALTH)
+			set_health(lb, data + i, n);
 		else
 			run_record(&r, &p, flags, &off, data + i, n);
 		i += n;

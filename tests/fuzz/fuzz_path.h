@@ -8,7 +8,8 @@
  *   len (2)    big-endian; cut to what the input has left
  *   [offload (10) with FZ_R_OFFLOAD: flags, gso_type, then big-endian
  *              csum_start, csum_offset, gso_size, hdr_len]
- *   body (len) a packet, or with FZ_R_MTU three bytes: selector, MTU (2)
+ *   body (len) a packet, or with FZ_R_MTU three bytes: selector, MTU (2),
+ *              or with FZ_R_HEALTH: next hop, op, probe id (2), source (16)
  *
  * The fix-up flags let mutations keep valid checksums and lengths, which
  * the parser would otherwise reject before anything interesting runs. */
@@ -19,6 +20,14 @@
 #define FZ_R_OFFLOAD 0x04	/* explicit offload metadata follows */
 #define FZ_R_FIX_LEN 0x08	/* set the IP length fields (every level) to the record's length */
 #define FZ_R_MTU 0x10		/* a route MTU (lb_set_route_mtu / lb_set_return_mtu), not a packet */
+#define FZ_R_HEALTH 0x20	/* a next hop's state or probe (lb_set_usable, lb_set_probe), not a packet */
+
+/* FZ_R_HEALTH op: bit 0 usable; bit 1 set a probe (bit 2 IPv6, bit 3 ICMP
+ * rather than TCP), else clear it. */
+#define FZ_H_USABLE 0x01
+#define FZ_H_PROBE 0x02
+#define FZ_H_V6 0x04
+#define FZ_H_ICMP 0x08
 
 /* FZ_R_MTU selector: bit 7 the return tunnel's, bit 6 the IPv6 outer
  * family, bits 0-5 the next hop. */

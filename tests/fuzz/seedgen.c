@@ -592,6 +592,34 @@ static void p2_keys(const char *conf)
 	}
 }
 
+/* Health: a probe of b1 steered (TCP from the client's address and port
+ * 4242, which the table sends to b2), then b2 taken out (its entry falls
+ * to its backup) and brought back. */
+static void health(const char *conf)
+{
+	struct pg_pkt p;
+	struct seed s;
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		const char *c = fam == 4 ? C4 : C6, *sv = fam == 4 ? S4 : S6;
+		uint8_t h[20] = { 0, FZ_H_USABLE | FZ_H_PROBE | (fam == 6 ? FZ_H_V6 : 0), 0x10, 0x92 };
+		uint8_t out[4] = { 1, 0, 0, 0 }, in[4] = { 1, FZ_H_USABLE, 0, 0 };
+
+		start(&s, conf);
+		addr(c, h + 4);
+		rec(&s, FZ_R_HEALTH, 0, NULL, h, sizeof(h));
+		mk(&p, fam, PG_TCP, c, sv, 40, true);
+		pg_put16(p.buf + p.l3len, 4242);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		rec(&s, FZ_R_HEALTH, 1, NULL, out, sizeof(out));
+		mk(&p, fam, PG_UDP, c, sv, 40, true);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		rec(&s, FZ_R_HEALTH, 1, NULL, in, sizeof(in));
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		emit_path(&s, conf, fam == 4 ? "probe4" : "probe6");
+	}
+}
+
 static void gen_path(void)
 {
 	struct seed s;
@@ -626,6 +654,7 @@ static void gen_path(void)
 	/* Last: the seeds above keep their bytes (the generator's sequence). */
 	p2_back("back-p2");
 	p2_keys("back-p2");
+	health("front-health");
 }
 
 /* ---- fuzz_pkt inputs --------------------------------------------------- */

@@ -634,7 +634,7 @@ table_default() {
 # front_conf FILE UNMATCHED [PREFIX=NEXTHOP...]: next hops are all the backs
 # of the topology; without entries, the default table (restricted to the
 # next hops that exist). MSLB_FRONT_MODE (translate, encapsulate) sets
-# front.mode.
+# front.mode; MSLB_FRONT_HEALTH, the keys of a front.health group.
 front_conf() {
 	local file=$1 unmatched=$2 i e nh entries
 	shift 2
@@ -644,6 +644,7 @@ front_conf() {
 		echo "front = {"
 		echo "  services = [ \"$IPS4\", \"$IPS6\" ];"
 		[ -n "${MSLB_FRONT_MODE:-}" ] && echo "  mode = \"$MSLB_FRONT_MODE\";"
+		[ -n "${MSLB_FRONT_HEALTH:-}" ] && echo "  health = { $MSLB_FRONT_HEALTH };"
 		echo "  next_hops = ("
 		for i in $(seq 1 "$TOPO_NBACKS"); do
 			printf '    { name = "b%s"; ipv4 = "%s"; ipv6 = "%s"; }%s\n' "$i" \

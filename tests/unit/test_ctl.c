@@ -72,6 +72,63 @@ static void test_ctl_parse_redirect(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "unknown request"));
 }
 
+/* drain NAME, undrain NAME: a next hop's name as mslb.conf allows it. */
+static void test_ctl_parse_drain(void)
+{
+	static const char *const bad[] = {
+		"drain\n", "drain  \t\r\n", "drain b1 b2\n", "drain b/1\n", "drain b1!\n", "drain \"b1\"\n",
+		"drain b\xc3\xa4\n", "drain 0123456789012345678901234567890X\n", "undrain\n", "undrain b1 now\n",
+		"undrain *\n",
+	};
+	struct ctl_req req;
+
+	CU_ASSERT_EQUAL(PARSE("drain b1\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_DRAIN);
+	CU_ASSERT_STRING_EQUAL(req.name, "b1");
+	CU_ASSERT_EQUAL(req.used, 9);
+	CU_ASSERT_EQUAL(PARSE(" undrain\tx-1.y_2 \r\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_UNDRAIN);
+	CU_ASSERT_STRING_EQUAL(req.name, "x-1.y_2");
+	/* 31 characters, the longest name; any name, even a word of the protocol */
+	CU_ASSERT_EQUAL(PARSE("drain 0123456789012345678901234567890\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_STRING_EQUAL(req.name, "0123456789012345678901234567890");
+	CU_ASSERT_EQUAL(PARSE("undrain drain\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_UNDRAIN);
+	CU_ASSERT_STRING_EQUAL(req.name, "drain");
+	CU_ASSERT_EQUAL(PARSE("drain redirect\n", &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_DRAIN);
+	CU_ASSERT_STRING_EQUAL(req.name, "redirect");
+	/* Without a newline: more to read, or the end of the line at eof. */
+	CU_ASSERT_EQUAL(PARSE("drain b1", &req), CTL_PARSE_INCOMPLETE);
+	CU_ASSERT_EQUAL(ctl_parse_request("drain b1", 8, true, &req), CTL_PARSE_OK);
+	CU_ASSERT_EQUAL(req.kind, CTL_REQ_DRAIN);
+	CU_ASSERT_STRING_EQUAL(req.name, "b1");
+	CU_ASSERT_EQUAL(req.used, 8);
+
+	/* Anything else after drain or undrain: the usage. */
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		bool un = !strncmp(bad[i], "undrain", 7);
+
+		CU_ASSERT_EQUAL(ctl_parse_request(bad[i], strlen(bad[i]), false, &req), CTL_PARSE_UNKNOWN);
+		CU_ASSERT_STRING_EQUAL(req.why, un ? "usage: undrain NAME (a next hop's name)"
+						   : "usage: drain NAME (a next hop's name)");
+		assert_why_is_one_line(&req);
+	}
+	CU_ASSERT_EQUAL(ctl_parse_request("drain", 5, true, &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_STRING_EQUAL(req.why, "usage: drain NAME (a next hop's name)");
+	/* Not the word drain: an unknown request. */
+	CU_ASSERT_EQUAL(PARSE("DRAIN b1\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_STRING_EQUAL(req.why,
+			       "unknown request \"DRAIN b1\" (allowed: status, status json, reload, redirect, drain, undrain)");
+	CU_ASSERT_EQUAL(PARSE("drainb1\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "unknown request \"drainb1\""));
+	CU_ASSERT_EQUAL(PARSE("redirect drain b1\n", &req), CTL_PARSE_UNKNOWN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "usage: redirect add"));
+	/* A control byte is that, whatever the words. */
+	CU_ASSERT_EQUAL(PARSE("drain b\x01\n", &req), CTL_PARSE_BAD_BYTE);
+	CU_ASSERT_EQUAL(PARSE("drain b1\0\n", &req), CTL_PARSE_BAD_BYTE);
+}
+
 /* CRLF from a terminal or socat, blanks around and between the words. */
 static void test_ctl_parse_blanks(void)
 {
@@ -128,14 +185,15 @@ static void test_ctl_parse_unknown(void)
 
 	CU_ASSERT_EQUAL(PARSE("\n", &req), CTL_PARSE_UNKNOWN);
 	assert_why_is_one_line(&req);
+	CU_ASSERT_STRING_EQUAL(req.why, "empty request (allowed: status, status json, reload, redirect, drain, undrain)");
 	CU_ASSERT_EQUAL(PARSE("   \r\n", &req), CTL_PARSE_UNKNOWN);
 	CU_ASSERT_EQUAL(PARSE("STATUS\n", &req), CTL_PARSE_UNKNOWN);
 	CU_ASSERT_EQUAL(PARSE("statusjson\n", &req), CTL_PARSE_UNKNOWN);
 	CU_ASSERT_EQUAL(PARSE("status json json\n", &req), CTL_PARSE_UNKNOWN);
 	CU_ASSERT_EQUAL(PARSE("stop\n", &req), CTL_PARSE_UNKNOWN);
 	assert_why_is_one_line(&req);
-	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "\"stop\""));
-	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "allowed: status, status json, reload"));
+	CU_ASSERT_STRING_EQUAL(req.why,
+			       "unknown request \"stop\" (allowed: status, status json, reload, redirect, drain, undrain)");
 	/* Bytes above ASCII are quoted as '?', a long word cut short. */
 	CU_ASSERT_EQUAL(PARSE("st\xc3\xa4tus\n", &req), CTL_PARSE_UNKNOWN);
 	CU_ASSERT_PTR_NOT_NULL(strstr(req.why, "\"st??tus\""));
@@ -213,6 +271,7 @@ void suite_ctl(void)
 
 	UNIT_ADD(s, test_ctl_parse_requests);
 	UNIT_ADD(s, test_ctl_parse_redirect);
+	UNIT_ADD(s, test_ctl_parse_drain);
 	UNIT_ADD(s, test_ctl_parse_blanks);
 	UNIT_ADD(s, test_ctl_parse_incomplete);
 	UNIT_ADD(s, test_ctl_parse_bad_bytes);

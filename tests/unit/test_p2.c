@@ -296,8 +296,11 @@ static void test_front_key_tries(void)
 			CU_ASSERT_EQUAL(st.tries, 600);
 			CU_ASSERT(st.alt_hits > 140 && st.alt_hits < 260);
 		} else {
+			/* Keys are random: with 3 next hops a SYN takes a geometric
+			 * number of tries (p = 1/3, at most 8), 2.88 on average,
+			 * 0.1 the spread of the mean of 600: bounds 5 spreads out. */
 			CU_ASSERT(st.alt_hits > 550);
-			CU_ASSERT(st.tries < 600 * 3);
+			CU_ASSERT(st.tries < 600 * 34 / 10);
 		}
 		printf("\n    key_tries %u: %llu of 600 keys on the hash's next hop, %.2f tries a SYN ",
 		       tries[t], (unsigned long long)st.alt_hits, st.tries / 600.0);
