@@ -25,6 +25,8 @@ cat >"$TMPD/http.sh" <<EOF || bail "http.sh"
 #!/bin/sh
 read -r line
 if [ -f "$TMPD/health" ]; then printf 'HTTP/1.0 200 OK\r\n\r\nok\n'; else printf 'HTTP/1.0 404 Not Found\r\n\r\n'; fi
+# socat may drop the output of a child that exits at once.
+sleep 0.2
 EOF
 chmod +x "$TMPD/http.sh"
 bg_start http-s3 s3 socat "TCP4-LISTEN:8080,bind=$IPS4,reuseaddr,fork" "EXEC:$TMPD/http.sh"

@@ -493,11 +493,16 @@ sockaddr() { case $1 in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
 fam() { case $1 in *:*) echo 6 ;; *) echo 4 ;; esac; }
 
 # ---------------------------------------------------------------- services
-# srv_start_names I: TCP port 80 on IP_S (v4 and v6) answers "sI".
+# srv_start_names I: TCP port 80 on IP_S (v4 and v6) answers "sI". From a
+# file, not a command: socat loses a quick command's output now and then
+# (the child exits before its output is copied: the client sees a FIN and
+# no data).
 srv_start_names() {
 	local i=$1
-	bg_start "name4-s$i" "s$i" socat "TCP4-LISTEN:80,bind=$IPS4,reuseaddr,fork" "SYSTEM:echo s$i"
-	bg_start "name6-s$i" "s$i" socat "TCP6-LISTEN:80,bind=[$IPS6],ipv6only=1,reuseaddr,fork" "SYSTEM:echo s$i"
+	echo "s$i" >"$TMPD/name-s$i" || return 1
+	bg_start "name4-s$i" "s$i" socat -U "TCP4-LISTEN:80,bind=$IPS4,reuseaddr,fork" "OPEN:$TMPD/name-s$i,rdonly"
+	bg_start "name6-s$i" "s$i" socat -U "TCP6-LISTEN:80,bind=[$IPS6],ipv6only=1,reuseaddr,fork" \
+		"OPEN:$TMPD/name-s$i,rdonly"
 	wait_for 10 listening "s$i" tcp 80 || return 1
 	wait_for 10 eval "[ \$(nsx s$i ss -H -ltn 'sport = :80' | wc -l) -ge 2 ]"
 }
