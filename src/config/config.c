@@ -168,9 +168,9 @@ static void parse_globals(struct config_ctx *c, struct mslb_config *cfg)
 
 	g = config_get_group(c, c->root, "routing", "routing");
 	if (g) {
-		static const char *const keys[] = { "table", "priority", NULL };
+		static const char *const keys[] = { "table", "priority", "announce_table", NULL };
 
-		config_check_keys(c, g, "routing", keys, "table, priority");
+		config_check_keys(c, g, "routing", keys, "table, priority, announce_table");
 		if (config_get_int(c, g, "table", "routing.table", 1, 4294967294LL, &n)) {
 			/* table and table + 1 are ours; 253-255 are the kernel's. */
 			if (n >= 252 && n <= 255)
@@ -181,6 +181,18 @@ static void parse_globals(struct config_ctx *c, struct mslb_config *cfg)
 		}
 		if (config_get_int(c, g, "priority", "routing.priority", 1, 32000, &n))
 			cfg->rule_priority = (uint32_t)n;
+		if (config_get_int(c, g, "announce_table", "routing.announce_table", 1, 4294967294LL, &n)) {
+			const config_setting_t *at = config_setting_get_member(g, "announce_table");
+
+			cfg->line_announce = config_setting_source_line(at);
+			if (n >= 253 && n <= 255)
+				config_err(c, at, "routing.announce_table: %lld is a kernel table (allowed: 1-4294967294 except 253-255, routing.table and routing.table + 1)", n);
+			else if (n == cfg->route_table || n == (long long)cfg->route_table + 1)
+				config_err(c, at, "routing.announce_table: %lld is one of the daemon's own tables %u and %u (allowed: another table)",
+					   n, cfg->route_table, cfg->route_table + 1);
+			else
+				cfg->announce_table = (uint32_t)n;
+		}
 	}
 }
 
@@ -220,6 +232,9 @@ static struct mslb_config *validate(config_t *lc, const char *name, struct confi
 		config_errors_add(errs, "%s:1: no role configured (allowed: a front = { ... }; group, a back = { ... }; group, a return_endpoint = { ... }; group, or several)", name);
 	}
 	config_check_families(&c, cfg);
+	if (cfg->announce_table && !cfg->has_front)
+		config_errors_add(errs, "%s:%d: routing.announce_table: announces a front's services (allowed: with a front = { ... }; group)",
+				  name, cfg->line_announce);
 	config_dup_free(&c.services);
 	config_dup_free(&c.names);
 	if (errs->n) {

@@ -115,6 +115,11 @@ struct mslb_config {
 	bool tun_offload;		/* IFF_VNET_HDR: checksum, TSO and USO offloads */
 	uint32_t route_table;		/* TUN routes; route_table + 1: delivery routes */
 	uint32_t rule_priority;		/* first of four consecutive rule priorities */
+	/* routing.announce_table: a front's service routes (through the TUN)
+	 * for a routing daemon to announce, while a next hop of their family
+	 * is usable; 0: none. */
+	uint32_t announce_table;
+	int line_announce;
 	/* io.af_packet: interfaces whose service traffic the daemon takes
 	 * from an AF_PACKET ring and sends itself (see io_afp.c). */
 	unsigned n_af_packet;

@@ -133,6 +133,24 @@ static void on_health_steer(void *ctx, unsigned i, unsigned version, uint8_t pro
 	lb_set_probe(d->lb, i, version, proto, src, id);
 }
 
+/* routing.announce_table: the services of a family are announced while a
+ * next hop of that family is usable. */
+static void announce(struct daemon *d)
+{
+	const struct mslb_config *cfg = d->cfg;
+	bool fam[2] = { false, false };
+	char err[256];
+
+	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
+		if (!lb_next_hop_usable(d->lb, i))
+			continue;
+		fam[0] = fam[0] || config_next_hop_carries(&cfg->front.next_hops[i], AF_INET);
+		fam[1] = fam[1] || config_next_hop_carries(&cfg->front.next_hops[i], AF_INET6);
+	}
+	if (hostcfg_announce(d->host, cfg, fam, err, sizeof(err)) < 0)
+		log_err("routing.announce_table: %s", err);
+}
+
 static void on_health_usable(void *ctx, unsigned i, bool usable)
 {
 	struct daemon *d = ctx;
@@ -140,6 +158,7 @@ static void on_health_usable(void *ctx, unsigned i, bool usable)
 	if (lb_set_usable(d->lb, i, usable) < 0)
 		log_err("next hop %s: out of memory: its tables keep it %s", lb_config(d->lb)->front.next_hops[i].name,
 			usable ? "out" : "in");
+	announce(d);
 }
 
 static struct health *make_health(struct daemon *d, const struct mslb_config *cfg)
@@ -248,6 +267,7 @@ int daemon_start(struct daemon *d)
 		log_err("health checks: cannot start: %m");
 		goto fail;
 	}
+	announce(d);
 	for (unsigned i = 0; i < afpath_count(d->afp); i++)
 		log_info("af_packet on %s", afpath_backends(d->afp)[i]->name);
 	stamp(d);
@@ -369,6 +389,7 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 	d->health = health;
 	d->lb = lb;
 	d->cfg = cfg;
+	announce(d);
 	d->reloads++;
 	stamp(d);
 	apply_logging(cfg, d->foreground && !d->journal);

@@ -43,6 +43,9 @@ struct hostcfg {
 	bool accept_local_done;
 	bool rp_filter_done, link_done;
 	unsigned mtu;
+	/* routing.announce_table: the families whose services are announced
+	 * (a next hop of that family is usable). */
+	bool announce[2];
 	/* MPTCP path manager of a server-side back (Proposal 1). */
 	struct hostcfg_mptcp *mptcp;
 };
@@ -288,8 +291,13 @@ static int desired(const struct hostcfg *h, const struct mslb_config *cfg, struc
 
 	fam[0] = fam[1] = false;
 	for (unsigned i = 0; i < cfg->front.n_services; i++) {
-		fam[mslb_af_index(cfg->front.services[i].family)] = true;
-		r |= add_route(s, &cfg->front.services[i], t, h->ifindex, NULL);
+		const struct mslb_addr *sv = &cfg->front.services[i];
+
+		fam[mslb_af_index(sv->family)] = true;
+		r |= add_route(s, sv, t, h->ifindex, NULL);
+		/* Through the TUN device: gone with it, even after a crash. */
+		if (cfg->announce_table && h->announce[mslb_af_index(sv->family)])
+			r |= add_route(s, sv, cfg->announce_table, h->ifindex, NULL);
 	}
 	for (unsigned i = 0; i < cfg->back.n_addresses; i++) {
 		const struct cfg_back_address *b = &cfg->back.addresses[i];
@@ -571,6 +579,23 @@ out:
 	set_free(&want);
 	set_free(&added);
 	return r;
+}
+
+int hostcfg_announce(struct hostcfg *h, const struct mslb_config *cfg, const bool fam[2], char *err, size_t errlen)
+{
+	bool was[2] = { h->announce[0], h->announce[1] };
+
+	if (was[0] == fam[0] && was[1] == fam[1])
+		return 0;
+	h->announce[0] = fam[0];
+	h->announce[1] = fam[1];
+	if (!cfg->announce_table)
+		return 0;
+	for (int f = 0; f < 2; f++)
+		if (was[f] != fam[f])
+			log_info("services of %s: %s in table %u", f ? "IPv6" : "IPv4",
+				 fam[f] ? "announced" : "withdrawn", cfg->announce_table);
+	return hostcfg_apply(h, cfg, err, errlen);
 }
 
 void hostcfg_remove(struct hostcfg *h)

@@ -5,6 +5,7 @@
 #ifndef MSLB_HOSTCFG_H
 #define MSLB_HOSTCFG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config/config.h"
@@ -20,6 +21,10 @@ struct hostcfg *hostcfg_create(const char *tun, int ifindex);
 /* Make the host match cfg. On failure nothing new stays installed, err says
  * what failed, and -1 is returned. */
 int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, size_t errlen);
+/* Which families' services go into routing.announce_table (fam[0] IPv4,
+ * fam[1] IPv6: a next hop of that family is usable); applied at once and
+ * kept for the next hostcfg_apply. 0, or -1 with err. */
+int hostcfg_announce(struct hostcfg *h, const struct mslb_config *cfg, const bool fam[2], char *err, size_t errlen);
 /* Remove every route and rule installed, restore the sysctls. */
 void hostcfg_remove(struct hostcfg *h);
 void hostcfg_destroy(struct hostcfg *h);
