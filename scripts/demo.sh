@@ -105,9 +105,14 @@ say "Health checks: f probes each next hop through its back (TCP port 80 of IP_S
 MSLB_FRONT_MODE=encapsulate MSLB_FRONT_HEALTH='kind = "tcp"; port = 80;' front_conf "$(mslbd_conf f)" hash ||
 	bail "front config"
 check "f reloads with health checks" mslbd_cli f reload -s "$(mslbd_sock f)"
+# shellcheck disable=SC2317 # called through check and wait_for
 nh_state() { [ "$(jget f ".front.next_hops[] | select(.name == \"$1\") | .state")" = "$2" ]; }
-check "b1, b2, b3 answer their probes" wait_for 10 eval 'nh_state b1 up && nh_state b2 up && nh_state b3 up &&
-	[ "$(jget f "[.front.next_hops[].check.probes] | min")" -ge 2 ]'
+# shellcheck disable=SC2317
+all_probed() {
+	nh_state b1 up && nh_state b2 up && nh_state b3 up &&
+		[ "$(jget f "[.front.next_hops[].check.probes] | min")" -ge 2 ]
+}
+check "b1, b2, b3 answer their probes" wait_for 10 all_probed
 echo "s2 stops its name service: b2 goes down, and c2's IPv4 clients (table entry -> b2) are hashed"
 t0=$(now_ms)
 bg_stop name4-s2

@@ -8,7 +8,7 @@ build-essential autoconf automake libtool pkg-config clang libclang-rt-dev
 libev-dev libconfig-dev libmnl-dev libcunit1-dev libxxhash-dev libcap-ng-dev libsodium-dev
 iproute2 iputils-ping procps ethtool nftables
 socat openssl tcpdump iperf3 jq python3 python3-scapy python3-cryptography
-vsftpd curl
+vsftpd curl bird2
 "
 
 if [ "$(id -u)" -ne 0 ]; then
