@@ -57,6 +57,7 @@ struct health *health_create(const struct mslb_config *cfg, const struct health_
 {
 	struct health *h = calloc(1, sizeof(*h));
 	unsigned n = cfg->has_front ? cfg->front.n_next_hops : 0;
+	uint16_t base;
 
 	if (!h)
 		return NULL;
@@ -69,6 +70,10 @@ struct health *health_create(const struct mslb_config *cfg, const struct health_
 		free(h);
 		return NULL;
 	}
+	/* Echo identifiers apart from each other: every ICMP probe socket
+	 * sees every echo reply from IP_S, and tells its own by them. */
+	if (getrandom(&base, sizeof(base), GRND_NONBLOCK) != sizeof(base))
+		base = 0x4d00;
 	for (unsigned i = 0; i < n; i++) {
 		struct hnode *x = &h->node[i];
 
@@ -77,8 +82,7 @@ struct health *health_create(const struct mslb_config *cfg, const struct health_
 		x->drain = x->nh->drain;
 		x->since = now;
 		x->p.fd = -1;
-		if (getrandom(&x->echo_id, sizeof(x->echo_id), GRND_NONBLOCK) != sizeof(x->echo_id))
-			x->echo_id = (uint16_t)(0x4d00 + i);
+		x->echo_id = (uint16_t)(base + i);
 		if (x->nh->check.kind == HC_NONE)
 			continue;
 		/* Spread over one interval: n probes at once would be a burst. */
@@ -116,8 +120,6 @@ void health_migrate(struct health *h, const struct health *old)
 				x->latency = o->latency;
 				x->probes = o->probes;
 				x->failures = o->failures;
-				x->echo_id = o->echo_id;
-				x->seq = o->seq;
 				memcpy(x->last, o->last, sizeof(x->last));
 			}
 			if (usable(x) == usable(o))
