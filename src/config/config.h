@@ -231,6 +231,8 @@ int config_redirect_keys_parse(const char *text, size_t len, const char *name, s
 void config_peek_socket(const char *path, char *buf, size_t len);
 
 const char *config_unmatched_name(const struct mslb_config *c);
+/* "tcp", "icmp", "http" or "none": the words of a check's kind. */
+const char *config_check_kind_name(enum hc_kind k);
 /* Can next hop nh take packets of family (AF_INET, AF_INET6)? By its own
  * address of that family, or, encapsulating in a fixed outer family, by
  * its address of that one. */

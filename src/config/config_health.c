@@ -11,6 +11,19 @@
 #define CHECK_KEYS "kind, port, interval, timeout, rise, fall, http_path, http_status, http_host, service"
 #define KINDS "\"tcp\", \"icmp\", \"http\" or \"none\""
 
+/* The one list of the kinds' words: the parser reads them, status shows them. */
+static const char *const kind_names[] = {
+	[HC_NONE] = "none",
+	[HC_TCP] = "tcp",
+	[HC_ICMP] = "icmp",
+	[HC_HTTP] = "http",
+};
+
+const char *config_check_kind_name(enum hc_kind k)
+{
+	return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "none";
+}
+
 /* Printable ASCII without blanks: what may go into a request line. */
 static bool token_ok(const char *s, size_t max)
 {
@@ -36,14 +49,12 @@ static void parse_check(struct config_ctx *c, const config_setting_t *g, const c
 	snprintf(path, sizeof(path), "%s.kind", where);
 	v = config_get_str(c, g, "kind", path, KINDS, false);
 	if (v) {
-		if (!strcmp(v, "tcp"))
-			k->kind = HC_TCP;
-		else if (!strcmp(v, "icmp"))
-			k->kind = HC_ICMP;
-		else if (!strcmp(v, "http"))
-			k->kind = HC_HTTP;
-		else if (!strcmp(v, "none"))
-			k->kind = HC_NONE;
+		unsigned i;
+
+		for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]) && strcmp(v, kind_names[i]); i++)
+			;
+		if (i < sizeof(kind_names) / sizeof(kind_names[0]))
+			k->kind = (enum hc_kind)i;
 		else
 			config_err(c, config_setting_get_member(g, "kind"), "%s: \"%s\" is not a kind of check (allowed: %s)",
 				   path, v, KINDS);

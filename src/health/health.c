@@ -33,21 +33,6 @@ struct health {
 	struct hnode *node;
 };
 
-const char *health_kind_name(enum hc_kind k)
-{
-	switch (k) {
-	case HC_TCP:
-		return "tcp";
-	case HC_ICMP:
-		return "icmp";
-	case HC_HTTP:
-		return "http";
-	case HC_NONE:
-		break;
-	}
-	return "none";
-}
-
 static bool usable(const struct hnode *x)
 {
 	return x->up && !x->drain;
@@ -171,11 +156,11 @@ static void verdict(struct health *h, struct hnode *x, bool ok, const char *deta
 		x->failures++;
 	if (ok && !x->up && x->in_a_row >= k->rise) {
 		x->up = true;
-		log_info("next hop %s: up (%s check of %s: %s, %u in a row)", x->nh->name, health_kind_name(k->kind),
+		log_info("next hop %s: up (%s check of %s: %s, %u in a row)", x->nh->name, config_check_kind_name(k->kind),
 			 mslb_addr_str(&k->target, a, sizeof(a)), detail, x->in_a_row);
 	} else if (!ok && x->up && x->in_a_row >= k->fall) {
 		x->up = false;
-		log_warn("next hop %s: down (%s check of %s: %s, %u in a row)", x->nh->name, health_kind_name(k->kind),
+		log_warn("next hop %s: down (%s check of %s: %s, %u in a row)", x->nh->name, config_check_kind_name(k->kind),
 			 mslb_addr_str(&k->target, a, sizeof(a)), detail, x->in_a_row);
 	}
 	set_usable(h, x, was, now);

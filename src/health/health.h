@@ -61,6 +61,5 @@ void health_run(struct health *h, double now);
 int health_set_drain(struct health *h, const char *name, bool drain, double now);
 bool health_usable(const struct health *h, unsigned i);
 void health_get(const struct health *h, unsigned i, struct health_info *out);
-const char *health_kind_name(enum hc_kind k);
 
 #endif

@@ -1079,10 +1079,10 @@ static void test_health_rise_fall(void)
 	CU_ASSERT_TRUE(health_usable(h, 0));
 	CU_ASSERT_TRUE(health_usable(h, 1));
 	CU_ASSERT_FALSE(health_usable(h, 2));
-	CU_ASSERT_STRING_EQUAL(health_kind_name(HC_TCP), "tcp");
-	CU_ASSERT_STRING_EQUAL(health_kind_name(HC_NONE), "none");
-	CU_ASSERT_STRING_EQUAL(health_kind_name(HC_ICMP), "icmp");
-	CU_ASSERT_STRING_EQUAL(health_kind_name(HC_HTTP), "http");
+	CU_ASSERT_STRING_EQUAL(config_check_kind_name(HC_TCP), "tcp");
+	CU_ASSERT_STRING_EQUAL(config_check_kind_name(HC_NONE), "none");
+	CU_ASSERT_STRING_EQUAL(config_check_kind_name(HC_ICMP), "icmp");
+	CU_ASSERT_STRING_EQUAL(config_check_kind_name(HC_HTTP), "http");
 
 	/* Up: every probe ok, steered from 127.0.0.1 and a port of its own. */
 	for (k = 0; k < 40; k++) {
