@@ -68,44 +68,40 @@ static uint64_t ago(double now, double then)
 	return now > then ? (uint64_t)(now - then) : 0;
 }
 
-/* A next hop's state (up, down, drain) and its health check. */
-static void nh_state(struct writer *w, const struct status_info *s, unsigned i)
+/* A next hop's state (up, down, drain); h: what the health module says
+ * of it (NULL without one). */
+static void nh_state(struct writer *w, const struct status_info *s, unsigned i, const struct health_info *h)
 {
-	struct health_info h;
-
-	if (!s->health) {
+	if (!h) {
 		wr_str(w, "state", NULL, lb_next_hop_usable(s->lb, i) ? "up" : "drain");
 		wr_null(w, "state_since_s", "state since");
 		return;
 	}
-	health_get(s->health, i, &h);
-	wr_str(w, "state", NULL, h.drain ? "drain" : h.up ? "up" : "down");
-	wr_secs(w, "state_since_s", "state since", ago(s->now, h.since));
+	wr_str(w, "state", NULL, h->drain ? "drain" : h->up ? "up" : "down");
+	wr_secs(w, "state_since_s", "state since", ago(s->now, h->since));
 }
 
-static void nh_check(struct writer *w, const struct status_info *s, unsigned i)
+static void nh_check(struct writer *w, const struct status_info *s, unsigned i, const struct health_info *h)
 {
-	struct health_info h;
-
-	if (!s->health || (health_get(s->health, i, &h), h.kind == HC_NONE)) {
+	if (!h || h->kind == HC_NONE) {
 		wr_null(w, "check", NULL);
 		return;
 	}
 	wr_obj(w, "check", NULL);
-	wr_str(w, "kind", NULL, health_kind_name(h.kind));
-	wr_str(w, "health", NULL, h.up ? "up" : "down");
-	if (h.last_at) {
-		wr_str(w, "last", "last probe", h.last);
-		wr_secs(w, "last_s", "last probe ago", ago(s->now, h.last_at));
-		wr_u64(w, "latency_us", "latency (us)", (uint64_t)(h.latency * 1e6));
+	wr_str(w, "kind", NULL, config_check_kind_name(h->kind));
+	wr_str(w, "health", NULL, h->up ? "up" : "down");
+	if (h->last_at) {
+		wr_str(w, "last", "last probe", h->last);
+		wr_secs(w, "last_s", "last probe ago", ago(s->now, h->last_at));
+		wr_u64(w, "latency_us", "latency (us)", (uint64_t)(h->latency * 1e6));
 	} else {
 		wr_null(w, "last", "last probe");
 		wr_null(w, "last_s", "last probe ago");
 		wr_null(w, "latency_us", "latency (us)");
 	}
-	wr_u64(w, "in_a_row", NULL, h.in_a_row);
-	wr_u64(w, "probes", NULL, h.probes);
-	wr_u64(w, "failures", NULL, h.failures);
+	wr_u64(w, "in_a_row", NULL, h->in_a_row);
+	wr_u64(w, "probes", NULL, h->probes);
+	wr_u64(w, "failures", NULL, h->failures);
 	wr_u64(w, "probe_packets", NULL, lb_next_hop_probes(s->lb, i));
 	wr_end(w);
 }
@@ -120,12 +116,15 @@ static void next_hops(struct writer *w, const struct status_info *s)
 	for (unsigned i = 0; i < c->front.n_next_hops; i++) {
 		const struct cfg_next_hop *nh = &c->front.next_hops[i];
 		struct lb_counter k = lb_next_hop_counter(lb, i);
+		struct health_info h;
 
 		wr_obj(w, NULL, "next hop");
 		wr_str(w, "name", "", nh->name);
 		wr_str(w, "ipv4", NULL, opt_addr(nh->has4, &nh->a4, a, sizeof(a)));
 		wr_str(w, "ipv6", NULL, opt_addr(nh->has6, &nh->a6, b, sizeof(b)));
-		nh_state(w, s, i);
+		if (s->health)
+			health_get(s->health, i, &h);
+		nh_state(w, s, i, s->health ? &h : NULL);
 		wr_u64(w, "packets", NULL, k.packets);
 		wr_u64(w, "bytes", NULL, k.bytes);
 		if (nh->server_id)
@@ -135,7 +134,7 @@ static void next_hops(struct writer *w, const struct status_info *s)
 		wr_u64(w, "weight", NULL, nh->weight);
 		wr_u64(w, "hash_hits", NULL, lb_next_hop_hash_hits(lb, i));
 		wr_u64(w, "port_hits", NULL, lb_next_hop_port_hits(lb, i));
-		nh_check(w, s, i);
+		nh_check(w, s, i, s->health ? &h : NULL);
 		status_tunnel_nh(w, lb, i);
 		wr_end(w);
 	}

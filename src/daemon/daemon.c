@@ -137,17 +137,10 @@ static void on_health_steer(void *ctx, unsigned i, unsigned version, uint8_t pro
  * next hop of that family is usable. */
 static void announce(struct daemon *d)
 {
-	const struct mslb_config *cfg = d->cfg;
-	bool fam[2] = { false, false };
+	bool fam[2] = { lb_serves(d->lb, AF_INET), lb_serves(d->lb, AF_INET6) };
 	char err[256];
 
-	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
-		if (!lb_next_hop_usable(d->lb, i))
-			continue;
-		fam[0] = fam[0] || config_next_hop_carries(&cfg->front.next_hops[i], AF_INET);
-		fam[1] = fam[1] || config_next_hop_carries(&cfg->front.next_hops[i], AF_INET6);
-	}
-	if (hostcfg_announce(d->host, cfg, fam, err, sizeof(err)) < 0)
+	if (hostcfg_announce(d->host, d->cfg, fam, err, sizeof(err)) < 0)
 		log_err("routing.announce_table: %s", err);
 }
 
@@ -159,6 +152,22 @@ static void on_health_usable(void *ctx, unsigned i, bool usable)
 		log_err("next hop %s: out of memory: its tables keep it %s", lb_config(d->lb)->front.next_hops[i].name,
 			usable ? "out" : "in");
 	announce(d);
+}
+
+/* Every next hop's state from the health module into the data path. */
+static int set_usable_all(struct mslb_lb *lb, const struct health *h)
+{
+	unsigned n = lb_config(lb)->front.n_next_hops;
+	bool *usable = malloc(n + 1);
+	int r;
+
+	if (!usable)
+		return -1;
+	for (unsigned i = 0; i < n; i++)
+		usable[i] = health_usable(h, i);
+	r = lb_set_usable_all(lb, usable);
+	free(usable);
+	return r;
 }
 
 static struct health *make_health(struct daemon *d, const struct mslb_config *cfg)
@@ -352,13 +361,12 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 	/* Drains and health verdicts carry over by name, into the tables of
 	 * the new data path before it takes a packet. */
 	health_migrate(health, d->health);
-	for (unsigned i = 0; i < cfg->front.n_next_hops; i++)
-		if (lb_set_usable(lb, i, health_usable(health, i)) < 0) {
-			health_destroy(health);
-			lb_destroy(lb);
-			sb_printf(msg, "out of memory\n");
-			goto refused_free;
-		}
+	if (set_usable_all(lb, health) < 0) {
+		health_destroy(health);
+		lb_destroy(lb);
+		sb_printf(msg, "out of memory\n");
+		goto refused_free;
+	}
 	/* Routes and rules for the new config go in before the swap, so no
 	 * packet of a new address arrives before the data path knows it; the
 	 * old config's leftovers go out in the same step. */

@@ -59,7 +59,11 @@ enum mslb_drop lb_process_pkt(struct mslb_lb *lb, struct io_pkt *p);
  * of memory: nothing changed). New next hops start usable unless drained
  * in the file. */
 int lb_set_usable(struct mslb_lb *lb, unsigned i, bool usable);
+/* The same for every next hop at once (usable[i] for next hop i). */
+int lb_set_usable_all(struct mslb_lb *lb, const bool *usable);
 bool lb_next_hop_usable(const struct mslb_lb *lb, unsigned i);
+/* Some usable next hop has an address of family (AF_INET, AF_INET6). */
+bool lb_serves(const struct mslb_lb *lb, int family);
 /* This host's probe of next hop i: packets from src (version 4 or 6) with
  * that TCP source port or ICMP echo identifier go to next hop i. It stays
  * until replaced or cleared. */

@@ -46,25 +46,56 @@ int lb_build_hash(struct mslb_lb *lb, int family)
 	return 0;
 }
 
-int lb_set_usable(struct mslb_lb *lb, unsigned i, bool usable)
+int lb_set_usable_all(struct mslb_lb *lb, const bool *usable)
 {
-	bool was;
+	unsigned n = lb->cfg->front.n_next_hops;
+	bool *was = malloc(n + 1);
+	bool changed = false;
 
-	if (i >= lb->cfg->front.n_next_hops)
+	if (!was)
 		return -1;
-	was = lb->nh[i].usable;
-	if (was == usable)
-		return 0;
-	lb->nh[i].usable = usable;
-	/* The tables are built whole or not at all: on failure the old
-	 * hash stays, with the old state. */
-	if (lb_build_hash(lb, AF_INET) < 0 || lb_build_hash(lb, AF_INET6) < 0) {
-		lb->nh[i].usable = was;
+	for (unsigned i = 0; i < n; i++) {
+		was[i] = lb->nh[i].usable;
+		changed = changed || was[i] != usable[i];
+		lb->nh[i].usable = usable[i];
+	}
+	/* One rebuild for all of them. The tables are built whole or not at
+	 * all: on failure the old hash stays, with the old state. */
+	if (changed && (lb_build_hash(lb, AF_INET) < 0 || lb_build_hash(lb, AF_INET6) < 0)) {
+		for (unsigned i = 0; i < n; i++)
+			lb->nh[i].usable = was[i];
 		lb_build_hash(lb, AF_INET);
 		lb_build_hash(lb, AF_INET6);
+		free(was);
 		return -1;
 	}
+	free(was);
 	return 0;
+}
+
+int lb_set_usable(struct mslb_lb *lb, unsigned i, bool usable)
+{
+	unsigned n = lb->cfg->front.n_next_hops;
+	bool *all;
+	int r;
+
+	if (i >= n)
+		return -1;
+	if (lb->nh[i].usable == usable)
+		return 0;
+	all = malloc(n);
+	if (!all)
+		return -1;
+	for (unsigned j = 0; j < n; j++)
+		all[j] = j == i ? usable : lb->nh[j].usable;
+	r = lb_set_usable_all(lb, all);
+	free(all);
+	return r;
+}
+
+bool lb_serves(const struct mslb_lb *lb, int family)
+{
+	return lb->fam[mslb_af_index(family)].any_hash;
 }
 
 bool lb_next_hop_usable(const struct mslb_lb *lb, unsigned i)
