@@ -156,6 +156,9 @@ struct mslb_config {
 		unsigned pmtu_expires;		/* seconds */
 		bool has_hsrc[2];		/* health.source_ipv4 [0], source_ipv6 [1] */
 		struct mslb_addr hsrc[2];
+		/* Seconds the previous generation of choices is kept after
+		 * the usable next hops change (0: none). */
+		unsigned persistence;
 	} front;
 
 	bool has_back;
@@ -177,6 +180,11 @@ struct mslb_config {
 		unsigned p2_max_flows;		/* subflows with state */
 		unsigned p2_flow_idle;		/* seconds an idle subflow's state stays */
 		bool p2_steer;			/* rules take the servers' replies into the TUN */
+		/* Persistence (with redirect peers): flows kept, idle seconds
+		 * before an entry goes, and whether this host's own TCP
+		 * sockets (the server runs here) tell which flows are its. */
+		unsigned persist_flows, persist_tcp_idle, persist_udp_idle;
+		bool persist_sock_diag;
 	} back;
 
 	/* The redirection protocol between backs (draft-olteanu 3.4). */

@@ -152,13 +152,14 @@ void config_parse_back(struct config_ctx *c, struct mslb_config *cfg)
 	cfg->has_back = true;
 	{
 		static const char *const bkeys[] = { "addresses", "mptcp", "allowed_sources", "reassembly",
-						     "return_tunnel", "proposal2", NULL };
+						     "return_tunnel", "proposal2", "persistence", NULL };
 
 		config_check_keys(c, b, "back", bkeys,
-				  "addresses, mptcp, allowed_sources, reassembly, return_tunnel, proposal2");
+				  "addresses, mptcp, allowed_sources, reassembly, return_tunnel, proposal2, persistence");
 	}
 	parse_back_mptcp(c, b, cfg);
 	parse_back_p2(c, b, cfg);
+	config_parse_back_persist(c, b, cfg);
 	s = config_setting_get_member(b, "addresses");
 	if (!s) {
 		config_err(c, b, "back.addresses: missing (allowed: %s)", allowed);

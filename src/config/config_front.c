@@ -350,7 +350,7 @@ static void parse_front_mptcp(struct config_ctx *c, const config_setting_t *f, s
 void config_parse_front(struct config_ctx *c, struct mslb_config *cfg)
 {
 	static const char *const keys[] = { "services", "next_hops", "table", "unmatched", "mptcp", "mode",
-					    "tunnel_source", "allowed_sources", "pmtu_expires", "health", NULL };
+					    "tunnel_source", "allowed_sources", "pmtu_expires", "health", "persistence", NULL };
 	struct cfg_check def;
 	const config_setting_t *f = config_get_group(c, c->root, "front", "front");
 	const char *v;
@@ -360,7 +360,7 @@ void config_parse_front(struct config_ctx *c, struct mslb_config *cfg)
 		return;
 	cfg->has_front = true;
 	config_check_keys(c, f, "front", keys,
-			  "services, next_hops, table, unmatched, mptcp, mode, tunnel_source, allowed_sources, pmtu_expires, health");
+			  "services, next_hops, table, unmatched, mptcp, mode, tunnel_source, allowed_sources, pmtu_expires, health, persistence");
 	parse_services(c, f, cfg);
 	config_parse_front_tunnel(c, f, cfg);
 	config_parse_health_defaults(c, f, cfg, &def);
@@ -368,6 +368,7 @@ void config_parse_front(struct config_ctx *c, struct mslb_config *cfg)
 	config_check_front_tunnel(c, f, cfg);
 	parse_table(c, f, cfg);
 	parse_front_mptcp(c, f, cfg);
+	config_parse_front_persist(c, f, cfg);
 	names_list(cfg, names, sizeof(names));
 	cfg->front.unmatched = UNMATCHED_DROP;
 	v = config_get_str(c, f, "unmatched", "front.unmatched", "\"drop\", \"hash\" or a next hop name", false);

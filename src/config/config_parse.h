@@ -105,6 +105,11 @@ void config_check_back_tunnel(struct config_ctx *c, const config_setting_t *b, c
 void config_parse_return_endpoint(struct config_ctx *c, struct mslb_config *cfg);
 void config_parse_icmp(struct config_ctx *c, struct mslb_config *cfg);
 
+/* Persistence across changes (config_persist.c): front.persistence,
+ * back.persistence. */
+void config_parse_front_persist(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg);
+void config_parse_back_persist(struct config_ctx *c, const config_setting_t *b, struct mslb_config *cfg);
+
 /* The redirection protocol between backs and its key file
  * (config_redirect.c), after the back, whose addresses it checks against. */
 void config_parse_redirect(struct config_ctx *c, struct mslb_config *cfg);

@@ -2,6 +2,7 @@
  * counters and the config calls a writer, which makes the table for people
  * or the JSON; the encapsulation parts are in status_tunnel.c. */
 #include "status.h"
+#include "status_persist.h"
 #include "status_redirect.h"
 #include "status_tunnel.h"
 
@@ -205,6 +206,7 @@ static void front(struct writer *w, const struct status_info *s)
 	}
 	wr_end(w);
 	wr_u64(w, "unmatched_hits", NULL, lb_unmatched_hits(lb));
+	status_persist_front(w, lb);
 	wr_end(w);
 }
 
@@ -283,6 +285,7 @@ static void back(struct writer *w, const struct mslb_lb *lb)
 		}
 		wr_end(w);
 	}
+	status_persist_back(w, lb);
 	status_tunnel_back(w, lb);
 	wr_end(w);
 }

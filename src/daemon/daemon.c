@@ -22,6 +22,7 @@
 #include "io/afpath.h"
 #include "io/emitq.h"
 #include "io/io.h"
+#include "host/sockdiag.h"
 #include "io/udp.h"
 #include "lb/lb.h"
 #include "redirect/rdr.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct rdr *rdr;		/* redirection protocol, or NULL */
 	int rdr_fd;			/* its UDP socket, or -1 */
 	uint16_t rdr_port;
+	struct sockdiag *sockdiag;	/* back.persistence.sock_diag, or NULL */
 	struct health *health;		/* next hop states (a front), or NULL */
 	int health_fd;			/* the epoll set of its probes */
 	time_t started;
@@ -59,8 +61,7 @@ static void refresh_route_mtus(struct nl *nl, struct mslb_lb *lb)
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
 		const struct cfg_next_hop *nh = &cfg->front.next_hops[i];
 
-		if (nh->mode != NH_ENCAP)
-			continue;
+		/* Translated next hops too: a persistence mark must fit. */
 		if (nh->has4)
 			lb_set_route_mtu(lb, i, false, route_mtu(nl, &nh->a4));
 		if (nh->has6)
@@ -122,6 +123,26 @@ static int start_redirect(struct daemon *d, char *err, size_t errlen)
 	rdr_set_send(d->rdr, rdr_send, d);
 	lb_set_redirect(d->lb, d->rdr);
 	return 0;
+}
+
+/* Persistence at a back on the server's own host: a marked flow the
+ * server holds a socket of stays here. */
+static int flow_known(void *ctx, unsigned version, const uint8_t *server, uint16_t sport, const uint8_t *client,
+		      uint16_t cport)
+{
+	return sockdiag_tcp_known(ctx, version, server, sport, client, cport);
+}
+
+/* The socket is opened the first time a config asks for it and kept. */
+static void set_flow_known(struct daemon *d, struct mslb_lb *lb, const struct mslb_config *cfg)
+{
+	if (cfg->back.persist_sock_diag && !d->sockdiag) {
+		d->sockdiag = sockdiag_open();
+		if (!d->sockdiag)
+			log_err("back.persistence.sock_diag: no NETLINK_SOCK_DIAG socket (%m): the flow table alone decides");
+	}
+	if (cfg->back.persist_sock_diag && d->sockdiag)
+		lb_set_flow_known(lb, flow_known, d->sockdiag);
 }
 
 /* The health module's hooks: a probe is steered by the data path of the
@@ -238,6 +259,7 @@ int daemon_start(struct daemon *d)
 	}
 	emitq_set_output(d->emitq, d->io);
 	lb_set_emit(d->lb, emitq_push, d->emitq);
+	set_flow_known(d, d->lb, d->cfg);
 	if (d->cfg->n_af_packet && !(d->afp = afpath_open(d->cfg, io_tun_ifindex(d->io), err, sizeof(err)))) {
 		log_err("%s:%d: %s", d->config_path, d->cfg->line_af_packet ? d->cfg->line_af_packet : 1, err);
 		goto fail;
@@ -389,6 +411,7 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 	if (d->rdr && rdr_reconfigure(d->rdr, cfg) < 0)
 		log_err("redirect: out of memory: the previous peers and keys stay");
 	lb_set_redirect(lb, d->rdr);
+	set_flow_known(d, lb, cfg);
 	refresh_route_mtus(hostcfg_nl(d->host), lb);
 	hostcfg_check_tunnel_sources(d->host, cfg);
 	lb_destroy(d->lb);
@@ -628,6 +651,8 @@ void daemon_stop(struct daemon *d)
 		close(d->rdr_fd);
 		d->rdr_fd = -1;
 	}
+	sockdiag_close(d->sockdiag);
+	d->sockdiag = NULL;
 	if (d->io) {
 		io_close(d->io);	/* a non-persistent TUN device goes with its fd */
 		d->io = NULL;

@@ -130,7 +130,7 @@ static int build_family(struct mslb_lb *lb, int family)
 	f->allow_endpoint = build_allow(&cfg->return_endpoint.allowed, family);
 	if (!f->allow_back || !f->allow_front || !f->allow_endpoint)
 		goto fail;
-	return lb_build_hash(lb, family);
+	return lb_build_hash(lb, family, NULL);
 fail:
 	return -1;
 }
@@ -183,6 +183,8 @@ struct mslb_lb *lb_create(const struct mslb_config *cfg)
 		if (lb->p2_front && lb_p2_build(lb) < 0)
 			goto fail;
 	}
+	if (lb_persist_create(lb) < 0)
+		goto fail;
 	if (cfg->back.has_p2) {
 		lb->p2back = lb_p2back_create(cfg->back.p2_max_flows);
 		if (!lb->p2back)
@@ -223,6 +225,7 @@ void lb_destroy(struct mslb_lb *lb)
 	free(lb->probe);
 	free(lb->peer_tun);
 	lb_p2back_destroy(lb->p2back);
+	lb_persist_destroy(lb);
 	free(lb->nh);
 	free(lb->table_hits);
 	free(lb->back);

@@ -33,7 +33,8 @@ struct lb_tcount lb_redirect_tunnel(const struct mslb_lb *lb);
 /* Once a second: state that ends (Proposal 2 subflows at a back). */
 void lb_expire(struct mslb_lb *lb, double now);
 /* A reload: lb takes over old's state that outlives a config (the
- * Proposal 2 subflows, when both keep as many). */
+ * Proposal 2 subflows, when both keep as many; the back's flows; the
+ * front's choices until now, which become the previous generation). */
 void lb_take_state(struct mslb_lb *lb, struct mslb_lb *old);
 /* MPTCP Proposal 2 at the front and at the back. */
 struct lb_p2_stats lb_p2_stats(const struct mslb_lb *lb);
@@ -72,6 +73,10 @@ void lb_clear_probe(struct mslb_lb *lb, unsigned i);
 uint64_t lb_next_hop_probes(const struct mslb_lb *lb, unsigned i);
 /* Packets of table entry i that its next hop could not take. */
 uint64_t lb_table_fallbacks(const struct mslb_lb *lb, unsigned i);
+
+/* Persistence (lb_persist.c). The back asks fn whether its server holds a marked flow (sock_diag). */
+void lb_set_flow_known(struct mslb_lb *lb, lb_known_fn fn, void *ctx);
+struct lb_persist_stats lb_persist_stats(const struct mslb_lb *lb);
 
 /* Counters, indexed like the snapshot's arrays. */
 const struct mslb_config *lb_config(const struct mslb_lb *lb);

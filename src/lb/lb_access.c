@@ -82,12 +82,14 @@ uint64_t lb_from_peers(const struct mslb_lb *lb)
 void lb_expire(struct mslb_lb *lb, double now)
 {
 	lb_p2_back_tick(lb, now);
+	lb_persist_tick(lb, now);
 }
 
 void lb_take_state(struct mslb_lb *lb, struct mslb_lb *old)
 {
 	struct lb_p2back *b;
 
+	lb_persist_take(lb, old);
 	if (lb->p2back && old->p2back && lb->p2back->cap == old->p2back->cap) {
 		b = lb->p2back;
 		lb->p2back = old->p2back;

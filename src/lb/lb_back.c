@@ -16,15 +16,17 @@ void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *
 	lb_back_count(lb, i, v->len);
 }
 
-/* A back with back.proposal2 or redirect peers: the front's option out
- * of a SYN before the rewrite, the subflow's state after it, a flow
- * another back owns sent there. Out of line and reached by a tail call,
- * so that the usual back keeps its short path and small frame. */
+/* A back with back.proposal2 or redirect peers, or a packet with IP
+ * options: the front's options out before the rewrite, the subflow's
+ * state after it, a flow another back owns or had before sent there. Out
+ * of line and reached by a tail call, so that the usual back keeps its
+ * short path and small frame. */
 static __attribute__((noinline)) enum mslb_drop back_more(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
 							   const struct lb_family *f, int k)
 {
-	struct p2opt o;
-	int n = 0;
+	struct p2opt o, mark;
+	int n = 0, m;
+	enum mslb_drop r;
 
 	if (lb->p2back) {
 		n = lb_p2_back_strip(lb, p, v, &o);
@@ -33,8 +35,13 @@ static __attribute__((noinline)) enum mslb_drop back_more(struct mslb_lb *lb, st
 			return v->version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
 		}
 	}
+	m = lb_persist_strip(lb, p, v, &mark);
+	if (m < 0)
+		return v->version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
 	lb_back_at(lb, v, f, k);
 	p->len = v->len;
+	if (lb_persist_back(lb, p, v, m > 0 ? &mark : NULL, -1, &r))
+		return r;
 	if (lb->p2back) {
 		if (n > 0)
 			lb_p2_back_own(lb, v, &o);
@@ -60,7 +67,7 @@ enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
 		p->len = 0;
 		return MSLB_OK;
 	}
-	if (lb->p2back || lb->rdr)
+	if (lb->p2back || lb->rdr || lb->pback || lb_has_options(v))
 		return back_more(lb, p, v, f, k);
 	lb_back_at(lb, v, f, k);
 	p->len = v->len;

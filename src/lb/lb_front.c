@@ -14,6 +14,7 @@
 #include "lpm.h"
 #include "maglev.h"
 #include "net/icmp.h"
+#include "net/p2opt.h"
 #include "net/iphdr.h"
 #include "net/xlate.h"
 
@@ -115,13 +116,46 @@ static enum mslb_drop front_by(struct mslb_lb *lb, struct io_pkt *p, struct pkt_
 	r = choose(lb, k, pkt_addr_len(v), f, &nh);
 	if (r != MSLB_OK)
 		return r;
+	/* For a while after a change, a flow that moved says where it was. */
+	if (lb->prev.until > lb->now) {
+		r = lb_persist_mark(lb, p, v, k, nh);
+		if (r != MSLB_OK)
+			return r;
+	}
 	return front_deliver(lb, p, v, nh, own_ttl);
+}
+
+/* Options only fronts put in (Proposal 2's, the persistence mark), from a
+ * client or an upstream stage of a chain: taken out, so that nobody
+ * steers a back with them. Rare: only packets with options come here. */
+static __attribute__((noinline)) enum mslb_drop strip_ours(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
+{
+	struct p2opt o;
+	int r;
+
+	for (unsigned i = 0; i < 4 && (r = lb_option_strip(p, v, &o)) != 0; i++) {
+		if (r < 0)
+			return v->version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
+		lb->ps.taken_out++;
+		if (!lb_has_options(v))
+			break;
+	}
+	return MSLB_OK;
 }
 
 enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, bool own_ttl)
 {
 	struct flow_key k = { .client = pkt_src(v), .service = pkt_dst(v) };
 	uint8_t ports[4];
+
+	if (lb_has_options(v)) {
+		enum mslb_drop r = strip_ours(lb, p, v);
+
+		if (r != MSLB_OK)
+			return r;
+		k.client = pkt_src(v);
+		k.service = pkt_dst(v);
+	}
 
 	/* This host's own health probe tests one next hop: it goes there. */
 	if (lb->n_probes) {

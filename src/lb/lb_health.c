@@ -14,7 +14,7 @@
 #include "maglev.h"
 #include "net/iphdr.h"
 
-int lb_build_hash(struct mslb_lb *lb, int family)
+int lb_build_hash(struct mslb_lb *lb, int family, struct maglev **old)
 {
 	const struct mslb_config *cfg = lb->cfg;
 	struct lb_family *f = &lb->fam[mslb_af_index(family)];
@@ -39,7 +39,10 @@ int lb_build_hash(struct mslb_lb *lb, int family)
 	free(b);
 	if (!m)
 		return -1;
-	maglev_destroy(f->hash);
+	if (old)
+		*old = f->hash;
+	else
+		maglev_destroy(f->hash);
 	f->hash = m;
 	f->any_hash = n > 0;
 	f->any_carrier = carrier;
@@ -51,6 +54,7 @@ int lb_set_usable_all(struct mslb_lb *lb, const bool *usable)
 	unsigned n = lb->cfg->front.n_next_hops;
 	bool *was = malloc(n + 1);
 	bool changed = false;
+	struct maglev *old[2] = { NULL, NULL };
 
 	if (!was)
 		return -1;
@@ -61,14 +65,18 @@ int lb_set_usable_all(struct mslb_lb *lb, const bool *usable)
 	}
 	/* One rebuild for all of them. The tables are built whole or not at
 	 * all: on failure the old hash stays, with the old state. */
-	if (changed && (lb_build_hash(lb, AF_INET) < 0 || lb_build_hash(lb, AF_INET6) < 0)) {
+	if (changed && (lb_build_hash(lb, AF_INET, &old[0]) < 0 || lb_build_hash(lb, AF_INET6, &old[1]) < 0)) {
 		for (unsigned i = 0; i < n; i++)
 			lb->nh[i].usable = was[i];
-		lb_build_hash(lb, AF_INET);
-		lb_build_hash(lb, AF_INET6);
+		maglev_destroy(old[0]);
+		lb_build_hash(lb, AF_INET, NULL);
+		lb_build_hash(lb, AF_INET6, NULL);
 		free(was);
 		return -1;
 	}
+	/* The choices made until now stay known for a while (persistence). */
+	if (changed)
+		lb_persist_changed(lb, was, old);
 	free(was);
 	return 0;
 }

@@ -11,12 +11,10 @@
 #include "lb_role.h"
 #include "maglev.h"
 
-/* The 5-tuple hash's next hop of flow k (TCP), counted. */
-static inline unsigned lb_mptcp_hash(struct mslb_lb *lb, const struct flow_key *k, unsigned alen,
-				     const struct lb_family *f)
+/* The 5-tuple hash of flow k (TCP). */
+static inline uint64_t lb_mptcp_flow_hash(const struct flow_key *k, unsigned alen)
 {
 	uint8_t key[2 * 16 + 4];
-	unsigned nh;
 
 	/* Constant sizes: copied inline, no call. */
 	if (alen == 4) {
@@ -27,7 +25,15 @@ static inline unsigned lb_mptcp_hash(struct mslb_lb *lb, const struct flow_key *
 		memcpy(key + 16, k->service, 16);
 	}
 	memcpy(key + 2 * alen, k->ports, 4);
-	nh = maglev_lookup(f->hash, XXH3_64bits(key, 2 * alen + 4));
+	return XXH3_64bits(key, 2 * alen + 4);
+}
+
+/* The 5-tuple hash's next hop of flow k (TCP), counted. */
+static inline unsigned lb_mptcp_hash(struct mslb_lb *lb, const struct flow_key *k, unsigned alen,
+				     const struct lb_family *f)
+{
+	unsigned nh = maglev_lookup(f->hash, lb_mptcp_flow_hash(k, alen));
+
 	lb->nh[nh].hash_hits++;
 	return nh;
 }

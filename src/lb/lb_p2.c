@@ -113,31 +113,6 @@ static void strip_capable(struct io_pkt *p, struct pkt_view *v, const struct tcp
 		csum_update(v->data + v->csum_off, old, tcp + from, to - from);
 }
 
-/* Put opt into the SYN p/v; re-parsed after. false: no room. */
-static bool add_option(struct io_pkt *p, struct pkt_view *v, const struct p2opt *opt)
-{
-	unsigned grow;
-	uint32_t len = p->len;
-	uint8_t *h = p2opt_insert(p->data, &len, opt, &grow);
-	struct pkt_view nv;
-
-	if (!h)
-		return false;
-	if (pkt_parse(h, len, &nv) != MSLB_OK) {
-		/* Not reached: what parsed before parses with one more option. */
-		return false;
-	}
-	if (io_has_partial(p)) {
-		p->off.csum_start = (uint16_t)(p->off.csum_start + grow);
-		if (pkt_set_partial(&nv, p->off.csum_start, p->off.csum_offset) != MSLB_OK)
-			return false;
-	}
-	p->data = h;
-	p->len = len;
-	*v = nv;
-	return true;
-}
-
 bool lb_p2_icmp_next_hop(struct mslb_lb *lb, int version, const uint8_t *tcp, uint32_t avail, unsigned *nh)
 {
 	const struct lb_family *f = lb_fam(lb, version);
@@ -242,8 +217,8 @@ enum mslb_drop lb_p2_route(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view
 		*nh = f->p2[b];
 		opt.kind = P2OPT_CAPABLE;
 		memcpy(opt.key, key, 8);
-		if (!add_option(p, v, &opt)) {
-			/* add_option left the packet as it was. */
+		if (!lb_option_insert(p, v, &opt)) {
+			/* lb_option_insert left the packet as it was. */
 			strip_capable(p, v, &o);
 			lb->p2.no_room++;
 			*nh = alt;
@@ -260,7 +235,7 @@ enum mslb_drop lb_p2_route(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view
 		opt.kind = P2OPT_JOIN;
 		/* Without room the join still reaches its server; only its
 		 * segments without timestamps miss their redirect rule. */
-		if (!add_option(p, v, &opt))
+		if (!lb_option_insert(p, v, &opt))
 			lb->p2.no_room++;
 		return MSLB_OK;
 	}

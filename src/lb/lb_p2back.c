@@ -18,10 +18,7 @@
 
 int lb_p2_back_strip(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, struct p2opt *o)
 {
-	uint8_t *tcp, *h;
-	uint32_t len = v->len;
-	unsigned shrink;
-	struct pkt_view nv;
+	uint8_t *tcp;
 	int r;
 
 	/* Only a back that runs Proposal 2 trusts the option: elsewhere it
@@ -32,25 +29,14 @@ int lb_p2_back_strip(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, s
 	if ((tcp[13] & (TCP_SYN | TCP_ACK)) != TCP_SYN)
 		return 0;
 	/* Cheap first: no IPv4 options, no IPv6 destination options. */
-	if (v->version == 4 ? (v->data[0] & 0x0f) == 5 : v->data[IP6_NEXT] != 60)
+	if (!lb_has_options(v))
 		return 0;
-	r = p2opt_strip(v->data, &len, o, &h, &shrink);
+	r = lb_option_strip(p, v, o);
 	if (r <= 0)
-		return r < 0 ? -1 : 0;
-	if (pkt_parse(h, len, &nv) != MSLB_OK)
-		return -1;
-	if (io_has_partial(p)) {
-		if (p->off.csum_start < shrink)
-			return -1;
-		p->off.csum_start = (uint16_t)(p->off.csum_start - shrink);
-		if (pkt_set_partial(&nv, p->off.csum_start, p->off.csum_offset) != MSLB_OK)
-			return -1;
-	}
-	p->data = h;
-	p->len = len;
-	*v = nv;
+		return r;
 	lb->p2b.stripped++;
-	return 1;
+	/* A persistence mark is no Proposal 2 option (and never in a SYN). */
+	return o->kind == P2OPT_PREV ? 0 : 1;
 }
 
 void lb_p2_back_own(struct mslb_lb *lb, const struct pkt_view *v, const struct p2opt *o)

@@ -10,8 +10,7 @@
 #include "lb_tunnel.h"
 #include "net/encap.h"
 
-/* The flow of a TCP or UDP packet v in the client's direction. */
-static bool flow_of(const struct pkt_view *v, struct rdr_flow *f)
+bool lb_flow_of(const struct pkt_view *v, struct rdr_flow *f)
 {
 	unsigned alen = pkt_addr_len(v);
 
@@ -34,7 +33,7 @@ enum mslb_drop lb_redirect(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view
 
 	if (from_peer)
 		lb->from_peers++;
-	if ((!rdr_any_rules(lb->rdr) && !rdr_any_owned(lb->rdr)) || !flow_of(v, &f))
+	if ((!rdr_any_rules(lb->rdr) && !rdr_any_owned(lb->rdr)) || !lb_flow_of(v, &f))
 		return MSLB_OK;
 	if (rdr_any_owned(lb->rdr))
 		rdr_seen(lb->rdr, &f, v->l4proto == IPPROTO_TCP ? v->data[v->l4off + 13] : 0, true, lb->now);

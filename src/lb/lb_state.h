@@ -134,6 +134,41 @@ struct lb_probe {
 	uint8_t src[16];
 };
 
+/* Persistence at the front (lb_persist.c): the choices of the generation
+ * before the last change of the usable next hops, used until `until`.
+ * Its next hops are known by address, so that it outlives a reload. */
+#define LB_PREV_UNMATCHED UINT32_MAX	/* the entry fell to the unmatched policy */
+
+struct lpm;
+
+struct lb_prev_hop {
+	bool has[2];
+	uint8_t a[2][16];		/* its address of each family */
+	bool usable;
+};
+
+struct lb_prev {
+	double until;
+	struct maglev *hash[2];		/* ids index hop */
+	struct lb_prev_hop *hop;
+	unsigned n_hop;
+	/* Its source prefixes (the data path's own, or the previous file's,
+	 * then owned) and the next hop each table entry had then. */
+	const struct lpm *sources[2];
+	struct lpm *own_sources[2];
+	uint32_t *table;
+	enum unmatched_policy unmatched;
+	unsigned unmatched_next_hop;
+};
+
+/* Persistence at a back with redirect peers: the flows it delivered and
+ * those it hands over, aux 0 (here) or the peer's index + 1; t1 last seen;
+ * state the TCP flags seen. */
+struct lb_pback {
+	struct rdr_table *t;
+	double tcp_idle, udp_idle;
+};
+
 struct mslb_lb {
 	const struct mslb_config *cfg;
 	struct lb_family fam[2];	/* [0] IPv4, [1] IPv6 */
@@ -177,6 +212,13 @@ struct mslb_lb {
 	struct lb_tunnel *peer_tun;
 	struct lb_tcount redirect_t;
 	uint64_t from_peers;		/* packets peers redirected here */
+
+	/* Persistence (lb_persist.c). */
+	struct lb_prev prev;
+	struct lb_pback *pback;		/* NULL without redirect peers */
+	struct lb_persist_stats ps;
+	lb_known_fn known;
+	void *known_ctx;
 };
 
 static inline const struct lb_family *lb_fam(const struct mslb_lb *lb, unsigned version)

@@ -241,28 +241,41 @@ enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_v
 	return r;
 }
 
-enum mslb_drop lb_redirect_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct rdr_entry *e)
+enum mslb_drop lb_peer_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned peer, unsigned ov,
+			     const uint8_t *dst)
 {
-	unsigned k = mslb_ip_index(e->owner_version);
+	unsigned k = mslb_ip_index(ov);
 	const struct lb_family *fo = &lb->fam[k];
-	uint32_t len = v->len;
 	struct target t;
-	enum mslb_drop r;
 
-	if (!fo->has_rsrc || e->peer >= lb->cfg->redirect.n_peers)
+	if (!fo->has_rsrc || peer >= lb->cfg->redirect.n_peers)
 		return MSLB_DROP_NO_FAMILY;
 	t = (struct target){
-		.ov = e->owner_version,
+		.ov = ov,
 		.src = fo->rsrc,
-		.dst = e->owner,
-		.path_mtu = lb_tunnel_mtu(lb, &lb->peer_tun[e->peer * 2 + k], NULL),
+		.dst = dst,
+		.path_mtu = lb_tunnel_mtu(lb, &lb->peer_tun[peer * 2 + k], NULL),
 		.icmp_from = pkt_dst(v),
 		.c = &lb->redirect_t,
 	};
-	r = tunnel_send(lb, p, v, &t);
+	return tunnel_send(lb, p, v, &t);
+}
+
+enum mslb_drop lb_redirect_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct rdr_entry *e)
+{
+	uint32_t len = v->len;
+	enum mslb_drop r = lb_peer_encap(lb, p, v, e->peer, e->owner_version, e->owner);
+
 	if (r == MSLB_OK)
 		rdr_count_redirect(lb->rdr, e, len);
 	return r;
+}
+
+enum mslb_drop lb_too_big(struct mslb_lb *lb, struct lb_tcount *c, const struct pkt_view *v, unsigned mtu)
+{
+	struct target t = { .icmp_from = pkt_dst(v), .c = c };
+
+	return too_big(lb, &t, v, mtu);
 }
 
 enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
@@ -344,9 +357,10 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	enum mslb_drop r;
 	int k;
 
-	bool from_peer = lb->rdr && lb_addrs_has(&f->peers, pkt_src(v), alen);
-	struct p2opt o;
-	int n;
+	int peer = f->peers.n ? lb_addrs_find(&f->peers, pkt_src(v), alen) : -1;
+	bool from_peer = peer >= 0;
+	struct p2opt o, mark;
+	int n, m;
 
 	memcpy(outer_dst, pkt_dst(v), alen);
 	r = lb_decap(lb, p, v, f->allow_back, &in);
@@ -359,13 +373,22 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	k = lb_back_slot(f, outer_dst, alen);
 	if (k >= 0)
 		lb_back_count(lb, f->back_index[k], in.len);
-	/* A Proposal 2 front's option rides in the inner header. */
+	/* The fronts' options ride in the inner header: Proposal 2's, and
+	 * the persistence mark (the previous back may take the flow). */
+	n = 0;
 	if (lb->p2back) {
 		n = lb_p2_back_strip(lb, p, &in, &o);
 		if (n < 0) {
 			lb->p2b.bad++;
 			return in.version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
 		}
+	}
+	m = lb_persist_strip(lb, p, &in, &mark);
+	if (m < 0)
+		return in.version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
+	if (lb_persist_back(lb, p, &in, m > 0 ? &mark : NULL, from_peer ? (int)f->peer_index[peer] : -1, &r))
+		return r;
+	if (lb->p2back) {
 		if (n > 0)
 			lb_p2_back_own(lb, &in, &o);
 		if (lb_p2_back_in(lb, p, &in, n > 0 ? &o : NULL)) {

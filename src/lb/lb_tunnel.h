@@ -22,6 +22,13 @@ enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
 /* A packet of a flow peer e->peer owns, to its back address. */
 enum mslb_drop lb_redirect_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct rdr_entry *e);
+/* v to a peer's back address dst (outer version ov), counted as redirected
+ * tunnel traffic. */
+enum mslb_drop lb_peer_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned peer, unsigned ov,
+			     const uint8_t *dst);
+/* v is too big for mtu: ICMP too big to its source (from its destination),
+ * counted in c. Always a drop reason. */
+enum mslb_drop lb_too_big(struct mslb_lb *lb, struct lb_tcount *c, const struct pkt_view *v, unsigned mtu);
 enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
 /* An ICMP error (e, parsed from v): true if it was about one of our own
  * tunnel packets, a next hop's or the return tunnel's (handled: the path

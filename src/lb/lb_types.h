@@ -15,6 +15,11 @@ struct lb_counter {
  * they are. The buffer is valid only during the call. */
 typedef void (*lb_emit_fn)(void *ctx, const uint8_t *pkt, uint32_t len);
 
+/* Does this host hold a TCP socket of the connection between server
+ * (address, port) and client (version 4 or 6)? 1 yes, 0 no, -1 unknown. */
+typedef int (*lb_known_fn)(void *ctx, unsigned version, const uint8_t *server, uint16_t sport,
+			   const uint8_t *client, uint16_t cport);
+
 enum lb_mtu_source { LB_MTU_DEFAULT, LB_MTU_ROUTE, LB_MTU_CONFIG, LB_MTU_ICMP };
 
 /* A next hop's tunnel: per outer family [0] IPv4, [1] IPv6. */
@@ -56,6 +61,30 @@ struct lb_p2b_stats {
 	uint64_t dsn, data_acks;	/* DSNs (server's) and data ACKs (client's) translated */
 	uint64_t untranslated;		/* MPTCP segments of a subflow without connection state */
 	uint64_t early_acks;		/* handshake ACKs with no state and no rule here: held back */
+};
+
+/* Persistence across changes of the usable next hops (lb_persist.c). */
+struct lb_persist_stats {
+	/* Front: the previous generation and the packets told about it. */
+	double window_left;		/* seconds the previous generation is still used (0: none) */
+	uint64_t generations;		/* changes that started a window */
+	uint64_t marked;		/* packets that carried their previous next hop */
+	uint64_t mark_too_big;		/* ... did not fit: ICMP too big to the client */
+	uint64_t unmarked;		/* ... had no room (options, fragments allowed): sent without */
+	uint64_t gso_shrunk;		/* super-packets cut into smaller segments for the option */
+	uint64_t taken_out;		/* fronts' options a client or an upstream stage sent: removed */
+	/* Back: the flows it delivers, and those it hands to the back that
+	 * had them before. */
+	unsigned flows, flows_cap;	/* in the table now; its size */
+	uint64_t marks;			/* packets that came marked (the mark taken out) */
+	uint64_t new_flows;		/* flows recorded as this server's */
+	uint64_t known;			/* marked packets of a flow known here */
+	uint64_t sock_diag_yes, sock_diag_no;	/* marked flows the server's sockets knew, did not */
+	uint64_t handed_flows, handed_packets;	/* to the previous back */
+	uint64_t prev_unknown;		/* the previous next hop is no redirect peer: delivered here */
+	uint64_t cycles;		/* handed back to where they came from: delivered here */
+	uint64_t full, expired;
+	uint64_t ignored;		/* marks at a back without redirect peers: delivered here */
 };
 
 /* Counters of what a tunnel made. */

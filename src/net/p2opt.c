@@ -48,7 +48,7 @@ static uint8_t *insert6(uint8_t *data, uint32_t *len, const struct p2opt *o, uns
 
 	/* A hop-by-hop header must stay first: only a packet without
 	 * extension headers gets ours. */
-	if (data[IP6_NEXT] != 6 || get16(data + IP6_PLEN) + P2OPT_V6_LEN > 0xffff)
+	if ((data[IP6_NEXT] != 6 && data[IP6_NEXT] != 17) || get16(data + IP6_PLEN) + P2OPT_V6_LEN > 0xffff)
 		return NULL;
 	memmove(h, data, IP6_HLEN);
 	memset(d, 0, P2OPT_V6_LEN);
@@ -88,7 +88,7 @@ static int strip4(uint8_t *data, uint32_t *len, struct p2opt *o, uint8_t **out, 
 		}
 		if (i + 1 >= ihl || (l = data[i + 1]) < 2 || i + l > ihl)
 			return 0;	/* pkt_parse would have refused it */
-		if (t == P2OPT_CAPABLE || t == P2OPT_JOIN) {
+		if (t == P2OPT_CAPABLE || t == P2OPT_JOIN || t == P2OPT_PREV) {
 			uint8_t *h = data + l;
 
 			if (l != (t == P2OPT_CAPABLE ? P2OPT_V4_CAPABLE_LEN : P2OPT_V4_JOIN_LEN))
@@ -121,7 +121,7 @@ static int strip6(uint8_t *data, uint32_t *len, struct p2opt *o, uint8_t **out, 
 
 	if (data[IP6_NEXT] != 60 || *len < IP6_HLEN + P2OPT_V6_LEN || d[2] != P2OPT_V6_TYPE)
 		return 0;
-	if (d[1] != P2OPT_V6_LEN / 8 - 1 || d[3] != 26 || (d[4] != P2OPT_CAPABLE && d[4] != P2OPT_JOIN) ||
+	if (d[1] != P2OPT_V6_LEN / 8 - 1 || d[3] != 26 || d[4] < P2OPT_CAPABLE || d[4] > P2OPT_PREV ||
 	    d[30] != 1 || d[31] != 0)
 		return -1;
 	memset(o, 0, sizeof(*o));

@@ -48,6 +48,7 @@ int main(void)
 	suite_p2keys();
 	suite_health();
 	suite_sockdiag();
+	suite_persist();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "CUnit registration: %s\n", CU_get_error_msg());
 		CU_cleanup_registry();

@@ -506,8 +506,10 @@ static void test_config_errors(void)
 
 /* ---- the data path --------------------------------------------------------- */
 
+/* Persistence off: these look at the choice alone (marks: test_persist.c). */
 #define LB_FMT \
 	"front = {\n" \
+	"  persistence = 0;\n" \
 	"  services = [ \"203.0.113.10\", \"2001:db8:5::10\" ];\n" \
 	"  next_hops = (\n" \
 	"    { name = \"b1\"; ipv4 = \"198.51.100.11\"; ipv6 = \"2001:db8:b::11\"; },\n" \

@@ -38,6 +38,7 @@ void suite_p2(void);
 void suite_p2keys(void);
 void suite_health(void);
 void suite_sockdiag(void);
+void suite_persist(void);
 
 /* Add test function fn to suite s under its own name. */
 #define UNIT_ADD(s, fn) CU_add_test((s), #fn, (fn))
