@@ -21,36 +21,18 @@ require_netns tun
 require_cmd ip jq socat ss timeout bird birdc
 require_mslbd
 
-LAN=198.51.100
-R_LAN=$LAN.1 F_LAN=("" "$LAN.2" "$LAN.3") B_LAN=("" "$LAN.21" "$LAN.22" "$LAN.23")	# IP_Bi: $LAN.1i, routed
-R_C=192.0.2.1 C=192.0.2.10
-ANNOUNCE=4772
+# shellcheck source=tests/netns/ecmp_lib.sh
+. "$MSLB_LIB_DIR/ecmp_lib.sh"
+C=192.0.2.10
 N=${MSLB_ECMP_CONNS:-40}
 
 # ------------------------------------------------------------ topology
-ns_add sw || bail "ns sw"
-{ ip -n "$(ns sw)" link add br0 type bridge && ip -n "$(ns sw)" link set br0 up; } || bail "bridge"
-lan_join() { # lan_join NODE ADDR
-	link_add sw "p-$1" "$1" lan || return 1
-	ip -n "$(ns sw)" link set "p-$1" master br0 || return 1
-	addr_add "$1" lan "$2/26"
-}
-{ ns_add c1 && ns_add r; } || bail "ns"
-{ link_add r c1 c1 r && addr_add r c1 "$R_C/25" && addr_add c1 r "$C/25" &&
+lan_create || bail "LAN"
+ecmp_router || bail "router and fronts"
+{ ns_add c1 && link_add r c1 c1 r && addr_add r c1 "$R_C/25" && addr_add c1 r "$C/25" &&
 	route_add c1 default via "$R_C"; } || bail "c1 - r"
-lan_join r "$R_LAN" || bail "r on the LAN"
-nsx r sysctl -qw net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1 || bail "r sysctls"
-for i in 1 2; do
-	{ ns_add "f$i" && lan_join "f$i" "${F_LAN[$i]}" && route_add "f$i" default via "$R_LAN"; } || bail "f$i"
-done
 for i in 1 2 3; do
-	{ ns_add "b$i" && ns_add "s$i"; } || bail "ns b$i s$i"
-	{ lan_join "b$i" "${B_LAN[$i]}" && route_add "b$i" default via "$R_LAN"; } || bail "b$i on the LAN"
-	{ link_add "b$i" s "s$i" b && addr_add "b$i" s "${BS4[$i]}/28" && addr_add "s$i" b "${S4[$i]}/28" &&
-		addr_add "s$i" lo "$IPS4/32" && route_add "s$i" default via "${BS4[$i]}"; } || bail "b$i - s$i"
-	for f in 1 2; do
-		route_add "f$f" "${IPB4[$i]}/32" via "${B_LAN[$i]}" || bail "f$f: route to IP_B$i"
-	done
+	back_on_lan "$i" || bail "b$i, s$i"
 	bg_start "echo-s$i" "s$i" socat "TCP4-LISTEN:7,bind=$IPS4,reuseaddr,fork" EXEC:cat
 	wait_for 10 listening "s$i" tcp 7 || bail "echo on s$i"
 done
@@ -93,32 +75,11 @@ for i in 1 2 3; do
 done
 
 # BIRD: the shipped examples, with this test's control sockets.
-bird_start() { # bird_start NODE CONF
-	bg_start "bird-$1" "$1" bird -f -c "$2" -s "$TMPD/bird-$1.ctl"
-}
-sed -e "s/^router id .*/router id ${F_LAN[1]};/" "$top_srcdir/etc/examples/bird-front.conf" >"$TMPD/bird-f1.conf"
-sed -e "s/^router id .*/router id ${F_LAN[2]};/" -e "s/local as 64497;/local as 64498;/" \
-	"$top_srcdir/etc/examples/bird-front.conf" >"$TMPD/bird-f2.conf"
-for f in f1 f2; do
-	nsx "$f" bird -p -c "$TMPD/bird-$f.conf" || bail "bird -p on $f"
-	bird_start "$f" "$TMPD/bird-$f.conf"
-done
-nsx r bird -p -c "$top_srcdir/etc/examples/bird-router.conf" || bail "bird -p on r"
-bird_start r "$top_srcdir/etc/examples/bird-router.conf"
+birds_start || bail "BIRD"
 
 for f in f1 f2; do
 	{ front_ecmp_conf "$f" && mslbd_start "$f" "$(mslbd_conf "$f")"; } || bail "$f"
 done
-
-# paths: the router's next hops toward IP_S, sorted ("" without a route).
-# shellcheck disable=SC2317 # called through paths_are
-paths() {
-	nsx r ip -j route show "$IPS4/32" 2>/dev/null |
-		jq -r '[.[0] | (.nexthops // [ { gateway: .gateway } ])[]?.gateway] | sort | join(" ")'
-}
-# shellcheck disable=SC2317 # called through check and wait_for
-paths_are() { [ "$(paths)" = "$1" ]; }
-BOTH="${F_LAN[1]} ${F_LAN[2]}"
 
 check "f1 announces $IPS4 in table $ANNOUNCE" wait_for 10 eval \
 	"nsx f1 ip route show table $ANNOUNCE | grep -q '^$IPS4 dev $TUN'"
