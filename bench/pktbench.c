@@ -6,7 +6,9 @@
  *
  * usage: pktbench [PACKETS_MILLIONS] [4|6] [tcp|udp|mptcp|p2|encap [split]]
  * (p2: MPTCP Proposal 2, ACKs with a timestamp routed by TSecr's bucket;
- *  p2back: a Proposal 2 back rewriting servers' TSvals on their way out)
+ *  p2back: a Proposal 2 back rewriting servers' TSvals on their way out;
+ *  persist: a back with redirect peers, which looks each packet's flow up
+ *  in its persistence table)
  * (split: then encapsulation and decapsulation each on its own as well)
  *        pktbench scale MILLIONS N...  ns per packet with N services and back addresses
  *        pktbench load FILE...         seconds to load FILE, lb_create and reload it
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pktbench.h"
 #include "config/config.h"
@@ -41,6 +44,27 @@ static const char *back_conf =
 	"  { address = \"198.51.100.11\"; service = \"203.0.113.10\"; }, { address = \"2001:db8:b::11\"; service = \"2001:db8:5::10\"; },\n"
 	"  { address = \"198.51.100.12\"; service = \"203.0.113.10\"; }, { address = \"2001:db8:b::12\"; service = \"2001:db8:5::10\"; },\n"
 	"  { address = \"198.51.100.13\"; service = \"203.0.113.10\"; }, { address = \"2001:db8:b::13\"; service = \"2001:db8:5::10\"; } ); };\n";
+
+/* back_conf with persistence and two redirect peers (a key file made for
+ * the run), in out. */
+static void persist_conf(char *out, size_t n)
+{
+	static const char key[] = "1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+	char path[] = "/tmp/pktbench-keys-XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, key, sizeof(key) - 1) != (ssize_t)(sizeof(key) - 1)) {
+		perror("pktbench: key file");
+		exit(1);
+	}
+	close(fd);
+	snprintf(out, n,
+		 "%.*s  persistence = { flows = 4096; }; };\n"
+		 "redirect = { address = \"198.51.100.61\"; key_file = \"%s\";\n"
+		 "  peers = ( { name = \"b8\"; address = \"198.51.100.62\"; tunnel = [ \"198.51.100.18\" ]; },\n"
+		 "            { name = \"b9\"; address = \"198.51.100.63\"; tunnel = [ \"198.51.100.19\" ]; } ); };\n",
+		 (int)(strrchr(back_conf, '}') - back_conf), back_conf, path);
+}
 
 static struct mslb_lb *make_lb(const char *text)
 {
@@ -131,7 +155,7 @@ int main(int argc, char **argv)
 	double millions = argc > 1 ? atof(argv[1]) : 20;
 	int family = argc > 2 ? atoi(argv[2]) : 4;
 	const char *mode = argc > 3 ? argv[3] : "tcp";
-	int proto = strcmp(mode, "udp") ? 6 : 17;
+	int proto = strcmp(mode, "udp") ? 6 : 17;	/* persist: TCP */
 	static uint8_t bufs[N_PKT][IO_HEADROOM + 128];
 	static struct io_pkt pkts[N_PKT];
 	uint32_t lens[N_PKT];
@@ -153,6 +177,11 @@ int main(int argc, char **argv)
 
 		snprintf(bc, sizeof(bc), "%.*s  proposal2 = { service_ports = [ 80 ]; steer = false; }; };\n",
 			 (int)(strrchr(back_conf, '}') - back_conf), back_conf);
+		back = make_lb(bc);
+	} else if (!strcmp(mode, "persist")) {
+		char bc[4096];
+
+		persist_conf(bc, sizeof(bc));
 		back = make_lb(bc);
 	} else {
 		back = make_lb(back_conf);

@@ -10,7 +10,8 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 b=${BUILDDIR:-$top/_build}
 make -s -C "$b" bench/pktbench >/dev/null || { echo "pktbench.sh: build failed" >&2; exit 1; }
-for args in "4 tcp" "6 tcp" "4 udp" "4 mptcp" "4 p2" "6 p2" "4 p2back" "6 p2back" "4 encap split" "6 encap split"; do
+for args in "4 tcp" "6 tcp" "4 udp" "4 mptcp" "4 p2" "6 p2" "4 p2back" "6 p2back" "4 persist" "6 persist" \
+	"4 encap split" "6 encap split"; do
 	# shellcheck disable=SC2086
 	"$b/bench/pktbench" 20 $args || exit 1
 done
@@ -27,7 +28,7 @@ if command -v valgrind >/dev/null; then
 		valgrind --tool=callgrind --callgrind-out-file="$out" "$b/bench/pktbench" "$@" >/dev/null 2>&1 || { rm -f "$out"; return 1; }
 		sed -n 's/^summary: //p' "$out"; rm -f "$out"
 	}
-	for args in "4 tcp" "6 tcp" "4 udp" "4 mptcp" "4 p2" "4 encap" "6 encap"; do
+	for args in "4 tcp" "6 tcp" "4 udp" "4 mptcp" "4 p2" "4 persist" "4 encap" "6 encap"; do
 		# shellcheck disable=SC2086
 		a=$(ir 0.1 $args) b2=$(ir 0.3 $args) || { echo "callgrind failed" >&2; exit 1; }
 		# 0.2 million more round trips, two translations each.
