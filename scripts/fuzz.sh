@@ -40,8 +40,13 @@ if [ "$1" = --seeds ]; then
 	make -C "$BUILDDIR" tests/fuzz/seedgen >>"$BUILDDIR/fuzz-build.log" 2>&1 ||
 		{ echo "fuzz.sh: seedgen failed to build" >&2; exit 1; }
 	# seedgen writes these three; fuzz_ctl's, fuzz_rdr's and fuzz_health's few seeds are written by hand.
-	rm -rf "$top/tests/fuzz/corpus/fuzz_pkt" "$top/tests/fuzz/corpus/fuzz_path" "$top/tests/fuzz/corpus/fuzz_config"
-	"$BUILDDIR/tests/fuzz/seedgen" "$top/tests/fuzz/corpus" "$top" || exit 1
+	# They are made aside and replace the tree's only when seedgen succeeds.
+	new=$BUILDDIR/seeds.new
+	rm -rf "$new" && mkdir -p "$new" || exit 1
+	"$BUILDDIR/tests/fuzz/seedgen" "$new" "$top" || { echo "fuzz.sh: seedgen failed; corpus unchanged" >&2; exit 1; }
+	for t in fuzz_pkt fuzz_path fuzz_config; do
+		rm -rf "$top/tests/fuzz/corpus/$t" && mv "$new/$t" "$top/tests/fuzz/corpus/$t" || exit 1
+	done
 	du -sh "$top/tests/fuzz/corpus"/*
 	exit 0
 fi

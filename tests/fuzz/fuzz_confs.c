@@ -3,7 +3,9 @@
  * encapsulation with small path MTUs (fragments, too-big errors), a back
  * that reassembles, decapsulates and sends through a return tunnel, a
  * second-stage (chained) front either way, an MPTCP front, a return
- * endpoint, a Proposal 2 back (key translation, lb_p2keys.c). Reassembly
+ * endpoint, a Proposal 2 back (key translation, lb_p2keys.c), fronts
+ * whose usable next hops change (persistence marks) and a back that hands
+ * marked flows to a peer. Reassembly
  * memory is small so that the cap is reached. */
 #include "fuzz_confs.h"
 
@@ -83,6 +85,17 @@
  * seeds' first byte keeps naming the configs before it. */
 #define P2_BACK "  proposal2 = { service_ports = [ 80 ]; max_flows = 4; };\n"
 
+/* Persistence at a back: marks out of every packet, a table of 16 flows
+ * (full soon), flows handed to peer b2 at B2_4 / B2_6 and taken from it.
+ * fuzz_path writes the key file and puts its path for @KEYS@. */
+#define PERSIST_BACK "  persistence = { flows = 16; tcp_idle = 10; udp_idle = 5; };\n"
+#define PEERS \
+	"redirect = {\n" \
+	"  address = \"198.51.100.61\";\n" \
+	"  key_file = \"@KEYS@\";\n" \
+	"  peers = ( { name = \"b2\"; address = \"198.51.100.62\"; tunnel = [ " Q(B2_4) ", " Q(B2_6) " ]; } );\n" \
+	"};\n"
+
 #define SMALL_REASM "  reassembly = { memory = 262144; timeout = 5; };\n"
 #define RETURN_TUNNEL "  return_tunnel = { ipv4 = " Q(E4) "; ipv6 = " Q(E6) "; };\n"
 
@@ -100,6 +113,7 @@ const struct fz_conf fz_confs[] = {
 	{ "front-p2-encap", P2_FRONT("encapsulate") },
 	{ "back-p2", BACK(P2_BACK) },
 	{ "front-health", HEALTH_FRONT },
+	{ "back-persist", BACK(PERSIST_BACK) PEERS },
 };
 
 const unsigned fz_n_confs = sizeof(fz_confs) / sizeof(fz_confs[0]);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fuzz.h"
 #include "fuzz_confs.h"
@@ -17,6 +18,48 @@
 static struct mslb_config *cfgs[64];
 static bool trace;	/* FUZZ_TRACE=1: each record's verdict on stderr (seed checks) */
 
+static char keys_path[64];
+
+/* A redirect key file for the configs with peers, removed at exit. */
+static void remove_keys(void)
+{
+	unlink(keys_path);
+}
+
+static int write_keys(void)
+{
+	static const char text[] = "1 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n";
+	int fd;
+
+	snprintf(keys_path, sizeof(keys_path), "/tmp/fuzz_path-keys-XXXXXX");
+	fd = mkstemp(keys_path);
+	if (fd < 0)
+		return -1;
+	if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	atexit(remove_keys);
+	return 0;
+}
+
+/* text with @KEYS@ replaced by the key file's path (malloc'd). */
+static char *with_keys(const char *text)
+{
+	const char *at = strstr(text, "@KEYS@");
+	size_t n = strlen(text) + sizeof(keys_path);
+	char *out = malloc(n);
+
+	if (!out)
+		return NULL;
+	if (!at)
+		snprintf(out, n, "%s", text);
+	else
+		snprintf(out, n, "%.*s%s%s", (int)(at - text), text, keys_path, at + 6);
+	return out;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct config_errors errs;
@@ -25,8 +68,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	fuzz_quiet();
 	trace = getenv("FUZZ_TRACE") != NULL;
+	if (write_keys() < 0)
+		fuzz_fail("cannot write the redirect key file");
 	for (unsigned i = 0; i < fz_n_confs; i++) {
-		cfgs[i] = config_load_string(fz_confs[i].text, fz_confs[i].name, &errs);
+		char *text = with_keys(fz_confs[i].text);
+
+		FUZZ_CHECK(text, "out of memory");
+		cfgs[i] = config_load_string(text, fz_confs[i].name, &errs);
+		free(text);
 		if (!cfgs[i]) {
 			for (unsigned e = 0; e < errs.n; e++)
 				fprintf(stderr, "%s\n", errs.line[e]);

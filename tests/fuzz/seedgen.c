@@ -620,6 +620,45 @@ static void health(const char *conf)
 	}
 }
 
+/* Persistence at a back (back-persist): a flow marked with peer b2 is
+ * handed there and its next, unmarked packet follows; a marked SYN and a
+ * UDP flow seen unmarked first stay; a packet from the peer is delivered.
+ * At a front (front-health): b2 taken out, then a client's packets that
+ * move carry the mark. */
+static void persist(void)
+{
+	uint8_t b[P2OPT_GROW_MAX + PG_BUFSZ];
+	static const uint8_t none[4];
+	struct pg_pkt p;
+	struct seed s;
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		const char *c = fam == 4 ? C4 : C6, *bk = fam == 4 ? B4 : B6, *peer = fam == 4 ? B2_4 : B2_6;
+		uint8_t out[4] = { 1, 0, 0, 0 };
+
+		start(&s, "back-persist");
+		tcp_seg(&p, fam, c, bk, 40000, 80, 0x10, none, 0, 20);
+		rec(&s, WHOLE, 1, NULL, b, with_p2opt(b, &p, P2OPT_PREV, peer));
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		tcp_seg(&p, fam, c, bk, 40001, 80, 0x02, none, 0, 0);
+		rec(&s, WHOLE, 1, NULL, b, with_p2opt(b, &p, P2OPT_PREV, peer));
+		mk(&p, fam, PG_UDP, c, bk, 30, true);
+		rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		rec(&s, WHOLE, 200, NULL, b, with_p2opt(b, &p, P2OPT_PREV, peer));
+		emit_path(&s, "back-persist", fam == 4 ? "persist4" : "persist6");
+
+		start(&s, "front-health");
+		rec(&s, FZ_R_HEALTH, 1, NULL, out, sizeof(out));
+		for (unsigned i = 0; i < 8; i++) {
+			mk(&p, fam, PG_UDP, c, fam == 4 ? S4 : S6, 40, true);
+			p.buf[pg_dst_off(&p) - 1] = (uint8_t)(0x40 + i);	/* the source's last byte */
+			pg_recompute(&p);
+			rec(&s, WHOLE, 1, NULL, p.buf, p.len);
+		}
+		emit_path(&s, "front-health", fam == 4 ? "mark4" : "mark6");
+	}
+}
+
 static void gen_path(void)
 {
 	struct seed s;
@@ -655,6 +694,7 @@ static void gen_path(void)
 	p2_back("back-p2");
 	p2_keys("back-p2");
 	health("front-health");
+	persist();
 }
 
 /* ---- fuzz_pkt inputs --------------------------------------------------- */
