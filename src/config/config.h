@@ -28,6 +28,9 @@ enum unmatched_policy { UNMATCHED_DROP, UNMATCHED_HASH, UNMATCHED_NEXT_HOP };
 enum nh_mode { NH_TRANSLATE, NH_ENCAP };
 /* Encapsulation: the outer header's family. */
 enum nh_outer { OUTER_SAME, OUTER_IPV4, OUTER_IPV6 };
+/* Encapsulation: IP-in-IP, or the inner packet in UDP (GUE variant 1). */
+enum nh_encap { ENCAP_IP, ENCAP_GUE };
+#define MSLB_GUE_PORT 6080
 
 #define MSLB_MAX_PREFIXES 32
 
@@ -63,6 +66,7 @@ struct cfg_next_hop {
 	bool drain;		/* state = "drain": no new flows */
 	enum nh_mode mode;
 	enum nh_outer outer;
+	enum nh_encap encap;
 	unsigned path_mtu;	/* 0: the MTU of the kernel's route toward it */
 	bool has4, has6;
 	struct mslb_addr a4, a6;
@@ -150,6 +154,8 @@ struct mslb_config {
 		unsigned mptcp_proposal;
 		unsigned key_tries;		/* Proposal 2: keys tried per MP_CAPABLE SYN */
 		enum nh_mode mode;		/* default of the next hops */
+		enum nh_encap encap;		/* default of the next hops */
+		uint16_t gue_port;		/* GUE: the outer UDP destination port */
 		bool has_tsrc[2];		/* tunnel_source ipv4 [0], ipv6 [1] */
 		struct mslb_addr tsrc[2];
 		struct cfg_prefixes allowed;	/* upstream fronts (multi-stage encapsulation) */
@@ -170,6 +176,7 @@ struct mslb_config {
 		unsigned subflows, add_addr_accepted;
 		struct cfg_prefixes allowed;	/* outer sources whose tunnels are decapsulated */
 		bool allowed_default;		/* taken from the services */
+		uint16_t gue_port;		/* GUE to the back addresses on this UDP port (0: none) */
 		unsigned reasm_memory, reasm_timeout;	/* bytes, seconds */
 		bool has_return[2];		/* return_tunnel ipv4 [0], ipv6 [1] */
 		struct mslb_addr return_to[2];

@@ -152,10 +152,10 @@ void config_parse_back(struct config_ctx *c, struct mslb_config *cfg)
 	cfg->has_back = true;
 	{
 		static const char *const bkeys[] = { "addresses", "mptcp", "allowed_sources", "reassembly",
-						     "return_tunnel", "proposal2", "persistence", NULL };
+						     "return_tunnel", "proposal2", "persistence", "gue_port", NULL };
 
 		config_check_keys(c, b, "back", bkeys,
-				  "addresses, mptcp, allowed_sources, reassembly, return_tunnel, proposal2, persistence");
+				  "addresses, mptcp, allowed_sources, reassembly, return_tunnel, proposal2, persistence, gue_port");
 	}
 	parse_back_mptcp(c, b, cfg);
 	parse_back_p2(c, b, cfg);

@@ -78,7 +78,7 @@ static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, str
 			    const struct cfg_check *def)
 {
 	static const char *const keys[] = { "name", "ipv4", "ipv6", "server_id", "weight", "mode", "outer",
-					    "path_mtu", "state", "check", NULL };
+					    "path_mtu", "state", "check", "encapsulation", NULL };
 	const config_setting_t *s = config_setting_get_member(f, "next_hops");
 	struct config_dup ids = { 0 };	/* by server_id */
 	int n;
@@ -108,7 +108,7 @@ static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, str
 			continue;
 		}
 		snprintf(path, sizeof(path), "front.next_hops[%d]", i);
-		config_check_keys(c, e, path, keys, "name, ipv4, ipv6, server_id, weight, mode, outer, path_mtu, state, check");
+		config_check_keys(c, e, path, keys, "name, ipv4, ipv6, server_id, weight, mode, outer, path_mtu, state, check, encapsulation");
 		snprintf(path, sizeof(path), "front.next_hops[%d].name", i);
 		v = config_get_str(c, e, "name", path, "1-31 characters of A-Z a-z 0-9 _ . -", true);
 		if (!v)
@@ -144,11 +144,16 @@ static void parse_next_hops(struct config_ctx *c, const config_setting_t *f, str
 			config_err(c, e, "front.next_hops[%d]: next hop \"%s\" has no address (allowed: ipv4 and/or ipv6)", i, nh.name);
 		nh.weight = 1;
 		nh.mode = cfg->front.mode;
+		nh.encap = cfg->front.encap;
 		{
 			long long num;
 
 			snprintf(path, sizeof(path), "front.next_hops[%d].mode", i);
 			config_parse_mode(c, e, path, &nh.mode);
+			snprintf(path, sizeof(path), "front.next_hops[%d].encapsulation", i);
+			if (config_parse_encap(c, e, path, &nh.encap) && nh.mode != NH_ENCAP)
+				config_err(c, config_setting_get_member(e, "encapsulation"),
+					   "%s: only for encapsulation (allowed: with mode = \"encapsulate\")", path);
 			snprintf(path, sizeof(path), "front.next_hops[%d].outer", i);
 			v = config_get_str(c, e, "outer", path, "\"same\", \"ipv4\" or \"ipv6\"", false);
 			if (v && !strcmp(v, "ipv4"))
@@ -350,7 +355,8 @@ static void parse_front_mptcp(struct config_ctx *c, const config_setting_t *f, s
 void config_parse_front(struct config_ctx *c, struct mslb_config *cfg)
 {
 	static const char *const keys[] = { "services", "next_hops", "table", "unmatched", "mptcp", "mode",
-					    "tunnel_source", "allowed_sources", "pmtu_expires", "health", "persistence", NULL };
+					    "tunnel_source", "allowed_sources", "pmtu_expires", "health", "persistence",
+					    "encapsulation", "gue_port", NULL };
 	struct cfg_check def;
 	const config_setting_t *f = config_get_group(c, c->root, "front", "front");
 	const char *v;
@@ -360,7 +366,7 @@ void config_parse_front(struct config_ctx *c, struct mslb_config *cfg)
 		return;
 	cfg->has_front = true;
 	config_check_keys(c, f, "front", keys,
-			  "services, next_hops, table, unmatched, mptcp, mode, tunnel_source, allowed_sources, pmtu_expires, health, persistence");
+			  "services, next_hops, table, unmatched, mptcp, mode, tunnel_source, allowed_sources, pmtu_expires, health, persistence, encapsulation, gue_port");
 	parse_services(c, f, cfg);
 	config_parse_front_tunnel(c, f, cfg);
 	config_parse_health_defaults(c, f, cfg, &def);

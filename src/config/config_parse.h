@@ -98,6 +98,8 @@ void config_parse_next_hop_health(struct config_ctx *c, const config_setting_t *
 
 /* Encapsulation mode (config_tunnel.c). */
 bool config_parse_mode(struct config_ctx *c, const config_setting_t *g, const char *path, enum nh_mode *out);
+/* The encapsulation at g's "encapsulation" into out: true when given and valid. */
+bool config_parse_encap(struct config_ctx *c, const config_setting_t *g, const char *path, enum nh_encap *out);
 void config_parse_front_tunnel(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg);
 void config_check_front_tunnel(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg);
 void config_parse_back_tunnel(struct config_ctx *c, const config_setting_t *b, struct mslb_config *cfg);

@@ -122,6 +122,34 @@ bool config_parse_mode(struct config_ctx *c, const config_setting_t *g, const ch
 	return true;
 }
 
+bool config_parse_encap(struct config_ctx *c, const config_setting_t *g, const char *path, enum nh_encap *out)
+{
+	const char *v = config_get_str(c, g, "encapsulation", path, "\"ip\" or \"gue\"", false);
+
+	if (!v)
+		return false;
+	if (!strcmp(v, "ip"))
+		*out = ENCAP_IP;
+	else if (!strcmp(v, "gue"))
+		*out = ENCAP_GUE;
+	else {
+		config_err(c, config_setting_get_member(g, "encapsulation"),
+			   "%s: \"%s\" is not an encapsulation (allowed: \"ip\" for IP-in-IP, \"gue\" for UDP)", path, v);
+		return false;	/* one error for one setting */
+	}
+	return true;
+}
+
+/* A UDP port for GUE at key, or the default. */
+static uint16_t gue_port(struct config_ctx *c, const config_setting_t *g, const char *path, long long lo)
+{
+	long long n;
+
+	if (config_get_int(c, g, "gue_port", path, lo, 65535, &n))
+		return (uint16_t)n;
+	return MSLB_GUE_PORT;
+}
+
 void config_parse_front_tunnel(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
 {
 	long long n;
@@ -129,6 +157,8 @@ void config_parse_front_tunnel(struct config_ctx *c, const config_setting_t *f, 
 	cfg->front.mode = NH_TRANSLATE;
 	cfg->front.pmtu_expires = 600;
 	config_parse_mode(c, f, "front.mode", &cfg->front.mode);
+	config_parse_encap(c, f, "front.encapsulation", &cfg->front.encap);
+	cfg->front.gue_port = gue_port(c, f, "front.gue_port", 1);
 	parse_family_pair(c, f, "tunnel_source", "front.tunnel_source", cfg->front.has_tsrc, cfg->front.tsrc);
 	parse_prefixes(c, f, "allowed_sources", "front.allowed_sources", &cfg->front.allowed);
 	if (config_get_int(c, f, "pmtu_expires", "front.pmtu_expires", 60, 86400, &n))
@@ -168,6 +198,8 @@ void config_parse_back_tunnel(struct config_ctx *c, const config_setting_t *b, s
 {
 	const config_setting_t *r = config_get_group(c, b, "reassembly", "back.reassembly");
 	long long n;
+
+	cfg->back.gue_port = gue_port(c, b, "back.gue_port", 0);
 
 	cfg->back.reasm_memory = 4 << 20;
 	cfg->back.reasm_timeout = 30;

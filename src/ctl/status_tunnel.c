@@ -80,6 +80,7 @@ void status_tunnel_nh(struct writer *w, const struct mslb_lb *lb, unsigned i)
 	lb_next_hop_tunnel(lb, i, &t);
 	wr_str(w, "mode", NULL, mode_name(nh->mode));
 	wr_str(w, "outer", NULL, nh->mode == NH_ENCAP ? outer_name(nh->outer) : NULL);
+	wr_str(w, "encapsulation", NULL, nh->mode != NH_ENCAP ? NULL : nh->encap == ENCAP_GUE ? "gue" : "ip");
 	wr_list(w, "families", NULL);
 	for (int f = 0; f < 2; f++) {
 		int of = outer_of(nh, f);

@@ -244,7 +244,7 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	unsigned alen;
 	const struct lb_family *f;
 	const uint8_t *dst, *src;
-	bool tunnel;
+	bool tunnel, gue;
 	int k;
 
 	if (r != MSLB_OK)
@@ -254,6 +254,9 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	src = pkt_src(&v);
 	alen = pkt_addr_len(&v);
 	tunnel = encap_is_tunnel(&v);
+	/* GUE: UDP to a back address's GUE port (only backs take it apart). */
+	gue = encap_is_gue(&v, cfg->back.gue_port) && lb_back_slot(f, dst, alen) >= 0;
+	tunnel = tunnel || gue;
 	/* A tunnel packet's partial checksum is its inner packet's: checked
 	 * after decapsulation. */
 	if (partial && !tunnel) {

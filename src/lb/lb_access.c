@@ -134,13 +134,13 @@ void lb_set_return_mtu(struct mslb_lb *lb, bool v6, unsigned mtu)
 
 /* A tunnel's MTUs, per outer family, and what it made. */
 static void tunnel_out(const struct mslb_lb *lb, const struct lb_tunnel *v4, const struct lb_tunnel *v6,
-		       const struct lb_tcount *c, struct lb_nh_tunnel *out)
+		       const struct lb_tcount *c, bool gue, struct lb_nh_tunnel *out)
 {
 	const struct lb_tunnel *t[2] = { v4, v6 };
 
 	for (int f = 0; f < 2; f++) {
 		out->path_mtu[f] = lb_tunnel_mtu(lb, t[f], &out->source[f]);
-		out->tunnel_mtu[f] = out->path_mtu[f] - encap_overhead(f ? 6 : 4);
+		out->tunnel_mtu[f] = out->path_mtu[f] - encap_overhead_of(f ? 6 : 4, gue);
 		out->expires_in[f] = out->source[f] == LB_MTU_ICMP ? t[f]->expires - lb->now : 0;
 	}
 	out->encapsulated = c->encapsulated;
@@ -153,12 +153,13 @@ static void tunnel_out(const struct mslb_lb *lb, const struct lb_tunnel *v4, con
 
 void lb_next_hop_tunnel(const struct mslb_lb *lb, unsigned i, struct lb_nh_tunnel *out)
 {
-	tunnel_out(lb, &lb->nh[i].tun[0], &lb->nh[i].tun[1], &lb->nh[i].t, out);
+	tunnel_out(lb, &lb->nh[i].tun[0], &lb->nh[i].tun[1], &lb->nh[i].t,
+		   lb->cfg->front.next_hops[i].encap == ENCAP_GUE, out);
 }
 
 void lb_return_tunnel(const struct mslb_lb *lb, struct lb_nh_tunnel *out)
 {
-	tunnel_out(lb, &lb->fam[0].ret, &lb->fam[1].ret, &lb->ret_t, out);
+	tunnel_out(lb, &lb->fam[0].ret, &lb->fam[1].ret, &lb->ret_t, false, out);
 }
 
 void lb_get_tunnel_stats(const struct mslb_lb *lb, struct lb_tunnel_stats *out)

@@ -222,7 +222,7 @@ static unsigned nh_limit(const struct mslb_lb *lb, unsigned nh, unsigned version
 	const struct cfg_next_hop *hop = &lb->cfg->front.next_hops[nh];
 	unsigned ov = hop->mode == NH_ENCAP ? config_outer_version(hop, version) : version;
 	unsigned mtu = lb_tunnel_mtu(lb, &lb->nh[nh].tun[mslb_ip_index(ov)], NULL);
-	unsigned ovh = hop->mode == NH_ENCAP ? encap_overhead((int)ov) : 0;
+	unsigned ovh = hop->mode == NH_ENCAP ? encap_overhead_of((int)ov, hop->encap == ENCAP_GUE) : 0;
 
 	return mtu > ovh ? mtu - ovh : 0;
 }

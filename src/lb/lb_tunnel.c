@@ -42,6 +42,7 @@ unsigned lb_tunnel_mtu(const struct mslb_lb *lb, const struct lb_tunnel *t, enum
 /* Where an encapsulated packet goes, and what it is counted against. */
 struct target {
 	unsigned ov;			/* outer IP version */
+	uint16_t gue;			/* GUE: the UDP destination port; 0: IP-in-IP */
 	const uint8_t *src, *dst;	/* outer addresses */
 	unsigned path_mtu;
 	const uint8_t *icmp_from;	/* source of the errors sent about inner packets */
@@ -59,12 +60,25 @@ static void emit(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len)
 		lb->emit(lb->emit_ctx, pkt, len);
 }
 
-/* pkt has IO_HEADROOM writable bytes before it. */
+/* The outer headers of t before pkt (len bytes, final checksums when
+ * GUE over IPv6 sums them), which has IO_HEADROOM writable bytes before it. */
+static uint8_t *push(struct mslb_lb *lb, const struct target *t, uint8_t *pkt, uint32_t len, bool df_clear)
+{
+	if (t->gue)
+		return encap_push_gue(pkt, len, (int)t->ov, t->src, t->dst, lb->ip_id++, df_clear, t->gue);
+	return encap_push(pkt, len, (int)t->ov, t->src, t->dst, lb->ip_id++, df_clear);
+}
+
+static unsigned overhead(const struct target *t)
+{
+	return encap_overhead_of((int)t->ov, t->gue != 0);
+}
+
 static void put_outer(struct mslb_lb *lb, const struct target *t, uint8_t *pkt, uint32_t len)
 {
-	uint8_t *h = encap_push(pkt, len, (int)t->ov, t->src, t->dst, lb->ip_id++, false);
+	uint8_t *h = push(lb, t, pkt, len, false);
 
-	emit(lb, h, len + encap_overhead((int)t->ov));
+	emit(lb, h, len + overhead(t));
 	t->c->encapsulated++;
 }
 
@@ -87,36 +101,43 @@ static void outer_fragment_out(void *ctx, uint8_t *pkt, uint32_t len)
 /* A complete packet (final checksums, room before it) that may exceed the
  * tunnel MTU only where fragmenting is allowed: IPv4 without DF, or IPv6
  * of at most 1280 bytes. */
-static void send_complete(struct mslb_lb *lb, const struct target *t, uint8_t *pkt, uint32_t len)
+static bool send_complete(struct mslb_lb *lb, const struct target *t, uint8_t *pkt, uint32_t len)
 {
-	unsigned ovh = encap_overhead((int)t->ov), tmtu = t->path_mtu - ovh;
+	unsigned ovh = overhead(t), tmtu = t->path_mtu - ovh;
 	struct emit_ctx c = { lb, t };
 	uint8_t *out = lb->scratch[1] + IO_HEADROOM, *h;
 
 	if (len <= tmtu) {
 		put_outer(lb, t, pkt, len);
-		return;
+		return true;
 	}
 	if ((pkt[0] >> 4) == 4) {
 		/* The fragmenter checks the header it cuts: one that does not
 		 * agree with its length is counted, never sent. */
 		if (frag_ipv4(pkt, len, tmtu, out, inner_fragment_out, &c) == -2)
 			lb->drops[MSLB_DROP_BAD_LENGTH]++;
-		return;
+		return true;
 	}
-	h = encap_push(pkt, len, (int)t->ov, t->src, t->dst, lb->ip_id++, true);
+	/* A GUE packet cut in outer fragments would lose its UDP header in
+	 * all but the first: it is not sent (only an IPv6 packet of at most
+	 * 1280 bytes on a path below 1328 + the header comes here). */
+	if (t->gue)
+		return false;
+	h = push(lb, t, pkt, len, true);
 	t->c->encapsulated++;
 	if (t->ov == 6)
 		frag_ipv6(h, len + ovh, t->path_mtu, ++lb->frag_id, out, outer_fragment_out, &c);
 	else
 		frag_ipv4(h, len + ovh, t->path_mtu, out, outer_fragment_out, &c);
+	return true;
 }
 
 static void segment_out(void *ctx, uint8_t *seg, uint32_t len)
 {
 	struct emit_ctx *c = ctx;
 
-	send_complete(c->lb, c->t, seg, len);
+	if (!send_complete(c->lb, c->t, seg, len))
+		c->lb->drops[MSLB_DROP_TOO_BIG]++;
 }
 
 static enum mslb_drop send_error(struct mslb_lb *lb, struct lb_tcount *c, const uint8_t *about, uint32_t len,
@@ -148,7 +169,7 @@ static enum mslb_drop too_big(struct mslb_lb *lb, const struct target *t, const 
 
 static enum mslb_drop tunnel_send(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct target *t)
 {
-	unsigned ovh = encap_overhead((int)t->ov), tmtu = t->path_mtu > ovh ? t->path_mtu - ovh : 0;
+	unsigned ovh = overhead(t), tmtu = t->path_mtu > ovh ? t->path_mtu - ovh : 0;
 	bool gso = p->off.gso_type != VIRTIO_NET_HDR_GSO_NONE;
 	unsigned hl = gso ? gso_header_len(v) : 0, size = gso ? hl + p->off.gso_size : v->len;
 
@@ -171,7 +192,10 @@ static enum mslb_drop tunnel_send(struct mslb_lb *lb, struct io_pkt *p, struct p
 		return MSLB_OK;
 	}
 	if (v->len <= tmtu) {
-		p->data = encap_push(v->data, v->len, (int)t->ov, t->src, t->dst, lb->ip_id++, false);
+		/* The UDP checksum over IPv6 sums the inner packet: final. */
+		if (t->gue && t->ov == 6 && (p->off.flags & IO_OFF_NEEDS_CSUM))
+			fwd_finish_csum(v->data, v->len, &p->off);
+		p->data = push(lb, t, v->data, v->len, false);
 		p->len = v->len + ovh;
 		if (p->off.flags & IO_OFF_NEEDS_CSUM)
 			p->off.csum_start = (uint16_t)(p->off.csum_start + ovh);
@@ -180,7 +204,8 @@ static enum mslb_drop tunnel_send(struct mslb_lb *lb, struct io_pkt *p, struct p
 	}
 	/* Fragments carry final checksums: the kernel finishes none of them. */
 	fwd_finish_csum(v->data, v->len, &p->off);
-	send_complete(lb, t, v->data, v->len);
+	if (!send_complete(lb, t, v->data, v->len))
+		return MSLB_DROP_TOO_BIG;
 	p->len = 0;
 	return MSLB_OK;
 }
@@ -227,6 +252,7 @@ enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_v
 		return time_exceeded(lb, &n->t, v);
 	t = (struct target){
 		.ov = ov,
+		.gue = hop->encap == ENCAP_GUE ? lb->cfg->front.gue_port : 0,
 		.src = outer_source(lb, v, ov),
 		.dst = ov == 4 ? hop->a4.bytes : hop->a6.bytes,
 		.path_mtu = lb_tunnel_mtu(lb, &n->tun[mslb_ip_index(ov)], NULL),
@@ -304,6 +330,7 @@ enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 {
 	enum mslb_drop r;
 	uint32_t unused;
+	unsigned skip;
 
 	if (!lpm_lookup(allowed, pkt_src(v), &unused))
 		return MSLB_DROP_TUNNEL_SOURCE;
@@ -334,13 +361,18 @@ enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 	r = encap_pop(v, in);
 	if (r != MSLB_OK)
 		return r;
+	skip = (unsigned)(in->data - v->data);
+	/* GUE: a checksum the kernel left to finish is the outer UDP one,
+	 * which goes with the outer header. */
+	if (io_has_partial(p) && v->l4proto == IPPROTO_UDP && p->off.csum_start == v->l4off)
+		p->off.flags &= (uint8_t)~IO_OFF_NEEDS_CSUM;
 	if (io_has_partial(p)) {
-		if (p->off.csum_start < v->l3len)
+		if (p->off.csum_start < skip)
 			return MSLB_DROP_BAD_OFFLOAD;
-		r = pkt_set_partial(in, p->off.csum_start - v->l3len, p->off.csum_offset);
+		r = pkt_set_partial(in, p->off.csum_start - skip, p->off.csum_offset);
 		if (r != MSLB_OK)
 			return r;
-		p->off.csum_start = (uint16_t)(p->off.csum_start - v->l3len);
+		p->off.csum_start = (uint16_t)(p->off.csum_start - skip);
 	}
 	p->data = in->data;
 	p->len = in->len;
@@ -481,11 +513,18 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 	struct lb_tunnel *t;
 	struct lb_tcount *c;
 	uint32_t ilen;
-	unsigned mtu;
+	unsigned mtu, gue = 0;
 
 	(void)v;
-	if ((qproto != 4 && qproto != 41) || e->quote_len < qhl ||
-	    !find_tunnel(lb, qv, q + ip_src_off(qv), q + ip_dst_off(qv), &t, &c, &from))
+	/* GUE: the quoted UDP header is to the front's GUE port (only the
+	 * first fragment has it; the front sends GUE unfragmented). */
+	if (qproto == IPPROTO_UDP && first && e->quote_len >= qhl + ENCAP_UDP_HLEN &&
+	    (q[qhl + 2] << 8 | q[qhl + 3]) == cfg->front.gue_port) {
+		gue = ENCAP_UDP_HLEN;
+	} else if (qproto != 4 && qproto != 41) {
+		return false;
+	}
+	if (e->quote_len < qhl + gue || !find_tunnel(lb, qv, q + ip_src_off(qv), q + ip_dst_off(qv), &t, &c, &from))
 		return false;
 	c->icmp_received++;
 	if (e->too_big && e->mtu) {
@@ -498,13 +537,14 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 	}
 	/* Relay to whoever sent the inner packet, as the matching error
 	 * (RFC 2473 8.1), when the quote holds enough of it. */
-	inner = q + qhl;
-	ilen = e->quote_len - qhl;
-	if (!first || ilen < IP4_HLEN || (inner[0] >> 4) != (qproto == 4 ? 4 : 6) ||
+	inner = q + qhl + gue;
+	ilen = e->quote_len - qhl - gue;
+	if (!first || ilen < IP4_HLEN || (!gue && (inner[0] >> 4) != (qproto == 4 ? 4 : 6)) ||
+	    ((inner[0] >> 4) != 4 && (inner[0] >> 4) != 6) ||
 	    ilen < ((inner[0] >> 4) == 4 ? IP4_HLEN : IP6_HLEN) ||
 	    !icmp_may_answer_raw(inner, ilen))
 		return true;
-	mtu = lb_tunnel_mtu(lb, t, NULL) - encap_overhead((int)qv);
+	mtu = lb_tunnel_mtu(lb, t, NULL) - encap_overhead((int)qv) - gue;
 	if (e->too_big) {
 		bool v4 = (inner[0] >> 4) == 4;
 

@@ -27,6 +27,7 @@ int main(void)
 	suite_offload();
 	suite_afp();
 	suite_encap();
+	suite_gue();
 	suite_frag();
 	suite_reasm();
 	suite_reasm_attack();

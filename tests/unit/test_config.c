@@ -275,7 +275,7 @@ static const struct bad_case bad[] = {
 	{ FRONT("  services = [ \"203.0.113.10\", \"2001:db8:5::10\" ];\n", NH1, "", "drop"),
 	  "t.conf:2: front.services: \"2001:db8:5::10\" is IPv6 but no next hop has an ipv6 address (allowed: services of the families the next hops have)" },
 	{ FRONT(SERVICES, "    { name = \"b1\"; ipv4 = \"198.51.100.11\"; wait = 1; }\n", "", "drop"),
-	  "t.conf:4: front.next_hops[0].wait: unknown setting (allowed: name, ipv4, ipv6, server_id, weight, mode, outer, path_mtu, state, check)" },
+	  "t.conf:4: front.next_hops[0].wait: unknown setting (allowed: name, ipv4, ipv6, server_id, weight, mode, outer, path_mtu, state, check, encapsulation)" },
 	{ BACK "tun = { offload = false; };\nio = { af_packet = [ \"eth0\" ]; };\n",
 	  "t.conf:3: io.af_packet: needs tun.offload = true (allowed: io.af_packet with tun.offload on, or tun.offload = false without io.af_packet)" },
 	{ "tun = { mtu = 1500; };\n",

@@ -17,6 +17,7 @@ void suite_mptcp(void);
 void suite_offload(void);
 void suite_afp(void);
 void suite_encap(void);
+void suite_gue(void);
 void suite_frag(void);
 void suite_reasm(void);
 void suite_reasm_attack(void);

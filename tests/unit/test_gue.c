@@ -1,0 +1,2266 @@
+/* gue: GUE encapsulation (draft-ietf-intarea-gue, variant 1: the inner IP
+ * packet right after an 8-byte UDP header). The expected packets are
+ * written out here field by field: the outer header as for IP-in-IP but
+ * of protocol 17, the UDP header (source port from the inner flow, the
+ * front's gue_port, length, checksum 0 over IPv4 and computed by pktgen's
+ * reference code over IPv6). Covered: encap_push_gue, encap_gue_sport,
+ * encap_pop and encap_is_gue on their own; the settings and their errors;
+ * the front (every outer/inner pair, the tunnel MTU, inner fragments, GSO,
+ * partial checksums, the status, ICMP errors about GUE packets); the back
+ * (decapsulation, refusals, other ports, gue_port 0, ECN, offloads); and
+ * a front's output through a back. */
+#include <stdio.h>
+#include <string.h>
+
+#include <linux/virtio_net.h>
+
+#include "golden.h"
+#include "testlib.h"
+#include "testpkt.h"
+#include "unit.h"
+#include "config/config.h"
+#include "ctl/status.h"
+#include "io/io.h"
+#include "lb/lb.h"
+#include "net/encap.h"
+#include "net/pkt.h"
+
+#define GUE_PORT 6080
+#define GUE "encapsulation = \"gue\"; "
+
+static struct pg_rng rng;
+
+static int gue_init(void)
+{
+	pg_seed(&rng, 0x6e0e);
+	return gd_init();
+}
+
+/* ---- the expected packets -------------------------------------------- */
+
+/* The UDP checksum over IPv6 (RFC 8200 8.1) of the ulen bytes at u (their
+ * checksum field 0) under IPv6 header h; 0 is sent as 0xffff (RFC 768). */
+static uint16_t udp6_csum(const uint8_t *h, const uint8_t *u, uint32_t ulen)
+{
+	uint64_t acc = ref_sum(0, h + 8, 32);
+	uint16_t c;
+
+	acc += ulen + 17;
+	acc = ref_sum(acc, u, ulen);
+	c = (uint16_t)~ref_fold(acc);
+	return c ? c : 0xffff;
+}
+
+/* The folded sum the UDP checksum over IPv6 complements (0xffff: the
+ * checksum would be 0). */
+static uint16_t udp6_sum(const uint8_t *h, const uint8_t *u, uint32_t ulen)
+{
+	uint64_t acc = ref_sum(0, h + 8, 32);
+
+	acc += ulen + 17;
+	return ref_fold(ref_sum(acc, u, ulen));
+}
+
+/* inner (ilen bytes, may lie in o) in GUE at o: the outer header of
+ * tp_outer (DSCP and ECN copied, TTL 64, IPv4 ID id and DF df) with
+ * protocol 17, then UDP from sport to dport. Returns the length. */
+static uint32_t gue_build(uint8_t *o, int ov, const uint8_t *src, const uint8_t *dst, const uint8_t *inner,
+			  uint32_t ilen, uint16_t id, bool df, uint16_t sport, uint16_t dport)
+{
+	unsigned hl = ov == 4 ? 20 : 40;
+	uint8_t *u = o + hl;
+	uint32_t ulen = ilen + 8;
+
+	memmove(u + 8, inner, ilen);
+	tp_outer(o, ov, u + 8, ulen, src, dst, id, df);
+	if (ov == 4) {
+		o[9] = 17;
+		tp_ip4_csum(o);
+	} else {
+		o[6] = 17;
+	}
+	pg_put16(u, sport);
+	pg_put16(u + 2, dport);
+	pg_put16(u + 4, (uint16_t)ulen);
+	pg_put16(u + 6, 0);
+	if (ov == 6)
+		pg_put16(u + 6, udp6_csum(o, u, ulen));
+	return hl + ulen;
+}
+
+/* The same as a golden packet, the source port the inner flow's. */
+static void gue_encap(struct gd_pkt *x, int ov, const char *src, const char *dst, const uint8_t *inner,
+		      uint32_t ilen, uint16_t id, bool df, uint16_t dport)
+{
+	uint16_t sport = encap_gue_sport(inner, ilen);
+
+	CU_ASSERT_FATAL((ov == 4 ? 28u : 48u) + ilen <= GD_XBUF);
+	CU_ASSERT(sport >= 49152);
+	x->len = gue_build(x->b, ov, tl_ip(src), tl_ip(dst), inner, ilen, id, df, sport, dport);
+	x->any_label = ov == 6;
+}
+
+/* A GUE packet from src to dst carrying in to port dport, as step s's
+ * input (source port 40000: the back takes any). */
+static void gue_in(struct gd_step *s, int ov, const char *src, const char *dst, const uint8_t *inner, uint32_t ilen,
+		   uint16_t dport)
+{
+	s->in.len = gue_build(s->in.b, ov, tl_ip(src), tl_ip(dst), inner, ilen, 0x1234, false, 40000, dport);
+	s->in.any_label = false;
+}
+
+static struct mslb_lb *lb_of(const char *conf, struct mslb_config **cfg)
+{
+	struct mslb_lb *lb = tl_lb_load(conf, "gue", cfg);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lb);
+	lb_set_emit(lb, gd_capture, NULL);
+	lb_set_time(lb, 1);
+	return lb;
+}
+
+static uint8_t iobuf[IO_HEADROOM + IO_BUF_SIZE];
+
+/* lb_process_pkt on a copy of pkt (len bytes) with offloads off (NULL:
+ * none): what it emits lands in gd_cap, what is left to send in *p. */
+static enum mslb_drop feed(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
+			   struct io_pkt *p)
+{
+	*p = (struct io_pkt){ .buf = iobuf, .data = iobuf + IO_HEADROOM, .len = len };
+	if (off)
+		p->off = *off;
+	memset(iobuf, 0xa5, IO_HEADROOM);
+	memcpy(p->data, pkt, len);
+	gd_cap.n = 0;
+	return lb_process_pkt(lb, p);
+}
+
+/* ---- encap_push_gue ---------------------------------------------------- */
+
+static void test_gue_overhead(void)
+{
+	CU_ASSERT_EQUAL(ENCAP_UDP_HLEN, 8);
+	CU_ASSERT_EQUAL(encap_overhead_of(4, true), 28);
+	CU_ASSERT_EQUAL(encap_overhead_of(6, true), 48);
+	CU_ASSERT_EQUAL(encap_overhead_of(4, false), 20);
+	CU_ASSERT_EQUAL(encap_overhead_of(6, false), 40);
+}
+
+static const uint8_t tos_values[] = { 0x00, 0x01, 0x02, 0x03, 0xb8, 0xb9, 0x2e, 0xff };
+
+static void push_one(int inf, int ov, uint8_t proto, uint8_t tos, bool df, bool df_clear, uint16_t dport)
+{
+	static uint8_t buf[IO_HEADROOM + PG_BUFSZ], exp[64 + PG_BUFSZ];
+	uint8_t src[16], dst[16], *h, *u;
+	struct pg_pkt in;
+	unsigned ovh = ov == 4 ? 28 : 48, n;
+	bool want_df = inf == 4 ? df : !df_clear;
+	uint16_t sport;
+	char what[96];
+
+	tl_addr(ov == 4 ? "203.0.113.10" : "2001:db8:5::10", src);
+	tl_addr(ov == 4 ? "198.51.100.11" : "2001:db8:b::11", dst);
+	tp_mk(&rng, &in, inf, proto, NULL, NULL, pg_range(&rng, 0, 1400), tos, df);
+	sport = encap_gue_sport(in.buf, in.len);
+	memset(buf, 0xee, IO_HEADROOM);
+	memcpy(buf + IO_HEADROOM, in.buf, in.len);
+	h = encap_push_gue(buf + IO_HEADROOM, in.len, ov, src, dst, 0xbeef, df_clear, dport);
+	CU_ASSERT_PTR_EQUAL_FATAL(h, buf + IO_HEADROOM - ovh);
+	n = gue_build(exp, ov, src, dst, in.buf, in.len, 0xbeef, want_df, sport, dport);
+	tp_take_label(exp, h);
+	snprintf(what, sizeof(what), "gue %d in %d proto %u tos 0x%02x df %d clear %d", inf, ov, proto, tos, df,
+		 df_clear);
+	CU_ASSERT(tp_same(what, h, ovh + in.len, exp, n));
+	/* Nothing before the outer header was touched. */
+	for (unsigned i = 0; i < IO_HEADROOM - ovh; i++)
+		CU_ASSERT_EQUAL(buf[i], 0xee);
+	/* The fields one by one, for the record. */
+	u = h + (ov == 4 ? 20 : 40);
+	CU_ASSERT_EQUAL(pg_tos(h), tos);
+	CU_ASSERT(pg_get16(u) >= 49152);
+	CU_ASSERT_EQUAL(pg_get16(u + 2), dport);
+	CU_ASSERT_EQUAL(pg_get16(u + 4), in.len + 8);
+	CU_ASSERT_EQUAL(memcmp(u + 8, in.buf, in.len), 0);
+	if (ov == 4) {
+		CU_ASSERT_EQUAL(h[9], 17);
+		CU_ASSERT_EQUAL(!!(h[6] & 0x40), want_df);
+		CU_ASSERT_EQUAL(pg_get16(h + 2), in.len + 28);
+		CU_ASSERT_EQUAL(pg_get16(h + 4), 0xbeef);
+		CU_ASSERT(tp_ip4_csum_ok(h));
+		CU_ASSERT_EQUAL(pg_get16(u + 6), 0);		/* none over IPv4 (RFC 768) */
+	} else {
+		CU_ASSERT_EQUAL(h[6], 17);
+		CU_ASSERT_EQUAL(h[7], 64);
+		CU_ASSERT_EQUAL(pg_get16(h + 4), in.len + 8);
+		CU_ASSERT_NOT_EQUAL(pg_get16(u + 6), 0);
+		CU_ASSERT(tp_l4_csum_ok(h, u, in.len + 8, 17, true));
+	}
+}
+
+/* Both families in both, every TOS, DF and df_clear, TCP and UDP. */
+static void test_gue_push(void)
+{
+	for (int inf = 4; inf <= 6; inf += 2)
+		for (int ov = 4; ov <= 6; ov += 2)
+			for (unsigned t = 0; t < ARRAY_SIZE(tos_values); t++)
+				for (int df = 0; df < 2; df++)
+					for (int clear = 0; clear < 2; clear++)
+						push_one(inf, ov, t % 2 ? PG_TCP : PG_UDP, tos_values[t], df, clear,
+							 t % 3 ? GUE_PORT : (uint16_t)(1 + t * 9000));
+}
+
+/* The IPv6 outer flow label is the inner address pair's, as for IP-in-IP. */
+static void test_gue_push_flow_label(void)
+{
+	static uint8_t b1[IO_HEADROOM + PG_BUFSZ], b2[IO_HEADROOM + PG_BUFSZ];
+	uint8_t src[16], dst[16], *h1, *h2;
+
+	tl_addr("2001:db8:5::10", src);
+	tl_addr("2001:db8:b::11", dst);
+	for (int inf = 4; inf <= 6; inf += 2) {
+		struct pg_pkt in;
+
+		tp_mk(&rng, &in, inf, PG_UDP, NULL, NULL, 100, 0, false);
+		memcpy(b1 + IO_HEADROOM, in.buf, in.len);
+		memcpy(b2 + IO_HEADROOM, in.buf, in.len);
+		h1 = encap_push(b1 + IO_HEADROOM, in.len, 6, src, dst, 0, false);
+		h2 = encap_push_gue(b2 + IO_HEADROOM, in.len, 6, src, dst, 0, false, GUE_PORT);
+		CU_ASSERT_EQUAL(pg_get32(h1) & 0xfffff, pg_get32(h2) & 0xfffff);
+	}
+}
+
+/* The inner packet whose UDP checksum over IPv6 comes to 0: sent as
+ * 0xffff. Inner IPv6: its flow label (no part of the source port nor the
+ * inner checksum) is chosen so; inner IPv4: a payload word, under a UDP
+ * checksum of 0 (none). */
+static void make_zero_sum(struct pg_pkt *in, int inf, const uint8_t *src, const uint8_t *dst, uint16_t dport)
+{
+	static uint8_t o[64 + PG_BUFSZ];
+	struct pg_spec s;
+	unsigned at;
+	uint16_t sum;
+
+	pg_spec_init(&s, inf, PG_UDP);
+	s.payload = 200;
+	s.udp_zero = inf == 4;
+	pg_build(in, &s, &rng);
+	at = inf == 6 ? 2 : in->len - 2;	/* an even offset: a whole word of the sum */
+	pg_put16(in->buf + at, 0);
+	if (inf == 6)
+		in->buf[1] &= 0xf0;
+	gue_build(o, 6, src, dst, in->buf, in->len, 0, false, encap_gue_sport(in->buf, in->len), dport);
+	pg_put16(o + 46, 0);
+	sum = udp6_sum(o, o + 40, in->len + 8);
+	pg_put16(in->buf + at, (uint16_t)~sum);
+	if (inf == 4)
+		pg_recompute(in);
+	gue_build(o, 6, src, dst, in->buf, in->len, 0, false, encap_gue_sport(in->buf, in->len), dport);
+	pg_put16(o + 46, 0);
+	CU_ASSERT_EQUAL(udp6_sum(o, o + 40, in->len + 8), 0xffff);
+}
+
+static void test_gue_push_csum_ffff(void)
+{
+	static uint8_t buf[IO_HEADROOM + PG_BUFSZ];
+	uint8_t src[16], dst[16], *h;
+
+	tl_addr("2001:db8:5::10", src);
+	tl_addr("2001:db8:b::11", dst);
+	for (int inf = 4; inf <= 6; inf += 2) {
+		struct pg_pkt in;
+
+		make_zero_sum(&in, inf, src, dst, GUE_PORT);
+		memcpy(buf + IO_HEADROOM, in.buf, in.len);
+		h = encap_push_gue(buf + IO_HEADROOM, in.len, 6, src, dst, 0, false, GUE_PORT);
+		CU_ASSERT_EQUAL(pg_get16(h + 46), 0xffff);
+		CU_ASSERT(tp_l4_csum_ok(h, h + 40, in.len + 8, 17, true));
+	}
+}
+
+/* ---- encap_gue_sport ----------------------------------------------------- */
+
+static uint16_t sport_of(const struct pg_pkt *p)
+{
+	return encap_gue_sport(p->buf, p->len);
+}
+
+/* b: a's flow (addresses, protocol, ports) in another packet. */
+static void same_flow(struct pg_pkt *b, const struct pg_pkt *a, unsigned payload, uint8_t tos, bool df)
+{
+	tp_mk(&rng, b, a->family, a->proto, NULL, NULL, payload, tos, df);
+	memcpy(b->buf + (a->family == 4 ? 12 : 8), a->buf + (a->family == 4 ? 12 : 8), a->family == 4 ? 8 : 32);
+	memcpy(b->buf + b->l3len, a->buf + a->l3len, 4);
+	pg_recompute(b);
+}
+
+static void test_gue_sport(void)
+{
+	uint16_t ports[64];
+	unsigned distinct = 0;
+
+	for (int family = 4; family <= 6; family += 2)
+		for (int k = 0; k < 2; k++) {
+			uint8_t proto = k ? PG_TCP : PG_UDP;
+			struct pg_pkt a, b, w, f;
+			uint16_t pa, pf;
+			bool moved = false;
+
+			/* One flow: one port, whatever the length, TOS, DF, ID. */
+			tp_mk(&rng, &a, family, proto, NULL, NULL, 100, 0, true);
+			pa = sport_of(&a);
+			CU_ASSERT(pa >= 49152);
+			same_flow(&b, &a, 1200, 0xb9, false);
+			CU_ASSERT_EQUAL(sport_of(&b), pa);
+			if (family == 4) {
+				b.buf[4] ^= 0x5a;
+				b.buf[8] = 3;
+				pg_recompute(&b);
+				CU_ASSERT_EQUAL(sport_of(&b), pa);
+			}
+			/* Fragments: all of one datagram alike, whatever its ports. */
+			tp_mk(&rng, &w, family, proto, NULL, NULL, 3000, 0, false);
+			pg_fragment(&w, 0, 1200, true, &f);
+			pf = sport_of(&f);
+			CU_ASSERT(pf >= 49152);
+			pg_fragment(&w, 1200, 1200, true, &f);
+			CU_ASSERT_EQUAL(sport_of(&f), pf);
+			pg_fragment(&w, 2400, w.len - w.l3len - 2400, false, &f);
+			CU_ASSERT_EQUAL(sport_of(&f), pf);
+			for (unsigned i = 0; i < 8; i++) {
+				struct pg_pkt w2 = w;
+
+				pg_put16(w2.buf + w2.l3len, (uint16_t)(1000 + i * 77));
+				pg_put16(w2.buf + w2.l3len + 2, (uint16_t)(80 + i));
+				pg_recompute(&w2);
+				pg_fragment(&w2, 0, 1200, true, &f);
+				CU_ASSERT_EQUAL(sport_of(&f), pf);
+				pg_fragment(&w2, 1200, 1200, true, &f);
+				CU_ASSERT_EQUAL(sport_of(&f), pf);
+				/* The whole datagrams: the ports count. */
+				moved = moved || sport_of(&w2) != sport_of(&w);
+			}
+			CU_ASSERT(moved);
+		}
+	/* IPv4 options: the ports are after them. */
+	{
+		struct pg_spec sp;
+		struct pg_pkt plain, opts;
+
+		pg_spec_init(&sp, 4, PG_TCP);
+		sp.payload = 100;
+		pg_build(&plain, &sp, &rng);
+		memset(sp.opts, 1, 8);		/* NOPs */
+		sp.opts_len = 8;
+		pg_build(&opts, &sp, &rng);
+		CU_ASSERT_EQUAL_FATAL(opts.l3len, 28);
+		memcpy(opts.buf + 28, plain.buf + 20, 4);
+		pg_recompute(&opts);
+		CU_ASSERT_EQUAL(sport_of(&opts), sport_of(&plain));
+		pg_put16(opts.buf + 28, (uint16_t)(pg_get16(opts.buf + 28) + 1));
+		pg_recompute(&opts);
+		CU_ASSERT_NOT_EQUAL(sport_of(&opts), sport_of(&plain));
+	}
+	/* IPv4 fragments: the protocol counts. */
+	{
+		struct pg_pkt u, t, fu, ft;
+
+		tp_mk(&rng, &u, 4, PG_UDP, "192.0.2.7", "203.0.113.10", 2000, 0, false);
+		tp_mk(&rng, &t, 4, PG_TCP, "192.0.2.7", "203.0.113.10", 2000, 0, false);
+		pg_fragment(&u, 0, 1000, true, &fu);
+		pg_fragment(&t, 0, 1000, true, &ft);
+		CU_ASSERT_NOT_EQUAL(sport_of(&fu), sport_of(&ft));
+	}
+	/* Flows spread over the range: other ports, other addresses. */
+	for (unsigned i = 0; i < 64; i++) {
+		struct pg_pkt p;
+		char c[32];
+		bool dup = false;
+
+		snprintf(c, sizeof(c), "192.0.2.%u", 1 + i % 8);
+		tp_mk(&rng, &p, 4, i % 2 ? PG_TCP : PG_UDP, c, NULL, 40, 0, true);
+		ports[i] = sport_of(&p);
+		CU_ASSERT(ports[i] >= 49152);
+		for (unsigned j = 0; j < i; j++)
+			dup = dup || ports[j] == ports[i];
+		distinct += !dup;
+	}
+	CU_ASSERT(distinct >= 60);
+}
+
+/* ---- encap_is_gue, encap_pop --------------------------------------------- */
+
+static void test_gue_pop(void)
+{
+	static uint8_t buf[64 + PG_BUFSZ];
+	uint8_t src[16], dst[16];
+
+	for (int inf = 4; inf <= 6; inf += 2)
+		for (int ov = 4; ov <= 6; ov += 2) {
+			unsigned ovh = ov == 4 ? 28 : 48;
+			struct pg_pkt in;
+			struct pkt_view v, iv;
+			uint32_t len;
+
+			tl_addr(ov == 4 ? "203.0.113.10" : "2001:db8:5::10", src);
+			tl_addr(ov == 4 ? "198.51.100.11" : "2001:db8:b::11", dst);
+			tp_mk(&rng, &in, inf, PG_TCP, NULL, NULL, 300, 0x2a, inf == 4);
+			len = gue_build(buf, ov, src, dst, in.buf, in.len, 7, false, 50000, GUE_PORT);
+			CU_ASSERT_EQUAL_FATAL(pkt_parse(buf, len, &v), MSLB_OK);
+			CU_ASSERT_FALSE(encap_is_tunnel(&v));
+			CU_ASSERT_TRUE(encap_is_gue(&v, GUE_PORT));
+			CU_ASSERT_FALSE(encap_is_gue(&v, 0));
+			CU_ASSERT_FALSE(encap_is_gue(&v, GUE_PORT + 1));
+			CU_ASSERT_FALSE(encap_is_gue(&v, 50000));	/* the source port is not it */
+			CU_ASSERT_EQUAL_FATAL(encap_pop(&v, &iv), MSLB_OK);
+			CU_ASSERT_PTR_EQUAL(iv.data, buf + ovh);
+			CU_ASSERT_EQUAL(iv.len, in.len);
+			CU_ASSERT_EQUAL(iv.version, (unsigned)inf);
+			CU_ASSERT_EQUAL(memcmp(iv.data, in.buf, in.len), 0);
+
+			/* Not IP inside: GUE variant 0 (version bits 00), version 5. */
+			buf[ovh] = 0x00;
+			CU_ASSERT_EQUAL(encap_pop(&v, &iv), MSLB_DROP_TUNNEL_INNER);
+			buf[ovh] = 0x55;
+			CU_ASSERT_EQUAL(encap_pop(&v, &iv), MSLB_DROP_TUNNEL_INNER);
+
+			/* Nothing inside. */
+			len = gue_build(buf, ov, src, dst, in.buf, 0, 7, false, 50000, GUE_PORT);
+			CU_ASSERT_EQUAL_FATAL(pkt_parse(buf, len, &v), MSLB_OK);
+			CU_ASSERT_TRUE(encap_is_gue(&v, GUE_PORT));
+			CU_ASSERT_EQUAL(encap_pop(&v, &iv), MSLB_DROP_TUNNEL_INNER);
+
+			/* TCP to that port is not GUE. */
+			len = gue_build(buf, ov, src, dst, in.buf, in.len, 7, false, 50000, GUE_PORT);
+			buf[ov == 4 ? 9 : 6] = 6;
+			if (ov == 4)
+				tp_ip4_csum(buf);
+			CU_ASSERT_EQUAL_FATAL(pkt_parse(buf, len, &v), MSLB_OK);
+			CU_ASSERT_FALSE(encap_is_gue(&v, GUE_PORT));
+		}
+	/* An outer fragment is not taken for GUE. */
+	{
+		struct pg_pkt in;
+		struct pkt_view v;
+		uint32_t len;
+
+		tl_addr("203.0.113.10", src);
+		tl_addr("198.51.100.11", dst);
+		tp_mk(&rng, &in, 4, PG_UDP, NULL, NULL, 600, 0, false);
+		gue_build(buf, 4, src, dst, in.buf, in.len, 7, false, 50000, GUE_PORT);
+		/* The first 304 bytes, MF set: the UDP header is there. */
+		len = 20 + 304;
+		pg_put16(buf + 6, 0x2000);
+		pg_put16(buf + 2, (uint16_t)len);
+		tp_ip4_csum(buf);
+		CU_ASSERT_EQUAL_FATAL(pkt_parse(buf, len, &v), MSLB_OK);
+		CU_ASSERT_TRUE(v.fragment);
+		CU_ASSERT_FALSE(encap_is_gue(&v, GUE_PORT));
+	}
+}
+
+/* ---- the settings -------------------------------------------------------- */
+
+/* front: services on line 2, X on line 3, the next hop (with Y) on line 4. */
+#define CF(x, y) \
+	"front = {\n  services = [ \"203.0.113.10\" ];\n  " x "\n" \
+	"  next_hops = ( { name = \"b1\"; ipv4 = \"198.51.100.11\"; " y " } );\n" \
+	"  unmatched = \"b1\";\n};\n"
+/* back: X on line 3. */
+#define CB(x) "back = {\n  addresses = ( { address = \"198.51.100.21\"; service = \"203.0.113.10\"; } );\n  " x "\n};\n"
+
+static void test_gue_config(void)
+{
+	static struct config_errors errs;
+	struct mslb_config *c;
+
+	/* Defaults: IP-in-IP, port 6080 both ways. */
+	c = config_load_string(CF("mode = \"encapsulate\";", "") CB(""), "t.conf", &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->front.encap, ENCAP_IP);
+	CU_ASSERT_EQUAL(c->front.gue_port, 6080);
+	CU_ASSERT_EQUAL(c->front.next_hops[0].encap, ENCAP_IP);
+	CU_ASSERT_EQUAL(c->back.gue_port, 6080);
+	config_free(c);
+
+	/* The front's default for its next hops; a next hop's own. */
+	c = config_load_string(
+		"front = {\n"
+		"  services = [ \"203.0.113.10\", \"2001:db8:5::10\" ];\n"
+		"  mode = \"encapsulate\";\n"
+		"  encapsulation = \"gue\";\n"
+		"  gue_port = 5555;\n"
+		"  next_hops = (\n"
+		"    { name = \"b1\"; ipv4 = \"198.51.100.11\"; ipv6 = \"2001:db8:b::11\"; },\n"
+		"    { name = \"b2\"; ipv4 = \"198.51.100.12\"; encapsulation = \"ip\"; },\n"
+		"    { name = \"b3\"; ipv4 = \"198.51.100.13\"; mode = \"translate\"; },\n"
+		"    { name = \"b4\"; ipv4 = \"198.51.100.14\"; encapsulation = \"gue\"; }\n"
+		"  );\n"
+		"  unmatched = \"b1\";\n"
+		"};\n" CB("gue_port = 0;"), "t.conf", &errs);
+	for (unsigned i = 0; i < errs.n; i++)
+		printf("\n  %s", errs.line[i]);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->front.encap, ENCAP_GUE);
+	CU_ASSERT_EQUAL(c->front.gue_port, 5555);
+	CU_ASSERT_EQUAL(c->front.next_hops[0].encap, ENCAP_GUE);
+	CU_ASSERT_EQUAL(c->front.next_hops[1].encap, ENCAP_IP);
+	CU_ASSERT_EQUAL(c->front.next_hops[2].mode, NH_TRANSLATE);
+	CU_ASSERT_EQUAL(c->front.next_hops[3].encap, ENCAP_GUE);
+	CU_ASSERT_EQUAL(c->back.gue_port, 0);
+	config_free(c);
+
+	/* A next hop in encapsulation mode under a translating front. */
+	c = config_load_string(CF("", "mode = \"encapsulate\"; encapsulation = \"gue\";"), "t.conf", &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->front.next_hops[0].mode, NH_ENCAP);
+	CU_ASSERT_EQUAL(c->front.next_hops[0].encap, ENCAP_GUE);
+	CU_ASSERT_EQUAL(c->front.encap, ENCAP_IP);
+	config_free(c);
+
+	/* front.encapsulation under a translating front is only a default. */
+	c = config_load_string(CF("encapsulation = \"gue\";", ""), "t.conf", &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->front.next_hops[0].mode, NH_TRANSLATE);
+	config_free(c);
+
+	/* The ends of the ranges. */
+	c = config_load_string(CF("gue_port = 1;", "") CB("gue_port = 65535;"), "t.conf", &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->front.gue_port, 1);
+	CU_ASSERT_EQUAL(c->back.gue_port, 65535);
+	config_free(c);
+	c = config_load_string(CF("gue_port = 65535;", "") CB("gue_port = 1;"), "t.conf", &errs);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->front.gue_port, 65535);
+	CU_ASSERT_EQUAL(c->back.gue_port, 1);
+	config_free(c);
+}
+
+static const struct {
+	const char *text, *line;
+} gue_bad[] = {
+	{ CF("encapsulation = \"vxlan\";", ""),
+	  "t.conf:3: front.encapsulation: \"vxlan\" is not an encapsulation (allowed: \"ip\" for IP-in-IP, \"gue\" for UDP)" },
+	{ CF("encapsulation = 1;", ""),
+	  "t.conf:3: front.encapsulation: must be a string (allowed: \"ip\" or \"gue\")" },
+	{ CF("gue_port = 0;", ""), "t.conf:3: front.gue_port: 0 is out of range (allowed: 1-65535)" },
+	{ CF("gue_port = 65536;", ""), "t.conf:3: front.gue_port: 65536 is out of range (allowed: 1-65535)" },
+	{ CF("gue_port = \"6080\";", ""), "t.conf:3: front.gue_port: must be an integer (allowed: 1-65535)" },
+	{ CF("", "encapsulation = \"gue\";"),
+	  "t.conf:4: front.next_hops[0].encapsulation: only for encapsulation (allowed: with mode = \"encapsulate\")" },
+	{ CF("", "encapsulation = \"ip\";"),
+	  "t.conf:4: front.next_hops[0].encapsulation: only for encapsulation (allowed: with mode = \"encapsulate\")" },
+	{ CF("mode = \"encapsulate\";", "mode = \"translate\"; encapsulation = \"gue\";"),
+	  "t.conf:4: front.next_hops[0].encapsulation: only for encapsulation (allowed: with mode = \"encapsulate\")" },
+	{ CF("mode = \"encapsulate\";", "encapsulation = \"udp\";"),
+	  "t.conf:4: front.next_hops[0].encapsulation: \"udp\" is not an encapsulation "
+	  "(allowed: \"ip\" for IP-in-IP, \"gue\" for UDP)" },
+	{ CF("mode = \"encapsulate\";", "encapsulation = true;"),
+	  "t.conf:4: front.next_hops[0].encapsulation: must be a string (allowed: \"ip\" or \"gue\")" },
+	{ CB("gue_port = -1;"), "t.conf:3: back.gue_port: -1 is out of range (allowed: 0-65535)" },
+	{ CB("gue_port = 65536;"), "t.conf:3: back.gue_port: 65536 is out of range (allowed: 0-65535)" },
+	{ CB("gue_port = 6080.0;"), "t.conf:3: back.gue_port: must be an integer (allowed: 0-65535)" },
+};
+
+static void test_gue_config_errors(void)
+{
+	static struct config_errors errs;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(gue_bad); i++) {
+		struct mslb_config *c = config_load_string(gue_bad[i].text, "t.conf", &errs);
+		bool ok = c == NULL && errs.n == 1 && !strcmp(errs.line[0], gue_bad[i].line);
+
+		if (!ok) {
+			printf("\n  case %u: %s\n  expected: %s\n", i, c ? "loaded" : "NULL", gue_bad[i].line);
+			for (unsigned k = 0; k < errs.n; k++)
+				printf("  got:      %s\n", errs.line[k]);
+		}
+		CU_ASSERT_PTR_NULL(c);
+		CU_ASSERT_EQUAL(errs.n, 1);
+		if (errs.n)
+			CU_ASSERT_STRING_EQUAL(errs.line[0], gue_bad[i].line);
+		config_free(c);
+	}
+}
+
+/* The lists of known settings name the new ones. */
+static void test_gue_config_keys(void)
+{
+	static struct config_errors errs;
+	static const struct {
+		const char *text, *line;
+	} k[] = {
+		{ CF("gue = 1;", ""),
+		  "t.conf:3: front.gue: unknown setting (allowed: services, next_hops, table, unmatched, mptcp, mode, "
+		  "tunnel_source, allowed_sources, pmtu_expires, health, persistence, encapsulation, gue_port)" },
+		{ CB("gue = 1;"),
+		  "t.conf:3: back.gue: unknown setting (allowed: addresses, mptcp, allowed_sources, reassembly, "
+		  "return_tunnel, proposal2, persistence, gue_port)" },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(k); i++) {
+		struct mslb_config *c = config_load_string(k[i].text, "t.conf", &errs);
+
+		if (!(c == NULL && errs.n == 1 && !strcmp(errs.line[0], k[i].line)))
+			for (unsigned j = 0; j < errs.n; j++)
+				printf("\n  got: %s", errs.line[j]);
+		CU_ASSERT_PTR_NULL(c);
+		CU_ASSERT_EQUAL(errs.n, 1);
+		if (errs.n)
+			CU_ASSERT_STRING_EQUAL(errs.line[0], k[i].line);
+		config_free(c);
+	}
+}
+
+/* ---- the front ------------------------------------------------------------ */
+
+static void check_front_same(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.path_mtu[0], 1500);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[0], 1472);
+	CU_ASSERT_EQUAL(t.path_mtu[1], 1500);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[1], 1452);
+	CU_ASSERT_EQUAL(t.encapsulated, 6);
+	CU_ASSERT_EQUAL(t.fragments, 0);
+	CU_ASSERT_EQUAL(t.icmp_sent, 0);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 6);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).bytes, 300 + 300 + 400 + 1472 + 300 + 1452);
+}
+
+/* outer "same": IPv4 in IPv4, IPv6 in IPv6, up to the tunnel MTU. */
+static void build_front_same(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "4 in 4, DF", 1, MSLB_OK);
+	gd_client(&in, 4, 300, 0xb9, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+
+	s = gd_add(c, "4 in 4, no DF", 1, MSLB_OK);
+	gd_client(&in, 4, 300, 0x03, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 1, false, GUE_PORT);
+
+	s = gd_add(c, "4 in 4, TCP", 1, MSLB_OK);
+	gd_mk(&in, 4, PG_TCP, C4, S4, 400, 0x2e, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 2, true, GUE_PORT);
+
+	s = gd_add(c, "4 in 4, exactly the tunnel MTU (1500 - 28)", 1, MSLB_OK);
+	gd_client(&in, 4, 1472, 0, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 3, true, GUE_PORT);
+
+	s = gd_add(c, "6 in 6", 1, MSLB_OK);
+	gd_client(&in, 6, 300, 0x2e, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+
+	s = gd_add(c, "6 in 6, exactly the tunnel MTU (1500 - 48)", 1, MSLB_OK);
+	gd_mk(&in, 6, PG_TCP, C6, S6, 1452, 0x01, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+	s->check = check_front_same;
+}
+
+/* outer "ipv6": IPv4 in IPv6 (and IPv6 in IPv6). */
+static void build_front_4in6(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "4 in 6, DF", 1, MSLB_OK);
+	gd_client(&in, 4, 300, 0xb8, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+
+	s = gd_add(c, "4 in 6, no DF, exactly the tunnel MTU (1500 - 48)", 1, MSLB_OK);
+	gd_client(&in, 4, 1452, 0x01, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+
+	s = gd_add(c, "6 in 6", 1, MSLB_OK);
+	gd_client(&in, 6, 500, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+}
+
+/* outer "ipv4": IPv6 in IPv4 (DF set: it is not fragmented outside), and
+ * IPv4 in IPv4. */
+static void build_front_6in4(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "6 in 4: DF set", 1, MSLB_OK);
+	gd_client(&in, 6, 300, 0x0a, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+
+	s = gd_add(c, "6 in 4, exactly the tunnel MTU (1500 - 28)", 1, MSLB_OK);
+	gd_mk(&in, 6, PG_TCP, C6, S6, 1472, 0xfe, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 1, true, GUE_PORT);
+
+	s = gd_add(c, "4 in 4", 1, MSLB_OK);
+	gd_client(&in, 4, 600, 0x48, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 2, false, GUE_PORT);
+}
+
+/* The UDP checksum over IPv6 that comes to 0 is sent as 0xffff. */
+static void build_front_ffff(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	for (int inf = 4; inf <= 6; inf += 2) {
+		s = gd_add(c, inf == 4 ? "4 in 6, checksum 0xffff" : "6 in 6, checksum 0xffff", 1, MSLB_OK);
+		make_zero_sum(&in, inf, tl_ip(S6), tl_ip(B6), GUE_PORT);
+		gd_set(&s->in, in.buf, in.len);
+		gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+		CU_ASSERT_EQUAL(pg_get16(s->out.b + 46), 0xffff);
+	}
+}
+
+static void test_gue_front(void)
+{
+	static const struct gd_case g[] = {
+		{ "gue, outer same", FRONT("", GUE), build_front_same },
+		{ "gue, outer ipv6", FRONT("", GUE "outer = \"ipv6\";"), build_front_4in6 },
+		{ "gue, outer ipv4", FRONT("", GUE "outer = \"ipv4\";"), build_front_6in4 },
+		{ "gue, outer ipv6, checksum 0xffff", FRONT("", GUE "outer = \"ipv6\";"), build_front_ffff },
+	};
+
+	gd_run_all(g, ARRAY_SIZE(g));
+}
+
+/* front.encapsulation and gue_port as defaults; a next hop's own "ip". */
+#define FRONT_DEFAULT \
+	"front = {\n" \
+	"  services = [ " Q(S4) ", " Q(S6) " ];\n" \
+	"  mode = \"encapsulate\";\n" \
+	"  encapsulation = \"gue\";\n" \
+	"  gue_port = 5555;\n" \
+	"  next_hops = (\n" \
+	"    { name = \"b1\"; ipv4 = " Q(B4) "; ipv6 = " Q(B6) "; },\n" \
+	"    { name = \"b2\"; ipv4 = " Q(B2_4) "; ipv6 = " Q(B2_6) "; encapsulation = \"ip\"; }\n" \
+	"  );\n" \
+	"  table = (\n" \
+	"    { source = \"192.0.2.0/24\"; next_hop = \"b2\"; },\n" \
+	"    { source = \"2001:db8:c1::/48\"; next_hop = \"b2\"; }\n" \
+	"  );\n" \
+	"  unmatched = \"b1\";\n" \
+	"};\n"
+
+static void check_default(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[0], 1472);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[1], 1452);
+	CU_ASSERT_EQUAL(t.encapsulated, 2);
+	lb_next_hop_tunnel(lb, 1, &t);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[0], 1480);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[1], 1460);
+	CU_ASSERT_EQUAL(t.encapsulated, 3);
+}
+
+static void build_default(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "b1 (the front's gue, port 5555), IPv4", 1, MSLB_OK);
+	gd_mk(&in, 4, PG_UDP, "198.18.0.1", S4, 300, 0, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, 5555);
+
+	s = gd_add(c, "b1 (the front's gue, port 5555), IPv6", 1, MSLB_OK);
+	gd_mk(&in, 6, PG_UDP, "2001:db8:99::1", S6, 300, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, 5555);
+
+	s = gd_add(c, "b2 (encapsulation \"ip\"), IPv4", 1, MSLB_OK);
+	gd_client(&in, 4, 300, 0, true);
+	gd_set(&s->in, in.buf, in.len);
+	gd_encap(&s->out, 4, S4, B2_4, in.buf, in.len, 2, true);
+
+	s = gd_add(c, "b2 (encapsulation \"ip\"), IPv6", 1, MSLB_OK);
+	gd_client(&in, 6, 300, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gd_encap(&s->out, 6, S6, B2_6, in.buf, in.len, 0, false);
+
+	s = gd_add(c, "b2: 1480 bytes fit IP-in-IP", 1, MSLB_OK);
+	gd_client(&in, 4, 1480, 0, true);
+	gd_set(&s->in, in.buf, in.len);
+	gd_encap(&s->out, 4, S4, B2_4, in.buf, in.len, 4, true);
+	s->check = check_default;
+}
+
+static void test_gue_front_default(void)
+{
+	static const struct gd_case g = { "gue as the front's default", FRONT_DEFAULT, build_default };
+
+	gd_run(&g);
+}
+
+/* ---- the tunnel MTU: path MTU - 28 (IPv4 outer), - 48 (IPv6 outer) ------ */
+
+static void check_mtu_same(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.path_mtu[0], 1400);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[0], 1372);
+	CU_ASSERT_EQUAL(t.path_mtu[1], 1400);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[1], 1352);
+	CU_ASSERT_EQUAL(t.source[0], LB_MTU_CONFIG);
+	CU_ASSERT_EQUAL(t.encapsulated, 2);
+	CU_ASSERT_EQUAL(t.icmp_sent, 2);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 2);
+	CU_ASSERT_EQUAL(lb_drops(lb, MSLB_DROP_TOO_BIG), 2);
+}
+
+/* path_mtu 1400. */
+static void build_mtu_same(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "4 in 4: 1372 bytes with DF fit", 1, MSLB_OK);
+	gd_client(&in, 4, 1372, 0x28, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+
+	s = gd_add(c, "4 in 4: 1373 bytes with DF: fragmentation needed, MTU 1372", 1, MSLB_DROP_TOO_BIG);
+	gd_client(&in, 4, 1373, 0x28, true);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 4, S4, C4, 3, 4, 1372, in.buf, 548);
+
+	s = gd_add(c, "6 in 6: 1352 bytes fit", 1, MSLB_OK);
+	gd_client(&in, 6, 1352, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+
+	s = gd_add(c, "6 in 6: 1353 bytes: packet too big, MTU 1352", 1, MSLB_DROP_TOO_BIG);
+	gd_client(&in, 6, 1353, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 6, S6, C6, 2, 0, 1352, in.buf, 1232);
+	s->check = check_mtu_same;
+}
+
+/* outer ipv6, path_mtu 1400: IPv4 inner, tunnel MTU 1352. */
+static void build_mtu_4in6(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "4 in 6: 1353 bytes with DF: MTU 1352", 1, MSLB_DROP_TOO_BIG);
+	gd_client(&in, 4, 1353, 0, true);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 4, S4, C4, 3, 4, 1352, in.buf, 548);
+
+	s = gd_add(c, "4 in 6: 1352 bytes with DF fit", 1, MSLB_OK);
+	gd_client(&in, 4, 1352, 0, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+}
+
+/* outer ipv4, path_mtu 1400: IPv6 inner, tunnel MTU 1372. */
+static void build_mtu_6in4(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "6 in 4: 1373 bytes: packet too big, MTU 1372", 1, MSLB_DROP_TOO_BIG);
+	gd_client(&in, 6, 1373, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 6, S6, C6, 2, 0, 1372, in.buf, 1232);
+
+	s = gd_add(c, "6 in 4: 1372 bytes fit", 1, MSLB_OK);
+	gd_client(&in, 6, 1372, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+}
+
+/* outer ipv4, path_mtu 1300: tunnel MTU 1272, below IPv6's minimum: the
+ * client is never told less than 1280. */
+static void build_mtu_6in4_small(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "6 in 4: 1290 bytes: packet too big, MTU 1280", 1, MSLB_DROP_TOO_BIG);
+	gd_client(&in, 6, 1290, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 6, S6, C6, 2, 0, 1280, in.buf, 1232);
+
+	s = gd_add(c, "6 in 4: 1272 bytes fit", 1, MSLB_OK);
+	gd_client(&in, 6, 1272, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+}
+
+static void test_gue_front_mtu(void)
+{
+	static const struct gd_case g[] = {
+		{ "gue too big, outer same", FRONT("", GUE "path_mtu = 1400;"), build_mtu_same },
+		{ "gue too big, 4 in 6", FRONT("", GUE "outer = \"ipv6\"; path_mtu = 1400;"), build_mtu_4in6 },
+		{ "gue too big, 6 in 4", FRONT("", GUE "outer = \"ipv4\"; path_mtu = 1400;"), build_mtu_6in4 },
+		{ "gue too big, 6 in 4 below 1280", FRONT("", GUE "outer = \"ipv4\"; path_mtu = 1300;"),
+		  build_mtu_6in4_small },
+	};
+
+	gd_run_all(g, ARRAY_SIZE(g));
+}
+
+/* ---- IPv4 without DF: inner fragments, each in its own GUE packet ------- */
+
+static void check_frag4(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.encapsulated, 5);
+	CU_ASSERT_EQUAL(t.fragments, 5);
+	CU_ASSERT_EQUAL(t.icmp_sent, 0);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 2);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).bytes, 2000 + 1500);
+}
+
+/* Every emitted packet of step s: one source port (the fragments'). */
+static void same_sport(const struct gd_step *s)
+{
+	for (unsigned k = 1; k < s->n_emit; k++)
+		CU_ASSERT_EQUAL(pg_get16(s->emit[k].b + 20), pg_get16(s->emit[0].b + 20));
+}
+
+/* path_mtu 1000, outer IPv4: tunnel MTU 972, pieces of 952 bytes. */
+static void build_frag4(struct gd_script *c)
+{
+	struct pg_pkt in, f;
+	struct gd_step *s;
+
+	s = gd_add(c, "2000 bytes without DF: three inner fragments", 1, MSLB_OK);
+	gd_client(&in, 4, 2000, 0x10, false);
+	gd_set(&s->in, in.buf, in.len);
+	pg_fragment(&in, 0, 952, true, &f);
+	gue_encap(gd_emit(s), 4, S4, B4, f.buf, f.len, 0, false, GUE_PORT);
+	pg_fragment(&in, 952, 952, true, &f);
+	gue_encap(gd_emit(s), 4, S4, B4, f.buf, f.len, 1, false, GUE_PORT);
+	pg_fragment(&in, 1904, 76, false, &f);
+	gue_encap(gd_emit(s), 4, S4, B4, f.buf, f.len, 2, false, GUE_PORT);
+	same_sport(s);
+
+	/* A client's fragment, cut again: offsets carry on, MF stays. */
+	s = gd_add(c, "a 1500-byte fragment: two pieces, offsets from 1480", 1, MSLB_OK);
+	gd_client(&in, 4, 3500, 0x10, false);
+	pg_fragment(&in, 1480, 1480, true, &f);
+	gd_set(&s->in, f.buf, f.len);
+	pg_fragment(&in, 1480, 952, true, &f);
+	gue_encap(gd_emit(s), 4, S4, B4, f.buf, f.len, 3, false, GUE_PORT);
+	pg_fragment(&in, 2432, 528, true, &f);
+	gue_encap(gd_emit(s), 4, S4, B4, f.buf, f.len, 4, false, GUE_PORT);
+	same_sport(s);
+	s->check = check_frag4;
+}
+
+/* path_mtu 1000, outer IPv6: tunnel MTU 952, pieces of 928 bytes. */
+static void build_frag4in6(struct gd_script *c)
+{
+	struct pg_pkt in, f;
+	struct gd_step *s;
+
+	s = gd_add(c, "4 in 6, 2000 bytes without DF: three inner fragments", 1, MSLB_OK);
+	gd_client(&in, 4, 2000, 0x10, false);
+	gd_set(&s->in, in.buf, in.len);
+	pg_fragment(&in, 0, 928, true, &f);
+	gue_encap(gd_emit(s), 6, S6, B6, f.buf, f.len, 0, false, GUE_PORT);
+	pg_fragment(&in, 928, 928, true, &f);
+	gue_encap(gd_emit(s), 6, S6, B6, f.buf, f.len, 0, false, GUE_PORT);
+	pg_fragment(&in, 1856, 124, false, &f);
+	gue_encap(gd_emit(s), 6, S6, B6, f.buf, f.len, 0, false, GUE_PORT);
+	for (unsigned k = 1; k < s->n_emit; k++)
+		CU_ASSERT_EQUAL(pg_get16(s->emit[k].b + 40), pg_get16(s->emit[0].b + 40));
+
+	s = gd_add(c, "4 in 6, 952 bytes without DF fit", 1, MSLB_OK);
+	gd_client(&in, 4, 952, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+}
+
+static void test_gue_front_fragments(void)
+{
+	static const struct gd_case g[] = {
+		{ "gue, ipv4 without DF", FRONT("", GUE "path_mtu = 1000;"), build_frag4 },
+		{ "gue, ipv4 without DF in ipv6", FRONT("", GUE "outer = \"ipv6\"; path_mtu = 1000;"), build_frag4in6 },
+	};
+
+	gd_run_all(g, ARRAY_SIZE(g));
+}
+
+/* An IPv6 packet above the tunnel MTU but of at most 1280 bytes: no
+ * error is owed (RFC 8201), and GUE is not cut in outer fragments. */
+static void test_gue_front_v6_small(void)
+{
+	static struct gd_pkt e;
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = lb_of(FRONT("", GUE "outer = \"ipv4\"; path_mtu = 1280;"), &cfg);
+	struct io_pkt p;
+	struct pg_pkt in;
+	struct lb_nh_tunnel t;
+	enum mslb_drop r;
+	uint64_t too_big = lb_drops(lb, MSLB_DROP_TOO_BIG);
+
+	/* Tunnel MTU 1252: 1252 bytes go. */
+	gd_client(&in, 6, 1252, 0, false);
+	CU_ASSERT_EQUAL(feed(lb, in.buf, in.len, NULL, &p), MSLB_OK);
+	gue_encap(&e, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+	CU_ASSERT(gd_match("6 in 4, 1252 bytes", p.data, p.len, &e));
+	CU_ASSERT_EQUAL(gd_cap.n, 0);
+
+	/* 1280 bytes: nothing sent, no ICMP, one too_big drop (mslb.conf(5),
+	 * ENCAPSULATION). */
+	gd_client(&in, 6, 1280, 0, false);
+	r = feed(lb, in.buf, in.len, NULL, &p);
+	CU_ASSERT(r == MSLB_OK || r == MSLB_DROP_TOO_BIG);
+	if (r == MSLB_OK)
+		CU_ASSERT_EQUAL(p.len, 0);
+	CU_ASSERT_EQUAL(gd_cap.n, 0);
+	CU_ASSERT_EQUAL(lb_drops(lb, MSLB_DROP_TOO_BIG), too_big + 1);
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.encapsulated, 1);
+	CU_ASSERT_EQUAL(t.fragments, 0);
+	CU_ASSERT_EQUAL(t.icmp_sent, 0);
+	tl_lb_free(lb, cfg);
+}
+
+/* The same packet is not counted as sent to the next hop (mslbd(8): "the
+ * packets and bytes sent to it") when it is dropped. */
+static void test_gue_front_v6_small_counted(void)
+{
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = lb_of(FRONT("", GUE "outer = \"ipv4\"; path_mtu = 1280;"), &cfg);
+	struct io_pkt p;
+	struct pg_pkt in;
+
+	gd_client(&in, 6, 1252, 0, false);
+	CU_ASSERT_EQUAL(feed(lb, in.buf, in.len, NULL, &p), MSLB_OK);
+	gd_client(&in, 6, 1280, 0, false);
+	feed(lb, in.buf, in.len, NULL, &p);
+	CU_ASSERT_EQUAL(gd_cap.n, 0);
+	CU_ASSERT_EQUAL(lb_drops(lb, MSLB_DROP_TOO_BIG), 1);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 1);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).bytes, 1252);
+	tl_lb_free(lb, cfg);
+}
+
+/* ---- GSO super-packets ---------------------------------------------------- */
+
+/* Segment k of super-packet sp (headers hl bytes, TCP at hl - 20) as the
+ * kernel cuts it: own length, IPv4 ID + k, sequence + k * size, PSH and
+ * FIN only on the last, CWR only on the first; checksums from scratch. */
+static void seg(struct pg_pkt *o, const struct pg_pkt *sp, unsigned hl, unsigned k, unsigned size)
+{
+	unsigned payload = sp->len - hl, off = k * size, n = payload - off < size ? payload - off : size;
+	uint8_t *t;
+
+	*o = *sp;
+	memcpy(o->buf + hl, sp->buf + hl + off, n);
+	o->len = hl + n;
+	if (sp->family == 4) {
+		pg_put16(o->buf + 2, (uint16_t)o->len);
+		pg_put16(o->buf + 4, (uint16_t)(pg_get16(sp->buf + 4) + k));
+	} else {
+		pg_put16(o->buf + 4, (uint16_t)(o->len - 40));
+	}
+	t = o->buf + hl - 20;
+	pg_put32(t + 4, pg_get32(sp->buf + hl - 20 + 4) + off);
+	if (off + n < payload)
+		t[13] &= (uint8_t)~0x09;
+	if (k > 0)
+		t[13] &= (uint8_t)~0x80;
+	pg_recompute(o);
+}
+
+static struct io_offload gso_off(int family, unsigned hl)
+{
+	return (struct io_offload){
+		.flags = IO_OFF_NEEDS_CSUM,
+		.gso_type = family == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6,
+		.gso_size = 1000,
+		.hdr_len = (uint16_t)hl,
+		.csum_start = (uint16_t)(hl - 20),
+		.csum_offset = 16,
+	};
+}
+
+/* A super-packet of 3500 bytes of payload: segments of 1000, each in GUE
+ * of outer family ov (IPv4 IDs from id). */
+static void gso_step(struct gd_script *c, int family, int ov, uint16_t id)
+{
+	static char what[4][64];
+	static unsigned w;
+	unsigned hl = family == 4 ? 40 : 60;
+	struct pg_pkt sp, o;
+	struct gd_step *s;
+
+	snprintf(what[w % 4], sizeof(what[0]), "TCP/IPv%d super-packet: 4 segments in IPv%d", family, ov);
+	s = gd_add(c, what[w++ % 4], 1, MSLB_OK);
+	gd_mk(&sp, family, PG_TCP, family == 4 ? C4 : C6, family == 4 ? S4 : S6, hl + 3500, 0x12, true);
+	sp.buf[hl - 20 + 13] = 0x80 | 0x10 | 0x08 | 0x01;
+	pg_recompute(&sp);
+	gd_set(&s->in, sp.buf, sp.len);
+	s->off = gso_off(family, hl);
+	for (unsigned k = 0; k < 4; k++) {
+		seg(&o, &sp, hl, k, 1000);
+		gue_encap(gd_emit(s), ov, ov == 4 ? S4 : S6, ov == 4 ? B4 : B6, o.buf, o.len, (uint16_t)(id + k),
+			  true, GUE_PORT);
+	}
+	/* One flow: one source port. */
+	for (unsigned k = 1; k < 4; k++)
+		CU_ASSERT_EQUAL(pg_get16(s->emit[k].b + (ov == 4 ? 20 : 40)), pg_get16(s->emit[0].b + (ov == 4 ? 20 : 40)));
+}
+
+static void check_gso(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.segments, 8);
+	CU_ASSERT_EQUAL(t.encapsulated, 8);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 2);
+}
+
+static void build_gso_same(struct gd_script *c)
+{
+	gso_step(c, 4, 4, 0);
+	gso_step(c, 6, 6, 4);
+	c->s[c->n - 1].check = check_gso;
+}
+
+static void build_gso_4in6(struct gd_script *c)
+{
+	gso_step(c, 4, 6, 0);
+	gso_step(c, 6, 6, 4);
+	c->s[c->n - 1].check = check_gso;
+}
+
+static void build_gso_6in4(struct gd_script *c)
+{
+	gso_step(c, 6, 4, 0);
+	gso_step(c, 4, 4, 4);
+	c->s[c->n - 1].check = check_gso;
+}
+
+static void check_gso_big(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.segments, 0);
+	CU_ASSERT_EQUAL(t.icmp_sent, 1);
+}
+
+/* Segments of 1040 bytes with DF on a tunnel MTU of 1000 - 28. */
+static void build_gso_too_big(struct gd_script *c)
+{
+	struct pg_pkt sp;
+	struct gd_step *s = gd_add(c, "segments too big: MTU 972", 1, MSLB_DROP_TOO_BIG);
+
+	gd_mk(&sp, 4, PG_TCP, C4, S4, 40 + 3500, 0, true);
+	gd_set(&s->in, sp.buf, sp.len);
+	s->off = gso_off(4, 40);
+	gd_icmp(gd_emit(s), 4, S4, C4, 3, 4, 972, sp.buf, 548);
+	s->check = check_gso_big;
+}
+
+/* IPv4 without DF, segments of 1040 on a tunnel MTU of 800 - 28: each
+ * segment that does not fit cut in pieces of 752, each in its own GUE. */
+static void build_gso_frag(struct gd_script *c)
+{
+	struct pg_pkt sp, o, f;
+	struct gd_step *s;
+
+	s = gd_add(c, "TCP/IPv4 without DF, segments of 1040 on a tunnel MTU of 772", 1, MSLB_OK);
+	gd_mk(&sp, 4, PG_TCP, C4, S4, 40 + 3500, 0, false);
+	gd_set(&s->in, sp.buf, sp.len);
+	s->off = gso_off(4, 40);
+	for (unsigned k = 0, id = 0; k < 4; k++) {
+		seg(&o, &sp, 40, k, 1000);
+		if (o.len <= 772) {
+			gue_encap(gd_emit(s), 4, S4, B4, o.buf, o.len, (uint16_t)id++, false, GUE_PORT);
+			continue;
+		}
+		pg_fragment(&o, 0, 752, true, &f);
+		gue_encap(gd_emit(s), 4, S4, B4, f.buf, f.len, (uint16_t)id++, false, GUE_PORT);
+		pg_fragment(&o, 752, o.len - 20 - 752, false, &f);
+		gue_encap(gd_emit(s), 4, S4, B4, f.buf, f.len, (uint16_t)id++, false, GUE_PORT);
+	}
+	CU_ASSERT_EQUAL(s->n_emit, 7);
+}
+
+static void test_gue_front_gso(void)
+{
+	static const struct gd_case g[] = {
+		{ "gue gso, outer same", FRONT("", GUE), build_gso_same },
+		{ "gue gso, outer ipv6", FRONT("", GUE "outer = \"ipv6\";"), build_gso_4in6 },
+		{ "gue gso, outer ipv4", FRONT("", GUE "outer = \"ipv4\";"), build_gso_6in4 },
+		{ "gue gso too big", FRONT("", GUE "path_mtu = 1000;"), build_gso_too_big },
+		{ "gue gso, then fragments", FRONT("", GUE "path_mtu = 800;"), build_gso_frag },
+	};
+
+	gd_run_all(g, ARRAY_SIZE(g));
+}
+
+/* ---- partial checksums (offloads) ---------------------------------------- */
+
+/* The partial checksum a device with checksum offload leaves in the
+ * field: the folded pseudo-header sum, not complemented. */
+static void make_partial(struct pg_pkt *p)
+{
+	pg_put16(p->buf + p->l3len + pg_csum_field(p->proto), tp_partial_csum(p));
+}
+
+static struct io_offload partial_off(unsigned start, unsigned field)
+{
+	return (struct io_offload){ .flags = IO_OFF_NEEDS_CSUM, .csum_start = (uint16_t)start,
+				    .csum_offset = (uint16_t)field };
+}
+
+/* A client's packet with a partial checksum through a GUE next hop whose
+ * outer family is ov: over IPv4 the checksum stays the kernel's to finish
+ * (csum_start 28 further on); over IPv6 it is finished first, and the
+ * UDP checksum covers the finished packet. */
+static void partial_one(const char *conf, int family, uint8_t proto, int ov)
+{
+	static struct gd_pkt e;
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = lb_of(conf, &cfg);
+	unsigned hl = family == 4 ? 20 : 40, field = pg_csum_field(proto);
+	struct pg_pkt full, in;
+	struct io_offload off = partial_off(hl, field);
+	struct io_pkt p;
+	char what[64];
+
+	snprintf(what, sizeof(what), "partial %s/IPv%d in IPv%d", proto == PG_TCP ? "TCP" : "UDP", family, ov);
+	gd_mk(&full, family, proto, family == 4 ? C4 : C6, family == 4 ? S4 : S6, 500, 0x02, true);
+	in = full;
+	make_partial(&in);
+	CU_ASSERT_EQUAL_FATAL(feed(lb, in.buf, in.len, &off, &p), MSLB_OK);
+	CU_ASSERT_EQUAL(gd_cap.n, 0);
+	if (ov == 4) {
+		gue_encap(&e, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);	/* DF: the inner's, or set for IPv6 */
+		CU_ASSERT(gd_match(what, p.data, p.len, &e));
+		CU_ASSERT_EQUAL(p.off.flags, IO_OFF_NEEDS_CSUM);
+		CU_ASSERT_EQUAL(p.off.csum_start, hl + 28);
+		CU_ASSERT_EQUAL(p.off.csum_offset, field);
+	} else {
+		gue_encap(&e, 6, S6, B6, full.buf, full.len, 0, false, GUE_PORT);
+		CU_ASSERT(gd_match(what, p.data, p.len, &e));
+		CU_ASSERT_EQUAL(p.off.flags & IO_OFF_NEEDS_CSUM, 0);
+		CU_ASSERT(tp_l4_csum_ok(p.data, p.data + 40, p.len - 40, 17, true));
+		CU_ASSERT(tp_l4_csum_ok(p.data + 48, p.data + 48 + hl, full.len - hl, proto, true));
+	}
+	CU_ASSERT_EQUAL(p.off.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	tl_lb_free(lb, cfg);
+}
+
+static void test_gue_front_offload(void)
+{
+	partial_one(FRONT("", GUE), 4, PG_UDP, 4);
+	partial_one(FRONT("", GUE), 4, PG_TCP, 4);
+	partial_one(FRONT("", GUE), 6, PG_TCP, 6);
+	partial_one(FRONT("", GUE), 6, PG_UDP, 6);
+	partial_one(FRONT("", GUE "outer = \"ipv6\";"), 4, PG_UDP, 6);
+	partial_one(FRONT("", GUE "outer = \"ipv6\";"), 4, PG_TCP, 6);
+	partial_one(FRONT("", GUE "outer = \"ipv4\";"), 6, PG_TCP, 4);
+	partial_one(FRONT("", GUE "outer = \"ipv4\";"), 6, PG_UDP, 4);
+}
+
+/* ---- status ---------------------------------------------------------------- */
+
+#define STATUS_CONF \
+	"front = {\n" \
+	"  services = [ " Q(S4) ", " Q(S6) " ];\n" \
+	"  mode = \"encapsulate\";\n" \
+	"  next_hops = (\n" \
+	"    { name = \"g\"; ipv4 = " Q(B4) "; ipv6 = " Q(B6) "; encapsulation = \"gue\"; path_mtu = 1400; },\n" \
+	"    { name = \"i\"; ipv4 = " Q(B2_4) "; ipv6 = " Q(B2_6) "; path_mtu = 1400; },\n" \
+	"    { name = \"t\"; ipv4 = \"198.51.100.13\"; mode = \"translate\"; },\n" \
+	"    { name = \"g6\"; ipv4 = \"198.51.100.14\"; ipv6 = \"2001:db8:b::14\"; encapsulation = \"gue\";\n" \
+	"      outer = \"ipv6\"; path_mtu = 1400; },\n" \
+	"    { name = \"g4\"; ipv4 = \"198.51.100.15\"; ipv6 = \"2001:db8:b::15\"; encapsulation = \"gue\";\n" \
+	"      outer = \"ipv4\"; }\n" \
+	"  );\n" \
+	"  unmatched = \"g\";\n" \
+	"};\n"
+
+static void status_of(const struct mslb_lb *lb, struct strbuf *json)
+{
+	struct io_backend tun = { .kind = "tun", .name = "mslb0", .fd = -1 };
+	struct status_info si = { .pid = 7, .config_file = "/etc/mslb.conf", .loaded_at = "2024-05-01 12:00:00",
+				  .io = &tun, .lb = lb, .now = 10 };
+
+	sb_init(json);
+	status_json(&si, json);
+}
+
+static void has(const char *json, const char *part)
+{
+	bool ok = strstr(json, part) != NULL;
+
+	if (!ok)
+		printf("\n  status lacks: %s\n  status: %s", part, json);
+	CU_ASSERT(ok);
+}
+
+static void test_gue_status(void)
+{
+	static struct gd_pkt sent;
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = lb_of(STATUS_CONF, &cfg);
+	struct strbuf json;
+	struct lb_nh_tunnel t;
+	struct io_pkt p;
+	struct pg_pkt in;
+	uint8_t icmp[GD_XBUF];
+	uint32_t n;
+
+	lb_set_time(lb, 10);
+	status_of(lb, &json);
+	has(sb_str(&json),
+	    "\"name\":\"g\",");
+	has(sb_str(&json),
+	    "\"mode\":\"encapsulate\",\"outer\":\"same\",\"encapsulation\":\"gue\","
+	    "\"families\":[\"ipv4 in ipv4\",\"ipv6 in ipv6\"],"
+	    "\"tunnel\":[{\"outer\":\"ipv4\",\"path_mtu\":1400,\"tunnel_mtu\":1372,\"source\":\"config\",\"expires_in\":0},"
+	    "{\"outer\":\"ipv6\",\"path_mtu\":1400,\"tunnel_mtu\":1352,\"source\":\"config\",\"expires_in\":0}],"
+	    "\"encapsulated\":0,");
+	has(sb_str(&json),
+	    "\"mode\":\"encapsulate\",\"outer\":\"same\",\"encapsulation\":\"ip\","
+	    "\"families\":[\"ipv4 in ipv4\",\"ipv6 in ipv6\"],"
+	    "\"tunnel\":[{\"outer\":\"ipv4\",\"path_mtu\":1400,\"tunnel_mtu\":1380,\"source\":\"config\",\"expires_in\":0},"
+	    "{\"outer\":\"ipv6\",\"path_mtu\":1400,\"tunnel_mtu\":1360,\"source\":\"config\",\"expires_in\":0}],");
+	has(sb_str(&json), "\"mode\":\"translate\",\"outer\":null,\"encapsulation\":null,\"families\":[],\"tunnel\":[]}");
+	has(sb_str(&json),
+	    "\"mode\":\"encapsulate\",\"outer\":\"ipv6\",\"encapsulation\":\"gue\","
+	    "\"families\":[\"ipv4 in ipv6\",\"ipv6 in ipv6\"],"
+	    "\"tunnel\":[{\"outer\":\"ipv6\",\"path_mtu\":1400,\"tunnel_mtu\":1352,\"source\":\"config\",\"expires_in\":0}],");
+	has(sb_str(&json),
+	    "\"mode\":\"encapsulate\",\"outer\":\"ipv4\",\"encapsulation\":\"gue\","
+	    "\"families\":[\"ipv4 in ipv4\",\"ipv6 in ipv4\"],"
+	    "\"tunnel\":[{\"outer\":\"ipv4\",\"path_mtu\":1500,\"tunnel_mtu\":1472,\"source\":\"default\","
+	    "\"expires_in\":0}],");
+	sb_free(&json);
+
+	/* An error about a GUE packet: the path MTU learned, tunnel MTU - 28. */
+	gd_client(&in, 4, 1300, 0, true);
+	CU_ASSERT_EQUAL_FATAL(feed(lb, in.buf, in.len, NULL, &p), MSLB_OK);
+	gue_encap(&sent, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+	CU_ASSERT_FATAL(gd_match("status: sent", p.data, p.len, &sent));
+	n = gd_icmp_msg(icmp, 4, R4, S4, 0, 3, 4, 1200, sent.b, 548);
+	CU_ASSERT_EQUAL(feed(lb, icmp, n, NULL, &p), MSLB_OK);
+	CU_ASSERT_EQUAL(p.len, 0);
+	CU_ASSERT_EQUAL(gd_cap.n, 1);
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.path_mtu[0], 1200);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[0], 1172);
+	CU_ASSERT_EQUAL(t.source[0], LB_MTU_ICMP);
+	CU_ASSERT_EQUAL(t.icmp_received, 1);
+	CU_ASSERT_EQUAL(t.encapsulated, 1);
+	status_of(lb, &json);
+	has(sb_str(&json),
+	    "\"mode\":\"encapsulate\",\"outer\":\"same\",\"encapsulation\":\"gue\","
+	    "\"families\":[\"ipv4 in ipv4\",\"ipv6 in ipv6\"],"
+	    "\"tunnel\":[{\"outer\":\"ipv4\",\"path_mtu\":1200,\"tunnel_mtu\":1172,\"source\":\"icmp\",\"expires_in\":600},"
+	    "{\"outer\":\"ipv6\",\"path_mtu\":1400,\"tunnel_mtu\":1352,\"source\":\"config\",\"expires_in\":0}],"
+	    "\"encapsulated\":1,\"fragments\":0,\"segments\":0,\"icmp_sent\":1,\"icmp_received\":1,");
+	sb_free(&json);
+	tl_lb_free(lb, cfg);
+}
+
+/* ---- ICMP errors about the front's GUE packets --------------------------- */
+
+static struct gd_pkt outer_sent;
+
+static void check_icmp_v4(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+	struct lb_tunnel_stats ts;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	lb_get_tunnel_stats(lb, &ts);
+	CU_ASSERT_EQUAL(t.path_mtu[0], 1300);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[0], 1272);
+	CU_ASSERT_EQUAL(t.source[0], LB_MTU_ICMP);
+	CU_ASSERT(t.expires_in[0] > 598.9 && t.expires_in[0] < 599.1);
+	CU_ASSERT_EQUAL(t.path_mtu[1], 1500);
+	CU_ASSERT_NOT_EQUAL(t.source[1], LB_MTU_ICMP);
+	CU_ASSERT_EQUAL(t.icmp_received, 1);
+	CU_ASSERT_EQUAL(ts.icmp_received, 1);
+	CU_ASSERT_EQUAL(ts.icmp_relayed, 1);
+	CU_ASSERT_EQUAL(ts.icmp_sent, 2);
+}
+
+/* A router says the path is 1300 bytes: the tunnel MTU drops to 1272,
+ * and the client hears that. */
+static void build_icmp_v4(struct gd_script *c)
+{
+	static struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "1400 bytes with DF go through", 10, MSLB_OK);
+	gd_client(&in, 4, 1400, 0x28, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+	outer_sent = s->out;
+
+	s = gd_add(c, "router: fragmentation needed, MTU 1300", 10, MSLB_OK);
+	s->in.len = gd_icmp_msg(s->in.b, 4, R4, S4, 0xc0, 3, 4, 1300, outer_sent.b, 548);
+	gd_icmp(gd_emit(s), 4, S4, C4, 3, 4, 1272, outer_sent.b + 28, 520);
+
+	s = gd_add(c, "1400 bytes now too big: MTU 1272", 11, MSLB_DROP_TOO_BIG);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 4, S4, C4, 3, 4, 1272, in.buf, 548);
+	s->check = check_icmp_v4;
+
+	s = gd_add(c, "1272 bytes fit", 11, MSLB_OK);
+	gd_client(&in, 4, 1272, 0, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 1, true, GUE_PORT);
+
+	s = gd_add(c, "host unreachable about it: relayed", 12, MSLB_OK);
+	s->in.len = gd_icmp_msg(s->in.b, 4, R4, S4, 0, 3, 1, 0, outer_sent.b, 548);
+	gd_icmp(gd_emit(s), 4, S4, C4, 3, 1, 0, outer_sent.b + 28, 520);
+}
+
+static void check_icmp_v6(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.path_mtu[1], 1400);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[1], 1352);
+	CU_ASSERT_EQUAL(t.source[1], LB_MTU_ICMP);
+	CU_ASSERT_EQUAL(t.path_mtu[0], 1500);
+}
+
+static void build_icmp_v6(struct gd_script *c)
+{
+	static struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "1450 bytes go through", 10, MSLB_OK);
+	gd_client(&in, 6, 1450, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+	outer_sent = s->out;
+
+	s = gd_add(c, "router: packet too big, MTU 1400", 10, MSLB_OK);
+	s->in.len = gd_icmp_msg(s->in.b, 6, R6, S6, 0, 2, 0, 1400, outer_sent.b, 1232);
+	gd_icmp(gd_emit(s), 6, S6, C6, 2, 0, 1352, outer_sent.b + 48, 1184);
+	s->check = check_icmp_v6;
+
+	s = gd_add(c, "1450 bytes now too big: MTU 1352", 11, MSLB_DROP_TOO_BIG);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 6, S6, C6, 2, 0, 1352, in.buf, 1232);
+
+	s = gd_add(c, "1352 bytes fit", 11, MSLB_OK);
+	gd_client(&in, 6, 1352, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+}
+
+/* IPv6 clients over IPv4 GUE: the IPv4 error becomes an ICMPv6 one. */
+static void build_icmp_6in4(struct gd_script *c)
+{
+	static struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "1400 bytes go through", 10, MSLB_OK);
+	gd_client(&in, 6, 1400, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+	outer_sent = s->out;
+
+	s = gd_add(c, "router: fragmentation needed, MTU 1350", 10, MSLB_OK);
+	s->in.len = gd_icmp_msg(s->in.b, 4, R4, S4, 0, 3, 4, 1350, outer_sent.b, 548);
+	gd_icmp(gd_emit(s), 6, S6, C6, 2, 0, 1322, outer_sent.b + 28, 520);
+
+	s = gd_add(c, "1400 bytes now too big: MTU 1322", 11, MSLB_DROP_TOO_BIG);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 6, S6, C6, 2, 0, 1322, in.buf, 1232);
+
+	s = gd_add(c, "1322 bytes fit", 11, MSLB_OK);
+	gd_client(&in, 6, 1322, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 1, true, GUE_PORT);
+}
+
+/* IPv4 clients over IPv6 GUE: the ICMPv6 error becomes an IPv4 one. */
+static void build_icmp_4in6(struct gd_script *c)
+{
+	static struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "1400 bytes with DF go through", 10, MSLB_OK);
+	gd_client(&in, 4, 1400, 0x04, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+	outer_sent = s->out;
+
+	s = gd_add(c, "router: packet too big, MTU 1400", 10, MSLB_OK);
+	s->in.len = gd_icmp_msg(s->in.b, 6, R6, S6, 0, 2, 0, 1400, outer_sent.b, 1232);
+	gd_icmp(gd_emit(s), 4, S4, C4, 3, 4, 1352, outer_sent.b + 48, 548);
+
+	s = gd_add(c, "1400 bytes now too big: MTU 1352", 11, MSLB_DROP_TOO_BIG);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 4, S4, C4, 3, 4, 1352, in.buf, 548);
+
+	s = gd_add(c, "1352 bytes fit", 11, MSLB_OK);
+	gd_client(&in, 4, 1352, 0, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+}
+
+static void check_short(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+	struct lb_tunnel_stats ts;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	lb_get_tunnel_stats(lb, &ts);
+	CU_ASSERT_EQUAL(t.path_mtu[0], 1300);
+	CU_ASSERT_EQUAL(t.source[0], LB_MTU_ICMP);
+	CU_ASSERT_EQUAL(t.icmp_received, 1);
+	CU_ASSERT_EQUAL(ts.icmp_relayed, 0);
+}
+
+/* RFC 792's quote, the outer header and 8 bytes: the UDP header only.
+ * The MTU is learned; there is nothing to relay. */
+static void build_icmp_short(struct gd_script *c)
+{
+	static struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "1400 bytes with DF go through", 10, MSLB_OK);
+	gd_client(&in, 4, 1400, 0, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+	outer_sent = s->out;
+
+	s = gd_add(c, "router: MTU 1300, a quote of 28 bytes", 10, MSLB_OK);
+	s->in.len = gd_icmp_msg(s->in.b, 4, R4, S4, 0, 3, 4, 1300, outer_sent.b, 28);
+	s->check = check_short;
+
+	s = gd_add(c, "1400 bytes now too big: MTU 1272", 11, MSLB_DROP_TOO_BIG);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 4, S4, C4, 3, 4, 1272, in.buf, 548);
+}
+
+static void check_not_ours(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+	struct lb_tunnel_stats ts;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	lb_get_tunnel_stats(lb, &ts);
+	CU_ASSERT_EQUAL(t.path_mtu[0], 1500);
+	CU_ASSERT_NOT_EQUAL(t.source[0], LB_MTU_ICMP);
+	CU_ASSERT_EQUAL(t.icmp_received, 0);
+	CU_ASSERT_EQUAL(ts.icmp_received, 1);
+	CU_ASSERT_EQUAL(ts.icmp_relayed, 0);
+	CU_ASSERT_EQUAL(ts.icmp_followed, 1);
+}
+
+/* gue_port 5555: an error quoting UDP from the service to a next hop's
+ * port 6080 is not about a tunnel: it is about a server's packet, and
+ * goes (in GUE) where that "client's" packets go; one quoting 5555 is. */
+static void build_icmp_port(struct gd_script *c)
+{
+	static struct pg_pkt in;
+	static struct gd_pkt icmp;
+	struct gd_step *s;
+
+	s = gd_add(c, "1400 bytes with DF go through, to port 5555", 10, MSLB_OK);
+	gd_client(&in, 4, 1400, 0, true);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, 5555);
+	outer_sent = s->out;
+
+	s = gd_add(c, "an error quoting port 6080: a server's packet", 10, MSLB_OK);
+	gue_encap(&icmp, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+	s->in.len = gd_icmp_msg(s->in.b, 4, R4, S4, 0, 3, 4, 1300, icmp.b, 548);
+	gue_encap(&s->out, 4, S4, B4, s->in.b, s->in.len, 1, false, 5555);
+	s->check = check_not_ours;
+
+	s = gd_add(c, "an error quoting port 5555: about the tunnel", 10, MSLB_OK);
+	s->in.len = gd_icmp_msg(s->in.b, 4, R4, S4, 0, 3, 4, 1300, outer_sent.b, 548);
+	gd_icmp(gd_emit(s), 4, S4, C4, 3, 4, 1272, outer_sent.b + 28, 520);
+
+	s = gd_add(c, "1400 bytes now too big: MTU 1272", 11, MSLB_DROP_TOO_BIG);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 4, S4, C4, 3, 4, 1272, in.buf, 548);
+}
+
+static void test_gue_icmp(void)
+{
+	static const struct gd_case g[] = {
+		{ "icmp about gue (ipv4)", FRONT("", GUE), build_icmp_v4 },
+		{ "icmp about gue (ipv6)", FRONT("", GUE), build_icmp_v6 },
+		{ "icmp about gue (6 in 4)", FRONT("", GUE "outer = \"ipv4\";"), build_icmp_6in4 },
+		{ "icmp about gue (4 in 6)", FRONT("", GUE "outer = \"ipv6\";"), build_icmp_4in6 },
+		{ "icmp about gue, short quote", FRONT("", GUE), build_icmp_short },
+		{ "icmp about gue, gue_port 5555", FRONT("  gue_port = 5555;\n", GUE), build_icmp_port },
+	};
+
+	gd_run_all(g, ARRAY_SIZE(g));
+}
+
+/* ---- the back ---------------------------------------------------------------- */
+
+static void check_back(struct mslb_lb *lb)
+{
+	struct lb_tunnel_stats ts;
+
+	lb_get_tunnel_stats(lb, &ts);
+	CU_ASSERT_EQUAL(ts.decapsulated, 5);
+	CU_ASSERT_EQUAL(lb_back_counter(lb, 0).packets, 3);	/* outer destination B4 */
+	CU_ASSERT_EQUAL(lb_back_counter(lb, 0).bytes, 400 + 400 + 500);
+	CU_ASSERT_EQUAL(lb_back_counter(lb, 1).packets, 2);	/* B6 */
+	CU_ASSERT_EQUAL(lb_back_counter(lb, 1).bytes, 400 + 400);
+}
+
+static void build_back(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "4 in 4", 1, MSLB_OK);
+	gd_client(&in, 4, 400, 0x28, true);
+	gue_in(s, 4, S4, B4, in.buf, in.len, GUE_PORT);
+	gd_set(&s->out, in.buf, in.len);
+
+	s = gd_add(c, "6 in 6", 1, MSLB_OK);
+	gd_client(&in, 6, 400, 0x28, false);
+	gue_in(s, 6, S6, B6, in.buf, in.len, GUE_PORT);
+	gd_set(&s->out, in.buf, in.len);
+
+	s = gd_add(c, "4 in 6", 1, MSLB_OK);
+	gd_mk(&in, 4, PG_TCP, C4, S4, 400, 0, false);
+	gue_in(s, 6, S6, B6, in.buf, in.len, GUE_PORT);
+	gd_set(&s->out, in.buf, in.len);
+
+	s = gd_add(c, "6 in 4", 1, MSLB_OK);
+	gd_mk(&in, 6, PG_TCP, C6, S6, 400, 0, false);
+	gue_in(s, 4, S4, B4, in.buf, in.len, GUE_PORT);
+	gd_set(&s->out, in.buf, in.len);
+
+	s = gd_add(c, "4 in 4, an inner fragment", 1, MSLB_OK);
+	{
+		struct pg_pkt w;
+
+		gd_client(&w, 4, 2000, 0, false);
+		pg_fragment(&w, 960, 480, true, &in);
+	}
+	gue_in(s, 4, S4, B4, in.buf, in.len, GUE_PORT);
+	gd_set(&s->out, in.buf, in.len);
+	s->check = check_back;
+}
+
+static void build_back_refused(struct gd_script *c)
+{
+	struct pg_pkt in, in6;
+	struct gd_step *s;
+
+	gd_client(&in, 4, 200, 0, true);
+	gd_client(&in6, 6, 200, 0, false);
+	s = gd_add(c, "outer source not allowed", 1, MSLB_DROP_TUNNEL_SOURCE);
+	gue_in(s, 4, "198.51.100.99", B4, in.buf, in.len, GUE_PORT);
+	s = gd_add(c, "outer source not allowed (IPv6)", 1, MSLB_DROP_TUNNEL_SOURCE);
+	gue_in(s, 6, "2001:db8:99::1", B6, in6.buf, in6.len, GUE_PORT);
+	s = gd_add(c, "not allowed, whatever the payload", 1, MSLB_DROP_TUNNEL_SOURCE);
+	gue_in(s, 4, "198.51.100.99", B4, in.buf, in.len, GUE_PORT);
+	s->in.b[28] = 0x55;
+	s = gd_add(c, "inner destination not a service", 1, MSLB_DROP_TUNNEL_INNER_DST);
+	gd_mk(&in, 4, PG_UDP, C4, "203.0.113.99", 200, 0, true);
+	gue_in(s, 4, S4, B4, in.buf, in.len, GUE_PORT);
+	s = gd_add(c, "inner destination not a service (IPv6)", 1, MSLB_DROP_TUNNEL_INNER_DST);
+	gd_mk(&in6, 6, PG_UDP, C6, "2001:db8:5::99", 200, 0, false);
+	gue_in(s, 6, S6, B6, in6.buf, in6.len, GUE_PORT);
+}
+
+static void check_none(struct mslb_lb *lb)
+{
+	struct lb_tunnel_stats ts;
+
+	lb_get_tunnel_stats(lb, &ts);
+	CU_ASSERT_EQUAL(ts.decapsulated, 0);
+	CU_ASSERT_EQUAL(lb_back_counter(lb, 0).packets, 0);
+	CU_ASSERT_EQUAL(lb_back_counter(lb, 1).packets, 0);
+}
+
+/* Payloads that are not an IP packet. */
+static void build_back_not_ip(struct gd_script *c)
+{
+	struct pg_pkt in, in6;
+	struct gd_step *s;
+
+	gd_client(&in, 4, 200, 0, true);
+	gd_client(&in6, 6, 200, 0, false);
+	s = gd_add(c, "payload of version 5", 1, MSLB_DROP_TUNNEL_INNER);
+	gue_in(s, 4, S4, B4, in.buf, in.len, GUE_PORT);
+	s->in.b[28] = 0x55;
+	s = gd_add(c, "a GUE header (variant 0) is not IP", 1, MSLB_DROP_TUNNEL_INNER);
+	gue_in(s, 6, S6, B6, in6.buf, in6.len, GUE_PORT);
+	s->in.b[48] = 0x00;
+	s->in.b[48 + 1] = 0x00;
+	pg_put16(s->in.b + 46, 0);
+	pg_put16(s->in.b + 46, udp6_csum(s->in.b, s->in.b + 40, s->in.len - 40));
+	s = gd_add(c, "nothing after the UDP header", 1, MSLB_DROP_TUNNEL_INNER);
+	gue_in(s, 4, S4, B4, in.buf, 0, GUE_PORT);
+	s = gd_add(c, "inner IPv4 header checksum wrong", 1, MSLB_DROP_TUNNEL_INNER);
+	gue_in(s, 4, S4, B4, in.buf, in.len, GUE_PORT);
+	s->in.b[28 + 10] ^= 0x40;
+	s = gd_add(c, "inner IPv6 payload length beyond the packet", 1, MSLB_DROP_TUNNEL_INNER);
+	gue_in(s, 4, S4, B4, in6.buf, in6.len, GUE_PORT);
+	pg_put16(s->in.b + 28 + 4, (uint16_t)(pg_get16(s->in.b + 28 + 4) + 1));
+	s = gd_add(c, "inner IPv4 cut short of its total length", 1, MSLB_DROP_TUNNEL_INNER);
+	gue_in(s, 6, S6, B6, in.buf, in.len, GUE_PORT);
+	s->in.len -= 1;
+	pg_put16(s->in.b + 4, (uint16_t)(s->in.len - 40));
+	pg_put16(s->in.b + 44, (uint16_t)(s->in.len - 40));
+	pg_put16(s->in.b + 46, 0);
+	pg_put16(s->in.b + 46, udp6_csum(s->in.b, s->in.b + 40, s->in.len - 40));
+	s->check = check_none;
+}
+
+/* back.allowed_sources replaces the default (the services). */
+static void build_back_allowed(struct gd_script *c)
+{
+	struct pg_pkt in, in6;
+	struct gd_step *s;
+
+	gd_client(&in, 4, 200, 0, true);
+	gd_client(&in6, 6, 200, 0, false);
+	s = gd_add(c, "from IP_S: no longer allowed", 1, MSLB_DROP_TUNNEL_SOURCE);
+	gue_in(s, 4, S4, B4, in.buf, in.len, GUE_PORT);
+	s = gd_add(c, "from IP_S (IPv6): no longer allowed", 1, MSLB_DROP_TUNNEL_SOURCE);
+	gue_in(s, 6, S6, B6, in6.buf, in6.len, GUE_PORT);
+	s = gd_add(c, "from 198.51.100.5: allowed", 1, MSLB_OK);
+	gue_in(s, 4, "198.51.100.5", B4, in6.buf, in6.len, GUE_PORT);
+	gd_set(&s->out, in6.buf, in6.len);
+	s = gd_add(c, "from 2001:db8:77::9: allowed", 1, MSLB_OK);
+	gue_in(s, 6, "2001:db8:77::9", B6, in.buf, in.len, GUE_PORT);
+	gd_set(&s->out, in.buf, in.len);
+}
+
+/* ECN (RFC 6040 4.2): an outer CE reaches an ECT inner packet; a Not-ECT
+ * one is dropped; other outer marks leave the inner packet alone. */
+static void build_back_ecn(struct gd_script *c)
+{
+	static const struct {
+		const char *what;
+		int ov, inf;
+		uint8_t itos, oecn;
+		bool drop;
+	} k[] = {
+		{ "4 in 4: outer CE, inner ECT(0): inner CE", 4, 4, 0x2a, 3, false },
+		{ "6 in 6: outer CE, inner ECT(1): inner CE", 6, 6, 0x29, 3, false },
+		{ "4 in 6: outer CE, inner ECT(0): inner CE", 6, 4, 0xb6, 3, false },
+		{ "6 in 4: outer CE, inner CE", 4, 6, 0x03, 3, false },
+		{ "4 in 4: outer ECT(0), inner Not-ECT: unchanged", 4, 4, 0x28, 2, false },
+		{ "4 in 4: outer CE, inner Not-ECT: dropped", 4, 4, 0x28, 3, true },
+		{ "6 in 6: outer CE, inner Not-ECT: dropped", 6, 6, 0x00, 3, true },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(k); i++) {
+		struct pg_pkt in;
+		struct gd_step *s = gd_add(c, k[i].what, 1, k[i].drop ? MSLB_DROP_TUNNEL_INNER : MSLB_OK);
+
+		gd_client(&in, k[i].inf, 300, k[i].itos, k[i].inf == 4);
+		gue_in(s, k[i].ov, k[i].ov == 4 ? S4 : S6, k[i].ov == 4 ? B4 : B6, in.buf, in.len, GUE_PORT);
+		pg_set_tos(s->in.b, (uint8_t)((pg_tos(s->in.b) & 0xfc) | k[i].oecn));
+		if (k[i].ov == 4)
+			tp_ip4_csum(s->in.b);
+		if (k[i].drop)
+			continue;
+		if (k[i].oecn == 3 && (k[i].itos & 3)) {
+			pg_set_tos(in.buf, (uint8_t)(k[i].itos | 3));
+			pg_recompute(&in);
+		}
+		gd_set(&s->out, in.buf, in.len);
+	}
+}
+
+static void test_gue_back(void)
+{
+	static const struct gd_case g[] = {
+		{ "gue back", BACK(""), build_back },
+		{ "gue back refused", BACK(""), build_back_refused },
+		{ "gue back, not ip inside", BACK(""), build_back_not_ip },
+		{ "gue back allowed_sources",
+		  BACK("  allowed_sources = [ \"198.51.100.5\", \"2001:db8:77::/48\" ];\n"), build_back_allowed },
+		{ "gue back ecn", BACK(""), build_back_ecn },
+	};
+
+	gd_run_all(g, ARRAY_SIZE(g));
+}
+
+/* x: in translated by the back to service to (IP_B -> IP_S): the
+ * destination and the checksums (a UDP checksum 0 over IPv4 stays 0). */
+static void translated(struct gd_pkt *x, const struct gd_pkt *in, const char *to)
+{
+	uint8_t *b = x->b;
+	bool v4 = (in->b[0] >> 4) == 4;
+	unsigned hl = v4 ? 20 : 40, alen = v4 ? 4 : 16;
+	uint8_t proto = in->b[v4 ? 9 : 6];
+	uint32_t l4len = in->len - hl;
+	uint64_t acc;
+	unsigned field = proto == PG_TCP ? 16 : 6;
+
+	*x = *in;
+	memcpy(b + (v4 ? 16 : 24), tl_ip(to), alen);
+	if (v4)
+		tp_ip4_csum(b);
+	if (proto == PG_UDP && v4 && !pg_get16(b + hl + 6))
+		return;
+	pg_put16(b + hl + field, 0);
+	acc = ref_sum(0, b + (v4 ? 12 : 8), 2 * alen);
+	acc += l4len + proto;
+	acc = ref_sum(acc, b + hl, l4len);
+	{
+		uint16_t c = (uint16_t)~ref_fold(acc);
+
+		if (!c && proto == PG_UDP)
+			c = 0xffff;
+		pg_put16(b + hl + field, c);
+	}
+}
+
+static void check_ports(struct mslb_lb *lb)
+{
+	struct lb_tunnel_stats ts;
+
+	lb_get_tunnel_stats(lb, &ts);
+	CU_ASSERT_EQUAL(ts.decapsulated, 0);
+	CU_ASSERT_EQUAL(lb_back_counter(lb, 0).packets, 3);
+	CU_ASSERT_EQUAL(lb_back_counter(lb, 1).packets, 1);
+}
+
+/* UDP to another port of a back address, and TCP to 6080: a client's
+ * packet to IP_B, translated to IP_S. */
+static void build_back_ports(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "UDP to B4 port 53: translated", 1, MSLB_OK);
+	gd_mk(&in, 4, PG_UDP, C4, B4, 200, 0, true);
+	pg_put16(in.buf + 22, 53);
+	pg_recompute(&in);
+	gd_set(&s->in, in.buf, in.len);
+	translated(&s->out, &s->in, S4);
+
+	s = gd_add(c, "GUE-looking UDP to B4 port 6081: translated", 1, MSLB_OK);
+	gd_client(&in, 4, 200, 0, true);
+	gue_in(s, 4, S4, B4, in.buf, in.len, GUE_PORT + 1);
+	translated(&s->out, &s->in, S4);
+
+	s = gd_add(c, "GUE-looking UDP to B6 port 6079: translated", 1, MSLB_OK);
+	gd_client(&in, 6, 200, 0, false);
+	gue_in(s, 6, S6, B6, in.buf, in.len, GUE_PORT - 1);
+	translated(&s->out, &s->in, S6);
+
+	s = gd_add(c, "TCP to B4 port 6080: translated", 1, MSLB_OK);
+	gd_mk(&in, 4, PG_TCP, C4, B4, 200, 0, true);
+	pg_put16(in.buf + 22, GUE_PORT);
+	pg_recompute(&in);
+	gd_set(&s->in, in.buf, in.len);
+	translated(&s->out, &s->in, S4);
+	s->check = check_ports;
+}
+
+static void check_port0(struct mslb_lb *lb)
+{
+	struct lb_tunnel_stats ts;
+
+	lb_get_tunnel_stats(lb, &ts);
+	CU_ASSERT_EQUAL(ts.decapsulated, 1);	/* the IP-in-IP one */
+	CU_ASSERT_EQUAL(lb_back_counter(lb, 0).packets, 2);
+	CU_ASSERT_EQUAL(lb_back_counter(lb, 1).packets, 1);
+	CU_ASSERT_EQUAL(lb_config(lb)->back.gue_port, 0);
+}
+
+/* back.gue_port = 0: no GUE, port 6080 is a client's as any other. */
+static void build_back_port0(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "GUE to B4 port 6080: translated", 1, MSLB_OK);
+	gd_client(&in, 4, 200, 0, true);
+	gue_in(s, 4, S4, B4, in.buf, in.len, GUE_PORT);
+	translated(&s->out, &s->in, S4);
+
+	s = gd_add(c, "GUE to B6 port 6080: translated", 1, MSLB_OK);
+	gd_client(&in, 6, 200, 0, false);
+	gue_in(s, 6, S6, B6, in.buf, in.len, GUE_PORT);
+	translated(&s->out, &s->in, S6);
+
+	s = gd_add(c, "IP-in-IP still taken apart", 1, MSLB_OK);
+	gd_client(&in, 4, 200, 0, true);
+	gd_tunnel_in(s, 4, S4, B4, &in);
+	gd_set(&s->out, in.buf, in.len);
+	s->check = check_port0;
+}
+
+static void check_port7777(struct mslb_lb *lb)
+{
+	struct lb_tunnel_stats ts;
+
+	lb_get_tunnel_stats(lb, &ts);
+	CU_ASSERT_EQUAL(ts.decapsulated, 2);
+}
+
+/* back.gue_port = 7777: GUE there, 6080 a client's port. */
+static void build_back_port7777(struct gd_script *c)
+{
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "GUE to B4 port 7777: decapsulated", 1, MSLB_OK);
+	gd_client(&in, 4, 200, 0, true);
+	gue_in(s, 4, S4, B4, in.buf, in.len, 7777);
+	gd_set(&s->out, in.buf, in.len);
+
+	s = gd_add(c, "GUE to B6 port 7777: decapsulated", 1, MSLB_OK);
+	gd_client(&in, 4, 200, 0, true);
+	gue_in(s, 6, S6, B6, in.buf, in.len, 7777);
+	gd_set(&s->out, in.buf, in.len);
+
+	s = gd_add(c, "GUE to B4 port 6080: translated", 1, MSLB_OK);
+	gd_client(&in, 6, 200, 0, false);
+	gue_in(s, 4, S4, B4, in.buf, in.len, GUE_PORT);
+	translated(&s->out, &s->in, S4);
+	s->check = check_port7777;
+}
+
+static void test_gue_back_ports(void)
+{
+	static const struct gd_case g[] = {
+		{ "gue back, other ports", BACK(""), build_back_ports },
+		{ "gue back, gue_port 0", BACK("  gue_port = 0;\n"), build_back_port0 },
+		{ "gue back, gue_port 7777", BACK("  gue_port = 7777;\n"), build_back_port7777 },
+	};
+
+	gd_run_all(g, ARRAY_SIZE(g));
+}
+
+/* Offloads at the back: a partial checksum that is the outer UDP one goes
+ * with the outer header; a GSO tunnel packet, or offsets inside the outer
+ * header, are refused. */
+static void test_gue_back_offload(void)
+{
+	static struct gd_pkt x;
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = lb_of(BACK(""), &cfg);
+	struct io_offload off;
+	struct io_pkt p;
+	struct pg_pkt in;
+
+	for (int ov = 4; ov <= 6; ov += 2) {
+		unsigned hl = ov == 4 ? 20 : 40;
+
+		gd_mk(&in, 4, PG_TCP, C4, S4, 300, 0, true);
+		x.len = gue_build(x.b, ov, tl_ip(ov == 4 ? S4 : S6), tl_ip(ov == 4 ? B4 : B6), in.buf, in.len, 1, false,
+				  50000, GUE_PORT);
+		off = partial_off(hl, 6);
+		CU_ASSERT_EQUAL(feed(lb, x.b, x.len, &off, &p), MSLB_OK);
+		CU_ASSERT(tp_same("outer UDP partial", p.data, p.len, in.buf, in.len));
+		CU_ASSERT_EQUAL(p.off.flags & IO_OFF_NEEDS_CSUM, 0);
+
+		off = partial_off(10, 6);
+		CU_ASSERT_EQUAL(feed(lb, x.b, x.len, &off, &p), MSLB_DROP_BAD_OFFLOAD);
+
+		off = partial_off(hl, 6);
+		off.gso_type = VIRTIO_NET_HDR_GSO_UDP;
+		off.gso_size = 100;
+		CU_ASSERT_EQUAL(feed(lb, x.b, x.len, &off, &p), MSLB_DROP_BAD_OFFLOAD);
+	}
+	tl_lb_free(lb, cfg);
+}
+
+/* A GUE packet whose partial checksum is the inner packet's (the kernel's
+ * own UDP tunnels leave it so with local checksum offload): taken apart as
+ * an IP-in-IP one is (golden_offload), csum_start moved back by 28 or 48. */
+static void test_gue_back_offload_inner(void)
+{
+	static struct gd_pkt x;
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = lb_of(BACK(""), &cfg);
+	static const struct {
+		int ov, inf;
+		uint8_t proto;
+	} k[] = { { 4, 4, PG_UDP }, { 6, 6, PG_TCP }, { 6, 4, PG_TCP }, { 4, 6, PG_UDP } };
+
+	for (unsigned i = 0; i < ARRAY_SIZE(k); i++) {
+		unsigned ovh = k[i].ov == 4 ? 28 : 48, hl = k[i].inf == 4 ? 20 : 40, field = pg_csum_field(k[i].proto);
+		struct io_offload off = partial_off(ovh + hl, field);
+		struct pg_pkt in;
+		struct io_pkt p;
+		enum mslb_drop r;
+		char what[64];
+
+		snprintf(what, sizeof(what), "inner partial, %d in %d", k[i].inf, k[i].ov);
+		gd_mk(&in, k[i].inf, k[i].proto, k[i].inf == 4 ? C4 : C6, k[i].inf == 4 ? S4 : S6, 300, 0, true);
+		make_partial(&in);
+		x.len = gue_build(x.b, k[i].ov, tl_ip(k[i].ov == 4 ? S4 : S6), tl_ip(k[i].ov == 4 ? B4 : B6), in.buf,
+				  in.len, 1, false, 50000, GUE_PORT);
+		r = feed(lb, x.b, x.len, &off, &p);
+		CU_ASSERT_EQUAL(r, MSLB_OK);
+		if (r != MSLB_OK) {
+			printf("\n  %s: %s", what, mslb_drop_name(r));
+			continue;
+		}
+		CU_ASSERT(tp_same(what, p.data, p.len, in.buf, in.len));
+		CU_ASSERT_EQUAL(p.off.flags, IO_OFF_NEEDS_CSUM);
+		CU_ASSERT_EQUAL(p.off.csum_start, hl);
+		CU_ASSERT_EQUAL(p.off.csum_offset, field);
+	}
+	tl_lb_free(lb, cfg);
+}
+
+/* ---- a front's GUE through a back --------------------------------------- */
+
+static struct gd_pkt rt_out[GD_MAX_EMIT];
+
+/* pkt through front (offloads off), then each packet it makes through
+ * back: the packets expect[0..n) come out, in order. */
+static void round_trip(const char *what, struct mslb_lb *front, struct mslb_lb *back, const uint8_t *pkt,
+		       uint32_t len, const struct io_offload *off, const struct pg_pkt *expect, unsigned n)
+{
+	unsigned got = 0;
+	struct io_pkt p;
+	char w[128];
+
+	CU_ASSERT_EQUAL_FATAL(feed(front, pkt, len, off, &p), MSLB_OK);
+	if (p.len) {
+		CU_ASSERT_EQUAL(gd_cap.n, 0);
+		gd_set(&rt_out[got++], p.data, p.len);
+	} else {
+		CU_ASSERT_FATAL(gd_cap.n <= GD_MAX_EMIT);
+		for (unsigned k = 0; k < gd_cap.n; k++)
+			rt_out[got++] = gd_cap.p[k];
+	}
+	CU_ASSERT_EQUAL(got, n);
+	for (unsigned k = 0; k < got && k < n; k++) {
+		const uint8_t *o = rt_out[k].b;
+		bool v4 = (o[0] >> 4) == 4;
+		enum mslb_drop r;
+
+		snprintf(w, sizeof(w), "%s: packet %u", what, k);
+		/* On the wire: UDP to 6080, checksum none or right. */
+		CU_ASSERT_EQUAL(o[v4 ? 9 : 6], 17);
+		CU_ASSERT_EQUAL(pg_get16(o + (v4 ? 22 : 42)), GUE_PORT);
+		if (v4) {
+			CU_ASSERT_EQUAL(pg_get16(o + 26), 0);
+		} else {
+			CU_ASSERT(tp_l4_csum_ok(o, o + 40, rt_out[k].len - 40, 17, true));
+		}
+		r = feed(back, rt_out[k].b, rt_out[k].len, NULL, &p);
+		CU_ASSERT_EQUAL(r, MSLB_OK);
+		if (r == MSLB_OK)
+			CU_ASSERT(tp_same(w, p.data, p.len, expect[k].buf, expect[k].len));
+	}
+}
+
+static void test_gue_round_trip(void)
+{
+	static const char *const fronts[] = {
+		FRONT("", GUE), FRONT("", GUE "outer = \"ipv6\";"), FRONT("", GUE "outer = \"ipv4\";"),
+		FRONT("", GUE "path_mtu = 1000;"),
+	};
+	struct mslb_config *bcfg;
+	struct mslb_lb *back = lb_of(BACK(""), &bcfg);
+	struct lb_tunnel_stats ts;
+	uint64_t n = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(fronts); i++) {
+		struct mslb_config *fcfg;
+		struct mslb_lb *front = lb_of(fronts[i], &fcfg);
+		char what[96];
+
+		for (int family = 4; family <= 6; family += 2) {
+			static const unsigned sizes[] = { 28, 100, 952, 1232 };
+			struct pg_pkt in, f[3], sp, segs[4];
+			unsigned hl = family == 4 ? 40 : 60;
+
+			for (unsigned z = 0; z < ARRAY_SIZE(sizes); z++)
+				for (int k = 0; k < 2; k++) {
+					uint8_t proto = k ? PG_TCP : PG_UDP;
+
+					if (sizes[z] < (family == 4 ? 20u : 40u) + pg_l4_hdrlen(proto) ||
+					    (i == 3 && sizes[z] > 952))
+						continue;
+					snprintf(what, sizeof(what), "front %u, IPv%d %s of %u", i, family,
+						 k ? "TCP" : "UDP", sizes[z]);
+					gd_mk(&in, family, proto, family == 4 ? C4 : C6, family == 4 ? S4 : S6, sizes[z],
+					      (uint8_t)(z * 0x29), family == 4);
+					round_trip(what, front, back, in.buf, in.len, NULL, &in, 1);
+					n++;
+				}
+			/* IPv4 without DF: inner fragments, each through. */
+			if (family == 4 && i == 3) {
+				gd_client(&in, 4, 2000, 0, false);
+				pg_fragment(&in, 0, 952, true, &f[0]);
+				pg_fragment(&in, 952, 952, true, &f[1]);
+				pg_fragment(&in, 1904, 76, false, &f[2]);
+				round_trip("fragments", front, back, in.buf, in.len, NULL, f, 3);
+				n += 3;
+			}
+			/* A GSO super-packet: the segments, each through. */
+			if (i < 3) {
+				gd_mk(&sp, family, PG_TCP, family == 4 ? C4 : C6, family == 4 ? S4 : S6, hl + 3500, 0,
+				      true);
+				for (unsigned k = 0; k < 4; k++)
+					seg(&segs[k], &sp, hl, k, 1000);
+				{
+					struct io_offload o = gso_off(family, hl);
+
+					snprintf(what, sizeof(what), "front %u, GSO IPv%d", i, family);
+					round_trip(what, front, back, sp.buf, sp.len, &o, segs, 4);
+				}
+				n += 4;
+			}
+			/* A partial checksum over an IPv6 outer: finished. */
+			if (i == 1 || (i == 0 && family == 6)) {
+				struct pg_pkt part;
+				struct io_offload o = partial_off(family == 4 ? 20 : 40, 16);
+
+				gd_mk(&in, family, PG_TCP, family == 4 ? C4 : C6, family == 4 ? S4 : S6, 600, 0, true);
+				part = in;
+				make_partial(&part);
+				snprintf(what, sizeof(what), "front %u, partial IPv%d", i, family);
+				round_trip(what, front, back, part.buf, part.len, &o, &in, 1);
+				n++;
+			}
+		}
+		tl_lb_free(front, fcfg);
+	}
+	lb_get_tunnel_stats(back, &ts);
+	CU_ASSERT_EQUAL(ts.decapsulated, n);
+	CU_ASSERT_EQUAL(lb_drops(back, MSLB_DROP_TUNNEL_INNER), 0);
+	tl_lb_free(back, bcfg);
+}
+
+/* A partial checksum over an IPv4 outer stays the kernel's to finish: a
+ * back on the same host takes the packet apart with it (csum_start back
+ * by 28), the inner packet as the client sent it. */
+static void test_gue_round_trip_partial(void)
+{
+	static const struct {
+		const char *conf;
+		int family;
+		uint8_t proto;
+	} k[] = {
+		{ FRONT("", GUE), 4, PG_UDP },
+		{ FRONT("", GUE "outer = \"ipv4\";"), 6, PG_TCP },
+	};
+	struct mslb_config *bcfg;
+	struct mslb_lb *back = lb_of(BACK(""), &bcfg);
+
+	for (unsigned i = 0; i < ARRAY_SIZE(k); i++) {
+		static struct gd_pkt mid;
+		struct mslb_config *fcfg;
+		struct mslb_lb *front = lb_of(k[i].conf, &fcfg);
+		unsigned hl = k[i].family == 4 ? 20 : 40, field = pg_csum_field(k[i].proto);
+		struct io_offload off = partial_off(hl, field), moff;
+		struct pg_pkt in;
+		struct io_pkt p;
+
+		gd_mk(&in, k[i].family, k[i].proto, k[i].family == 4 ? C4 : C6, k[i].family == 4 ? S4 : S6, 400, 0,
+		      true);
+		make_partial(&in);
+		CU_ASSERT_EQUAL_FATAL(feed(front, in.buf, in.len, &off, &p), MSLB_OK);
+		gd_set(&mid, p.data, p.len);
+		moff = p.off;
+		CU_ASSERT_EQUAL(moff.csum_start, hl + 28);
+		CU_ASSERT_EQUAL(feed(back, mid.b, mid.len, &moff, &p), MSLB_OK);
+		CU_ASSERT(tp_same("partial round trip", p.data, p.len, in.buf, in.len));
+		CU_ASSERT_EQUAL(p.off.flags, IO_OFF_NEEDS_CSUM);
+		CU_ASSERT_EQUAL(p.off.csum_start, hl);
+		CU_ASSERT_EQUAL(p.off.csum_offset, field);
+		tl_lb_free(front, fcfg);
+	}
+	tl_lb_free(back, bcfg);
+}
+
+/* A partial checksum on a packet too big for the tunnel, without DF: the
+ * inner fragments carry the finished checksum, each in its own GUE. */
+static void build_partial_frag(struct gd_script *c)
+{
+	struct pg_pkt full, in, f;
+	struct gd_step *s = gd_add(c, "IPv4 UDP without DF, partial, too big", 1, MSLB_OK);
+
+	gd_client(&full, 4, 2000, 0, false);
+	in = full;
+	make_partial(&in);
+	gd_set(&s->in, in.buf, in.len);
+	s->off = partial_off(20, 6);
+	pg_fragment(&full, 0, 952, true, &f);
+	gue_encap(gd_emit(s), 4, S4, B4, f.buf, f.len, 0, false, GUE_PORT);
+	pg_fragment(&full, 952, 952, true, &f);
+	gue_encap(gd_emit(s), 4, S4, B4, f.buf, f.len, 1, false, GUE_PORT);
+	pg_fragment(&full, 1904, 76, false, &f);
+	gue_encap(gd_emit(s), 4, S4, B4, f.buf, f.len, 2, false, GUE_PORT);
+}
+
+static void test_gue_front_offload_fragments(void)
+{
+	static const struct gd_case g = { "gue, partial, fragments", FRONT("", GUE "path_mtu = 1000;"),
+					  build_partial_frag };
+
+	gd_run(&g);
+}
+
+void suite_gue(void)
+{
+	CU_pSuite s = CU_add_suite("gue", gue_init, NULL);
+
+	UNIT_ADD(s, test_gue_overhead);
+	UNIT_ADD(s, test_gue_push);
+	UNIT_ADD(s, test_gue_push_flow_label);
+	UNIT_ADD(s, test_gue_push_csum_ffff);
+	UNIT_ADD(s, test_gue_sport);
+	UNIT_ADD(s, test_gue_pop);
+	UNIT_ADD(s, test_gue_config);
+	UNIT_ADD(s, test_gue_config_errors);
+	UNIT_ADD(s, test_gue_config_keys);
+	UNIT_ADD(s, test_gue_front);
+	UNIT_ADD(s, test_gue_front_default);
+	UNIT_ADD(s, test_gue_front_mtu);
+	UNIT_ADD(s, test_gue_front_fragments);
+	UNIT_ADD(s, test_gue_front_v6_small);
+	UNIT_ADD(s, test_gue_front_v6_small_counted);
+	UNIT_ADD(s, test_gue_front_gso);
+	UNIT_ADD(s, test_gue_front_offload);
+	UNIT_ADD(s, test_gue_front_offload_fragments);
+	UNIT_ADD(s, test_gue_status);
+	UNIT_ADD(s, test_gue_icmp);
+	UNIT_ADD(s, test_gue_back);
+	UNIT_ADD(s, test_gue_back_ports);
+	UNIT_ADD(s, test_gue_back_offload);
+	UNIT_ADD(s, test_gue_back_offload_inner);
+	UNIT_ADD(s, test_gue_round_trip);
+	UNIT_ADD(s, test_gue_round_trip_partial);
+}
