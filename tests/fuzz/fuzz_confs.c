@@ -61,6 +61,26 @@
 	"};\n" \
 	"icmp = { rate = 10; burst = 3; };\n"
 
+/* GUE: the same next hops and MTUs in UDP, one on port 4789. */
+#define GUE_FRONT \
+	"front = {\n" \
+	"  services = [ " Q(S4) ", " Q(S6) " ];\n" \
+	"  mode = \"encapsulate\";\n" \
+	"  encapsulation = \"gue\";\n" \
+	"  tunnel_source = { ipv4 = " Q(TS4) "; };\n" \
+	"  next_hops = (\n" \
+	"    { name = \"b1\"; ipv4 = " Q(B4) "; ipv6 = " Q(B6) "; path_mtu = 1000; },\n" \
+	"    { name = \"b2\"; ipv4 = " Q(B2_4) "; ipv6 = " Q(B2_6) "; outer = \"ipv6\"; path_mtu = 1328; }\n" \
+	"  );\n" \
+	"  table = (\n" \
+	"    { source = \"192.0.2.0/24\"; next_hop = \"b2\"; },\n" \
+	"    { source = \"2001:db8:c1::/48\"; next_hop = \"b2\"; }\n" \
+	"  );\n" \
+	"  unmatched = \"b1\";\n" \
+	"  pmtu_expires = 60;\n" \
+	"};\n" \
+	"icmp = { rate = 10; burst = 3; };\n"
+
 /* Health checks: a drained next hop, table backups, a hash; FZ_R_HEALTH
  * records take next hops out and steer probes. */
 #define HEALTH_FRONT \
@@ -114,6 +134,7 @@ const struct fz_conf fz_confs[] = {
 	{ "back-p2", BACK(P2_BACK) },
 	{ "front-health", HEALTH_FRONT },
 	{ "back-persist", BACK(PERSIST_BACK) PEERS },
+	{ "front-gue", GUE_FRONT },
 };
 
 const unsigned fz_n_confs = sizeof(fz_confs) / sizeof(fz_confs[0]);

@@ -134,6 +134,47 @@ static bool same_ones(uint16_t a, uint16_t b)
 	return a % 0xffff == b % 0xffff;
 }
 
+/* GUE as mslbd's configs in the fuzz targets use it: UDP to port 6080
+ * whose payload starts as an IPv4 or IPv6 header does (variant 1). */
+#define FZ_GUE_PORT 6080
+
+static bool is_gue(const uint8_t *p, const struct fz_ip *ip)
+{
+	const uint8_t *u = p + ip->l3len;
+
+	return ip->proto == 17 && ip->len >= ip->l3len + 9 && fz_get16(u + 2) == FZ_GUE_PORT &&
+	       (u[8] >> 4 == 4 || u[8] >> 4 == 6);
+}
+
+static enum fz_csum worst(enum fz_csum a, enum fz_csum b)
+{
+	if (a == FZ_CSUM_BAD || b == FZ_CSUM_BAD)
+		return FZ_CSUM_BAD;
+	return a == FZ_CSUM_UNKNOWN || b == FZ_CSUM_UNKNOWN ? FZ_CSUM_UNKNOWN : FZ_CSUM_GOOD;
+}
+
+static enum fz_csum judge(const uint8_t *p, uint32_t len, bool partial, struct fz_verdict *v, unsigned base,
+			  int depth);
+
+/* A GUE packet: its UDP checksum (never the one left partial: that is
+ * the inner packet's) and the inner packet's. */
+static enum fz_csum judge_gue(const uint8_t *p, const struct fz_ip *ip, bool partial, struct fz_verdict *v,
+			      unsigned base, int depth, enum fz_csum r)
+{
+	uint32_t l4len = ip->len - ip->l3len;
+	const uint8_t *u = p + ip->l3len;
+	enum fz_csum outer = FZ_CSUM_GOOD, in;
+
+	if (fz_get16(u + 4) != l4len)
+		outer = FZ_CSUM_UNKNOWN;
+	else if (fz_get16(u + 6) == 0)
+		outer = ip->version == 4 ? FZ_CSUM_GOOD : FZ_CSUM_BAD;
+	else if (fz_fold(fz_sum(pseudo_sum(p, ip, l4len), u, l4len)) != 0xffff)
+		outer = FZ_CSUM_BAD;
+	in = judge(u + 8, l4len - 8, partial, v, base + ip->l3len + 8, depth + 1);
+	return worst(worst(r, outer), in);
+}
+
 static enum fz_csum judge(const uint8_t *p, uint32_t len, bool partial, struct fz_verdict *v, unsigned base,
 			  int depth)
 {
@@ -157,6 +198,8 @@ static enum fz_csum judge(const uint8_t *p, uint32_t len, bool partial, struct f
 
 		return r == FZ_CSUM_BAD ? r : in;
 	}
+	if (is_gue(p, &ip))
+		return judge_gue(p, &ip, partial, v, base, depth, r);
 	field = fz_l4_csum_field(ip.proto, ip.version, &pseudo);
 	l4len = ip.len - ip.l3len;
 	if (field) {
@@ -210,6 +253,23 @@ bool fz_csum_fix(uint8_t *p, uint32_t len, enum fz_fix mode, unsigned *l4off, un
 			len = ip.len - ip.l3len;
 			p += ip.l3len;
 			continue;
+		}
+		if (is_gue(p, &ip)) {
+			uint8_t *u = p + ip.l3len;
+			bool in;
+
+			l4len = ip.len - ip.l3len;
+			fz_put16(u + 4, (uint16_t)l4len);
+			in = fz_csum_fix(u + 8, l4len - 8, mode, l4off, field);
+			*l4off += (unsigned)(u + 8 - start);
+			/* The UDP checksum over what the inner fix left. */
+			fz_put16(u + 6, 0);
+			if (ip.version == 6) {
+				fz_put16(u + 6, (uint16_t)~fz_fold(fz_sum(pseudo_sum(p, &ip, l4len), u, l4len)));
+				if (fz_get16(u + 6) == 0)
+					fz_put16(u + 6, 0xffff);
+			}
+			return in;
 		}
 		*field = fz_l4_csum_field(ip.proto, ip.version, &pseudo);
 		*l4off = (unsigned)(p - start) + ip.l3len;

@@ -17,6 +17,7 @@
 #include "../unit/golden.h"
 #include "../unit/pktgen.h"
 #include "net/mptcpopt.h"
+#include "net/encap.h"
 #include "net/p2opt.h"
 
 #define SEED_MAX 8192
@@ -262,6 +263,52 @@ static void path_icmp_tunnel(const char *conf)
 	rec(&s, WHOLE, 200, NULL, in.buf, in.len);
 	(void)tl;
 	emit_path(&s, conf, "icmp-tunnel");
+}
+
+/* GUE (front-gue): a router's "fragmentation needed" about a GUE packet
+ * to b1 (quoting the outer header, the UDP header to port 6080 and the
+ * inner one), then the client's packets that no longer fit; and a GUE
+ * packet as a back takes it (back: port 6080 of IP_B). */
+static void path_gue(void)
+{
+	uint8_t room[64 + PG_BUFSZ], m[PG_BUFSZ], sv[16], b[16], *h;
+	struct pg_pkt in;
+	struct seed s;
+	uint32_t hl;
+
+	start(&s, "front-gue");
+	mk(&in, 4, PG_UDP, "198.18.0.1", S4, 1100, true);
+	memcpy(room + 64, in.buf, in.len);
+	addr(TS4, sv);
+	addr(B4, b);
+	h = encap_push_gue(room + 64, in.len, 4, sv, b, 0x1234, false, 6080);
+	memset(m, 0, 28);
+	m[0] = 0x45;
+	m[8] = 64;
+	m[9] = 1;
+	addr(R4, m + 12);
+	addr(TS4, m + 16);
+	m[20] = 3;
+	m[21] = 4;
+	fz_put16(m + 26, 576);
+	memcpy(m + 28, h, 28 + 28);
+	hl = 28 + 56;
+	fz_put16(m + 2, (uint16_t)hl);
+	rec(&s, WHOLE, 1, NULL, m, hl);
+	rec(&s, WHOLE, 1, NULL, in.buf, in.len);
+	rec(&s, WHOLE, 200, NULL, in.buf, in.len);
+	emit_path(&s, "front-gue", "icmp-gue");
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		start(&s, "back");
+		mk(&in, fam, PG_TCP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 200, true);
+		memcpy(room + 64, in.buf, in.len);
+		addr(fam == 4 ? S4 : S6, sv);
+		addr(fam == 4 ? B4 : B6, b);
+		h = encap_push_gue(room + 64, in.len, fam, sv, b, 0x1234, false, 6080);
+		rec(&s, WHOLE, 1, NULL, h, in.len + (fam == 4 ? 28u : 48u));
+		emit_path(&s, "back", fam == 4 ? "gue4" : "gue6");
+	}
 }
 
 /* Tunnel packets from osrc to odst carrying inner from isrc to idst:
@@ -695,6 +742,9 @@ static void gen_path(void)
 	p2_keys("back-p2");
 	health("front-health");
 	persist();
+	path_front("front-gue", 1400);
+	path_offload("front-gue");
+	path_gue();
 }
 
 /* ---- fuzz_pkt inputs --------------------------------------------------- */
