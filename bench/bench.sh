@@ -23,6 +23,7 @@
 #   mslbd TUN+offloads  the same with tun.offload = true;
 #   mslbd encap+offloads the front in encapsulation mode (IP-in-IP to b1,
 #                       which decapsulates), offloads on;
+#   mslbd GUE+offloads  the same in UDP (encapsulation = "gue", port 6080);
 #   mslbd AF_PACKET     every veth of f and b1 in io.af_packet, when this
 #                       build's `mslbd check` accepts that setting.
 #   mslbd Proposal 2    the front with MPTCP Proposal 2 on iperf3's port
@@ -323,6 +324,21 @@ row_mslbd_encap() {
 	mslbd_down
 }
 
+# The same in UDP (GUE to port 6080): segments cut in software, each in
+# its own datagram.
+row_mslbd_gue() {
+	export MSLB_TUN_OFFLOAD=true
+	topo_create 1 1 mslb || return 1
+	MSLB_FRONT_MODE=encapsulate front_conf "$(mslbd_conf f)" hash || return 1
+	sed -i 's/^  mode = "encapsulate";/&\n  encapsulation = "gue";/' "$(mslbd_conf f)"
+	back_conf "$(mslbd_conf b1)" 1 || return 1
+	mslbd_start f "$(mslbd_conf f)" || return 1
+	mslbd_start b1 "$(mslbd_conf b1)" || return 1
+	measure "$1" path_mslbd
+	[ "$(jget f '[.front.next_hops[] | select(.encapsulation == "gue")] | length')" -gt 0 ] || RES[$1.tcp1]=-
+	mslbd_down
+}
+
 # MPTCP Proposal 2 on iperf3's port: the front routes by TSecr, the back
 # rewrites every server TSval on the way back (the return path through b1).
 row_mslbd_p2() {
@@ -417,6 +433,7 @@ fi
 run_row mslbd "mslbd TUN" row_mslbd mslbd false
 run_row mslbdo "mslbd TUN+offloads" row_mslbd mslbdo true
 run_row mslbde "mslbd encap+offloads" row_mslbd_encap mslbde
+run_row mslbdg "mslbd GUE+offloads" row_mslbd_gue mslbdg
 run_row afp "mslbd AF_PACKET" row_afp
 run_row mslbdp2 "mslbd Proposal 2" row_mslbd_p2 mslbdp2
 
