@@ -332,6 +332,8 @@ row_mslbd_gue() {
 	MSLB_FRONT_MODE=encapsulate front_conf "$(mslbd_conf f)" hash || return 1
 	sed -i 's/^  mode = "encapsulate";/&\n  encapsulation = "gue";/' "$(mslbd_conf f)"
 	back_conf "$(mslbd_conf b1)" 1 || return 1
+	sed -i '0,/^  );/s//  );\n  gue_port = 6080;/' "$(mslbd_conf b1)"
+
 	mslbd_start f "$(mslbd_conf f)" || return 1
 	mslbd_start b1 "$(mslbd_conf b1)" || return 1
 	measure "$1" path_mslbd

@@ -45,6 +45,8 @@ if [ "$1" = --seeds ]; then
 	rm -rf "$new" && mkdir -p "$new" || exit 1
 	"$BUILDDIR/tests/fuzz/seedgen" "$new" "$top" || { echo "fuzz.sh: seedgen failed; corpus unchanged" >&2; exit 1; }
 	for t in fuzz_pkt fuzz_path fuzz_config; do
+		# Inputs kept as regression tests (regress-*) are not seedgen's: they stay.
+		cp "$top/tests/fuzz/corpus/$t"/regress-* "$new/$t/" 2>/dev/null
 		rm -rf "$top/tests/fuzz/corpus/$t" && mv "$new/$t" "$top/tests/fuzz/corpus/$t" || exit 1
 	done
 	du -sh "$top/tests/fuzz/corpus"/*

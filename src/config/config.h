@@ -176,7 +176,7 @@ struct mslb_config {
 		unsigned subflows, add_addr_accepted;
 		struct cfg_prefixes allowed;	/* outer sources whose tunnels are decapsulated */
 		bool allowed_default;		/* taken from the services */
-		uint16_t gue_port;		/* GUE to the back addresses on this UDP port (0: none) */
+		uint16_t gue_port;		/* GUE to the back addresses on this UDP port (0: none, the default) */
 		unsigned reasm_memory, reasm_timeout;	/* bytes, seconds */
 		bool has_return[2];		/* return_tunnel ipv4 [0], ipv6 [1] */
 		struct mslb_addr return_to[2];

@@ -140,14 +140,15 @@ bool config_parse_encap(struct config_ctx *c, const config_setting_t *g, const c
 	return true;
 }
 
-/* A UDP port for GUE at key, or the default. */
-static uint16_t gue_port(struct config_ctx *c, const config_setting_t *g, const char *path, long long lo)
+/* A UDP port for GUE at key, or def. */
+static uint16_t gue_port(struct config_ctx *c, const config_setting_t *g, const char *path, long long lo,
+			 uint16_t def)
 {
 	long long n;
 
 	if (config_get_int(c, g, "gue_port", path, lo, 65535, &n))
 		return (uint16_t)n;
-	return MSLB_GUE_PORT;
+	return def;
 }
 
 void config_parse_front_tunnel(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
@@ -158,7 +159,7 @@ void config_parse_front_tunnel(struct config_ctx *c, const config_setting_t *f, 
 	cfg->front.pmtu_expires = 600;
 	config_parse_mode(c, f, "front.mode", &cfg->front.mode);
 	config_parse_encap(c, f, "front.encapsulation", &cfg->front.encap);
-	cfg->front.gue_port = gue_port(c, f, "front.gue_port", 1);
+	cfg->front.gue_port = gue_port(c, f, "front.gue_port", 1, MSLB_GUE_PORT);
 	parse_family_pair(c, f, "tunnel_source", "front.tunnel_source", cfg->front.has_tsrc, cfg->front.tsrc);
 	parse_prefixes(c, f, "allowed_sources", "front.allowed_sources", &cfg->front.allowed);
 	if (config_get_int(c, f, "pmtu_expires", "front.pmtu_expires", 60, 86400, &n))
@@ -199,7 +200,9 @@ void config_parse_back_tunnel(struct config_ctx *c, const config_setting_t *b, s
 	const config_setting_t *r = config_get_group(c, b, "reassembly", "back.reassembly");
 	long long n;
 
-	cfg->back.gue_port = gue_port(c, b, "back.gue_port", 0);
+	/* Off unless asked for: UDP to that port of a back address may be a
+	 * service's, in translation mode. */
+	cfg->back.gue_port = gue_port(c, b, "back.gue_port", 0, 0);
 
 	cfg->back.reasm_memory = 4 << 20;
 	cfg->back.reasm_timeout = 30;

@@ -128,7 +128,7 @@ const struct fz_conf fz_confs[] = {
 	{ "front-mptcp", MPTCP_FRONT("translate") },
 	{ "front-mptcp-encap", MPTCP_FRONT("encapsulate") },
 	{ "return-endpoint", ENDPOINT },
-	{ "back", BACK("") },
+	{ "back", BACK("  gue_port = 6080;\n") },
 	{ "front-p2", P2_FRONT("translate") },
 	{ "front-p2-encap", P2_FRONT("encapsulate") },
 	{ "back-p2", BACK(P2_BACK) },

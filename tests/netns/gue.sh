@@ -7,8 +7,9 @@
 #   b1 outer = "same":  c1 IPv4 -> IPv4 in UDP in IPv4, IPv6 -> IPv6 in UDP in IPv6
 #   b2 outer = "ipv6":  c1 from its extra addresses 192.0.2.100 and
 #                       2001:db8:c1::1:100 -> IPv4 and IPv6 in UDP in IPv6
-# b1 sets back.gue_port = 6080, b2 leaves it to its default (6080); both
-# accept the outer source IP_S by default (allowed_sources = their services).
+# Both backs set back.gue_port = 6080 (a back takes no GUE apart by
+# default); both accept the outer source IP_S by default (allowed_sources =
+# their services).
 #
 # Part 1, path MTU 1500 (tunnel MTU 1472 with IPv4 outside, 1452 with IPv6):
 # `mslbd check` takes the files; the status shows encapsulation "gue" and
@@ -351,10 +352,10 @@ start_caps() {
 topo_create 1 2 mslb || bail "topology"
 gue_front_conf "$(mslbd_conf f)" gue || bail "front config"
 gue_back_conf 1 "$GUE_PORT" || bail "back config b1"
-gue_back_conf 2 || bail "back config b2"
+gue_back_conf 2 "$GUE_PORT" || bail "back config b2"
 conf_ok f "encapsulation = \"gue\", gue_port = $GUE_PORT"
 conf_ok b1 "gue_port = $GUE_PORT"
-conf_ok b2 "gue_port by default"
+conf_ok b2 "gue_port = $GUE_PORT"
 mslbd_start f "$(mslbd_conf f)" || bail "starting mslbd on f"
 for i in 1 2; do
 	mslbd_start "b$i" "$(mslbd_conf "b$i")" || bail "starting mslbd on b$i"

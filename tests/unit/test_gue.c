@@ -26,6 +26,8 @@
 #include "net/pkt.h"
 
 #define GUE_PORT 6080
+/* A back that takes GUE apart on port 6080 (back.gue_port; none by default). */
+#define GBACK(x) BACK("  gue_port = 6080;\n" x)
 #define GUE "encapsulation = \"gue\"; "
 
 static struct pg_rng rng;
@@ -473,13 +475,13 @@ static void test_gue_config(void)
 	static struct config_errors errs;
 	struct mslb_config *c;
 
-	/* Defaults: IP-in-IP, port 6080 both ways. */
+	/* Defaults: IP-in-IP, port 6080 at the front, no GUE at a back. */
 	c = config_load_string(CF("mode = \"encapsulate\";", "") CB(""), "t.conf", &errs);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 	CU_ASSERT_EQUAL(c->front.encap, ENCAP_IP);
 	CU_ASSERT_EQUAL(c->front.gue_port, 6080);
 	CU_ASSERT_EQUAL(c->front.next_hops[0].encap, ENCAP_IP);
-	CU_ASSERT_EQUAL(c->back.gue_port, 6080);
+	CU_ASSERT_EQUAL(c->back.gue_port, 0);
 	config_free(c);
 
 	/* The front's default for its next hops; a next hop's own. */
@@ -1805,12 +1807,12 @@ static void build_back_ecn(struct gd_script *c)
 static void test_gue_back(void)
 {
 	static const struct gd_case g[] = {
-		{ "gue back", BACK(""), build_back },
-		{ "gue back refused", BACK(""), build_back_refused },
-		{ "gue back, not ip inside", BACK(""), build_back_not_ip },
+		{ "gue back", GBACK(""), build_back },
+		{ "gue back refused", GBACK(""), build_back_refused },
+		{ "gue back, not ip inside", GBACK(""), build_back_not_ip },
 		{ "gue back allowed_sources",
-		  BACK("  allowed_sources = [ \"198.51.100.5\", \"2001:db8:77::/48\" ];\n"), build_back_allowed },
-		{ "gue back ecn", BACK(""), build_back_ecn },
+		  GBACK("  allowed_sources = [ \"198.51.100.5\", \"2001:db8:77::/48\" ];\n"), build_back_allowed },
+		{ "gue back ecn", GBACK(""), build_back_ecn },
 	};
 
 	gd_run_all(g, ARRAY_SIZE(g));
@@ -1958,8 +1960,9 @@ static void build_back_port7777(struct gd_script *c)
 static void test_gue_back_ports(void)
 {
 	static const struct gd_case g[] = {
-		{ "gue back, other ports", BACK(""), build_back_ports },
+		{ "gue back, other ports", GBACK(""), build_back_ports },
 		{ "gue back, gue_port 0", BACK("  gue_port = 0;\n"), build_back_port0 },
+		{ "gue back, no gue_port (the default)", BACK(""), build_back_port0 },
 		{ "gue back, gue_port 7777", BACK("  gue_port = 7777;\n"), build_back_port7777 },
 	};
 
@@ -1973,7 +1976,7 @@ static void test_gue_back_offload(void)
 {
 	static struct gd_pkt x;
 	struct mslb_config *cfg;
-	struct mslb_lb *lb = lb_of(BACK(""), &cfg);
+	struct mslb_lb *lb = lb_of(GBACK(""), &cfg);
 	struct io_offload off;
 	struct io_pkt p;
 	struct pg_pkt in;
@@ -2007,7 +2010,7 @@ static void test_gue_back_offload_inner(void)
 {
 	static struct gd_pkt x;
 	struct mslb_config *cfg;
-	struct mslb_lb *lb = lb_of(BACK(""), &cfg);
+	struct mslb_lb *lb = lb_of(GBACK(""), &cfg);
 	static const struct {
 		int ov, inf;
 		uint8_t proto;
@@ -2091,7 +2094,7 @@ static void test_gue_round_trip(void)
 		FRONT("", GUE "path_mtu = 1000;"),
 	};
 	struct mslb_config *bcfg;
-	struct mslb_lb *back = lb_of(BACK(""), &bcfg);
+	struct mslb_lb *back = lb_of(GBACK(""), &bcfg);
 	struct lb_tunnel_stats ts;
 	uint64_t n = 0;
 
@@ -2177,7 +2180,7 @@ static void test_gue_round_trip_partial(void)
 		{ FRONT("", GUE "outer = \"ipv4\";"), 6, PG_TCP },
 	};
 	struct mslb_config *bcfg;
-	struct mslb_lb *back = lb_of(BACK(""), &bcfg);
+	struct mslb_lb *back = lb_of(GBACK(""), &bcfg);
 
 	for (unsigned i = 0; i < ARRAY_SIZE(k); i++) {
 		static struct gd_pkt mid;
