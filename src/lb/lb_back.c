@@ -5,7 +5,6 @@
 
 #include "lb_p2.h"
 #include "lb_tunnel.h"
-#include "net/p2opt.h"
 #include "net/xlate.h"
 
 void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f, int k)
@@ -16,43 +15,61 @@ void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *
 	lb_back_count(lb, i, v->len);
 }
 
-/* A back with back.proposal2 or redirect peers, or a packet with IP
- * options: the front's options out before the rewrite, the subflow's
- * state after it, a flow another back owns or had before sent there. Out
- * of line and reached by a tail call, so that the usual back keeps its
- * short path and small frame. */
-static __attribute__((noinline)) enum mslb_drop back_more(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
-							   const struct lb_family *f, int k)
+enum mslb_drop lb_back_strip(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, struct lb_back_opts *b)
 {
-	struct p2opt o, mark;
-	int n = 0, m;
-	enum mslb_drop r;
+	int r;
 
+	b->p2 = b->marked = false;
 	if (lb->p2back) {
-		n = lb_p2_back_strip(lb, p, v, &o);
-		if (n < 0) {
+		r = lb_p2_back_strip(lb, p, v, &b->o);
+		if (r < 0) {
 			lb->p2b.bad++;
 			return v->version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
 		}
+		b->p2 = r > 0;
 	}
-	m = lb_persist_strip(lb, p, v, &mark);
-	if (m < 0)
+	r = lb_persist_strip(lb, p, v, &b->mark);
+	if (r < 0)
 		return v->version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
-	lb_back_at(lb, v, f, k);
-	p->len = v->len;
-	if (lb_persist_back(lb, p, v, m > 0 ? &mark : NULL, -1, &r))
+	b->marked = r > 0;
+	return MSLB_OK;
+}
+
+enum mslb_drop lb_back_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
+			       const struct lb_back_opts *b, int peer)
+{
+	enum mslb_drop r;
+
+	if (lb_persist_back(lb, p, v, b->marked ? &b->mark : NULL, peer, &r))
 		return r;
 	if (lb->p2back) {
-		if (n > 0)
-			lb_p2_back_own(lb, v, &o);
-		if (lb_p2_back_in(lb, p, v, n > 0 ? &o : NULL)) {
+		if (b->p2)
+			lb_p2_back_own(lb, v, &b->o);
+		if (lb_p2_back_in(lb, p, v, b->p2 ? &b->o : NULL)) {
 			p->len = 0;
 			return MSLB_OK;
 		}
 	}
 	if (lb->rdr)
-		return lb_redirect(lb, p, v, false);
+		return lb_redirect(lb, p, v, peer >= 0);
 	return MSLB_OK;
+}
+
+/* A back with back.proposal2 or redirect peers, or a packet with IP
+ * options: the fronts' options out before the rewrite, what they ask for
+ * after it. Out of line and reached by a tail call, so that the usual
+ * back keeps its short path and small frame. */
+static __attribute__((noinline)) enum mslb_drop back_more(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
+							   const struct lb_family *f, int k)
+{
+	struct lb_back_opts b;
+	enum mslb_drop r = lb_back_strip(lb, p, v, &b);
+
+	if (r != MSLB_OK)
+		return r;
+	lb_back_at(lb, v, f, k);
+	p->len = v->len;
+	return lb_back_deliver(lb, p, v, &b, -1);
 }
 
 enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, int k, bool tunnel,

@@ -30,7 +30,6 @@
 #include "net/tcpopt.h"
 #include "redirect/rdr_table.h"
 
-#define MIN_MTU_V6 1280
 /* Seconds a flow's entry stays after the client's FIN or RST. */
 #define FIN_IDLE 60.0
 #define RST_IDLE 10.0
@@ -291,6 +290,7 @@ enum mslb_drop lb_persist_mark(struct mslb_lb *lb, struct io_pkt *p, struct pkt_
 int lb_persist_create(struct mslb_lb *lb)
 {
 	const struct mslb_config *cfg = lb->cfg;
+
 	if (!cfg->has_back || !cfg->redirect.n_peers)
 		return 0;
 	lb->pback = calloc(1, sizeof(*lb->pback));
@@ -301,8 +301,6 @@ int lb_persist_create(struct mslb_lb *lb)
 					randombytes_random() | (uint64_t)randombytes_random() << 32);
 	if (!lb->pback->t)
 		return -1;
-	lb->pback->tcp_idle = cfg->back.persist_tcp_idle;
-	lb->pback->udp_idle = cfg->back.persist_udp_idle;
 	return 0;
 }
 
@@ -462,8 +460,8 @@ struct expiry {
 static bool expire_one(void *ctx, struct rdr_entry *e)
 {
 	struct expiry *x = ctx;
-	const struct lb_pback *b = x->lb->pback;
-	double idle = e->flow.proto == IPPROTO_TCP ? b->tcp_idle : b->udp_idle;
+	const struct mslb_config *cfg = x->lb->cfg;
+	double idle = e->flow.proto == IPPROTO_TCP ? cfg->back.persist_tcp_idle : cfg->back.persist_udp_idle;
 
 	if (e->state & ST_RST)
 		idle = RST_IDLE;

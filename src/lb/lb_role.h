@@ -8,6 +8,7 @@
 
 #include "lb_state.h"
 #include "net/iphdr.h"
+#include "net/p2opt.h"
 #include "net/pkt.h"
 #include "net/pktbuf.h"
 
@@ -28,6 +29,19 @@ enum mslb_drop lb_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
  * checksum (offloads). */
 enum mslb_drop lb_back(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, int k, bool tunnel,
 		       bool partial);
+/* The fronts' options a packet to a back brings (lb_back.c): Proposal 2's
+ * (a SYN at a back.proposal2 back) and the persistence mark. */
+struct lb_back_opts {
+	struct p2opt o, mark;
+	bool p2, marked;
+};
+/* Take them out of v before the back's rewrite (a drop: one is malformed). */
+enum mslb_drop lb_back_strip(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, struct lb_back_opts *b);
+/* After it (v to IP_S): the flow handed to the back that had it, Proposal
+ * 2's subflow state, redirection. peer: the redirect peer v came from
+ * (its index in redirect.peers), or -1. */
+enum mslb_drop lb_back_deliver(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v,
+			       const struct lb_back_opts *b, int peer);
 /* IP_B (slot k) -> IP_S, counted. */
 void lb_back_at(struct mslb_lb *lb, struct pkt_view *v, const struct lb_family *f, int k);
 
@@ -47,7 +61,6 @@ int lb_probe_next_hop(struct mslb_lb *lb, const struct pkt_view *v);
 /* Our IP options (lb_option.c, p2opt.h): put into v (p, v then describe
  * the grown packet; false: no room, nothing changed) or taken out of it
  * (1 taken, 0 none, -1 malformed). */
-struct p2opt;
 struct maglev;
 bool lb_option_insert(struct io_pkt *p, struct pkt_view *v, const struct p2opt *opt);
 int lb_option_strip(struct io_pkt *p, struct pkt_view *v, struct p2opt *o);

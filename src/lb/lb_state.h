@@ -166,7 +166,6 @@ struct lb_prev {
  * state the TCP flags seen. */
 struct lb_pback {
 	struct rdr_table *t;
-	double tcp_idle, udp_idle;
 };
 
 struct mslb_lb {

@@ -12,17 +12,14 @@
 
 #include "lb_role.h"
 #include "lb_tunnel.h"
-#include "lb_p2.h"
 #include "lpm.h"
 #include "net/encap.h"
-#include "net/p2opt.h"
 #include "net/frag.h"
 #include "net/fwd.h"
 #include "net/gso.h"
 #include "net/iphdr.h"
 
 #define MIN_PMTU_V4 552		/* as Linux's min_pmtu: below, ICMP is not believed */
-#define MIN_MTU_V6 1280
 
 unsigned lb_tunnel_mtu(const struct mslb_lb *lb, const struct lb_tunnel *t, enum lb_mtu_source *src)
 {
@@ -387,12 +384,8 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	unsigned alen = pkt_addr_len(v);
 	struct pkt_view in;
 	enum mslb_drop r;
-	int k;
-
-	int peer = f->peers.n ? lb_addrs_find(&f->peers, pkt_src(v), alen) : -1;
-	bool from_peer = peer >= 0;
-	struct p2opt o, mark;
-	int n, m;
+	int k, peer = f->peers.n ? lb_addrs_find(&f->peers, pkt_src(v), alen) : -1;
+	struct lb_back_opts b;
 
 	memcpy(outer_dst, pkt_dst(v), alen);
 	r = lb_decap(lb, p, v, f->allow_back, &in);
@@ -405,32 +398,11 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	k = lb_back_slot(f, outer_dst, alen);
 	if (k >= 0)
 		lb_back_count(lb, f->back_index[k], in.len);
-	/* The fronts' options ride in the inner header: Proposal 2's, and
-	 * the persistence mark (the previous back may take the flow). */
-	n = 0;
-	if (lb->p2back) {
-		n = lb_p2_back_strip(lb, p, &in, &o);
-		if (n < 0) {
-			lb->p2b.bad++;
-			return in.version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
-		}
-	}
-	m = lb_persist_strip(lb, p, &in, &mark);
-	if (m < 0)
-		return in.version == 4 ? MSLB_DROP_BAD_OPTIONS : MSLB_DROP_BAD_EXT_HEADER;
-	if (lb_persist_back(lb, p, &in, m > 0 ? &mark : NULL, from_peer ? (int)f->peer_index[peer] : -1, &r))
+	/* The fronts' options ride in the inner header. */
+	r = lb_back_strip(lb, p, &in, &b);
+	if (r != MSLB_OK)
 		return r;
-	if (lb->p2back) {
-		if (n > 0)
-			lb_p2_back_own(lb, &in, &o);
-		if (lb_p2_back_in(lb, p, &in, n > 0 ? &o : NULL)) {
-			p->len = 0;
-			return MSLB_OK;
-		}
-	}
-	if (lb->rdr)
-		return lb_redirect(lb, p, &in, from_peer);
-	return MSLB_OK;
+	return lb_back_deliver(lb, p, &in, &b, peer >= 0 ? (int)f->peer_index[peer] : -1);
 }
 
 enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)

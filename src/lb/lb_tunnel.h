@@ -9,6 +9,8 @@
 
 struct lpm;
 
+#define MIN_MTU_V6 1280		/* RFC 8200: no IPv6 link is smaller */
+
 /* own_ttl: the packet came by io.af_packet, not through the kernel, and
  * its TTL is this node's to decrement. */
 enum mslb_drop lb_encap_front(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, unsigned nh, bool own_ttl);
