@@ -37,7 +37,6 @@ static void parse_back_p2(struct config_ctx *c, const config_setting_t *b, struc
 {
 	static const char *const keys[] = { "service_ports", "max_flows", "flow_idle", "steer", NULL };
 	const config_setting_t *m = config_get_group(c, b, "proposal2", "back.proposal2");
-	const config_setting_t *x;
 	long long n;
 
 	if (!m)
@@ -53,11 +52,7 @@ static void parse_back_p2(struct config_ctx *c, const config_setting_t *b, struc
 		cfg->back.p2_max_flows = (unsigned)n;
 	if (config_get_int(c, m, "flow_idle", "back.proposal2.flow_idle", 60, 604800, &n))
 		cfg->back.p2_flow_idle = (unsigned)n;
-	x = config_setting_get_member(m, "steer");
-	if (x && config_setting_type(x) != CONFIG_TYPE_BOOL)
-		config_err(c, x, "back.proposal2.steer: must be true or false (allowed: true, false)");
-	else if (x)
-		cfg->back.p2_steer = config_setting_get_bool(x);
+	config_get_bool(c, m, "steer", "back.proposal2.steer", &cfg->back.p2_steer);
 	config_get_ports(c, m, "service_ports", "back.proposal2.service_ports", cfg->back.p2_ports,
 			 &cfg->back.n_p2_ports);
 }

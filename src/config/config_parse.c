@@ -128,6 +128,21 @@ bool config_get_int(struct config_ctx *c, const config_setting_t *parent, const 
 	return true;
 }
 
+bool config_get_bool(struct config_ctx *c, const config_setting_t *parent, const char *key, const char *path,
+		     bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(parent, key);
+
+	if (!s)
+		return false;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		config_err(c, s, "%s: must be true or false (allowed: true, false)", path);
+		return false;
+	}
+	*out = config_setting_get_bool(s);
+	return true;
+}
+
 bool config_get_ms(struct config_ctx *c, const config_setting_t *parent, const char *key, const char *path,
 		   unsigned lo_ms, unsigned hi_ms, unsigned *out)
 {

@@ -48,6 +48,9 @@ const char *config_get_str(struct config_ctx *c, const config_setting_t *parent,
 			   const char *path, const char *allowed, bool required);
 bool config_get_int(struct config_ctx *c, const config_setting_t *parent, const char *key,
 		    const char *path, long long lo, long long hi, long long *out);
+/* true or false at key into *out; false when absent or (an error) not a boolean. */
+bool config_get_bool(struct config_ctx *c, const config_setting_t *parent, const char *key, const char *path,
+		     bool *out);
 /* Seconds, an integer or a float, in lo_ms-hi_ms milliseconds: *out in ms. */
 bool config_get_ms(struct config_ctx *c, const config_setting_t *parent, const char *key, const char *path,
 		   unsigned lo_ms, unsigned hi_ms, unsigned *out);

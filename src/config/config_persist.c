@@ -4,8 +4,6 @@
  * flows from those it hands to the back that held them before. */
 #include "config_parse.h"
 
-#include <string.h>
-
 void config_parse_front_persist(struct config_ctx *c, const config_setting_t *f, struct mslb_config *cfg)
 {
 	long long n;
@@ -21,7 +19,6 @@ void config_parse_back_persist(struct config_ctx *c, const config_setting_t *b, 
 {
 	static const char *const keys[] = { "flows", "tcp_idle", "udp_idle", "sock_diag", NULL };
 	const config_setting_t *g = config_get_group(c, b, "persistence", "back.persistence");
-	const config_setting_t *x;
 	long long n;
 
 	cfg->back.persist_flows = 65536;
@@ -39,9 +36,5 @@ void config_parse_back_persist(struct config_ctx *c, const config_setting_t *b, 
 		cfg->back.persist_tcp_idle = (unsigned)n;
 	if (config_get_int(c, g, "udp_idle", "back.persistence.udp_idle", 5, 86400, &n))
 		cfg->back.persist_udp_idle = (unsigned)n;
-	x = config_setting_get_member(g, "sock_diag");
-	if (x && config_setting_type(x) != CONFIG_TYPE_BOOL)
-		config_err(c, x, "back.persistence.sock_diag: must be true or false (allowed: true, false)");
-	else if (x)
-		cfg->back.persist_sock_diag = config_setting_get_bool(x);
+	config_get_bool(c, g, "sock_diag", "back.persistence.sock_diag", &cfg->back.persist_sock_diag);
 }
