@@ -78,12 +78,7 @@ for i in 1 2 3 4; do
 done
 
 # ------------------------------------------------------------ daemons
-{
-	echo "# redirect keys of the backs"
-	echo "1 $("$PYTHON" -c 'import os; print(os.urandom(32).hex())')"
-} >"$KEYS" || bail "key file"
-chmod 0600 "$KEYS"
-[ -n "${MSLB_TEST_USER-nobody}" ] && chown "${MSLB_TEST_USER-nobody}" "$KEYS"
+redirect_key_file "$KEYS" 1 || bail "key file"
 
 # back_churn_conf I: back bi, every other back a redirect peer.
 back_churn_conf() {

@@ -603,6 +603,17 @@ no_offload() {
 }
 
 # ---------------------------------------------------------------- configs
+# redirect_key_file FILE ID: a redirect key file with one random key of
+# ID, readable by the daemon's user only.
+redirect_key_file() {
+	{
+		echo "# redirect keys: the first one signs"
+		echo "$2 $("$PYTHON" -c 'import os; print(os.urandom(32).hex())')"
+	} >"$1" || return 1
+	chmod 0600 "$1" || return 1
+	if [ -n "${MSLB_TEST_USER-nobody}" ]; then chown "${MSLB_TEST_USER-nobody}" "$1" || return 1; fi
+}
+
 mslbd_sock() { echo "$TMPD/$1.sock"; }
 mslbd_conf() { echo "$TMPD/$1.conf"; }
 

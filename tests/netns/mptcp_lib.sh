@@ -65,6 +65,21 @@ topo_mptcp() {
 	fi
 }
 
+# server_peers I: the redirect peers of server si's back, the two other
+# servers (name sJ, address B4[J], tunnel IP_BJ of both families), as
+# list elements.
+server_peers() {
+	local j first=1
+	for j in 1 2 3; do
+		[ "$j" = "$1" ] && continue
+		[ $first = 1 ] || echo ","
+		printf '    { name = "s%s"; address = "%s"; tunnel = [ "%s", "%s" ]; }' "$j" "${B4[$j]}" \
+			"${IPB4[$j]}" "${IPB6[$j]}"
+		first=0
+	done
+	echo
+}
+
 # The front's tunnel sources in encapsulation mode.
 TSRC4=203.0.113.50
 TSRC6=2001:db8:5::50

@@ -72,7 +72,7 @@ front_p2_conf() { # FILE
 }
 
 back_p2_conf() { # FILE I
-	local i=$2 j first=1
+	local i=$2
 	{
 		_conf_head "s$i"
 		cat <<EOC
@@ -90,22 +90,14 @@ redirect = {
   rule_ttl = 10;
   peers = (
 EOC
-		for j in 1 2 3; do
-			[ "$j" = "$i" ] && continue
-			[ $first = 1 ] || echo ","
-			printf '    { name = "s%s"; address = "%s"; tunnel = [ "%s", "%s" ]; }' "$j" "${B4[$j]}" \
-				"${IPB4[$j]}" "${IPB6[$j]}"
-			first=0
-		done
-		printf '\n  );\n};\n'
+		server_peers "$i"
+		printf '  );\n};\n'
 	} >"$1"
 }
 
 # ------------------------------------------------------------ set-up
 topo_mptcp || bail "topology"
-echo "1 $("$PYTHON" -c 'import os; print(os.urandom(32).hex())')" >"$KEYS"
-chmod 0600 "$KEYS"
-[ -n "${MSLB_TEST_USER-nobody}" ] && chown "${MSLB_TEST_USER-nobody}" "$KEYS"
+redirect_key_file "$KEYS" 1 || bail "key file"
 for i in 1 2 3; do
 	check_eq "s$i: tcp_syncookies before" 1 "$(sysctl_get "s$i" net.ipv4.tcp_syncookies)"
 done

@@ -66,7 +66,7 @@ front_persist_conf() { # FILE NEXT_HOP...
 }
 
 back_persist_conf() { # FILE I SOCK_DIAG
-	local i=$2 j first=1
+	local i=$2
 	{
 		_conf_head "s$i"
 		cat <<EOC
@@ -83,14 +83,8 @@ redirect = {
   key_file = "$KEYS";
   peers = (
 EOC
-		for j in 1 2 3; do
-			[ "$j" = "$i" ] && continue
-			[ $first = 1 ] || echo ","
-			printf '    { name = "s%s"; address = "%s"; tunnel = [ "%s", "%s" ]; }' "$j" "${B4[$j]}" \
-				"${IPB4[$j]}" "${IPB6[$j]}"
-			first=0
-		done
-		printf '\n  );\n};\n'
+		server_peers "$i"
+		printf '  );\n};\n'
 	} >"$1"
 }
 
@@ -102,9 +96,7 @@ for k in $(seq 0 $((N - 1))); do
 		"$("$PYTHON" -c "import ipaddress; print(ipaddress.ip_address('$SRC6') + $k)")"
 done >"$TMPD/addrs.batch"
 ip -n "$(ns c)" -batch "$TMPD/addrs.batch" || bail "client addresses"
-echo "1 $("$PYTHON" -c 'import os; print(os.urandom(32).hex())')" >"$KEYS"
-chmod 0600 "$KEYS"
-[ -n "${MSLB_TEST_USER-nobody}" ] && chown "${MSLB_TEST_USER-nobody}" "$KEYS"
+redirect_key_file "$KEYS" 1 || bail "key file"
 front_persist_conf "$(mslbd_conf f)" 1 2 3
 mslbd_start f "$(mslbd_conf f)" || bail "mslbd on f"
 for i in 1 2 3; do

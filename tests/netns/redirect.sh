@@ -36,12 +36,7 @@ SHORT_TTL=5
 # ------------------------------------------------------------ set-up
 topo_create 1 2 mslb || bail "topology"
 KEYS=$TMPD/redirect.key
-{
-	echo "# redirect keys: the first one signs"
-	echo "3 $("$PYTHON" -c 'import os; print(os.urandom(32).hex())')"
-} >"$KEYS"
-chmod 0600 "$KEYS"
-[ -n "${MSLB_TEST_USER-nobody}" ] && chown "${MSLB_TEST_USER-nobody}" "$KEYS"
+redirect_key_file "$KEYS" 3 || bail "key file"
 
 # redirect_conf I J: back bi's redirect group, with bj its one peer.
 redirect_conf() {
