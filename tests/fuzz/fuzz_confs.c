@@ -43,14 +43,15 @@
 
 /* Clients of 192.0.2.0/24 and 2001:db8:c1::/48 go to b2 in IPv6 with the
  * smallest IPv6 path MTU; the others to b1 in their own family at 1000. */
-#define ENCAP_MTU_FRONT \
+#define TUNNEL_FRONT(extra, b2_mtu) \
 	"front = {\n" \
 	"  services = [ " Q(S4) ", " Q(S6) " ];\n" \
 	"  mode = \"encapsulate\";\n" \
+	extra \
 	"  tunnel_source = { ipv4 = " Q(TS4) "; };\n" \
 	"  next_hops = (\n" \
 	"    { name = \"b1\"; ipv4 = " Q(B4) "; ipv6 = " Q(B6) "; path_mtu = 1000; },\n" \
-	"    { name = \"b2\"; ipv4 = " Q(B2_4) "; ipv6 = " Q(B2_6) "; outer = \"ipv6\"; path_mtu = 1280; }\n" \
+	"    { name = \"b2\"; ipv4 = " Q(B2_4) "; ipv6 = " Q(B2_6) "; outer = \"ipv6\"; path_mtu = " b2_mtu "; }\n" \
 	"  );\n" \
 	"  table = (\n" \
 	"    { source = \"192.0.2.0/24\"; next_hop = \"b2\"; },\n" \
@@ -60,26 +61,9 @@
 	"  pmtu_expires = 60;\n" \
 	"};\n" \
 	"icmp = { rate = 10; burst = 3; };\n"
-
-/* GUE: the same next hops and MTUs in UDP, one on port 4789. */
-#define GUE_FRONT \
-	"front = {\n" \
-	"  services = [ " Q(S4) ", " Q(S6) " ];\n" \
-	"  mode = \"encapsulate\";\n" \
-	"  encapsulation = \"gue\";\n" \
-	"  tunnel_source = { ipv4 = " Q(TS4) "; };\n" \
-	"  next_hops = (\n" \
-	"    { name = \"b1\"; ipv4 = " Q(B4) "; ipv6 = " Q(B6) "; path_mtu = 1000; },\n" \
-	"    { name = \"b2\"; ipv4 = " Q(B2_4) "; ipv6 = " Q(B2_6) "; outer = \"ipv6\"; path_mtu = 1328; }\n" \
-	"  );\n" \
-	"  table = (\n" \
-	"    { source = \"192.0.2.0/24\"; next_hop = \"b2\"; },\n" \
-	"    { source = \"2001:db8:c1::/48\"; next_hop = \"b2\"; }\n" \
-	"  );\n" \
-	"  unmatched = \"b1\";\n" \
-	"  pmtu_expires = 60;\n" \
-	"};\n" \
-	"icmp = { rate = 10; burst = 3; };\n"
+#define ENCAP_MTU_FRONT TUNNEL_FRONT("", "1280")
+/* GUE: the same next hops in UDP; b2's path MTU leaves 1280 for IPv6 in it. */
+#define GUE_FRONT TUNNEL_FRONT("  encapsulation = \"gue\";\n", "1328")
 
 /* Health checks: a drained next hop, table backups, a hash; FZ_R_HEALTH
  * records take next hops out and steer probes. */
