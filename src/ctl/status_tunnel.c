@@ -44,6 +44,7 @@ static void tunnel_counters(struct writer *w, const struct lb_nh_tunnel *t)
 	wr_u64(w, "encapsulated", NULL, t->encapsulated);
 	wr_u64(w, "fragments", NULL, t->fragments);
 	wr_u64(w, "segments", NULL, t->segments);
+	wr_u64(w, "uso", NULL, t->uso);
 	wr_u64(w, "icmp_sent", NULL, t->icmp_sent);
 	wr_u64(w, "icmp_received", NULL, t->icmp_received);
 	wr_u64(w, "icmp_rate_limited", NULL, t->icmp_rate_limited);
@@ -144,6 +145,8 @@ void status_tunnel_back(struct writer *w, const struct mslb_lb *lb)
 
 	lb_get_tunnel_stats(lb, &ts);
 	wr_u64(w, "decapsulated", NULL, ts.decapsulated);
+	wr_u64(w, "uso_coalesced", NULL, ts.uso_coalesced);
+	wr_u64(w, "uso_split", NULL, ts.uso_split);
 	reasm(w, lb);
 	if (!c->back.has_return[0] && !c->back.has_return[1]) {
 		wr_null(w, "return_tunnel", NULL);

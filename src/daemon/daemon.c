@@ -259,6 +259,7 @@ int daemon_start(struct daemon *d)
 	}
 	emitq_set_output(d->emitq, d->io);
 	lb_set_emit(d->lb, emitq_push, d->emitq);
+	lb_set_emit_uso(d->lb, d->io->offloads & IO_CAP_USO);
 	set_flow_known(d, d->lb, d->cfg);
 	if (d->cfg->n_af_packet && !(d->afp = afpath_open(d->cfg, io_tun_ifindex(d->io), err, sizeof(err)))) {
 		log_err("%s:%d: %s", d->config_path, d->cfg->line_af_packet ? d->cfg->line_af_packet : 1, err);

@@ -12,10 +12,6 @@
 #include "net/iphdr.h"
 
 /* Newer than Debian 12's headers (Linux 5.18). */
-#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
-#define VIRTIO_NET_HDR_GSO_UDP_L4 5
-#endif
-
 /* Next-hop cache entries re-resolved per timer tick (bounded work). */
 #define NEIGH_REFRESH_PER_TICK 64
 

@@ -44,7 +44,7 @@ void emitq_flush(struct emitq *q)
 	io_batch_reset(q->b);
 }
 
-void emitq_push(void *ctx, const uint8_t *pkt, uint32_t len)
+void emitq_push(void *ctx, const uint8_t *pkt, uint32_t len, const struct io_offload *off)
 {
 	struct emitq *q = ctx;
 	struct io_pkt *p;
@@ -56,4 +56,5 @@ void emitq_push(void *ctx, const uint8_t *pkt, uint32_t len)
 	p = &q->b->pkt[q->b->n++];
 	memcpy(p->data, pkt, len);
 	p->len = len;
+	p->off = off ? *off : (struct io_offload){ 0 };
 }

@@ -14,8 +14,9 @@ struct emitq *emitq_create(void);
 void emitq_destroy(struct emitq *q);
 /* Where flushes go (the TUN). */
 void emitq_set_output(struct emitq *q, struct io_backend *out);
-/* An lb_emit_fn: copies the packet; a full queue is flushed first. */
-void emitq_push(void *q, const uint8_t *pkt, uint32_t len);
+/* An lb_emit_fn: copies the packet and its offloads; a full queue is
+ * flushed first. */
+void emitq_push(void *q, const uint8_t *pkt, uint32_t len, const struct io_offload *off);
 void emitq_flush(struct emitq *q);
 
 #endif

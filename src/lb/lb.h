@@ -21,6 +21,9 @@ void lb_destroy(struct mslb_lb *lb);
 void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old);
 
 void lb_set_emit(struct mslb_lb *lb, lb_emit_fn fn, void *ctx);
+/* Emitted packets go to a device that segments UDP (the TUN with USO):
+ * GUE carries a TCP or UDP super-packet in one UDP super-packet. */
+void lb_set_emit_uso(struct mslb_lb *lb, bool on);
 /* The redirection protocol's state (NULL: none): its rules send packets
  * to other backs, its owned flows are watched. */
 struct rdr;

@@ -69,6 +69,11 @@ void lb_set_emit(struct mslb_lb *lb, lb_emit_fn fn, void *ctx)
 	lb->emit_ctx = ctx;
 }
 
+void lb_set_emit_uso(struct mslb_lb *lb, bool on)
+{
+	lb->emit_uso = on;
+}
+
 void lb_set_redirect(struct mslb_lb *lb, struct rdr *r)
 {
 	lb->rdr = r;
@@ -146,6 +151,7 @@ static void tunnel_out(const struct mslb_lb *lb, const struct lb_tunnel *v4, con
 	out->encapsulated = c->encapsulated;
 	out->fragments = c->fragments;
 	out->segments = c->segments;
+	out->uso = c->uso;
 	out->icmp_sent = c->icmp_sent;
 	out->icmp_received = c->icmp_received;
 	out->icmp_rate_limited = c->icmp_rate_limited;

@@ -187,4 +187,5 @@ void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old)
 	lb->now = old->now;
 	lb->emit = old->emit;
 	lb->emit_ctx = old->emit_ctx;
+	lb->emit_uso = old->emit_uso;
 }

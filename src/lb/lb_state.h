@@ -187,6 +187,7 @@ struct mslb_lb {
 	double now, last_expire;
 	lb_emit_fn emit;
 	void *emit_ctx;
+	bool emit_uso;			/* emit takes UDP GSO super-packets */
 	uint8_t *scratch[2];		/* IO_HEADROOM + IO_BUF_SIZE each: segments, fragments */
 	uint8_t *icmp_buf;
 	struct reasm *reasm;		/* NULL when nothing here decapsulates */

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lb.h"
 #include "lb_role.h"
 #include "lb_tunnel.h"
 #include "lpm.h"
+#include "net/coalesce.h"
 #include "net/encap.h"
 #include "net/frag.h"
 #include "net/fwd.h"
@@ -51,10 +53,10 @@ struct emit_ctx {
 	const struct target *t;
 };
 
-static void emit(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len)
+static void emit(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len, const struct io_offload *off)
 {
 	if (lb->emit)
-		lb->emit(lb->emit_ctx, pkt, len);
+		lb->emit(lb->emit_ctx, pkt, len, off);
 }
 
 /* The outer headers of t before pkt (len bytes, final checksums when
@@ -75,7 +77,7 @@ static void put_outer(struct mslb_lb *lb, const struct target *t, uint8_t *pkt, 
 {
 	uint8_t *h = push(lb, t, pkt, len, false);
 
-	emit(lb, h, len + overhead(t));
+	emit(lb, h, len + overhead(t), NULL);
 	t->c->encapsulated++;
 }
 
@@ -91,7 +93,7 @@ static void outer_fragment_out(void *ctx, uint8_t *pkt, uint32_t len)
 {
 	struct emit_ctx *c = ctx;
 
-	emit(c->lb, pkt, len);
+	emit(c->lb, pkt, len, NULL);
 	c->t->c->fragments++;
 }
 
@@ -149,7 +151,7 @@ static enum mslb_drop send_error(struct mslb_lb *lb, struct lb_tcount *c, const 
 	}
 	n = icmp_build(about, len, from, kind, mtu, lb->icmp_buf);
 	if (n)
-		emit(lb, lb->icmp_buf, n);
+		emit(lb, lb->icmp_buf, n, NULL);
 	c->icmp_sent++;
 	lb->ts.icmp_sent++;
 	return MSLB_OK;
@@ -162,6 +164,44 @@ static enum mslb_drop too_big(struct mslb_lb *lb, const struct target *t, const 
 	if (send_error(lb, t->c, v->data, v->len, t->icmp_from, ICMP_TOO_BIG, mtu) != MSLB_OK)
 		return MSLB_DROP_ICMP_RATE_LIMITED;
 	return MSLB_DROP_TOO_BIG;
+}
+
+/* GUE toward a device that segments UDP (the TUN with USO): the inner
+ * segments, cut in software, go back to back in super-packets of up to
+ * 64 KiB, which the kernel cuts again at their seams: one write for what
+ * would be one per segment. size: every inner segment's but the last. */
+static enum mslb_drop gue_uso(struct mslb_lb *lb, struct io_pkt *p, const struct pkt_view *v, const struct target *t,
+			      unsigned size)
+{
+	unsigned ovh = overhead(t), next = 0, k;
+	uint8_t *out = lb->scratch[0] + IO_HEADROOM, *h;
+	const struct io_offload off = {
+		.flags = IO_OFF_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4,
+		.hdr_len = (uint16_t)ovh,
+		.gso_size = (uint16_t)size,
+		.csum_start = (uint16_t)(ovh - ENCAP_UDP_HLEN),
+		.csum_offset = 6,
+	};
+	int n;
+
+	/* size fits the tunnel MTU, so one segment always fits 64 KiB. */
+	while ((n = gso_pack(v, &p->off, &next, out, 65535 - ovh, &k)) > 0) {
+		t->c->segments += k;
+		if (k == 1) {		/* a last one alone: an ordinary packet */
+			put_outer(lb, t, out, (uint32_t)n);
+			continue;
+		}
+		h = encap_push_gue_partial(out, (uint32_t)n, (int)t->ov, t->src, t->dst, lb->ip_id, t->gue);
+		lb->ip_id = (uint16_t)(lb->ip_id + k);	/* the kernel numbers the segments */
+		emit(lb, h, (uint32_t)n + ovh, &off);
+		t->c->encapsulated += k;
+		t->c->uso++;
+	}
+	if (n < 0)
+		return MSLB_DROP_BAD_OFFLOAD;
+	p->len = 0;
+	return MSLB_OK;
 }
 
 static enum mslb_drop tunnel_send(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct target *t)
@@ -178,6 +218,8 @@ static enum mslb_drop tunnel_send(struct mslb_lb *lb, struct io_pkt *p, struct p
 		if (v->version == 6 && size > MIN_MTU_V6)
 			return too_big(lb, t, v, tmtu < MIN_MTU_V6 ? MIN_MTU_V6 : tmtu);
 	}
+	if (gso && t->gue && lb->emit_uso && size <= tmtu)
+		return gue_uso(lb, p, v, t, size);
 	if (gso) {
 		struct emit_ctx c = { lb, t };
 		int n = gso_segment(v, &p->off, lb->scratch[0] + IO_HEADROOM, segment_out, &c);
@@ -322,6 +364,55 @@ enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_
 	return r;
 }
 
+struct split_ctx {
+	struct mslb_lb *lb;
+	int ifindex;
+};
+
+/* One datagram of a GUE super-packet, through the data path on its own. */
+static void split_out(void *ctx, uint8_t *seg, uint32_t len)
+{
+	struct split_ctx *c = ctx;
+	struct io_pkt q = { .buf = seg - IO_HEADROOM, .data = seg, .len = len, .ifindex = c->ifindex };
+
+	if (lb_process_pkt(c->lb, &q) == MSLB_OK && q.len)
+		emit(c->lb, q.data, q.len, &q.off);
+}
+
+/* A UDP GSO super-packet of GUE (a front's, or the kernel's GRO): when its
+ * datagrams carry one TCP flow's segments in order, they become one TCP
+ * super-packet in it, and v shrinks to match; otherwise each datagram goes
+ * through the data path alone (*split), as the kernel would have cut it. */
+static enum mslb_drop gue_super(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, bool *split)
+{
+	unsigned at = v->l4off + ENCAP_UDP_HLEN;
+	struct io_offload off;
+	uint32_t n;
+
+	*split = false;
+	if ((p->off.gso_type & 0x7f) != VIRTIO_NET_HDR_GSO_UDP_L4 || v->l4proto != IPPROTO_UDP || v->len <= at)
+		return MSLB_DROP_BAD_OFFLOAD;
+	n = coalesce_tcp(v->data + at, v->len - at, p->off.gso_size, &off);
+	if (n) {
+		off.csum_start = (uint16_t)(off.csum_start + (v->data - p->data) + at);
+		p->off = off;
+		v->len = at + n;
+		p->len = (uint32_t)(v->data - p->data) + v->len;
+		lb->ts.uso_coalesced++;
+		return MSLB_OK;
+	}
+	struct split_ctx c = { lb, p->ifindex };
+
+	/* Cut as the kernel would have. The datagrams' own processing never
+	 * segments (none is a super-packet), so scratch[0] stays theirs. */
+	if (gso_segment(v, &p->off, lb->scratch[0] + IO_HEADROOM, split_out, &c) < 0)
+		return MSLB_DROP_BAD_OFFLOAD;
+	*split = true;
+	p->len = 0;
+	lb->ts.uso_split++;
+	return MSLB_OK;
+}
+
 enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct lpm *allowed,
 			struct pkt_view *in)
 {
@@ -353,8 +444,13 @@ enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 		if (pkt_parse(p->data, wlen, v) != MSLB_OK || v->fragment || !encap_is_tunnel(v))
 			return MSLB_DROP_TUNNEL_INNER;
 	}
-	if (p->off.gso_type != VIRTIO_NET_HDR_GSO_NONE)
-		return MSLB_DROP_BAD_OFFLOAD;
+	if (p->off.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		bool split;
+
+		r = gue_super(lb, p, v, &split);
+		if (r != MSLB_OK || split)
+			return r;
+	}
 	r = encap_pop(v, in);
 	if (r != MSLB_OK)
 		return r;

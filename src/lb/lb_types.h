@@ -10,10 +10,13 @@ struct lb_counter {
 	uint64_t packets, bytes;
 };
 
+struct io_offload;
+
 /* Packets the data path makes besides the one it was given (fragments,
  * segments, ICMP errors): complete, with final checksums, to be sent as
- * they are. The buffer is valid only during the call. */
-typedef void (*lb_emit_fn)(void *ctx, const uint8_t *pkt, uint32_t len);
+ * they are, unless off (NULL: none) asks the device to finish them (a
+ * GUE super-packet for UDP segmentation). Valid only during the call. */
+typedef void (*lb_emit_fn)(void *ctx, const uint8_t *pkt, uint32_t len, const struct io_offload *off);
 
 /* Does this host hold a TCP socket of the connection between server
  * (address, port) and client (version 4 or 6)? 1 yes, 0 no, -1 unknown. */
@@ -28,6 +31,7 @@ struct lb_nh_tunnel {
 	enum lb_mtu_source source[2];
 	double expires_in[2];		/* seconds, with LB_MTU_ICMP */
 	uint64_t encapsulated, fragments, segments, icmp_sent, icmp_received, icmp_rate_limited;
+	uint64_t uso;			/* GUE super-packets the kernel segments */
 };
 
 /* MPTCP Proposal 2 at the front: SYNs by kind, how keys were found, what
@@ -90,10 +94,13 @@ struct lb_persist_stats {
 /* Counters of what a tunnel made. */
 struct lb_tcount {
 	uint64_t encapsulated, fragments, segments, icmp_sent, icmp_received, icmp_rate_limited;
+	uint64_t uso;			/* GUE super-packets the kernel segments */
 };
 
 struct lb_tunnel_stats {
 	uint64_t decapsulated;		/* tunnel packets taken apart (back, front stage) */
+	uint64_t uso_coalesced;		/* GUE UDP super-packets made one TCP super-packet */
+	uint64_t uso_split;		/* GUE UDP super-packets taken apart datagram by datagram */
 	uint64_t icmp_sent, icmp_rate_limited, icmp_received, icmp_relayed, icmp_followed;
 };
 

@@ -89,8 +89,8 @@ uint16_t encap_gue_sport(const uint8_t *inner, uint32_t len)
 	return (uint16_t)(ENCAP_GUE_SPORT_MIN + XXH3_64bits(key, n) % (65536 - ENCAP_GUE_SPORT_MIN));
 }
 
-uint8_t *encap_push_gue(uint8_t *inner, uint32_t inner_len, int outer_version, const uint8_t *src,
-			const uint8_t *dst, uint16_t id, bool df_clear, uint16_t dport)
+static uint8_t *push_gue(uint8_t *inner, uint32_t inner_len, int outer_version, const uint8_t *src,
+			const uint8_t *dst, uint16_t id, bool df_clear, uint16_t dport, bool partial)
 {
 	uint8_t *u = inner - ENCAP_UDP_HLEN, *h;
 	uint32_t ulen = inner_len + ENCAP_UDP_HLEN;
@@ -104,7 +104,14 @@ uint8_t *encap_push_gue(uint8_t *inner, uint32_t inner_len, int outer_version, c
 	u[5] = (uint8_t)ulen;
 	u[6] = u[7] = 0;
 	h = push_outer(u, ulen, outer_version, src, dst, id, df_clear, inner, 17);
-	if (outer_version == 6) {
+	if (partial) {
+		/* As the kernel leaves it for a device: the pseudo-header sum,
+		 * folded, over the whole length (segmentation adjusts it). */
+		uint16_t c = (uint16_t)~csum_finish(csum_pseudo(h, ulen, 17));
+
+		u[6] = (uint8_t)(c >> 8);
+		u[7] = (uint8_t)c;
+	} else if (outer_version == 6) {
 		uint16_t c = csum_finish(csum_add(csum_pseudo(h, ulen, 17), u, ulen));
 		if (!c)
 			c = 0xffff;	/* 0 would say "none" (RFC 768) */
@@ -112,6 +119,18 @@ uint8_t *encap_push_gue(uint8_t *inner, uint32_t inner_len, int outer_version, c
 		u[7] = (uint8_t)c;
 	}
 	return h;
+}
+
+uint8_t *encap_push_gue(uint8_t *inner, uint32_t inner_len, int outer_version, const uint8_t *src,
+			const uint8_t *dst, uint16_t id, bool df_clear, uint16_t dport)
+{
+	return push_gue(inner, inner_len, outer_version, src, dst, id, df_clear, dport, false);
+}
+
+uint8_t *encap_push_gue_partial(uint8_t *inner, uint32_t inner_len, int outer_version, const uint8_t *src,
+				const uint8_t *dst, uint16_t id, uint16_t dport)
+{
+	return push_gue(inner, inner_len, outer_version, src, dst, id, false, dport, true);
 }
 
 /* RFC 6040 section 4.2: a CE mark on the outer header survives decapsulation

@@ -43,6 +43,11 @@ uint8_t *encap_push(uint8_t *inner, uint32_t inner_len, int outer_version, const
  * carry its final checksums. */
 uint8_t *encap_push_gue(uint8_t *inner, uint32_t inner_len, int outer_version, const uint8_t *src,
 			const uint8_t *dst, uint16_t id, bool df_clear, uint16_t dport);
+/* The same with the UDP checksum left for the device to finish: the
+ * field holds the pseudo-header sum (csum_start at the UDP header, offset
+ * 6), as a UDP GSO super-packet needs; inner: packets back to back. */
+uint8_t *encap_push_gue_partial(uint8_t *inner, uint32_t inner_len, int outer_version, const uint8_t *src,
+				const uint8_t *dst, uint16_t id, uint16_t dport);
 /* The GUE source port of the inner packet (len bytes): the same for all
  * the packets of a flow, fragments of it included. */
 uint16_t encap_gue_sport(const uint8_t *inner, uint32_t len);

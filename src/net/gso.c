@@ -10,10 +10,6 @@
 #include "csum.h"
 #include "iphdr.h"
 
-#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
-#define VIRTIO_NET_HDR_GSO_UDP_L4 5
-#endif
-
 unsigned gso_header_len(const struct pkt_view *v)
 {
 	if (!v->l4off || v->fragment)
@@ -41,64 +37,118 @@ static void l4_checksum(uint8_t *seg, unsigned l4off, uint32_t len, uint8_t prot
 	seg[field + 1] = (uint8_t)c;
 }
 
+/* What every segment shares: checked once per super-packet. */
+struct cut {
+	const struct pkt_view *v;
+	unsigned hl, size;
+	uint32_t payload, seq;
+	uint16_t id;
+	bool tcp;
+};
+
+static bool cut_init(struct cut *c, const struct pkt_view *v, const struct io_offload *off)
+{
+	unsigned type = off->gso_type & 0x7f;
+
+	*c = (struct cut){ .v = v, .hl = gso_header_len(v), .size = off->gso_size, .tcp = v->l4proto == IPPROTO_TCP };
+	if (!c->hl || c->size == 0 || c->hl >= v->len)
+		return false;
+	if (c->tcp ? type != VIRTIO_NET_HDR_GSO_TCPV4 && type != VIRTIO_NET_HDR_GSO_TCPV6
+		   : type != VIRTIO_NET_HDR_GSO_UDP_L4)
+		return false;
+	c->payload = v->len - c->hl;
+	if (c->tcp) {
+		const uint8_t *t = v->data + v->l4off + 4;
+
+		c->seq = (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
+	}
+	if (v->version == 4)
+		c->id = (uint16_t)(v->data[IP4_ID] << 8 | v->data[IP4_ID + 1]);
+	return true;
+}
+
+static unsigned cut_count(const struct cut *c)
+{
+	return (unsigned)((c->payload + c->size - 1) / c->size);
+}
+
+static uint32_t cut_len(const struct cut *c, unsigned n)
+{
+	uint32_t pos = n * c->size;
+
+	return c->hl + (c->payload - pos < c->size ? c->payload - pos : c->size);
+}
+
+/* Segment n of the super-packet, built at out; returns its length. */
+static uint32_t cut_one(const struct cut *c, unsigned n, uint8_t *out)
+{
+	const struct pkt_view *v = c->v;
+	uint32_t pos = n * c->size, len = cut_len(c, n), chunk = len - c->hl;
+	bool last = pos + chunk >= c->payload;
+	uint8_t *l4 = out + v->l4off;
+
+	memcpy(out, v->data, c->hl);
+	memcpy(out + c->hl, v->data + c->hl + pos, chunk);
+	if (v->version == 4) {
+		uint16_t nid = (uint16_t)(c->id + n);
+
+		out[IP4_TOTLEN] = (uint8_t)(len >> 8);
+		out[IP4_TOTLEN + 1] = (uint8_t)len;
+		out[IP4_ID] = (uint8_t)(nid >> 8);
+		out[IP4_ID + 1] = (uint8_t)nid;
+		csum_ipv4_header_set(out, v->l3len);
+	} else {
+		out[IP6_PLEN] = (uint8_t)((len - IP6_HLEN) >> 8);
+		out[IP6_PLEN + 1] = (uint8_t)(len - IP6_HLEN);
+	}
+	if (c->tcp) {
+		uint32_t s = c->seq + pos;
+
+		l4[4] = (uint8_t)(s >> 24);
+		l4[5] = (uint8_t)(s >> 16);
+		l4[6] = (uint8_t)(s >> 8);
+		l4[7] = (uint8_t)s;
+		if (!last)
+			l4[13] &= (uint8_t)~0x09;	/* FIN, PSH */
+		if (n > 0)
+			l4[13] &= (uint8_t)~0x80;	/* CWR */
+	} else {
+		l4[4] = (uint8_t)((len - v->l4off) >> 8);
+		l4[5] = (uint8_t)(len - v->l4off);
+	}
+	l4_checksum(out, v->l4off, len, v->l4proto);
+	return len;
+}
+
 int gso_segment(const struct pkt_view *v, const struct io_offload *off, uint8_t *out, gso_emit_fn fn,
 		void *ctx)
 {
-	unsigned hl = gso_header_len(v), type = off->gso_type & 0x7f, size = off->gso_size;
-	bool tcp = v->l4proto == IPPROTO_TCP;
-	uint32_t payload, seq = 0;
-	uint16_t id = 0;
-	int n = 0;
+	struct cut c;
+	unsigned n;
 
-	if (!hl || size == 0 || hl >= v->len)
+	if (!cut_init(&c, v, off))
 		return -1;
-	if (tcp ? type != VIRTIO_NET_HDR_GSO_TCPV4 && type != VIRTIO_NET_HDR_GSO_TCPV6
-		: type != VIRTIO_NET_HDR_GSO_UDP_L4)
+	n = cut_count(&c);
+	for (unsigned i = 0; i < n; i++)
+		fn(ctx, out, cut_one(&c, i, out));
+	return (int)n;
+}
+
+int gso_pack(const struct pkt_view *v, const struct io_offload *off, unsigned *next, uint8_t *out, uint32_t room,
+	     unsigned *count)
+{
+	struct cut c;
+	uint32_t used = 0;
+	unsigned n;
+
+	*count = 0;
+	if (!cut_init(&c, v, off))
 		return -1;
-	payload = v->len - hl;
-	if (tcp) {
-		const uint8_t *t = v->data + v->l4off + 4;
-
-		seq = (uint32_t)t[0] << 24 | (uint32_t)t[1] << 16 | (uint32_t)t[2] << 8 | t[3];
+	n = cut_count(&c);
+	while (*next < n && used + cut_len(&c, *next) <= room) {
+		used += cut_one(&c, *next, out + used);
+		(*next)++;
+		(*count)++;
 	}
-	if (v->version == 4)
-		id = (uint16_t)(v->data[IP4_ID] << 8 | v->data[IP4_ID + 1]);
-	for (uint32_t pos = 0; pos < payload; pos += size, n++) {
-		uint32_t chunk = payload - pos < size ? payload - pos : size, len = hl + chunk;
-		bool last = pos + chunk >= payload;
-		uint8_t *l4 = out + v->l4off;
-
-		memcpy(out, v->data, hl);
-		memcpy(out + hl, v->data + hl + pos, chunk);
-		if (v->version == 4) {
-			uint16_t nid = (uint16_t)(id + n);
-
-			out[IP4_TOTLEN] = (uint8_t)(len >> 8);
-			out[IP4_TOTLEN + 1] = (uint8_t)len;
-			out[IP4_ID] = (uint8_t)(nid >> 8);
-			out[IP4_ID + 1] = (uint8_t)nid;
-			csum_ipv4_header_set(out, v->l3len);
-		} else {
-			out[IP6_PLEN] = (uint8_t)((len - IP6_HLEN) >> 8);
-			out[IP6_PLEN + 1] = (uint8_t)(len - IP6_HLEN);
-		}
-		if (tcp) {
-			uint32_t s = seq + pos;
-
-			l4[4] = (uint8_t)(s >> 24);
-			l4[5] = (uint8_t)(s >> 16);
-			l4[6] = (uint8_t)(s >> 8);
-			l4[7] = (uint8_t)s;
-			if (!last)
-				l4[13] &= (uint8_t)~0x09;	/* FIN, PSH */
-			if (n > 0)
-				l4[13] &= (uint8_t)~0x80;	/* CWR */
-		} else {
-			l4[4] = (uint8_t)((len - v->l4off) >> 8);
-			l4[5] = (uint8_t)(len - v->l4off);
-		}
-		l4_checksum(out, v->l4off, len, v->l4proto);
-		fn(ctx, out, len);
-	}
-	return n;
+	return (int)used;
 }

@@ -19,6 +19,14 @@ typedef void (*gso_emit_fn)(void *ctx, uint8_t *seg, uint32_t len);
 int gso_segment(const struct pkt_view *v, const struct io_offload *off, uint8_t *out, gso_emit_fn fn,
 		void *ctx);
 
+/* The same segments laid back to back at out: as many whole ones as fit
+ * in room bytes, from segment *next on, which advances; *count says how
+ * many. For a UDP GSO packet that carries them all (GUE): the kernel cuts
+ * it again at the segments' seams. Returns the bytes written (0: none was
+ * left, or the next does not fit), -1 as gso_segment. */
+int gso_pack(const struct pkt_view *v, const struct io_offload *off, unsigned *next, uint8_t *out, uint32_t room,
+	     unsigned *count);
+
 /* Bytes of headers before each segment's payload (IP, extensions,
  * transport header); 0 if unknown. */
 unsigned gso_header_len(const struct pkt_view *v);

@@ -4,8 +4,14 @@
 #ifndef MSLB_PKTBUF_H
 #define MSLB_PKTBUF_H
 
+#include <linux/virtio_net.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+/* Newer than Debian 12's headers (Linux 6.2). */
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
 
 #define IO_BUF_SIZE 65536
 /* Room before each packet for what goes in front of it: an outer header

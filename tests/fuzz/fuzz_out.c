@@ -4,12 +4,63 @@
  * path really wrote, and the parse that follows reads nothing beyond. */
 #include "fuzz_out.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/csum.h"
+#include "net/gso.h"
 #include "net/pkt.h"
 
 #define FZ_MAX_IP_LEN (40u + 65535u)
+
+static void check_out(struct fz_run *r, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
+		      const char *what);
+
+struct fz_cut {
+	struct fz_run *r;
+	const char *what;
+	unsigned n;
+};
+
+static void check_cut(void *ctx, uint8_t *seg, uint32_t len)
+{
+	struct fz_cut *c = ctx;
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s (datagram %u of a UDP GSO packet)", c->what, c->n++);
+	check_out(c->r, seg, len, NULL, what);
+}
+
+/* A UDP GSO packet (a GUE super-packet): its checksum field holds the
+ * pseudo-header sum over its whole length, and the datagrams the kernel
+ * cuts from it (gso_segment does the same) each keep every invariant. */
+static void check_uso(struct fz_run *r, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
+		      const char *what)
+{
+	static uint8_t buf[IO_HEADROOM + IO_BUF_SIZE], out[IO_HEADROOM + IO_BUF_SIZE];
+	struct fz_cut c = { r, what, 0 };
+	struct pkt_view v;
+	uint32_t ulen;
+	uint16_t want;
+	int n;
+
+	FUZZ_CHECK(len <= IO_BUF_SIZE, "%s UDP GSO packet of %u bytes", what, len);
+	memcpy(buf + IO_HEADROOM, pkt, len);
+	FUZZ_CHECK(pkt_parse(buf + IO_HEADROOM, len, &v) == MSLB_OK && v.len == len && v.l4proto == 17 && v.l4off,
+		   "%s UDP GSO packet does not parse as UDP", what);
+	FUZZ_CHECK((off->flags & IO_OFF_NEEDS_CSUM) && off->csum_start == v.l4off && off->csum_offset == 6 &&
+			   off->hdr_len == v.l4off + 8u && off->gso_size > 0,
+		   "%s UDP GSO packet: metadata %u+%u, header %u, size %u; its UDP header is at %u", what,
+		   off->csum_start, off->csum_offset, off->hdr_len, off->gso_size, v.l4off);
+	ulen = len - v.l4off;
+	want = (uint16_t)~csum_finish(csum_pseudo(v.data, ulen, 17));
+	FUZZ_CHECK(fz_get16(v.data + v.l4off + 6) == want, "%s UDP GSO packet: checksum field 0x%04x, pseudo-header sum 0x%04x",
+		   what, fz_get16(v.data + v.l4off + 6), want);
+	FUZZ_CHECK(v.len - v.l4off - 8u > off->gso_size, "%s UDP GSO packet of one datagram", what);
+	n = gso_segment(&v, off, out + IO_HEADROOM, check_cut, &c);
+	FUZZ_CHECK(n > 1, "%s UDP GSO packet: gso_segment says %d", what, n);
+}
 
 static void check_out(struct fz_run *r, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
 		      const char *what)
@@ -45,9 +96,14 @@ static void check_out(struct fz_run *r, const uint8_t *pkt, uint32_t len, const 
 	free(c);
 }
 
-static void on_emit(void *ctx, const uint8_t *pkt, uint32_t len)
+static void on_emit(void *ctx, const uint8_t *pkt, uint32_t len, const struct io_offload *off)
 {
-	check_out(ctx, pkt, len, NULL, "emitted");
+	/* What the data path emits with UDP segmentation is GUE: a UDP
+	 * header and the segments it carries, back to back. */
+	if (off && off->gso_type == VIRTIO_NET_HDR_GSO_UDP_L4)
+		check_uso(ctx, pkt, len, off, "emitted");
+	else
+		check_out(ctx, pkt, len, off, "emitted");
 }
 
 void fz_run_start(struct fz_run *r, struct mslb_lb *lb)

@@ -208,6 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			n = (uint32_t)(size - i);
 		now += clock < 128 ? clock * 0.01 : (clock - 128) * 5.0;
 		lb_set_time(lb, now);
+		lb_set_emit_uso(lb, flags & FZ_R_USO);
 		if (flags & FZ_R_MTU)
 			set_mtu(lb, data + i, n);
 		else if (flags & FZ_R_HEALTH)

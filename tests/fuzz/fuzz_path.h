@@ -21,6 +21,7 @@
 #define FZ_R_FIX_LEN 0x08	/* set the IP length fields (every level) to the record's length */
 #define FZ_R_MTU 0x10		/* a route MTU (lb_set_route_mtu / lb_set_return_mtu), not a packet */
 #define FZ_R_HEALTH 0x20	/* a next hop's state or probe (lb_set_usable, lb_set_probe), not a packet */
+#define FZ_R_USO 0x40		/* emitted packets may be UDP GSO (lb_set_emit_uso), as with a TUN of Linux 6.2+ */
 
 /* FZ_R_HEALTH op: bit 0 usable; bit 1 set a probe (bit 2 IPv6, bit 3 ICMP
  * rather than TCP), else clear it. */

@@ -18,6 +18,7 @@
 #include "../unit/pktgen.h"
 #include "net/mptcpopt.h"
 #include "net/encap.h"
+#include "net/gso.h"
 #include "net/p2opt.h"
 
 #define SEED_MAX 8192
@@ -308,6 +309,58 @@ static void path_gue(void)
 		h = encap_push_gue(room + 64, in.len, fam, sv, b, 0x1234, false, 6080);
 		rec(&s, WHOLE, 1, NULL, h, in.len + (fam == 4 ? 28u : 48u));
 		emit_path(&s, "back", fam == 4 ? "gue4" : "gue6");
+	}
+}
+
+/* UDP segmentation for GUE: a front whose TUN takes UDP GSO (FZ_R_USO)
+ * with a TCP super-packet for b1; and a back given a UDP GSO packet of
+ * GUE, as a front makes it (one flow's segments back to back) and as it
+ * cannot be coalesced (a segment's checksum wrong: taken apart). */
+static void path_uso(void)
+{
+	static uint8_t room[IO_HEADROOM + IO_BUF_SIZE];
+	uint8_t sv[16], b[16], *h;
+	struct io_offload off;
+	struct pkt_view v;
+	struct pg_pkt p;
+	struct seed s;
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		unsigned hl = fam == 4 ? 20 : 40, next = 0, k;
+		int n;
+
+		start(&s, "front-gue");
+		mk(&p, fam, PG_TCP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 3000, true);
+		p.buf[hl + 13] = 0x18;	/* ACK PSH: a bulk transfer's */
+		pg_recompute(&p);
+		off = (struct io_offload){ .flags = IO_OFF_NEEDS_CSUM, .gso_type = fam == 4 ? 1 : 4,
+					   .csum_start = (uint16_t)hl, .csum_offset = 16, .gso_size = 1000,
+					   .hdr_len = (uint16_t)(hl + 20) };
+		rec(&s, FZ_R_USO | FZ_R_FIX_LEN | (FZ_FIX_PARTIAL + 1), 1, &off, p.buf, p.len);
+		emit_path(&s, "front-gue", fam == 4 ? "uso4" : "uso6");
+
+		/* The back: the same segments, as one UDP GSO packet. */
+		mk(&p, fam, PG_TCP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 3000, true);
+		p.buf[hl + 13] = 0x18;
+		pg_recompute(&p);
+		if (pkt_parse(p.buf, p.len, &v) != MSLB_OK)
+			die("uso: parse");
+		n = gso_pack(&v, &off, &next, room + IO_HEADROOM, IO_BUF_SIZE - 64, &k);
+		if (n <= 0 || k != 3)
+			die("uso: gso_pack");
+		addr(fam == 4 ? S4 : S6, sv);
+		addr(fam == 4 ? B4 : B6, b);
+		h = encap_push_gue_partial(room + IO_HEADROOM, (uint32_t)n, fam, sv, b, 0x1234, 6080);
+		off = (struct io_offload){ .flags = IO_OFF_NEEDS_CSUM, .gso_type = 5, .csum_start = (uint16_t)hl,
+					   .csum_offset = 6, .gso_size = (uint16_t)(hl + 20 + 1000),
+					   .hdr_len = (uint16_t)(hl + 8) };
+		start(&s, "back");
+		rec(&s, 0, 1, &off, h, (uint32_t)n + hl + 8);
+		/* One byte of the second segment's payload changed: its TCP
+		 * checksum is wrong, so the datagrams go one by one. */
+		h[hl + 8 + (hl + 20 + 1000) + hl + 20 + 7] ^= 0x5a;
+		rec(&s, 0, 1, &off, h, (uint32_t)n + hl + 8);
+		emit_path(&s, "back", fam == 4 ? "uso4" : "uso6");
 	}
 }
 
@@ -745,6 +798,7 @@ static void gen_path(void)
 	path_front("front-gue", 1400);
 	path_offload("front-gue");
 	path_gue();
+	path_uso();
 }
 
 /* ---- fuzz_pkt inputs --------------------------------------------------- */

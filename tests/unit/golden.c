@@ -135,12 +135,13 @@ void gd_tunnel_in(struct gd_step *s, int ov, const char *src, const char *dst, c
 
 struct gd_emitted gd_cap;
 
-void gd_capture(void *ctx, const uint8_t *pkt, uint32_t len)
+void gd_capture(void *ctx, const uint8_t *pkt, uint32_t len, const struct io_offload *off)
 {
 	(void)ctx;
 	if (gd_cap.n < GD_MAX_EMIT && len <= GD_XBUF) {
 		memcpy(gd_cap.p[gd_cap.n].b, pkt, len);
 		gd_cap.p[gd_cap.n].len = len;
+		gd_cap.p[gd_cap.n].off = off ? *off : (struct io_offload){ 0 };
 	}
 	gd_cap.n++;
 }

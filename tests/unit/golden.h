@@ -97,6 +97,7 @@
 struct gd_pkt {
 	uint32_t len;
 	bool any_label;		/* an IPv6 outer header of the daemon's: its flow label is its own */
+	struct io_offload off;	/* gd_capture: what the data path asked the device to finish */
 	uint8_t b[GD_XBUF];
 };
 
@@ -183,7 +184,7 @@ struct gd_emitted {
 
 extern struct gd_emitted gd_cap;
 
-void gd_capture(void *ctx, const uint8_t *pkt, uint32_t len);
+void gd_capture(void *ctx, const uint8_t *pkt, uint32_t len, const struct io_offload *off);
 /* Whether got is x (an IPv6 outer flow label of the daemon's aside); if
  * not, where they differ is printed. */
 bool gd_match(const char *what, const uint8_t *got, uint32_t glen, const struct gd_pkt *x);

@@ -7,8 +7,10 @@
  * encap_pop and encap_is_gue on their own; the settings and their errors;
  * the front (every outer/inner pair, the tunnel MTU, inner fragments, GSO,
  * partial checksums, the status, ICMP errors about GUE packets); the back
- * (decapsulation, refusals, other ports, gue_port 0, ECN, offloads); and
- * a front's output through a back. */
+ * (decapsulation, refusals, other ports, gue_port 0, ECN, offloads); a
+ * front's output through a back; and UDP segmentation (USO): a GSO
+ * super-packet's segments in GUE super-packets at the front, made one TCP
+ * super-packet again at the back, or taken apart datagram by datagram. */
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +25,7 @@
 #include "io/io.h"
 #include "lb/lb.h"
 #include "net/encap.h"
+#include "net/gso.h"
 #include "net/pkt.h"
 
 #define GUE_PORT 6080
@@ -1385,7 +1388,7 @@ static void test_gue_status(void)
 	    "\"families\":[\"ipv4 in ipv4\",\"ipv6 in ipv6\"],"
 	    "\"tunnel\":[{\"outer\":\"ipv4\",\"path_mtu\":1200,\"tunnel_mtu\":1172,\"source\":\"icmp\",\"expires_in\":600},"
 	    "{\"outer\":\"ipv6\",\"path_mtu\":1400,\"tunnel_mtu\":1352,\"source\":\"config\",\"expires_in\":0}],"
-	    "\"encapsulated\":1,\"fragments\":0,\"segments\":0,\"icmp_sent\":1,\"icmp_received\":1,");
+	    "\"encapsulated\":1,\"fragments\":0,\"segments\":0,\"uso\":0,\"icmp_sent\":1,\"icmp_received\":1,");
 	sb_free(&json);
 	tl_lb_free(lb, cfg);
 }
@@ -2236,6 +2239,891 @@ static void test_gue_front_offload_fragments(void)
 	gd_run(&g);
 }
 
+/* ---- UDP segmentation (USO): GSO in one GUE super-packet ------------------ */
+
+/* What the data path emits, super-packets of up to 64 KiB included. */
+#define UCAP_MAX 8
+
+struct ucap {
+	unsigned n;
+	uint32_t len[UCAP_MAX];
+	struct io_offload off[UCAP_MAX];
+	uint8_t b[UCAP_MAX][IO_BUF_SIZE];
+};
+
+static struct ucap ucap, ucap_old;
+
+static void ucapture(void *ctx, const uint8_t *pkt, uint32_t len, const struct io_offload *off)
+{
+	(void)ctx;
+	if (ucap.n < UCAP_MAX && len <= IO_BUF_SIZE) {
+		memcpy(ucap.b[ucap.n], pkt, len);
+		ucap.len[ucap.n] = len;
+		ucap.off[ucap.n] = off ? *off : (struct io_offload){ 0 };
+	}
+	ucap.n++;
+}
+
+/* An lb of conf emitting into ucap, toward a device with UDP segmentation
+ * or not. */
+static struct mslb_lb *lb_uso(const char *conf, struct mslb_config **cfg, bool uso)
+{
+	struct mslb_lb *lb = lb_of(conf, cfg);
+
+	lb_set_emit(lb, ucapture, NULL);
+	lb_set_emit_uso(lb, uso);
+	return lb;
+}
+
+/* feed, what is emitted in ucap. */
+static enum mslb_drop ufeed(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
+			    struct io_pkt *p)
+{
+	ucap.n = 0;
+	return feed(lb, pkt, len, off, p);
+}
+
+static uint64_t all_drops(const struct mslb_lb *lb)
+{
+	uint64_t n = 0;
+
+	for (unsigned d = 1; d < MSLB_DROP_MAX; d++)
+		n += lb_drops(lb, (enum mslb_drop)d);
+	return n;
+}
+
+/* The folded pseudo-header sum of the IP header h for l4len bytes of
+ * proto: the partial checksum a device finishes. */
+static uint16_t pseudo_sum(const uint8_t *h, uint32_t l4len, uint8_t proto)
+{
+	bool v4 = (h[0] >> 4) == 4;
+	uint64_t acc = ref_sum(0, h + (v4 ? 12 : 8), v4 ? 8 : 32);
+
+	acc += (l4len >> 16) + (l4len & 0xffff) + proto;
+	return ref_fold(acc);
+}
+
+/* The full UDP checksum of the ulen bytes at u under h (field ignored). */
+static uint16_t udp_full(const uint8_t *h, uint8_t *u, uint32_t ulen)
+{
+	uint16_t c;
+
+	pg_put16(u + 6, 0);
+	c = (uint16_t)~ref_fold(ref_sum(pseudo_sum(h, ulen, 17), u, ulen));
+	return c ? c : 0xffff;
+}
+
+/* A super-packet too large for a pg_pkt: hdr (from gd_mk, no payload)
+ * describes its headers. */
+struct bigpkt {
+	uint32_t len;
+	uint8_t b[IO_BUF_SIZE];
+};
+
+/* A client's TCP super-packet of payload bytes to the service, TCP flags
+ * flags, full checksums. */
+static void big_tcp(struct bigpkt *sp, struct pg_pkt *hdr, int family, unsigned payload, uint8_t flags)
+{
+	unsigned hl = family == 4 ? 40 : 60;
+	uint8_t *t = sp->b + hl - 20;
+
+	gd_mk(hdr, family, PG_TCP, family == 4 ? C4 : C6, family == 4 ? S4 : S6, hl, 0x12, true);
+	memcpy(sp->b, hdr->buf, hl);
+	pg_fill(&rng, sp->b + hl, payload);
+	sp->len = hl + payload;
+	t[13] = flags;
+	if (family == 4) {
+		pg_put16(sp->b + 2, (uint16_t)sp->len);
+		tp_ip4_csum(sp->b);
+	} else {
+		pg_put16(sp->b + 4, (uint16_t)(sp->len - 40));
+	}
+	pg_put16(t + 16, 0);
+	pg_put16(t + 16, (uint16_t)~ref_fold(ref_sum(pseudo_sum(sp->b, sp->len - hl + 20, PG_TCP), t,
+						     sp->len - hl + 20)));
+}
+
+/* Segment k of sp (segments of size bytes of payload), as seg() makes it. */
+static void bseg(struct pg_pkt *o, const struct bigpkt *sp, const struct pg_pkt *hdr, unsigned k, unsigned size)
+{
+	unsigned hl = hdr->l3len + 20, payload = sp->len - hl, off = k * size;
+	unsigned n = payload - off < size ? payload - off : size;
+	uint8_t *t;
+
+	*o = *hdr;
+	memcpy(o->buf, sp->b, hl);
+	memcpy(o->buf + hl, sp->b + hl + off, n);
+	o->len = hl + n;
+	if (o->family == 4) {
+		pg_put16(o->buf + 2, (uint16_t)o->len);
+		pg_put16(o->buf + 4, (uint16_t)(pg_get16(sp->b + 4) + k));
+	} else {
+		pg_put16(o->buf + 4, (uint16_t)(o->len - 40));
+	}
+	t = o->buf + hl - 20;
+	pg_put32(t + 4, pg_get32(sp->b + hl - 20 + 4) + off);
+	if (off + n < payload)
+		t[13] &= (uint8_t)~0x09;
+	if (k > 0)
+		t[13] &= (uint8_t)~0x80;
+	pg_recompute(o);
+}
+
+/* Datagram k of a UDP GSO super-packet sp (hl bytes of headers, size of
+ * payload each): own lengths, IPv4 ID + k, checksums from scratch. */
+static void useg(struct pg_pkt *o, const struct pg_pkt *sp, unsigned hl, unsigned k, unsigned size)
+{
+	unsigned payload = sp->len - hl, off = k * size, n = payload - off < size ? payload - off : size;
+
+	*o = *sp;
+	memcpy(o->buf + hl, sp->buf + hl + off, n);
+	o->len = hl + n;
+	if (sp->family == 4) {
+		pg_put16(o->buf + 2, (uint16_t)o->len);
+		pg_put16(o->buf + 4, (uint16_t)(pg_get16(sp->buf + 4) + k));
+	} else {
+		pg_put16(o->buf + 4, (uint16_t)(o->len - 40));
+	}
+	pg_put16(o->buf + hl - 8 + 4, (uint16_t)(8 + n));
+	pg_put16(o->buf + hl - 8 + 6, 1);	/* not "none": computed */
+	pg_recompute(o);
+}
+
+/* The GUE UDP GSO super-packet of the inner packets cat[0..clen) back to
+ * back, from IP_S to b1 (outer family ov, IPv4 ID id, DF), source port
+ * sport; the UDP checksum field the pseudo-header sum. At o; returns the
+ * length. */
+static uint32_t uso_build(uint8_t *o, int ov, const uint8_t *cat, uint32_t clen, uint16_t id, uint16_t sport)
+{
+	uint32_t n = gue_build(o, ov, tl_ip(ov == 4 ? S4 : S6), tl_ip(ov == 4 ? B4 : B6), cat, clen, id, true, sport,
+			       GUE_PORT);
+
+	pg_put16(o + (ov == 4 ? 26 : 46), pseudo_sum(o, clen + 8, 17));
+	return n;
+}
+
+/* What a datagram cut from a super-packet must be. */
+struct cut_check {
+	const char *what;
+	int ov;
+	const uint8_t *cat;
+	uint32_t clen;
+	unsigned size, k;
+	uint16_t id, sport;
+};
+
+/* Datagram k: inner packet k in GUE, IPv4 ID id + k, UDP checksum full. */
+static void cut_check_one(void *ctx, uint8_t *d, uint32_t len)
+{
+	static uint8_t exp[IO_BUF_SIZE + 128];
+	struct cut_check *c = ctx;
+	uint32_t at = c->k * c->size, n, el;
+	unsigned ovh = c->ov == 4 ? 28 : 48;
+	char w[128];
+
+	snprintf(w, sizeof(w), "%s: datagram %u", c->what, c->k);
+	c->k++;
+	if (at >= c->clen) {
+		CU_FAIL("more datagrams than inner packets");
+		return;
+	}
+	n = c->clen - at < c->size ? c->clen - at : c->size;
+	el = gue_build(exp, c->ov, tl_ip(c->ov == 4 ? S4 : S6), tl_ip(c->ov == 4 ? B4 : B6), c->cat + at, n,
+		       (uint16_t)(c->id + c->k - 1), true, c->sport, GUE_PORT);
+	pg_put16(exp + ovh - 2, udp_full(exp, exp + ovh - 8, n + 8));
+	tp_take_label(exp, d);
+	CU_ASSERT(tp_same(w, d, len, exp, el));
+}
+
+/* got (glen bytes, metadata goff): the inner packets cat[0..clen), each
+ * size bytes but the last, in one UDP GSO super-packet of outer family ov
+ * and IPv4 ID id; cut as the kernel cuts it, one GUE datagram each. */
+static void check_uso(const char *what, int ov, uint8_t *got, uint32_t glen, const struct io_offload *goff,
+		      const uint8_t *cat, uint32_t clen, unsigned size, uint16_t id)
+{
+	static uint8_t exp[IO_BUF_SIZE + 128], out[IO_HEADROOM + IO_BUF_SIZE];
+	unsigned ovh = ov == 4 ? 28 : 48, n = (clen + size - 1) / size;
+	uint16_t sport = encap_gue_sport(cat, clen < size ? clen : size);
+	struct cut_check c = { what, ov, cat, clen, size, 0, id, sport };
+	struct pkt_view v;
+	uint32_t el;
+
+	CU_ASSERT(sport >= 49152);
+	el = uso_build(exp, ov, cat, clen, id, sport);
+	tp_take_label(exp, got);
+	CU_ASSERT(tp_same(what, got, glen, exp, el));
+	CU_ASSERT_EQUAL(pg_get16(got + ovh - 2), pseudo_sum(got, clen + 8, 17));
+	CU_ASSERT_EQUAL(goff->flags, IO_OFF_NEEDS_CSUM);
+	CU_ASSERT_EQUAL(goff->gso_type, VIRTIO_NET_HDR_GSO_UDP_L4);
+	CU_ASSERT_EQUAL(goff->hdr_len, ovh);
+	CU_ASSERT_EQUAL(goff->gso_size, size);
+	CU_ASSERT_EQUAL(goff->csum_start, ovh - 8);
+	CU_ASSERT_EQUAL(goff->csum_offset, 6);
+	if (glen != el)
+		return;
+	CU_ASSERT_EQUAL_FATAL(pkt_parse(got, glen, &v), MSLB_OK);
+	CU_ASSERT_EQUAL(gso_segment(&v, goff, out + IO_HEADROOM, cut_check_one, &c), (int)n);
+	CU_ASSERT_EQUAL(c.k, n);
+}
+
+static uint8_t ucat[IO_BUF_SIZE];
+
+/* The TCP super-packet of family (3500 bytes in segments of 1000, TCP
+ * flags flags) through front, toward a device with UDP segmentation: one
+ * GUE super-packet of the four segments, IPv4 ID id. */
+static void uso_one(struct mslb_lb *front, int family, int ov, uint8_t flags, uint16_t id)
+{
+	static uint8_t mid[IO_BUF_SIZE];
+	unsigned hl = family == 4 ? 40 : 60;
+	struct io_offload off = gso_off(family, hl);
+	struct pg_pkt sp, o;
+	struct io_pkt p;
+	uint32_t clen = 0;
+	char what[64];
+
+	if (flags & 0x80)
+		off.gso_type |= VIRTIO_NET_HDR_GSO_ECN;	/* as the kernel says CWR */
+	snprintf(what, sizeof(what), "USO: TCP/IPv%d in IPv%d", family, ov);
+	gd_mk(&sp, family, PG_TCP, family == 4 ? C4 : C6, family == 4 ? S4 : S6, hl + 3500, 0x12, true);
+	sp.buf[hl - 20 + 13] = flags;
+	pg_recompute(&sp);
+	for (unsigned k = 0; k < 4; k++) {
+		seg(&o, &sp, hl, k, 1000);
+		memcpy(ucat + clen, o.buf, o.len);
+		clen += o.len;
+	}
+	CU_ASSERT_EQUAL_FATAL(ufeed(front, sp.buf, sp.len, &off, &p), MSLB_OK);
+	CU_ASSERT_EQUAL(p.len, 0);
+	CU_ASSERT_EQUAL_FATAL(ucap.n, 1);
+	memcpy(mid, ucap.b[0], ucap.len[0]);
+	check_uso(what, ov, mid, ucap.len[0], &ucap.off[0], ucat, clen, hl + 1000, id);
+}
+
+/* The segments of test_gue_front_gso, in one GUE super-packet each time,
+ * and its counters: two super-packets of four segments. */
+static void test_gue_front_uso(void)
+{
+	static const struct {
+		const char *conf;
+		int f1, ov1, f2, ov2;
+	} k[] = {
+		{ FRONT("", GUE), 4, 4, 6, 6 },
+		{ FRONT("", GUE "outer = \"ipv6\";"), 4, 6, 6, 6 },
+		{ FRONT("", GUE "outer = \"ipv4\";"), 6, 4, 4, 4 },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(k); i++) {
+		struct mslb_config *cfg;
+		struct mslb_lb *lb = lb_uso(k[i].conf, &cfg, true);
+		struct lb_nh_tunnel t;
+
+		uso_one(lb, k[i].f1, k[i].ov1, 0x80 | 0x10 | 0x08 | 0x01, 0);
+		lb_next_hop_tunnel(lb, 0, &t);
+		CU_ASSERT_EQUAL(t.uso, 1);
+		CU_ASSERT_EQUAL(t.encapsulated, 4);
+		CU_ASSERT_EQUAL(t.segments, 4);
+		CU_ASSERT_EQUAL(t.fragments, 0);
+		CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 1);
+		CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).bytes, (k[i].f1 == 4 ? 40 : 60) + 3500);
+		/* The IPv4 IDs carry on after the four segments'. */
+		uso_one(lb, k[i].f2, k[i].ov2, 0x10 | 0x08, 4);
+		lb_next_hop_tunnel(lb, 0, &t);
+		CU_ASSERT_EQUAL(t.uso, 2);
+		CU_ASSERT_EQUAL(t.encapsulated, 8);
+		CU_ASSERT_EQUAL(t.segments, 8);
+		CU_ASSERT_EQUAL(t.icmp_sent, 0);
+		CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 2);
+		CU_ASSERT_EQUAL(all_drops(lb), 0);
+		tl_lb_free(lb, cfg);
+	}
+}
+
+/* Without UDP segmentation the same packet goes segment by segment, each
+ * the inner packet of the super-packet's datagram. */
+static void test_gue_front_uso_same_inner(void)
+{
+	struct mslb_config *cfg, *ucfg;
+	struct mslb_lb *lb = lb_uso(FRONT("", GUE), &cfg, false), *ulb = lb_uso(FRONT("", GUE), &ucfg, true);
+	struct io_offload off = gso_off(6, 60);
+	struct pg_pkt sp;
+	struct io_pkt p;
+
+	gd_mk(&sp, 6, PG_TCP, C6, S6, 60 + 3500, 0, true);
+	sp.buf[40 + 13] = 0x18;
+	pg_recompute(&sp);
+	CU_ASSERT_EQUAL_FATAL(ufeed(lb, sp.buf, sp.len, &off, &p), MSLB_OK);
+	CU_ASSERT_EQUAL_FATAL(ucap.n, 4);
+	ucap_old = ucap;
+	CU_ASSERT_EQUAL_FATAL(ufeed(ulb, sp.buf, sp.len, &off, &p), MSLB_OK);
+	CU_ASSERT_EQUAL_FATAL(ucap.n, 1);
+	for (unsigned k = 0; k < 4; k++) {
+		uint32_t ilen = ucap_old.len[k] - 48;
+
+		CU_ASSERT_EQUAL(ucap_old.off[k].gso_type, VIRTIO_NET_HDR_GSO_NONE);
+		CU_ASSERT_FATAL(48 + k * 1060 + ilen <= ucap.len[0]);
+		CU_ASSERT_EQUAL(memcmp(ucap.b[0] + 48 + k * 1060, ucap_old.b[k] + 48, ilen), 0);
+		/* The same source port. */
+		CU_ASSERT_EQUAL(pg_get16(ucap.b[0] + 40), pg_get16(ucap_old.b[k] + 40));
+	}
+	tl_lb_free(lb, cfg);
+	tl_lb_free(ulb, ucfg);
+}
+
+/* A super-packet whose segments take more than one GUE super-packet
+ * (65535 bytes less the outer headers): payload bytes in segments of
+ * size, family in outer ov; the first carries first segments, the second
+ * the rest, or, when only one is left, an ordinary GUE packet does (a UDP
+ * GSO packet of one segment is none). */
+static void uso_big(const char *conf, int family, int ov, unsigned payload, unsigned size, unsigned first)
+{
+	static struct bigpkt sp;
+	static struct gd_pkt x;
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = lb_uso(conf, &cfg, true);
+	unsigned hl = family == 4 ? 40 : 60, ovh = ov == 4 ? 28 : 48, n = (payload + size - 1) / size;
+	struct io_offload off = gso_off(family, hl);
+	struct lb_nh_tunnel t;
+	struct pg_pkt hdr, o;
+	struct io_pkt p;
+	unsigned k = 0, parts = first < n ? 2 : 1, supers = 0;
+	char what[96];
+
+	off.gso_size = (uint16_t)size;
+	big_tcp(&sp, &hdr, family, payload, 0x80 | 0x10 | 0x08 | 0x01);
+	CU_ASSERT_EQUAL_FATAL(ufeed(lb, sp.b, sp.len, &off, &p), MSLB_OK);
+	CU_ASSERT_EQUAL(p.len, 0);
+	CU_ASSERT_EQUAL_FATAL(ucap.n, parts);
+	for (unsigned j = 0; j < parts; j++) {
+		unsigned end = j == 0 ? first : n;
+		uint32_t clen = 0;
+		uint16_t id = (uint16_t)k;
+
+		snprintf(what, sizeof(what), "USO: %u bytes of TCP/IPv%d in IPv%d, part %u", payload, family, ov, j);
+		if (end - k == 1) {
+			bseg(&o, &sp, &hdr, k++, size);
+			gue_encap(&x, ov, ov == 4 ? S4 : S6, ov == 4 ? B4 : B6, o.buf, o.len, id, true, GUE_PORT);
+			CU_ASSERT(gd_match(what, ucap.b[j], ucap.len[j], &x));
+			CU_ASSERT_EQUAL(ucap.off[j].flags, 0);
+			CU_ASSERT_EQUAL(ucap.off[j].gso_type, VIRTIO_NET_HDR_GSO_NONE);
+			continue;
+		}
+		for (; k < end; k++) {
+			bseg(&o, &sp, &hdr, k, size);
+			memcpy(ucat + clen, o.buf, o.len);
+			clen += o.len;
+		}
+		CU_ASSERT(clen <= 65535 - ovh);
+		check_uso(what, ov, ucap.b[j], ucap.len[j], &ucap.off[j], ucat, clen, hl + size, id);
+		supers++;
+	}
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.uso, supers);
+	CU_ASSERT_EQUAL(t.encapsulated, n);
+	CU_ASSERT_EQUAL(t.segments, n);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 1);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).bytes, sp.len);
+	tl_lb_free(lb, cfg);
+}
+
+static void test_gue_front_uso_big(void)
+{
+	/* 121 segments of 560: 116 fill 64960 of 65487 bytes, 5 follow. */
+	uso_big(FRONT("", GUE), 6, 6, 60100, 500, 116);
+	/* 160 of 440: 148 fill 65120 of 65507, 12 follow. */
+	uso_big(FRONT("", GUE), 4, 4, 64000, 400, 148);
+	/* 148 of 440 and one of 387: exactly 65507 bytes, one super-packet;
+	 * one byte more, and the last goes on its own. */
+	uso_big(FRONT("", GUE), 4, 4, 148 * 400 + 347, 400, 149);
+	uso_big(FRONT("", GUE), 4, 4, 148 * 400 + 348, 400, 148);
+	/* The same for IPv6 outside: 116 of 560 and one of 527 are 65487. */
+	uso_big(FRONT("", GUE), 6, 6, 116 * 500 + 467, 500, 117);
+	uso_big(FRONT("", GUE), 6, 6, 116 * 500 + 468, 500, 116);
+	/* Two left for the second. */
+	uso_big(FRONT("", GUE), 4, 4, 149 * 400 + 1, 400, 148);
+	/* A super-packet of one segment: an ordinary GUE packet. */
+	uso_big(FRONT("", GUE), 4, 4, 800, 1000, 1);
+	uso_big(FRONT("", GUE), 6, 6, 1000, 1000, 1);
+	uso_big(FRONT("", GUE "outer = \"ipv4\";"), 6, 4, 1, 1000, 1);
+	/* IPv4 in IPv6. */
+	uso_big(FRONT("", GUE "outer = \"ipv6\";"), 4, 6, 62000, 1000, 62);
+}
+
+/* Segments above the tunnel MTU: as without UDP segmentation, byte for
+ * byte (an ICMP error with DF; inner fragments without), nothing for the
+ * kernel to segment. */
+static void uso_unchanged(const char *conf, bool df, enum mslb_drop want, unsigned n_emit)
+{
+	struct mslb_config *cfg, *ucfg;
+	struct mslb_lb *lb = lb_uso(conf, &cfg, false), *ulb = lb_uso(conf, &ucfg, true);
+	struct io_offload off = gso_off(4, 40);
+	struct lb_nh_tunnel t, ut;
+	struct pg_pkt sp;
+	struct io_pkt p;
+
+	gd_mk(&sp, 4, PG_TCP, C4, S4, 40 + 3500, 0, df);
+	sp.buf[20 + 13] = 0x18;
+	pg_recompute(&sp);
+	CU_ASSERT_EQUAL(ufeed(lb, sp.buf, sp.len, &off, &p), want);
+	CU_ASSERT_EQUAL_FATAL(ucap.n, n_emit);
+	ucap_old = ucap;
+	CU_ASSERT_EQUAL(ufeed(ulb, sp.buf, sp.len, &off, &p), want);
+	if (want == MSLB_OK)
+		CU_ASSERT_EQUAL(p.len, 0);
+	CU_ASSERT_EQUAL_FATAL(ucap.n, n_emit);
+	for (unsigned k = 0; k < n_emit; k++) {
+		CU_ASSERT(tp_same("USO, too big for the tunnel", ucap.b[k], ucap.len[k], ucap_old.b[k], ucap_old.len[k]));
+		CU_ASSERT_EQUAL(ucap.off[k].gso_type, VIRTIO_NET_HDR_GSO_NONE);
+		CU_ASSERT_EQUAL(ucap.off[k].flags, 0);
+	}
+	lb_next_hop_tunnel(lb, 0, &t);
+	lb_next_hop_tunnel(ulb, 0, &ut);
+	CU_ASSERT_EQUAL(ut.uso, 0);
+	CU_ASSERT_EQUAL(ut.segments, t.segments);
+	CU_ASSERT_EQUAL(ut.encapsulated, t.encapsulated);
+	CU_ASSERT_EQUAL(ut.fragments, t.fragments);
+	CU_ASSERT_EQUAL(ut.icmp_sent, t.icmp_sent);
+	CU_ASSERT_EQUAL(lb_drops(ulb, MSLB_DROP_TOO_BIG), lb_drops(lb, MSLB_DROP_TOO_BIG));
+	tl_lb_free(lb, cfg);
+	tl_lb_free(ulb, ucfg);
+}
+
+static void test_gue_front_uso_too_big(void)
+{
+	/* Segments of 1040, tunnel MTU 972: DF, "too big". */
+	uso_unchanged(FRONT("", GUE "path_mtu = 1000;"), true, MSLB_DROP_TOO_BIG, 1);
+	/* Tunnel MTU 772 without DF: the segments of 1040 in two fragments
+	 * each, the last (540) whole. */
+	uso_unchanged(FRONT("", GUE "path_mtu = 800;"), false, MSLB_OK, 7);
+}
+
+/* A UDP GSO super-packet inside: its datagrams, back to back. */
+static void test_gue_front_uso_udp(void)
+{
+	static const struct {
+		const char *conf;
+		int family, ov;
+	} k[] = {
+		{ FRONT("", GUE), 4, 4 },
+		{ FRONT("", GUE), 6, 6 },
+		{ FRONT("", GUE "outer = \"ipv4\";"), 6, 4 },
+		{ FRONT("", GUE "outer = \"ipv6\";"), 4, 6 },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(k); i++) {
+		struct mslb_config *cfg;
+		struct mslb_lb *lb = lb_uso(k[i].conf, &cfg, true);
+		unsigned hl = k[i].family == 4 ? 28 : 48;
+		struct io_offload off = {
+			.flags = IO_OFF_NEEDS_CSUM,
+			.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4,
+			.hdr_len = (uint16_t)hl,
+			.gso_size = 1000,
+			.csum_start = (uint16_t)(hl - 8),
+			.csum_offset = 6,
+		};
+		struct lb_nh_tunnel t;
+		struct pg_pkt sp, o;
+		struct io_pkt p;
+		uint32_t clen = 0;
+		char what[64];
+
+		snprintf(what, sizeof(what), "USO: UDP/IPv%d in IPv%d", k[i].family, k[i].ov);
+		gd_client(&sp, k[i].family, hl + 3500, 0x0a, true);
+		for (unsigned j = 0; j < 4; j++) {
+			useg(&o, &sp, hl, j, 1000);
+			memcpy(ucat + clen, o.buf, o.len);
+			clen += o.len;
+		}
+		CU_ASSERT_EQUAL(clen, 4 * hl + 3500);
+		CU_ASSERT_EQUAL_FATAL(ufeed(lb, sp.buf, sp.len, &off, &p), MSLB_OK);
+		CU_ASSERT_EQUAL(p.len, 0);
+		CU_ASSERT_EQUAL_FATAL(ucap.n, 1);
+		check_uso(what, k[i].ov, ucap.b[0], ucap.len[0], &ucap.off[0], ucat, clen, hl + 1000, 0);
+		lb_next_hop_tunnel(lb, 0, &t);
+		CU_ASSERT_EQUAL(t.uso, 1);
+		CU_ASSERT_EQUAL(t.encapsulated, 4);
+		CU_ASSERT_EQUAL(t.segments, 4);
+		tl_lb_free(lb, cfg);
+	}
+}
+
+/* ---- USO at the back ---------------------------------------------------- */
+
+/* The segments of what came out (p, a TCP super-packet by off) as the
+ * kernel would cut them: segment k of sp (hdr, size) each. */
+struct seg_check {
+	const char *what;
+	const struct bigpkt *sp;
+	const struct pg_pkt *hdr;
+	unsigned size, k;
+};
+
+static void seg_check_one(void *ctx, uint8_t *s, uint32_t len)
+{
+	struct seg_check *c = ctx;
+	struct pg_pkt o;
+	char w[128];
+
+	snprintf(w, sizeof(w), "%s: segment %u", c->what, c->k);
+	bseg(&o, c->sp, c->hdr, c->k++, c->size);
+	CU_ASSERT(tp_same(w, s, len, o.buf, o.len));
+}
+
+/* sp (hdr, payload in segments of size; segments from..to) through a
+ * front with UDP segmentation and a back: the back makes the GUE
+ * super-packet one TCP super-packet again, its checksum field the
+ * pseudo-header sum, for the kernel to cut in the client's segments. */
+static void uso_back_one(const char *what, struct mslb_lb *back, const uint8_t *gue, uint32_t glen,
+			 const struct io_offload *goff, const struct bigpkt *sp, const struct pg_pkt *hdr,
+			 unsigned size, unsigned from, unsigned to)
+{
+	static uint8_t exp[IO_BUF_SIZE], out[IO_HEADROOM + IO_BUF_SIZE];
+	static struct bigpkt part;
+	unsigned hl = hdr->l3len + 20, l4 = hdr->l3len, family = (unsigned)hdr->family;
+	uint32_t payload = sp->len - hl, at = from * size, end = to * size < payload ? to * size : payload;
+	struct seg_check c = { what, sp, hdr, size, from };
+	struct lb_tunnel_stats ts0, ts;
+	uint64_t drops = all_drops(back);
+	struct pkt_view v;
+	struct io_pkt p;
+	enum mslb_drop r;
+	uint8_t fl;
+
+	lb_get_tunnel_stats(back, &ts0);
+	r = ufeed(back, gue, glen, goff, &p);
+	CU_ASSERT_EQUAL(r, MSLB_OK);
+	if (r != MSLB_OK) {
+		printf("\n  %s: %s", what, mslb_drop_name(r));
+		return;
+	}
+	CU_ASSERT_EQUAL(ucap.n, 0);
+	/* The client's super-packet, for segments from..to: its headers,
+	 * the first's sequence number and IPv4 ID, the flags spread on
+	 * them gathered (CWR from the first, FIN and PSH from the last). */
+	memcpy(exp, sp->b, hl);
+	memcpy(exp + hl, sp->b + hl + at, end - at);
+	part.len = hl + end - at;
+	fl = sp->b[l4 + 13];
+	if (from > 0)
+		fl &= (uint8_t)~0x80;
+	if (end < payload)
+		fl &= (uint8_t)~0x09;
+	exp[l4 + 13] = fl;
+	pg_put32(exp + l4 + 4, pg_get32(sp->b + l4 + 4) + at);
+	if (family == 4) {
+		pg_put16(exp + 2, (uint16_t)part.len);
+		pg_put16(exp + 4, (uint16_t)(pg_get16(sp->b + 4) + from));
+		tp_ip4_csum(exp);
+	} else {
+		pg_put16(exp + 4, (uint16_t)(part.len - 40));
+	}
+	pg_put16(exp + l4 + 16, pseudo_sum(exp, part.len - l4, PG_TCP));
+	CU_ASSERT(tp_same(what, p.data, p.len, exp, part.len));
+	CU_ASSERT_EQUAL(p.off.flags, IO_OFF_NEEDS_CSUM);
+	CU_ASSERT_EQUAL(p.off.gso_type, (family == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6) |
+						(fl & 0x80 ? VIRTIO_NET_HDR_GSO_ECN : 0));
+	CU_ASSERT_EQUAL(p.off.hdr_len, hl);
+	CU_ASSERT_EQUAL(p.off.gso_size, size);
+	CU_ASSERT_EQUAL(p.off.csum_start, l4);
+	CU_ASSERT_EQUAL(p.off.csum_offset, 16);
+	/* Cut by the kernel: the client's segments. */
+	if (p.len == part.len && pkt_parse(p.data, p.len, &v) == MSLB_OK) {
+		CU_ASSERT_EQUAL(gso_segment(&v, &p.off, out + IO_HEADROOM, seg_check_one, &c), (int)(to - from));
+		CU_ASSERT_EQUAL(c.k, to);
+	}
+	lb_get_tunnel_stats(back, &ts);
+	CU_ASSERT_EQUAL(ts.decapsulated, ts0.decapsulated + 1);
+	CU_ASSERT_EQUAL(ts.uso_coalesced, ts0.uso_coalesced + 1);
+	CU_ASSERT_EQUAL(ts.uso_split, ts0.uso_split);
+	CU_ASSERT_EQUAL(all_drops(back), drops);
+}
+
+/* The whole way: a client's TCP super-packet, a front's GUE super-packets
+ * (with their metadata), a back's TCP super-packet again. */
+static void uso_round_trip(const char *conf, int family, unsigned payload, unsigned size, uint8_t flags,
+			   unsigned first)
+{
+	static struct bigpkt sp;
+	static uint8_t mid[UCAP_MAX][IO_BUF_SIZE];
+	struct mslb_config *fcfg, *bcfg;
+	struct mslb_lb *front = lb_uso(conf, &fcfg, true), *back = lb_uso(GBACK(""), &bcfg, false);
+	unsigned hl = family == 4 ? 40 : 60, n = (payload + size - 1) / size, supers = first < n ? 2 : 1;
+	struct io_offload off = gso_off(family, hl), moff[UCAP_MAX];
+	uint32_t mlen[UCAP_MAX];
+	struct pg_pkt hdr;
+	struct io_pkt p;
+	char what[128];
+
+	off.gso_size = (uint16_t)size;
+	big_tcp(&sp, &hdr, family, payload, flags);
+	CU_ASSERT_EQUAL_FATAL(ufeed(front, sp.b, sp.len, &off, &p), MSLB_OK);
+	CU_ASSERT_EQUAL_FATAL(ucap.n, supers);
+	for (unsigned j = 0; j < supers; j++) {
+		memcpy(mid[j], ucap.b[j], ucap.len[j]);
+		mlen[j] = ucap.len[j];
+		moff[j] = ucap.off[j];
+	}
+	for (unsigned j = 0; j < supers; j++) {
+		snprintf(what, sizeof(what), "USO round trip: %u bytes of TCP/IPv%d (flags 0x%02x), part %u", payload,
+			 family, flags, j);
+		uso_back_one(what, back, mid[j], mlen[j], &moff[j], &sp, &hdr, size, j ? first : 0, j ? n : first);
+	}
+	/* Counted against the outer destination, the inner bytes. */
+	CU_ASSERT_EQUAL(lb_back_counter(back, (mid[0][0] >> 4) == 4 ? 0 : 1).bytes, sp.len + (supers - 1) * hl);
+	tl_lb_free(front, fcfg);
+	tl_lb_free(back, bcfg);
+}
+
+static void test_gue_uso_round_trip(void)
+{
+	static const char *const fronts[] = {
+		FRONT("", GUE),
+		FRONT("", GUE "outer = \"ipv6\";"),
+		FRONT("", GUE "outer = \"ipv4\";"),
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(fronts); i++)
+		for (int family = 4; family <= 6; family += 2) {
+			uso_round_trip(fronts[i], family, 3500, 1000, 0x10 | 0x08, 4);
+			uso_round_trip(fronts[i], family, 3500, 1000, 0x80 | 0x40 | 0x10 | 0x08 | 0x01, 4);
+		}
+	/* About 60 KiB in one GUE super-packet; then in two. */
+	uso_round_trip(FRONT("", GUE), 4, 60000, 1432, 0x18, 42);
+	uso_round_trip(FRONT("", GUE), 6, 60100, 500, 0x80 | 0x18 | 0x01, 116);
+}
+
+/* Inner packets in[0..n) in one GUE UDP GSO super-packet to the back (a
+ * front's metadata: segments of in[0]'s length), as the kernel's GRO or a
+ * front may hand it over. At o; returns the length. */
+static uint32_t uso_in(uint8_t *o, int ov, const struct pg_pkt *in, unsigned n, struct io_offload *off)
+{
+	uint32_t clen = 0;
+
+	for (unsigned k = 0; k < n; k++) {
+		memcpy(ucat + clen, in[k].buf, in[k].len);
+		clen += in[k].len;
+	}
+	*off = (struct io_offload){
+		.flags = IO_OFF_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4,
+		.hdr_len = (uint16_t)(ov == 4 ? 28 : 48),
+		.gso_size = (uint16_t)in[0].len,
+		.csum_start = (uint16_t)(ov == 4 ? 20 : 40),
+		.csum_offset = 6,
+	};
+	return uso_build(o, ov, ucat, clen, 0x4321, 50000);
+}
+
+/* A TCP packet of total bytes from the client (source port sport), ACK. */
+static void tcp_ack(struct pg_pkt *p, int family, unsigned total, uint16_t sport)
+{
+	gd_mk(p, family, PG_TCP, family == 4 ? C4 : C6, family == 4 ? S4 : S6, total, 0, true);
+	pg_put16(p->buf + p->l3len, sport);
+	p->buf[p->l3len + 13] = 0x10;
+	pg_recompute(p);
+}
+
+/* One GUE super-packet whose datagrams are no one TCP flow's segments:
+ * each through the back on its own, what comes of it emitted; want[k]:
+ * what the back does with datagram k alone (MSLB_OK: delivers in[k]). */
+static void uso_split_one(const char *what, struct mslb_lb *back, struct mslb_lb *plain, int ov,
+			  const struct pg_pkt *in, unsigned n, const enum mslb_drop *want)
+{
+	static uint8_t o[IO_BUF_SIZE + 128], dg[IO_BUF_SIZE + 128];
+	static struct ucap plain_out[1];
+	struct io_offload off;
+	struct lb_tunnel_stats ts0, ts, pts0, pts;
+	uint64_t d0[MSLB_DROP_MAX];
+	uint32_t len = uso_in(o, ov, in, n, &off);
+	unsigned ok = 0, got = 0;
+	struct io_pkt p;
+	enum mslb_drop r;
+	char w[128];
+
+	/* The back without the super-packet: each datagram as a GUE packet. */
+	lb_get_tunnel_stats(plain, &pts0);
+	plain_out->n = 0;
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t dl = gue_build(dg, ov, tl_ip(ov == 4 ? S4 : S6), tl_ip(ov == 4 ? B4 : B6), in[k].buf, in[k].len,
+					(uint16_t)(0x4321 + k), true, 50000, GUE_PORT);
+
+		r = ufeed(plain, dg, dl, NULL, &p);
+		CU_ASSERT_EQUAL(r, want[k]);
+		if (r == MSLB_OK && p.len && plain_out->n < UCAP_MAX) {
+			memcpy(plain_out->b[plain_out->n], p.data, p.len);
+			plain_out->len[plain_out->n++] = p.len;
+		}
+	}
+
+	lb_get_tunnel_stats(plain, &pts);
+	for (unsigned d = 1; d < MSLB_DROP_MAX; d++)
+		d0[d] = lb_drops(back, (enum mslb_drop)d);
+	lb_get_tunnel_stats(back, &ts0);
+	r = ufeed(back, o, len, &off, &p);
+	CU_ASSERT_EQUAL(r, MSLB_OK);
+	CU_ASSERT_EQUAL(p.len, 0);
+	for (unsigned k = 0; k < n; k++) {
+		if (want[k] != MSLB_OK)
+			continue;
+		snprintf(w, sizeof(w), "%s: datagram %u", what, k);
+		ok++;
+		if (got >= ucap.n) {
+			CU_FAIL("a datagram did not come out");
+			continue;
+		}
+		CU_ASSERT(tp_same(w, ucap.b[got], ucap.len[got], in[k].buf, in[k].len));
+		CU_ASSERT(got < plain_out->n &&
+			  tp_same(w, ucap.b[got], ucap.len[got], plain_out->b[got], plain_out->len[got]));
+		CU_ASSERT_EQUAL(ucap.off[got].flags, 0);
+		CU_ASSERT_EQUAL(ucap.off[got].gso_type, VIRTIO_NET_HDR_GSO_NONE);
+		got++;
+	}
+	CU_ASSERT_EQUAL(ucap.n, ok);
+	CU_ASSERT_EQUAL(plain_out->n, ok);
+	lb_get_tunnel_stats(back, &ts);
+	/* Taken apart as many times as without the super-packet. */
+	CU_ASSERT_EQUAL(ts.decapsulated - ts0.decapsulated, pts.decapsulated - pts0.decapsulated);
+	CU_ASSERT_EQUAL(ts.uso_split, ts0.uso_split + 1);
+	CU_ASSERT_EQUAL(ts.uso_coalesced, ts0.uso_coalesced);
+	for (unsigned d = 1; d < MSLB_DROP_MAX; d++) {
+		uint64_t more = 0;
+
+		for (unsigned k = 0; k < n; k++)
+			more += want[k] == (enum mslb_drop)d;
+		CU_ASSERT_EQUAL(lb_drops(back, (enum mslb_drop)d), d0[d] + more);
+	}
+}
+
+static void test_gue_back_uso_split(void)
+{
+	static const enum mslb_drop all_ok[4] = { MSLB_OK, MSLB_OK, MSLB_OK, MSLB_OK };
+	struct mslb_config *bcfg, *pcfg;
+	struct mslb_lb *back = lb_uso(GBACK(""), &bcfg, false), *plain = lb_uso(GBACK(""), &pcfg, false);
+
+	for (int ov = 4; ov <= 6; ov += 2) {
+		unsigned hl = ov == 4 ? 40 : 60;
+		struct pg_pkt in[4], sp;
+
+		/* Two TCP connections, interleaved. */
+		tcp_ack(&in[0], ov, 1040, 40001);
+		tcp_ack(&in[1], ov, 1040, 40002);
+		tcp_ack(&in[2], ov, 1040, 40001);
+		tcp_ack(&in[3], ov, 500, 40002);
+		uso_split_one("two TCP flows", back, plain, ov, in, 4, all_ok);
+
+		/* One flow, segment 1 with a wrong TCP checksum. */
+		gd_mk(&sp, ov, PG_TCP, ov == 4 ? C4 : C6, ov == 4 ? S4 : S6, hl + 3500, 0, true);
+		sp.buf[hl - 20 + 13] = 0x18;
+		pg_recompute(&sp);
+		for (unsigned k = 0; k < 4; k++)
+			seg(&in[k], &sp, hl, k, 1000);
+		{
+			struct io_offload off;
+			static uint8_t o[IO_BUF_SIZE + 128];
+			uint32_t len = uso_in(o, ov, in, 4, &off);
+			struct io_pkt p;
+
+			/* Intact, they come out as one. */
+			CU_ASSERT_EQUAL(ufeed(back, o, len, &off, &p), MSLB_OK);
+			CU_ASSERT_EQUAL(p.len, sp.len);
+			CU_ASSERT_EQUAL(p.off.gso_type & 0x7f, ov == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6);
+		}
+		in[1].buf[hl + 100] ^= 0x5a;
+		uso_split_one("one flow, a TCP checksum wrong", back, plain, ov, in, 4, all_ok);
+		in[1].buf[hl + 100] ^= 0x5a;
+
+		/* One flow, segment 2's IPv4 header checksum wrong: that one
+		 * dropped as it would be alone, the others delivered. */
+		if (ov == 4) {
+			static const enum mslb_drop want[4] = { MSLB_OK, MSLB_OK, MSLB_DROP_TUNNEL_INNER, MSLB_OK };
+
+			in[2].buf[10] ^= 0x40;
+			uso_split_one("one flow, an IPv4 header checksum wrong", back, plain, ov, in, 4, want);
+		}
+
+		/* UDP datagrams. */
+		gd_client(&in[0], ov, 1000, 0, true);
+		gd_client(&in[1], ov, 1000, 0, true);
+		gd_client(&in[2], ov, 700, 0, true);
+		uso_split_one("UDP datagrams", back, plain, ov, in, 3, all_ok);
+
+		/* An IPv4 and an IPv6 datagram of the same length. */
+		gd_client(&in[0], 4, 1000, 0, true);
+		gd_client(&in[1], 6, 1000, 0, true);
+		uso_split_one("IPv4 and IPv6 inside", back, plain, ov, in, 2, all_ok);
+
+		/* One of them not for a service here: dropped alone. */
+		{
+			static const enum mslb_drop want[3] = { MSLB_OK, MSLB_DROP_TUNNEL_INNER_DST, MSLB_OK };
+
+			gd_client(&in[0], ov, 900, 0, true);
+			gd_mk(&in[1], ov, PG_UDP, ov == 4 ? C4 : C6, ov == 4 ? "203.0.113.99" : "2001:db8:5::99", 900, 0,
+			      true);
+			gd_client(&in[2], ov, 300, 0, true);
+			uso_split_one("one not for a service", back, plain, ov, in, 3, want);
+		}
+	}
+	tl_lb_free(back, bcfg);
+	tl_lb_free(plain, pcfg);
+}
+
+/* Other GSO types on GUE, or metadata that does not fit it: refused. */
+static void test_gue_back_uso_bad(void)
+{
+	static uint8_t o[IO_BUF_SIZE + 128];
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = lb_uso(GBACK(""), &cfg, false);
+	static const uint8_t types[] = { VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6, VIRTIO_NET_HDR_GSO_UDP };
+
+	for (int ov = 4; ov <= 6; ov += 2) {
+		unsigned hl = ov == 4 ? 40 : 60;
+		struct pg_pkt sp, in[4];
+		struct io_offload off;
+		struct io_pkt p;
+		uint32_t len;
+
+		gd_mk(&sp, ov, PG_TCP, ov == 4 ? C4 : C6, ov == 4 ? S4 : S6, hl + 3500, 0, true);
+		sp.buf[hl - 20 + 13] = 0x10;
+		pg_recompute(&sp);
+		for (unsigned k = 0; k < 4; k++)
+			seg(&in[k], &sp, hl, k, 1000);
+		len = uso_in(o, ov, in, 4, &off);
+		for (unsigned i = 0; i < ARRAY_SIZE(types); i++) {
+			uint64_t bad = lb_drops(lb, MSLB_DROP_BAD_OFFLOAD);
+			struct io_offload o2 = off;
+
+			o2.gso_type = types[i];
+			CU_ASSERT_EQUAL(ufeed(lb, o, len, &o2, &p), MSLB_DROP_BAD_OFFLOAD);
+			CU_ASSERT_EQUAL(ucap.n, 0);
+			CU_ASSERT_EQUAL(lb_drops(lb, MSLB_DROP_BAD_OFFLOAD), bad + 1);
+		}
+		/* A TCP GSO type on a single GUE packet (not a super-packet). */
+		{
+			static struct gd_pkt x;
+			struct io_offload o3 = gso_off(4, 40);
+
+			gd_mk(&sp, 4, PG_TCP, C4, S4, 400, 0, true);
+			x.len = gue_build(x.b, ov, tl_ip(ov == 4 ? S4 : S6), tl_ip(ov == 4 ? B4 : B6), sp.buf, sp.len, 1,
+					  false, 50000, GUE_PORT);
+			CU_ASSERT_EQUAL(ufeed(lb, x.b, x.len, &o3, &p), MSLB_DROP_BAD_OFFLOAD);
+			CU_ASSERT_EQUAL(ucap.n, 0);
+		}
+		/* UDP segmentation of size 0. */
+		off.gso_size = 0;
+		CU_ASSERT_EQUAL(ufeed(lb, o, len, &off, &p), MSLB_DROP_BAD_OFFLOAD);
+		CU_ASSERT_EQUAL(ucap.n, 0);
+	}
+	{
+		struct lb_tunnel_stats ts;
+
+		lb_get_tunnel_stats(lb, &ts);
+		CU_ASSERT_EQUAL(ts.decapsulated, 0);
+		CU_ASSERT_EQUAL(ts.uso_coalesced, 0);
+		CU_ASSERT_EQUAL(ts.uso_split, 0);
+	}
+	tl_lb_free(lb, cfg);
+}
+
 void suite_gue(void)
 {
 	CU_pSuite s = CU_add_suite("gue", gue_init, NULL);
@@ -2266,4 +3154,12 @@ void suite_gue(void)
 	UNIT_ADD(s, test_gue_back_offload_inner);
 	UNIT_ADD(s, test_gue_round_trip);
 	UNIT_ADD(s, test_gue_round_trip_partial);
+	UNIT_ADD(s, test_gue_front_uso);
+	UNIT_ADD(s, test_gue_front_uso_same_inner);
+	UNIT_ADD(s, test_gue_front_uso_big);
+	UNIT_ADD(s, test_gue_front_uso_too_big);
+	UNIT_ADD(s, test_gue_front_uso_udp);
+	UNIT_ADD(s, test_gue_uso_round_trip);
+	UNIT_ADD(s, test_gue_back_uso_split);
+	UNIT_ADD(s, test_gue_back_uso_bad);
 }

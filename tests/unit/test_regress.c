@@ -19,9 +19,10 @@ static unsigned emitted;
 static uint8_t last_emit[2048];
 static uint32_t last_emit_len;
 
-static void count_emit(void *ctx, const uint8_t *pkt, uint32_t len)
+static void count_emit(void *ctx, const uint8_t *pkt, uint32_t len, const struct io_offload *off)
 {
 	(void)ctx;
+	(void)off;
 	emitted++;
 	last_emit_len = len < sizeof(last_emit) ? len : sizeof(last_emit);
 	memcpy(last_emit, pkt, last_emit_len);
