@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2317 # the path_* functions are called by name
-# bench/bench.sh [-t SECONDS] [-q] [-6]: forwarding cost of mslbd beside the
+# bench/bench.sh [-t SECONDS] [-q] [-6] [-r ROWS]: forwarding cost of mslbd beside the
 # kernel's own forwarding and two other translators, on one machine, in
 # network namespaces, in one run.
 #
@@ -26,6 +26,9 @@
 #   mslbd GUE+offloads  the same in UDP (encapsulation = "gue", port 6080);
 #   mslbd AF_PACKET     every veth of f and b1 in io.af_packet, when this
 #                       build's `mslbd check` accepts that setting.
+#   AF_PACKET encap     the same with the front encapsulating (IP-in-IP);
+#   AF_PACKET GUE       and in GUE: what the kernel cannot segment (IP-in-IP,
+#                       GUE segments) goes by the TUN.
 #   mslbd Proposal 2    the front with MPTCP Proposal 2 on iperf3's port
 #                       (5201), the back b1 with back.proposal2 there: the
 #                       server's replies come back through b1 (its gateway),
@@ -41,19 +44,24 @@
 # counters); a run that did not is printed as "-".
 # Sender, receiver and forwarders share the machine's CPUs.
 # Table on stdout, progress on stderr. Root only. -t: seconds per run (8),
-# -q: 2-second runs; about 28 x (SECONDS + 0.5) + 15 s in all (4 min).
+# -q: 2-second runs; about 44 x (SECONDS + 0.5) + 20 s in all (6.5 min).
+# -r: only these rows, by key, comma-separated (kernel forwarding always
+# runs, for the ratios): nft tayga mslbd mslbdo mslbde mslbdg afp afpe afpg
+# mslbdp2.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=8
 fam=4
+only=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t) secs=${2:?}; shift 2 ;;
 	-q) secs=2; shift ;;
 	-6) fam=6; shift ;;
-	-h | --help) sed -n '3,35s/^# \{0,1\}//p' "$0"; exit 0 ;;
-	*) echo "usage: $0 [-t SECONDS] [-q] [-6]" >&2; exit 2 ;;
+	-r) only=",${2:?},"; shift 2 ;;
+	-h | --help) sed -n '3,50s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) echo "usage: $0 [-t SECONDS] [-q] [-6] [-r ROWS]" >&2; exit 2 ;;
 	esac
 done
 case $secs in '' | *[!0-9]* | 0) echo "bench.sh: -t takes seconds (1-30)" >&2; exit 2 ;; esac
@@ -363,15 +371,21 @@ row_mslbd_p2() {
 	mslbd_down
 }
 
+# row_afp KEY [ENCAP]: every veth of f and b1 on the AF_PACKET path; ENCAP
+# (ip, gue): the front encapsulates.
 row_afp() {
-	local i
+	local i key=$1 encap=${2:-}
 	export MSLB_TUN_OFFLOAD=true
 	topo_create 1 1 mslb || return 1
 	if grep -q 'MSLB_IO' "$top/tests/netns/lib.sh"; then
 		export MSLB_IO=af_packet	# the library writes io.af_packet itself
 	fi
-	front_conf "$(mslbd_conf f)" hash || return 1
+	MSLB_FRONT_MODE=${encap:+encapsulate} front_conf "$(mslbd_conf f)" hash || return 1
 	back_conf "$(mslbd_conf b1)" 1 || return 1
+	if [ "$encap" = gue ]; then
+		sed -i 's/^  mode = "encapsulate";/&\n  encapsulation = "gue";/' "$(mslbd_conf f)"
+		sed -i '0,/^  );/s//  );\n  gue_port = 6080;/' "$(mslbd_conf b1)"
+	fi
 	if [ -z "${MSLB_IO:-}" ]; then
 		echo 'io = { af_packet = [ "c1", "b1" ]; };' >>"$(mslbd_conf f)"
 		echo 'io = { af_packet = [ "f", "s" ]; };' >>"$(mslbd_conf b1)"
@@ -385,7 +399,7 @@ row_afp() {
 			echo "  mslbd check on $i: $(head -n 3 "$TMPD/check-$i.out")" >&2
 			grep -v '^io = ' "$(mslbd_conf "$i")" >"$TMPD/$i-noio.conf"
 			mslbd_cli "$i" check -c "$TMPD/$i-noio.conf" >/dev/null 2>&1 || return 1
-			NOTE[afp]="(not supported by this build)"
+			NOTE[$key]="(not supported by this build)"
 			return 2
 		fi
 	done
@@ -398,7 +412,10 @@ row_afp() {
 		wait_for 5 jget "$i" '.next_hop_cache | select(.entries > 0 and .resolved == .entries)' ||
 			echo "  $i: next-hop cache not resolved: $(status_json "$i" | jq -c '.next_hop_cache')" >&2
 	done
-	measure afp path_mslbd_afp
+	measure "$key" path_mslbd_afp
+	if [ -n "$encap" ] && [ "$(jget f '[.front.next_hops[] | select(.mode == "encapsulate")] | length')" = 0 ]; then
+		RES[$key.tcp1]=-
+	fi
 	mslbd_down
 	unset MSLB_IO
 }
@@ -406,6 +423,7 @@ row_afp() {
 # run_row KEY LABEL FN ARGS...
 run_row() {
 	local key=$1 label=$2 rc t f; shift 2
+	[ -z "$only" ] || [ "$key" = kernel ] || [ "${only#*,"$key",}" != "$only" ] || return 0
 	ROWS="$ROWS $key"
 	LABEL[$key]=$label
 	for t in $TESTS; do RES[$key.$t]=-; done
@@ -439,7 +457,9 @@ run_row mslbd "mslbd TUN" row_mslbd mslbd false
 run_row mslbdo "mslbd TUN+offloads" row_mslbd mslbdo true
 run_row mslbde "mslbd encap+offloads" row_mslbd_encap mslbde
 run_row mslbdg "mslbd GUE+offloads" row_mslbd_gue mslbdg
-run_row afp "mslbd AF_PACKET" row_afp
+run_row afp "mslbd AF_PACKET" row_afp afp
+run_row afpe "AF_PACKET encap" row_afp afpe ip
+run_row afpg "AF_PACKET GUE" row_afp afpg gue
 run_row mslbdp2 "mslbd Proposal 2" row_mslbd_p2 mslbdp2
 
 ratio() { # ratio VALUE BASE
@@ -458,7 +478,7 @@ fmt='%-20s %9s %6s %9s %6s  %9s %6s %9s %6s  %s\n'
 			cells+=("${RES[$k.$t]}" "$(ratio "${RES[$k.$t]}" "${RES[kernel.$t]}")")
 		done
 		note=""
-		[ "$k" = afp ] && [ -n "${NOTE[afp]:-}" ] && note=${NOTE[afp]}
+		case $k in afp*) note=${NOTE[$k]:-} ;; esac
 		# shellcheck disable=SC2059
 		printf "$fmt" "${LABEL[$k]}" "${cells[@]}" "$note"
 	done
@@ -467,7 +487,7 @@ echo "bench: done in $((($(now_ms) - start_ms) / 1000)) s" >&2
 
 # A failed run fails the benchmark (not TAYGA missing, not AF_PACKET unsupported).
 for k in $ROWS; do
-	[ "$k" = afp ] && [ -n "${NOTE[afp]:-}" ] && continue
+	case $k in afp*) [ -n "${NOTE[$k]:-}" ] && continue ;; esac
 	[ "$k" = tayga ] && ! command -v tayga >/dev/null 2>&1 && continue
 	for t in $TESTS; do
 		[ "${RES[$k.$t]}" = - ] && exit 1
