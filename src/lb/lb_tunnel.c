@@ -169,13 +169,17 @@ static enum mslb_drop too_big(struct mslb_lb *lb, const struct target *t, const 
 /* GUE toward a device that segments UDP (the TUN with USO): the inner
  * segments, cut in software, go back to back in super-packets of up to
  * 64 KiB, which the kernel cuts again at their seams: one write for what
- * would be one per segment. size: every inner segment's but the last. */
-static enum mslb_drop gue_uso(struct mslb_lb *lb, struct io_pkt *p, const struct pkt_view *v, const struct target *t,
+ * would be one per segment. The first super-packet is made in place and
+ * leaves with the batch (so also by AF_PACKET); what does not fit in it
+ * is emitted, after it. size: every inner segment's but the last. */
+static enum mslb_drop gue_uso(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct target *t,
 			      unsigned size)
 {
-	unsigned ovh = overhead(t), next = 0, k;
+	unsigned ovh = overhead(t), room = 65535 - ovh, hl = gso_header_len(v), segs, head, next, k;
+	unsigned end = (unsigned)(p->buf + IO_HEADROOM + IO_BUF_SIZE - v->data);
+	uint16_t id = lb->ip_id;
 	uint8_t *out = lb->scratch[0] + IO_HEADROOM, *h;
-	const struct io_offload off = {
+	struct io_offload off = {
 		.flags = IO_OFF_NEEDS_CSUM,
 		.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4,
 		.hdr_len = (uint16_t)ovh,
@@ -185,22 +189,47 @@ static enum mslb_drop gue_uso(struct mslb_lb *lb, struct io_pkt *p, const struct
 	};
 	int n;
 
+	if (!p->off.gso_size || v->len <= hl)
+		return MSLB_DROP_BAD_OFFLOAD;
+	segs = (v->len - hl + p->off.gso_size - 1) / p->off.gso_size;
+	/* The kernel numbers the segments of a super-packet from its ID. */
+	lb->ip_id = (uint16_t)(lb->ip_id + segs);
 	/* size fits the tunnel MTU, so one segment always fits 64 KiB. */
-	while ((n = gso_pack(v, &p->off, &next, out, 65535 - ovh, &k)) > 0) {
+	head = (room < end ? room : end) / size;
+	if (head > segs)
+		head = segs;
+	if (!head)
+		head = 1;	/* one segment, no longer than the packet */
+	/* The tail first: the head, laid out in place, covers its payload. */
+	next = head;
+	while ((n = gso_pack(v, &p->off, &next, out, room, &k)) > 0) {
 		t->c->segments += k;
 		if (k == 1) {		/* a last one alone: an ordinary packet */
 			put_outer(lb, t, out, (uint32_t)n);
 			continue;
 		}
-		h = encap_push_gue_partial(out, (uint32_t)n, (int)t->ov, t->src, t->dst, lb->ip_id, t->gue);
-		lb->ip_id = (uint16_t)(lb->ip_id + k);	/* the kernel numbers the segments */
+		h = encap_push_gue_partial(out, (uint32_t)n, (int)t->ov, t->src, t->dst, (uint16_t)(id + next - k),
+					   t->gue);
 		emit(lb, h, (uint32_t)n + ovh, &off);
 		t->c->encapsulated += k;
 		t->c->uso++;
 	}
 	if (n < 0)
 		return MSLB_DROP_BAD_OFFLOAD;
-	p->len = 0;
+	n = gso_pack_head(v, &p->off, head);
+	if (n < 0)
+		return MSLB_DROP_BAD_OFFLOAD;
+	t->c->segments += head;
+	t->c->encapsulated += head;
+	if (head == 1) {
+		p->data = push(lb, t, v->data, (uint32_t)n, false);
+		p->off = (struct io_offload){ 0 };
+	} else {
+		p->data = encap_push_gue_partial(v->data, (uint32_t)n, (int)t->ov, t->src, t->dst, id, t->gue);
+		p->off = off;
+		t->c->uso++;
+	}
+	p->len = (uint32_t)n + ovh;
 	return MSLB_OK;
 }
 

@@ -79,7 +79,8 @@ static uint32_t cut_len(const struct cut *c, unsigned n)
 	return c->hl + (c->payload - pos < c->size ? c->payload - pos : c->size);
 }
 
-/* Segment n of the super-packet, built at out; returns its length. */
+/* Segment n of the super-packet, built at out; returns its length. out
+ * may overlap the super-packet where gso_pack_head says. */
 static uint32_t cut_one(const struct cut *c, unsigned n, uint8_t *out)
 {
 	const struct pkt_view *v = c->v;
@@ -87,8 +88,10 @@ static uint32_t cut_one(const struct cut *c, unsigned n, uint8_t *out)
 	bool last = pos + chunk >= c->payload;
 	uint8_t *l4 = out + v->l4off;
 
-	memcpy(out, v->data, c->hl);
-	memcpy(out + c->hl, v->data + c->hl + pos, chunk);
+	/* The payload first: laid out in place (gso_pack_head), the headers
+	 * land on the start of this segment's own payload. */
+	memmove(out + c->hl, v->data + c->hl + pos, chunk);
+	memmove(out, v->data, c->hl);
 	if (v->version == 4) {
 		uint16_t nid = (uint16_t)(c->id + n);
 
@@ -132,6 +135,26 @@ int gso_segment(const struct pkt_view *v, const struct io_offload *off, uint8_t 
 	for (unsigned i = 0; i < n; i++)
 		fn(ctx, out, cut_one(&c, i, out));
 	return (int)n;
+}
+
+int gso_pack_head(const struct pkt_view *v, const struct io_offload *off, unsigned count)
+{
+	struct cut c;
+	uint32_t at = 0, total;
+
+	if (!cut_init(&c, v, off) || count == 0 || count > cut_count(&c))
+		return -1;
+	for (unsigned n = 0; n < count; n++)
+		at += cut_len(&c, n);
+	total = at;
+	/* From the last: segment n lands n header lengths beyond its own
+	 * payload, over payload already moved; the headers at v->data, the
+	 * template, are rewritten last. */
+	for (unsigned n = count; n-- > 0;) {
+		at -= cut_len(&c, n);
+		cut_one(&c, n, v->data + at);
+	}
+	return (int)total;
 }
 
 int gso_pack(const struct pkt_view *v, const struct io_offload *off, unsigned *next, uint8_t *out, uint32_t room,

@@ -27,6 +27,12 @@ int gso_segment(const struct pkt_view *v, const struct io_offload *off, uint8_t 
 int gso_pack(const struct pkt_view *v, const struct io_offload *off, unsigned *next, uint8_t *out, uint32_t room,
 	     unsigned *count);
 
+/* The first count segments back to back over the super-packet itself
+ * (v->data must have room for them; what they cover of later segments'
+ * payload is lost: pack those first). Returns the bytes, -1 as
+ * gso_segment or when count is 0 or more than there are. */
+int gso_pack_head(const struct pkt_view *v, const struct io_offload *off, unsigned count);
+
 /* Bytes of headers before each segment's payload (IP, extensions,
  * transport header); 0 if unknown. */
 unsigned gso_header_len(const struct pkt_view *v);

@@ -1,8 +1,10 @@
 /* gso: software segmentation of TCP and UDP super-packets: every segment's
  * headers (IDs, sequence numbers, flags, lengths, checksums) and payload,
  * and metadata that does not fit the packet; gso_pack (the segments back to
- * back, as many as fit); coalesce_tcp (packed segments made one super-packet
- * again, and all it must refuse, leaving the bytes as they were). */
+ * back, as many as fit); gso_pack_head (the first segments laid out over
+ * the super-packet itself); coalesce_tcp (packed segments made one
+ * super-packet again, and all it must refuse, leaving the bytes as they
+ * were). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,6 +460,152 @@ static void test_gso_pack_bad(void)
 	}
 }
 
+/* ---- gso_pack_head ------------------------------------------------------ */
+
+/* gso_pack_head on a heap copy of sp exactly as long as the larger of sp
+ * and the head it lays out (an overrun shows under ASan): the first count
+ * segments, back to back over the super-packet, as gso_pack writes them
+ * elsewhere and as the reference cut makes them. Only the bytes up to the
+ * length it returns are looked at: the rest is the tail's, spoilt. */
+static void pack_head_one(const char *what, unsigned l4off, unsigned hl, unsigned mss, uint8_t proto,
+			  const struct io_offload *off, unsigned count)
+{
+	uint32_t payload = sp.len - hl, want = 0, cap;
+	unsigned next = 0, got_count = 99;
+	struct pkt_view v;
+	uint8_t *b;
+	char w[128];
+	int n, r;
+
+	for (unsigned k = 0; k < count; k++)
+		want += ref_seg(ref + want, &sp, l4off, hl, k, mss, proto);
+	CU_ASSERT_EQUAL(want, count * hl + (count * mss < payload ? count * mss : payload));
+	/* gso_pack of the same segments into a buffer of its own. */
+	CU_ASSERT_EQUAL_FATAL(pkt_parse(sp.b, sp.len, &v), MSLB_OK);
+	r = gso_pack(&v, off, &next, cat, want, &got_count);
+	CU_ASSERT_EQUAL(r, (int)want);
+	CU_ASSERT_EQUAL(got_count, count);
+	CU_ASSERT_EQUAL(next, count);
+	snprintf(w, sizeof(w), "%s, gso_pack of %u", what, count);
+	CU_ASSERT(tp_same(w, cat, r > 0 ? (uint32_t)r : 0, ref, want));
+
+	cap = want > sp.len ? want : sp.len;
+	b = malloc(cap);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	memcpy(b, sp.b, sp.len);
+	if (cap > sp.len)
+		memset(b + sp.len, 0x5a, cap - sp.len);
+	CU_ASSERT_EQUAL_FATAL(pkt_parse(b, sp.len, &v), MSLB_OK);
+	n = gso_pack_head(&v, off, count);
+	CU_ASSERT_EQUAL(n, (int)want);
+	snprintf(w, sizeof(w), "%s, head of %u", what, count);
+	CU_ASSERT(tp_same(w, b, n > 0 && (uint32_t)n <= cap ? (uint32_t)n : 0, cat, want));
+	free(b);
+}
+
+/* payload bytes of proto in segments of mss: heads of one, two, all but
+ * one and all the segments. */
+static void pack_head_case(const char *what, int family, uint8_t proto, unsigned payload, unsigned mss,
+			   unsigned opt)
+{
+	unsigned l4off, hl = mk_super(&sp, &l4off, family, proto, payload, 0x80 | 0x10 | 0x08 | 0x01, opt);
+	unsigned segs = (payload + mss - 1) / mss;
+	struct io_offload off = off_of(family, proto, l4off, hl, mss);
+	char w[128];
+
+	snprintf(w, sizeof(w), "pack head %s/IPv%d, %s", proto == PG_TCP ? "TCP" : "UDP", family, what);
+	pack_head_one(w, l4off, hl, mss, proto, &off, 1);
+	if (segs >= 2)
+		pack_head_one(w, l4off, hl, mss, proto, &off, 2);
+	if (segs >= 3)
+		pack_head_one(w, l4off, hl, mss, proto, &off, segs - 1);
+	pack_head_one(w, l4off, hl, mss, proto, &off, segs);
+}
+
+static void pack_head_all(int family, uint8_t proto)
+{
+	pack_head_case("3500 in 1000", family, proto, 3500, 1000, 0);
+	pack_head_case("the last segment full", family, proto, 3000, 1000, 0);
+	pack_head_case("one segment", family, proto, 700, 1000, 0);
+	pack_head_case("two, the last of 1 byte", family, proto, 1001, 1000, 0);
+	/* Segments shorter than the headers: each lands over the next's
+	 * payload and more. */
+	pack_head_case("segments of 7", family, proto, 100, 7, 0);
+	pack_head_case("segments of 1", family, proto, 9, 1, 0);
+	pack_head_case("IP options", family, proto, 3500, 1000, MK_IPOPT);
+	if (proto == PG_TCP)
+		pack_head_case("IP options, TCP timestamps", family, proto, 3500, 988, MK_IPOPT | MK_TCPOPT);
+	/* About 60 KiB. */
+	pack_head_case("60 KiB", family, proto, 61440, 1448, 0);
+}
+
+static void test_gso_pack_head_tcp4(void)
+{
+	pack_head_all(4, PG_TCP);
+}
+
+static void test_gso_pack_head_tcp6(void)
+{
+	pack_head_all(6, PG_TCP);
+}
+
+static void test_gso_pack_head_udp(void)
+{
+	pack_head_all(4, PG_UDP);
+	pack_head_all(6, PG_UDP);
+}
+
+/* -1, the super-packet left as it was: no segment, more than there are,
+ * metadata that does not fit the packet. */
+static void pack_head_refused(const char *what, const struct io_offload *off, unsigned count)
+{
+	uint8_t *b = malloc(sp.len);
+	struct pkt_view v;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	memcpy(b, sp.b, sp.len);
+	CU_ASSERT_EQUAL_FATAL(pkt_parse(b, sp.len, &v), MSLB_OK);
+	CU_ASSERT_EQUAL(gso_pack_head(&v, off, count), -1);
+	CU_ASSERT(tp_same(what, b, sp.len, sp.b, sp.len));
+	free(b);
+}
+
+static void test_gso_pack_head_bad(void)
+{
+	static const uint8_t protos[] = { PG_TCP, PG_UDP };
+	static const struct {
+		uint8_t proto, gso_type;
+		uint16_t gso_size;
+		unsigned payload;
+	} k[] = {
+		{ PG_UDP, VIRTIO_NET_HDR_GSO_TCPV4, 1000, 2000 },
+		{ PG_UDP, VIRTIO_NET_HDR_GSO_TCPV6, 1000, 2000 },
+		{ PG_TCP, VIRTIO_NET_HDR_GSO_TCPV4, 0, 2000 },
+		{ PG_TCP, VIRTIO_NET_HDR_GSO_UDP_L4, 1000, 2000 },
+		{ PG_UDP, VIRTIO_NET_HDR_GSO_UDP_L4, 0, 2000 },
+		{ PG_TCP, VIRTIO_NET_HDR_GSO_NONE, 1000, 2000 },
+		{ PG_TCP, VIRTIO_NET_HDR_GSO_TCPV4, 1000, 0 },	/* headers only */
+	};
+
+	for (int family = 4; family <= 6; family += 2)
+		for (unsigned i = 0; i < ARRAY_SIZE(protos); i++) {
+			unsigned l4off, hl = mk_super(&sp, &l4off, family, protos[i], 3500, 0x10, 0);
+			struct io_offload off = off_of(family, protos[i], l4off, hl, 1000);
+
+			/* Four segments. */
+			pack_head_refused("no segment", &off, 0);
+			pack_head_refused("five of four", &off, 5);
+			pack_head_refused("far more than four", &off, ~0u);
+		}
+	for (unsigned i = 0; i < ARRAY_SIZE(k); i++) {
+		unsigned l4off, hl = mk_super(&sp, &l4off, 4, k[i].proto, k[i].payload, 0x10, 0);
+		struct io_offload off = off_of(4, k[i].proto, l4off, hl, k[i].gso_size);
+
+		off.gso_type = k[i].gso_type;
+		pack_head_refused("metadata that does not fit", &off, 1);
+	}
+}
+
 /* ---- coalesce_tcp -------------------------------------------------------- */
 
 /* coalesce_tcp on a heap copy of len bytes of src exactly that long (an
@@ -841,6 +989,10 @@ void suite_gso(void)
 	UNIT_ADD(s, test_gso_pack_tcp6);
 	UNIT_ADD(s, test_gso_pack_udp);
 	UNIT_ADD(s, test_gso_pack_bad);
+	UNIT_ADD(s, test_gso_pack_head_tcp4);
+	UNIT_ADD(s, test_gso_pack_head_tcp6);
+	UNIT_ADD(s, test_gso_pack_head_udp);
+	UNIT_ADD(s, test_gso_pack_head_bad);
 	UNIT_ADD(s, test_coalesce);
 	UNIT_ADD(s, test_coalesce_large);
 	UNIT_ADD(s, test_coalesce_refused);

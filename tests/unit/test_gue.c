@@ -9,7 +9,8 @@
  * partial checksums, the status, ICMP errors about GUE packets); the back
  * (decapsulation, refusals, other ports, gue_port 0, ECN, offloads); a
  * front's output through a back; and UDP segmentation (USO): a GSO
- * super-packet's segments in GUE super-packets at the front, made one TCP
+ * super-packet's segments in GUE super-packets at the front (the first
+ * made in place and returned, the rest emitted), made one TCP
  * super-packet again at the back, or taken apart datagram by datagram. */
 #include <stdio.h>
 #include <string.h>
@@ -2283,6 +2284,47 @@ static enum mslb_drop ufeed(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len
 	return feed(lb, pkt, len, off, p);
 }
 
+/* What a front with UDP segmentation sent of one super-packet, in the
+ * order it leaves: the packet it returned (sent with the batch) first,
+ * then what it emitted. */
+static struct ucap wire;
+
+/* pkt (len bytes, offloads off) through lb, a front with UDP
+ * segmentation, shift bytes further into the buffer than feed puts it
+ * (the end of the buffer nearer: the super-packet made in place must fit
+ * in what is left): MSLB_OK, a packet returned, made where the input was
+ * (its outer headers in the room before it); what went out in wire. */
+static void ufront(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
+		   uint32_t shift)
+{
+	struct io_pkt p = { .buf = iobuf, .data = iobuf + IO_HEADROOM + shift, .len = len, .off = *off };
+
+	CU_ASSERT_FATAL(shift + len <= IO_BUF_SIZE);
+	memset(iobuf, 0xa5, IO_HEADROOM + shift);
+	memcpy(p.data, pkt, len);
+	gd_cap.n = 0;
+	ucap.n = 0;
+	CU_ASSERT_EQUAL_FATAL(lb_process_pkt(lb, &p), MSLB_OK);
+	CU_ASSERT_FATAL(p.len > 0 && p.len <= IO_BUF_SIZE);
+	CU_ASSERT_PTR_EQUAL(p.data + ((p.data[0] >> 4) == 4 ? 28 : 48), iobuf + IO_HEADROOM + shift);
+	CU_ASSERT_FATAL(ucap.n < UCAP_MAX);
+	memcpy(wire.b[0], p.data, p.len);
+	wire.len[0] = p.len;
+	wire.off[0] = p.off;
+	for (unsigned k = 0; k < ucap.n; k++) {
+		memcpy(wire.b[k + 1], ucap.b[k], ucap.len[k]);
+		wire.len[k + 1] = ucap.len[k];
+		wire.off[k + 1] = ucap.off[k];
+	}
+	wire.n = ucap.n + 1;
+}
+
+/* No offload asked for: an ordinary packet. */
+static bool off_none(const struct io_offload *o)
+{
+	return !o->flags && !o->gso_type && !o->hdr_len && !o->gso_size && !o->csum_start && !o->csum_offset;
+}
+
 static uint64_t all_drops(const struct mslb_lb *lb)
 {
 	uint64_t n = 0;
@@ -2470,14 +2512,13 @@ static uint8_t ucat[IO_BUF_SIZE];
 
 /* The TCP super-packet of family (3500 bytes in segments of 1000, TCP
  * flags flags) through front, toward a device with UDP segmentation: one
- * GUE super-packet of the four segments, IPv4 ID id. */
+ * GUE super-packet of the four segments, IPv4 ID id, made in place and
+ * returned; nothing emitted. */
 static void uso_one(struct mslb_lb *front, int family, int ov, uint8_t flags, uint16_t id)
 {
-	static uint8_t mid[IO_BUF_SIZE];
 	unsigned hl = family == 4 ? 40 : 60;
 	struct io_offload off = gso_off(family, hl);
 	struct pg_pkt sp, o;
-	struct io_pkt p;
 	uint32_t clen = 0;
 	char what[64];
 
@@ -2492,11 +2533,9 @@ static void uso_one(struct mslb_lb *front, int family, int ov, uint8_t flags, ui
 		memcpy(ucat + clen, o.buf, o.len);
 		clen += o.len;
 	}
-	CU_ASSERT_EQUAL_FATAL(ufeed(front, sp.buf, sp.len, &off, &p), MSLB_OK);
-	CU_ASSERT_EQUAL(p.len, 0);
-	CU_ASSERT_EQUAL_FATAL(ucap.n, 1);
-	memcpy(mid, ucap.b[0], ucap.len[0]);
-	check_uso(what, ov, mid, ucap.len[0], &ucap.off[0], ucat, clen, hl + 1000, id);
+	ufront(front, sp.buf, sp.len, &off, 0);
+	CU_ASSERT_EQUAL_FATAL(wire.n, 1);
+	check_uso(what, ov, wire.b[0], wire.len[0], &wire.off[0], ucat, clen, hl + 1000, id);
 }
 
 /* The segments of test_gue_front_gso, in one GUE super-packet each time,
@@ -2552,93 +2591,150 @@ static void test_gue_front_uso_same_inner(void)
 	sp.buf[40 + 13] = 0x18;
 	pg_recompute(&sp);
 	CU_ASSERT_EQUAL_FATAL(ufeed(lb, sp.buf, sp.len, &off, &p), MSLB_OK);
+	CU_ASSERT_EQUAL(p.len, 0);
 	CU_ASSERT_EQUAL_FATAL(ucap.n, 4);
 	ucap_old = ucap;
-	CU_ASSERT_EQUAL_FATAL(ufeed(ulb, sp.buf, sp.len, &off, &p), MSLB_OK);
-	CU_ASSERT_EQUAL_FATAL(ucap.n, 1);
+	ufront(ulb, sp.buf, sp.len, &off, 0);
+	CU_ASSERT_EQUAL_FATAL(wire.n, 1);
+	CU_ASSERT_EQUAL(wire.len[0], 48 + 4 * 60 + 3500);
 	for (unsigned k = 0; k < 4; k++) {
 		uint32_t ilen = ucap_old.len[k] - 48;
 
 		CU_ASSERT_EQUAL(ucap_old.off[k].gso_type, VIRTIO_NET_HDR_GSO_NONE);
-		CU_ASSERT_FATAL(48 + k * 1060 + ilen <= ucap.len[0]);
-		CU_ASSERT_EQUAL(memcmp(ucap.b[0] + 48 + k * 1060, ucap_old.b[k] + 48, ilen), 0);
+		CU_ASSERT_FATAL(48 + k * 1060 + ilen <= wire.len[0]);
+		CU_ASSERT_EQUAL(memcmp(wire.b[0] + 48 + k * 1060, ucap_old.b[k] + 48, ilen), 0);
 		/* The same source port. */
-		CU_ASSERT_EQUAL(pg_get16(ucap.b[0] + 40), pg_get16(ucap_old.b[k] + 40));
+		CU_ASSERT_EQUAL(pg_get16(wire.b[0] + 40), pg_get16(ucap_old.b[k] + 40));
 	}
 	tl_lb_free(lb, cfg);
 	tl_lb_free(ulb, ucfg);
 }
 
-/* A super-packet whose segments take more than one GUE super-packet
- * (65535 bytes less the outer headers): payload bytes in segments of
- * size, family in outer ov; the first carries first segments, the second
- * the rest, or, when only one is left, an ordinary GUE packet does (a UDP
- * GSO packet of one segment is none). */
-static void uso_big(const char *conf, int family, int ov, unsigned payload, unsigned size, unsigned first)
+/* wire against sp (hdr; its payload in segments of size) in GUE of outer
+ * family ov: segments [0, head) in the packet returned, the rest in one
+ * emitted. A part of two segments or more is a UDP GSO super-packet of
+ * IPv4 ID id0 (lb's at the start) plus the number of its first segment,
+ * as the kernel numbers what it cuts; a part of one, an ordinary GUE
+ * packet (a UDP GSO packet of one segment is none), whose ID comes after
+ * the n the super-packet took: the emitted part's first, being made
+ * first. Returns how many are super-packets; *next_id: lb's next ID. */
+static unsigned check_parts(const char *what, int ov, const struct bigpkt *sp, const struct pg_pkt *hdr,
+			    unsigned size, unsigned head, uint16_t id0, uint16_t *next_id)
+{
+	static struct gd_pkt x;
+	unsigned hl = hdr->l3len + 20u, ovh = ov == 4 ? 28 : 48, n = (sp->len - hl + size - 1) / size;
+	unsigned parts = head < n ? 2 : 1, supers = 0;
+	uint16_t lone = (uint16_t)(id0 + n), ids[2] = { id0, (uint16_t)(id0 + head) };
+	struct pg_pkt o;
+	char w[160];
+
+	CU_ASSERT_FATAL(head >= 1 && head <= n);
+	CU_ASSERT_EQUAL_FATAL(wire.n, parts);
+	if (parts == 2 && n - head == 1)
+		ids[1] = lone++;
+	if (head == 1)
+		ids[0] = lone++;
+	*next_id = lone;
+	for (unsigned j = 0; j < parts; j++) {
+		unsigned from = j ? head : 0, to = j ? n : head;
+		uint32_t clen = 0;
+
+		snprintf(w, sizeof(w), "%s, %s: segments %u to %u", what, j ? "emitted" : "returned", from, to - 1);
+		if (to - from == 1) {
+			bseg(&o, sp, hdr, from, size);
+			gue_encap(&x, ov, ov == 4 ? S4 : S6, ov == 4 ? B4 : B6, o.buf, o.len, ids[j], true, GUE_PORT);
+			CU_ASSERT(gd_match(w, wire.b[j], wire.len[j], &x));
+			CU_ASSERT(off_none(&wire.off[j]));
+			continue;
+		}
+		for (unsigned k = from; k < to; k++) {
+			bseg(&o, sp, hdr, k, size);
+			memcpy(ucat + clen, o.buf, o.len);
+			clen += o.len;
+		}
+		CU_ASSERT(clen <= 65535 - ovh);
+		check_uso(w, ov, wire.b[j], wire.len[j], &wire.off[j], ucat, clen, hl + size, ids[j]);
+		supers++;
+	}
+	return supers;
+}
+
+/* A super-packet of payload bytes in segments of size, family in outer
+ * ov, shift bytes further into its buffer than usual: the first head
+ * segments in one GUE super-packet made in place and returned (as many
+ * whole segments of full length as fit in 65535 bytes less the outer
+ * headers and in what is left of the buffer), the rest emitted; then the
+ * counters, and the IPv4 ID of the next packet. */
+static void uso_split(const char *conf, int family, int ov, unsigned payload, unsigned size, uint32_t shift,
+		      unsigned head)
 {
 	static struct bigpkt sp;
 	static struct gd_pkt x;
 	struct mslb_config *cfg;
 	struct mslb_lb *lb = lb_uso(conf, &cfg, true);
-	unsigned hl = family == 4 ? 40 : 60, ovh = ov == 4 ? 28 : 48, n = (payload + size - 1) / size;
+	unsigned hl = family == 4 ? 40 : 60, n = (payload + size - 1) / size, supers;
 	struct io_offload off = gso_off(family, hl);
 	struct lb_nh_tunnel t;
 	struct pg_pkt hdr, o;
 	struct io_pkt p;
-	unsigned k = 0, parts = first < n ? 2 : 1, supers = 0;
-	char what[96];
+	uint16_t next_id;
+	char what[128];
 
 	off.gso_size = (uint16_t)size;
 	big_tcp(&sp, &hdr, family, payload, 0x80 | 0x10 | 0x08 | 0x01);
-	CU_ASSERT_EQUAL_FATAL(ufeed(lb, sp.b, sp.len, &off, &p), MSLB_OK);
-	CU_ASSERT_EQUAL(p.len, 0);
-	CU_ASSERT_EQUAL_FATAL(ucap.n, parts);
-	for (unsigned j = 0; j < parts; j++) {
-		unsigned end = j == 0 ? first : n;
-		uint32_t clen = 0;
-		uint16_t id = (uint16_t)k;
-
-		snprintf(what, sizeof(what), "USO: %u bytes of TCP/IPv%d in IPv%d, part %u", payload, family, ov, j);
-		if (end - k == 1) {
-			bseg(&o, &sp, &hdr, k++, size);
-			gue_encap(&x, ov, ov == 4 ? S4 : S6, ov == 4 ? B4 : B6, o.buf, o.len, id, true, GUE_PORT);
-			CU_ASSERT(gd_match(what, ucap.b[j], ucap.len[j], &x));
-			CU_ASSERT_EQUAL(ucap.off[j].flags, 0);
-			CU_ASSERT_EQUAL(ucap.off[j].gso_type, VIRTIO_NET_HDR_GSO_NONE);
-			continue;
-		}
-		for (; k < end; k++) {
-			bseg(&o, &sp, &hdr, k, size);
-			memcpy(ucat + clen, o.buf, o.len);
-			clen += o.len;
-		}
-		CU_ASSERT(clen <= 65535 - ovh);
-		check_uso(what, ov, ucap.b[j], ucap.len[j], &ucap.off[j], ucat, clen, hl + size, id);
-		supers++;
-	}
+	snprintf(what, sizeof(what), "USO: %u bytes of TCP/IPv%d in IPv%d, %u bytes of buffer left", payload, family,
+		 ov, IO_BUF_SIZE - shift);
+	ufront(lb, sp.b, sp.len, &off, shift);
+	supers = check_parts(what, ov, &sp, &hdr, size, head, 0, &next_id);
+	CU_ASSERT_EQUAL(supers, (head > 1) + (n - head > 1));
 	lb_next_hop_tunnel(lb, 0, &t);
 	CU_ASSERT_EQUAL(t.uso, supers);
 	CU_ASSERT_EQUAL(t.encapsulated, n);
 	CU_ASSERT_EQUAL(t.segments, n);
+	CU_ASSERT_EQUAL(t.fragments, 0);
 	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 1);
 	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).bytes, sp.len);
+	CU_ASSERT_EQUAL(all_drops(lb), 0);
+	/* The next packet's ID comes after all of them. */
+	gd_mk(&o, family, PG_TCP, family == 4 ? C4 : C6, family == 4 ? S4 : S6, hl + 100, 0, true);
+	CU_ASSERT_EQUAL_FATAL(ufeed(lb, o.buf, o.len, NULL, &p), MSLB_OK);
+	CU_ASSERT_EQUAL(ucap.n, 0);
+	gue_encap(&x, ov, ov == 4 ? S4 : S6, ov == 4 ? B4 : B6, o.buf, o.len, next_id, true, GUE_PORT);
+	CU_ASSERT(gd_match(what, p.data, p.len, &x));
 	tl_lb_free(lb, cfg);
 }
 
+static void uso_big(const char *conf, int family, int ov, unsigned payload, unsigned size, unsigned head)
+{
+	uso_split(conf, family, ov, payload, size, 0, head);
+}
+
+/* Segments that take more than one GUE super-packet (65535 bytes less
+ * the outer headers). */
 static void test_gue_front_uso_big(void)
 {
 	/* 121 segments of 560: 116 fill 64960 of 65487 bytes, 5 follow. */
 	uso_big(FRONT("", GUE), 6, 6, 60100, 500, 116);
 	/* 160 of 440: 148 fill 65120 of 65507, 12 follow. */
 	uso_big(FRONT("", GUE), 4, 4, 64000, 400, 148);
-	/* 148 of 440 and one of 387: exactly 65507 bytes, one super-packet;
-	 * one byte more, and the last goes on its own. */
-	uso_big(FRONT("", GUE), 4, 4, 148 * 400 + 347, 400, 149);
+	/* 148 of 440 and one of 387 would be exactly 65507 bytes; but whole
+	 * segments of full length are counted: 148, the last alone, an
+	 * ordinary GUE packet. One byte more, the same. */
+	uso_big(FRONT("", GUE), 4, 4, 148 * 400 + 347, 400, 148);
 	uso_big(FRONT("", GUE), 4, 4, 148 * 400 + 348, 400, 148);
 	/* The same for IPv6 outside: 116 of 560 and one of 527 are 65487. */
-	uso_big(FRONT("", GUE), 6, 6, 116 * 500 + 467, 500, 117);
+	uso_big(FRONT("", GUE), 6, 6, 116 * 500 + 467, 500, 116);
 	uso_big(FRONT("", GUE), 6, 6, 116 * 500 + 468, 500, 116);
-	/* Two left for the second. */
+	/* 249 full segments of 263 are exactly 65487: all in one; one byte
+	 * more, alone after them. */
+	uso_big(FRONT("", GUE), 6, 6, 249 * 203, 203, 249);
+	uso_big(FRONT("", GUE), 6, 6, 249 * 203 + 1, 203, 249);
+	/* 83 of 789, IPv4 in IPv6, the same. */
+	uso_big(FRONT("", GUE "outer = \"ipv6\";"), 4, 6, 83 * 749, 749, 83);
+	uso_big(FRONT("", GUE "outer = \"ipv6\";"), 4, 6, 83 * 749 + 1, 749, 83);
+	/* 65 of 1008 are 65520: within the buffer's 65536, beyond 65507. */
+	uso_big(FRONT("", GUE), 4, 4, 65 * 968, 968, 64);
+	/* Two left for the emitted one. */
 	uso_big(FRONT("", GUE), 4, 4, 149 * 400 + 1, 400, 148);
 	/* A super-packet of one segment: an ordinary GUE packet. */
 	uso_big(FRONT("", GUE), 4, 4, 800, 1000, 1);
@@ -2646,6 +2742,28 @@ static void test_gue_front_uso_big(void)
 	uso_big(FRONT("", GUE "outer = \"ipv4\";"), 6, 4, 1, 1000, 1);
 	/* IPv4 in IPv6. */
 	uso_big(FRONT("", GUE "outer = \"ipv6\";"), 4, 6, 62000, 1000, 62);
+}
+
+/* The packet nearer the end of its buffer: the super-packet made in
+ * place holds the whole segments of full length that fit before the end;
+ * one segment when not even two do. */
+static void test_gue_front_uso_in_place(void)
+{
+	/* Four segments of 1040 (the last 540), 3540 bytes left: three. */
+	uso_split(FRONT("", GUE), 4, 4, 3500, 1000, IO_BUF_SIZE - 3540, 3);
+	/* 4159 bytes: three still; 4160: all four, though 3660 would do. */
+	uso_split(FRONT("", GUE), 4, 4, 3500, 1000, IO_BUF_SIZE - 4159, 3);
+	uso_split(FRONT("", GUE), 4, 4, 3500, 1000, IO_BUF_SIZE - 4160, 4);
+	/* Two segments in 1440 bytes: one returned, one emitted, both
+	 * ordinary GUE packets. */
+	uso_split(FRONT("", GUE), 4, 4, 1400, 1000, IO_BUF_SIZE - 1440, 1);
+	uso_split(FRONT("", GUE), 6, 6, 1400, 1000, IO_BUF_SIZE - 1460, 1);
+	uso_split(FRONT("", GUE "outer = \"ipv4\";"), 6, 4, 1400, 1000, IO_BUF_SIZE - 1460, 1);
+	/* Three segments in 2500: two returned, the last emitted alone. */
+	uso_split(FRONT("", GUE "outer = \"ipv6\";"), 4, 6, 2100, 1000, IO_BUF_SIZE - 2500, 2);
+	/* 120 of 540 in 60040 bytes: 111 returned, 9 emitted. */
+	uso_split(FRONT("", GUE), 4, 4, 60000, 500, IO_BUF_SIZE - 60040, 111);
+	uso_split(FRONT("", GUE "outer = \"ipv6\";"), 4, 6, 60000, 500, IO_BUF_SIZE - 60040, 111);
 }
 
 /* Segments above the tunnel MTU: as without UDP segmentation, byte for
@@ -2696,7 +2814,8 @@ static void test_gue_front_uso_too_big(void)
 	uso_unchanged(FRONT("", GUE "path_mtu = 800;"), false, MSLB_OK, 7);
 }
 
-/* A UDP GSO super-packet inside: its datagrams, back to back. */
+/* A UDP GSO super-packet inside: its datagrams, back to back, in the
+ * packet returned. */
 static void test_gue_front_uso_udp(void)
 {
 	static const struct {
@@ -2723,7 +2842,6 @@ static void test_gue_front_uso_udp(void)
 		};
 		struct lb_nh_tunnel t;
 		struct pg_pkt sp, o;
-		struct io_pkt p;
 		uint32_t clen = 0;
 		char what[64];
 
@@ -2735,10 +2853,9 @@ static void test_gue_front_uso_udp(void)
 			clen += o.len;
 		}
 		CU_ASSERT_EQUAL(clen, 4 * hl + 3500);
-		CU_ASSERT_EQUAL_FATAL(ufeed(lb, sp.buf, sp.len, &off, &p), MSLB_OK);
-		CU_ASSERT_EQUAL(p.len, 0);
-		CU_ASSERT_EQUAL_FATAL(ucap.n, 1);
-		check_uso(what, k[i].ov, ucap.b[0], ucap.len[0], &ucap.off[0], ucat, clen, hl + 1000, 0);
+		ufront(lb, sp.buf, sp.len, &off, 0);
+		CU_ASSERT_EQUAL_FATAL(wire.n, 1);
+		check_uso(what, k[i].ov, wire.b[0], wire.len[0], &wire.off[0], ucat, clen, hl + 1000, 0);
 		lb_next_hop_tunnel(lb, 0, &t);
 		CU_ASSERT_EQUAL(t.uso, 1);
 		CU_ASSERT_EQUAL(t.encapsulated, 4);
@@ -2838,38 +2955,62 @@ static void uso_back_one(const char *what, struct mslb_lb *back, const uint8_t *
 	CU_ASSERT_EQUAL(all_drops(back), drops);
 }
 
-/* The whole way: a client's TCP super-packet, a front's GUE super-packets
- * (with their metadata), a back's TCP super-packet again. */
+/* A part of one segment, an ordinary GUE packet: taken apart, segment k
+ * of sp (hdr, size) as it is, nothing to coalesce. */
+static void uso_back_lone(const char *what, struct mslb_lb *back, const uint8_t *gue, uint32_t glen,
+			  const struct io_offload *goff, const struct bigpkt *sp, const struct pg_pkt *hdr,
+			  unsigned size, unsigned k)
+{
+	struct lb_tunnel_stats ts0, ts;
+	uint64_t drops = all_drops(back);
+	struct pg_pkt o;
+	struct io_pkt p;
+
+	lb_get_tunnel_stats(back, &ts0);
+	CU_ASSERT_EQUAL_FATAL(ufeed(back, gue, glen, goff, &p), MSLB_OK);
+	CU_ASSERT_EQUAL(ucap.n, 0);
+	bseg(&o, sp, hdr, k, size);
+	CU_ASSERT(tp_same(what, p.data, p.len, o.buf, o.len));
+	CU_ASSERT(off_none(&p.off));
+	lb_get_tunnel_stats(back, &ts);
+	CU_ASSERT_EQUAL(ts.decapsulated, ts0.decapsulated + 1);
+	CU_ASSERT_EQUAL(ts.uso_coalesced, ts0.uso_coalesced);
+	CU_ASSERT_EQUAL(ts.uso_split, ts0.uso_split);
+	CU_ASSERT_EQUAL(all_drops(back), drops);
+}
+
+/* The whole way: a client's TCP super-packet, what a front sends of it
+ * (the GUE super-packet it returns, segments 0 to first - 1, then what it
+ * emits, with their metadata; shift: as ufront's), a back's TCP
+ * super-packet again from each. */
 static void uso_round_trip(const char *conf, int family, unsigned payload, unsigned size, uint8_t flags,
-			   unsigned first)
+			   unsigned first, uint32_t shift)
 {
 	static struct bigpkt sp;
-	static uint8_t mid[UCAP_MAX][IO_BUF_SIZE];
 	struct mslb_config *fcfg, *bcfg;
 	struct mslb_lb *front = lb_uso(conf, &fcfg, true), *back = lb_uso(GBACK(""), &bcfg, false);
-	unsigned hl = family == 4 ? 40 : 60, n = (payload + size - 1) / size, supers = first < n ? 2 : 1;
-	struct io_offload off = gso_off(family, hl), moff[UCAP_MAX];
-	uint32_t mlen[UCAP_MAX];
+	unsigned hl = family == 4 ? 40 : 60, n = (payload + size - 1) / size, parts = first < n ? 2 : 1;
+	struct io_offload off = gso_off(family, hl);
 	struct pg_pkt hdr;
-	struct io_pkt p;
 	char what[128];
 
 	off.gso_size = (uint16_t)size;
 	big_tcp(&sp, &hdr, family, payload, flags);
-	CU_ASSERT_EQUAL_FATAL(ufeed(front, sp.b, sp.len, &off, &p), MSLB_OK);
-	CU_ASSERT_EQUAL_FATAL(ucap.n, supers);
-	for (unsigned j = 0; j < supers; j++) {
-		memcpy(mid[j], ucap.b[j], ucap.len[j]);
-		mlen[j] = ucap.len[j];
-		moff[j] = ucap.off[j];
-	}
-	for (unsigned j = 0; j < supers; j++) {
-		snprintf(what, sizeof(what), "USO round trip: %u bytes of TCP/IPv%d (flags 0x%02x), part %u", payload,
-			 family, flags, j);
-		uso_back_one(what, back, mid[j], mlen[j], &moff[j], &sp, &hdr, size, j ? first : 0, j ? n : first);
+	ufront(front, sp.b, sp.len, &off, shift);
+	CU_ASSERT_EQUAL_FATAL(wire.n, parts);
+	for (unsigned j = 0; j < parts; j++) {
+		unsigned from = j ? first : 0, to = j ? n : first;
+
+		snprintf(what, sizeof(what), "USO round trip: %u bytes of TCP/IPv%d (flags 0x%02x), %s", payload,
+			 family, flags, j ? "emitted" : "returned");
+		if (to - from == 1)
+			uso_back_lone(what, back, wire.b[j], wire.len[j], &wire.off[j], &sp, &hdr, size, from);
+		else
+			uso_back_one(what, back, wire.b[j], wire.len[j], &wire.off[j], &sp, &hdr, size, from, to);
 	}
 	/* Counted against the outer destination, the inner bytes. */
-	CU_ASSERT_EQUAL(lb_back_counter(back, (mid[0][0] >> 4) == 4 ? 0 : 1).bytes, sp.len + (supers - 1) * hl);
+	CU_ASSERT_EQUAL(lb_back_counter(back, (wire.b[0][0] >> 4) == 4 ? 0 : 1).bytes, sp.len + (parts - 1) * hl);
+	CU_ASSERT_EQUAL(lb_back_counter(back, (wire.b[0][0] >> 4) == 4 ? 0 : 1).packets, parts);
 	tl_lb_free(front, fcfg);
 	tl_lb_free(back, bcfg);
 }
@@ -2884,12 +3025,23 @@ static void test_gue_uso_round_trip(void)
 
 	for (unsigned i = 0; i < ARRAY_SIZE(fronts); i++)
 		for (int family = 4; family <= 6; family += 2) {
-			uso_round_trip(fronts[i], family, 3500, 1000, 0x10 | 0x08, 4);
-			uso_round_trip(fronts[i], family, 3500, 1000, 0x80 | 0x40 | 0x10 | 0x08 | 0x01, 4);
+			uso_round_trip(fronts[i], family, 3500, 1000, 0x10 | 0x08, 4, 0);
+			uso_round_trip(fronts[i], family, 3500, 1000, 0x80 | 0x40 | 0x10 | 0x08 | 0x01, 4, 0);
+			/* The buffer ends with the packet: of 35 segments
+			 * of 100, 25 of 140 (IPv4) or 22 of 160 (IPv6)
+			 * returned, the rest emitted. */
+			uso_round_trip(fronts[i], family, 3500, 100, 0x80 | 0x40 | 0x10 | 0x08 | 0x01,
+				       family == 4 ? 25 : 22, IO_BUF_SIZE - 3500 - (family == 4 ? 40 : 60));
 		}
 	/* About 60 KiB in one GUE super-packet; then in two. */
-	uso_round_trip(FRONT("", GUE), 4, 60000, 1432, 0x18, 42);
-	uso_round_trip(FRONT("", GUE), 6, 60100, 500, 0x80 | 0x18 | 0x01, 116);
+	uso_round_trip(FRONT("", GUE), 4, 60000, 1432, 0x18, 42, 0);
+	uso_round_trip(FRONT("", GUE), 6, 60100, 500, 0x80 | 0x18 | 0x01, 116, 0);
+	/* The last segment emitted alone: after 148, and after three in a
+	 * buffer that ends with the packet; then one returned alone and one
+	 * emitted alone. */
+	uso_round_trip(FRONT("", GUE), 4, 148 * 400 + 348, 400, 0x80 | 0x18 | 0x01, 148, 0);
+	uso_round_trip(FRONT("", GUE "outer = \"ipv6\";"), 4, 3500, 1000, 0x18, 3, IO_BUF_SIZE - 3540);
+	uso_round_trip(FRONT("", GUE), 6, 1400, 1000, 0x80 | 0x18 | 0x01, 1, IO_BUF_SIZE - 1460);
 }
 
 /* Inner packets in[0..n) in one GUE UDP GSO super-packet to the back (a
@@ -3157,6 +3309,7 @@ void suite_gue(void)
 	UNIT_ADD(s, test_gue_front_uso);
 	UNIT_ADD(s, test_gue_front_uso_same_inner);
 	UNIT_ADD(s, test_gue_front_uso_big);
+	UNIT_ADD(s, test_gue_front_uso_in_place);
 	UNIT_ADD(s, test_gue_front_uso_too_big);
 	UNIT_ADD(s, test_gue_front_uso_udp);
 	UNIT_ADD(s, test_gue_uso_round_trip);
