@@ -8,6 +8,8 @@
 struct emitq {
 	struct io_batch *b;
 	struct io_backend *out;
+	void (*before)(void *ctx);
+	void *before_ctx;
 };
 
 struct emitq *emitq_create(void)
@@ -37,8 +39,21 @@ void emitq_set_output(struct emitq *q, struct io_backend *out)
 	q->out = out;
 }
 
+void emitq_set_before(struct emitq *q, void (*fn)(void *ctx), void *ctx)
+{
+	q->before = fn;
+	q->before_ctx = ctx;
+}
+
+bool emitq_empty(const struct emitq *q)
+{
+	return q->b->n == 0;
+}
+
 void emitq_flush(struct emitq *q)
 {
+	if (q->b->n && q->before)
+		q->before(q->before_ctx);
 	if (q->b->n && q->out)
 		io_send(q->out, q->b);
 	io_batch_reset(q->b);

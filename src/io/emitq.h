@@ -4,6 +4,7 @@
 #ifndef MSLB_EMITQ_H
 #define MSLB_EMITQ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "io.h"
@@ -18,5 +19,9 @@ void emitq_set_output(struct emitq *q, struct io_backend *out);
  * flushed first. */
 void emitq_push(void *q, const uint8_t *pkt, uint32_t len, const struct io_offload *off);
 void emitq_flush(struct emitq *q);
+bool emitq_empty(const struct emitq *q);
+/* fn runs before each flush of a non-empty queue (NULL: nothing): the
+ * receive loop sends the packets that came before first. */
+void emitq_set_before(struct emitq *q, void (*fn)(void *ctx), void *ctx);
 
 #endif

@@ -19,8 +19,8 @@
 # equal), UDP echo, ping.
 # Part 2, counters: the front sent UDP super-packets to b1 and b2 (uso >
 # 0, more segments than super-packets); b1 and b2 coalesced (> 0), b1 split
-# none (only the front's super-packets reach it); no drops at f, b1, b2; no
-# TUN write refused.
+# none (only the front's super-packets reach it); the servers' TCP queued
+# no segment out of order; no drops at f, b1, b2; no TUN write refused.
 # Part 3, the wire: b1's end of its link saw GUE packets longer than the
 # link MTU (super-packets); f's end of the b2 link carried only GUE of at
 # most 1500 bytes, each with a right outer UDP checksum (IPv6 outside) and
@@ -232,6 +232,11 @@ for i in 1 2; do
 done
 for n in b1 b2; do diag "$n: $(jget "$n" '.back | {decapsulated, uso_coalesced, uso_split}' | tr -d ' \n')"; done
 check_eq "b1: none taken apart datagram by datagram" 0 "$(jget b1 .back.uso_split)"
+# The rest of a super-packet follows it before anything else of the batch:
+# a server's TCP never queued a segment out of order (no loss on a veth).
+for i in 1 2; do
+	check_eq "s$i: no TCP segment arrived out of order (TcpExtTCPOFOQueue)" 0 "$(nstat_get "s$i" TcpExtTCPOFOQueue)"
+done
 for n in f b1 b2; do
 	check_eq "$n: no drops" 0 "$(jget "$n" "$JQ_DROPS")"
 done
