@@ -65,6 +65,11 @@ struct fz_verdict {
 	unsigned l4off, field;	/* innermost transport header (from p) and its checksum field; 0: none */
 };
 
+/* The GUE port of the fuzz configs (front.gue_port, back.gue_port). */
+#define FZ_GUE_PORT 6080
+/* Is p[0..len) GUE as the fuzz configs send it (UDP to port 6080, an IP
+ * header after the UDP header)? */
+bool fz_is_gue(const uint8_t *p, uint32_t len);
 /* Judge p[0..len): partial says the innermost transport checksum field
  * holds the pseudo-header sum that checksum offload leaves, not a checksum. */
 void fz_csum_judge(const uint8_t *p, uint32_t len, bool partial, struct fz_verdict *v);

@@ -112,6 +112,52 @@ void fz_run_start(struct fz_run *r, struct mslb_lb *lb)
 	lb_set_emit(lb, on_emit, r);
 }
 
+/* UDP to the GUE port, whatever it carries: a back takes it apart. */
+static bool to_gue_port(const uint8_t *p, uint32_t len)
+{
+	struct fz_ip ip;
+
+	return fz_ip_walk(p, len, &ip) && !ip.fragment && ip.proto == 17 && ip.len >= ip.l3len + 8u &&
+	       fz_get16(p + ip.l3len + 2) == FZ_GUE_PORT;
+}
+
+struct fz_judged {
+	enum fz_csum csum;
+	bool hdr_ok;
+};
+
+static void judge_cut(void *ctx, uint8_t *seg, uint32_t len)
+{
+	struct fz_judged *j = ctx;
+	struct fz_verdict v;
+
+	fz_csum_judge(seg, len, false, &v);
+	if (j->csum == FZ_CSUM_BAD || v.csum == FZ_CSUM_BAD)
+		j->csum = FZ_CSUM_BAD;
+	else if (v.csum == FZ_CSUM_UNKNOWN)
+		j->csum = FZ_CSUM_UNKNOWN;
+	j->hdr_ok = j->hdr_ok && v.hdr_ok;
+}
+
+/* A GUE super-packet in: the back may take it apart datagram by datagram,
+ * so its checksums are right only if every datagram's are (as the kernel
+ * cuts them, with their UDP checksums). */
+static void uso_judge(struct fz_run *r, const struct io_pkt *p)
+{
+	static uint8_t buf[IO_HEADROOM + IO_BUF_SIZE], out[IO_HEADROOM + IO_BUF_SIZE];
+	struct fz_judged j = { FZ_CSUM_GOOD, true };
+	struct pkt_view v;
+
+	memcpy(buf + IO_HEADROOM, p->data, p->len);
+	if (pkt_parse(buf + IO_HEADROOM, p->len, &v) != MSLB_OK ||
+	    gso_segment(&v, &p->off, out + IO_HEADROOM, judge_cut, &j) < 0) {
+		r->in_csum = FZ_CSUM_UNKNOWN;
+		return;
+	}
+	r->in_csum = j.csum;
+	r->hdr_ok_all = r->hdr_ok_all && j.hdr_ok;
+}
+
 enum mslb_drop fz_run_pkt(struct fz_run *r, struct io_pkt *p)
 {
 	const uint8_t *end = p->buf + IO_HEADROOM + IO_BUF_SIZE;
@@ -127,6 +173,8 @@ enum mslb_drop fz_run_pkt(struct fz_run *r, struct io_pkt *p)
 		ver.csum = FZ_CSUM_UNKNOWN;
 	r->in_csum = ver.csum;
 	r->hdr_ok_all = r->hdr_ok_all && ver.hdr_ok;
+	if (p->off.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4 && to_gue_port(p->data, p->len))
+		uso_judge(r, p);
 
 	d = lb_process_pkt(r->lb, p);
 	FUZZ_CHECK(d < MSLB_DROP_MAX, "lb_process_pkt returned %d", (int)d);
@@ -136,6 +184,11 @@ enum mslb_drop fz_run_pkt(struct fz_run *r, struct io_pkt *p)
 		   (void *)p->data, (void *)p->buf, (const void *)end);
 	FUZZ_CHECK(p->len <= (size_t)(end - p->data), "returned packet of %u bytes runs %zu bytes past its buffer",
 		   p->len, (size_t)(p->data + p->len - end));
-	check_out(r, p->data, p->len, &p->off, "returned");
+	/* A GUE super-packet (the front's first; UDP segmentation): checked as
+	 * the datagrams the kernel cuts from it. */
+	if (p->off.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4 && fz_is_gue(p->data, p->len))
+		check_uso(r, p->data, p->len, &p->off, "returned");
+	else
+		check_out(r, p->data, p->len, &p->off, "returned");
 	return d;
 }

@@ -134,9 +134,9 @@ static bool same_ones(uint16_t a, uint16_t b)
 	return a % 0xffff == b % 0xffff;
 }
 
-/* GUE as mslbd's configs in the fuzz targets use it: UDP to port 6080
- * whose payload starts as an IPv4 or IPv6 header does (variant 1). */
-#define FZ_GUE_PORT 6080
+/* GUE as mslbd's configs in the fuzz targets use it: UDP to port
+ * FZ_GUE_PORT whose payload starts as an IPv4 or IPv6 header does
+ * (variant 1). */
 
 static bool is_gue(const uint8_t *p, const struct fz_ip *ip)
 {
@@ -144,6 +144,13 @@ static bool is_gue(const uint8_t *p, const struct fz_ip *ip)
 
 	return ip->proto == 17 && ip->len >= ip->l3len + 9 && fz_get16(u + 2) == FZ_GUE_PORT &&
 	       (u[8] >> 4 == 4 || u[8] >> 4 == 6);
+}
+
+bool fz_is_gue(const uint8_t *p, uint32_t len)
+{
+	struct fz_ip ip;
+
+	return fz_ip_walk(p, len, &ip) && !ip.fragment && is_gue(p, &ip);
 }
 
 static enum fz_csum worst(enum fz_csum a, enum fz_csum b)
