@@ -16,6 +16,7 @@
 #include "lpm.h"
 #include "maglev.h"
 #include "net/encap.h"
+#include "net/gso.h"
 #include "net/pkt.h"
 
 /* Add the prefixes of one family in l to t: -1 out of memory. */
@@ -314,11 +315,45 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	return MSLB_DROP_NOT_OURS;
 }
 
+struct split_ctx {
+	struct mslb_lb *lb;
+	int ifindex;
+};
+
+/* One datagram of a GUE super-packet, through the data path on its own;
+ * what is left of it is emitted. */
+static void split_one(void *ctx, uint8_t *seg, uint32_t len)
+{
+	struct split_ctx *c = ctx;
+	struct io_pkt q = { .buf = seg - IO_HEADROOM, .data = seg, .len = len, .ifindex = c->ifindex };
+
+	if (lb_process_pkt(c->lb, &q) == MSLB_OK && q.len && c->lb->emit)
+		c->lb->emit(c->lb->emit_ctx, q.data, q.len, &q.off);
+}
+
+/* The GUE super-packet at p (len bytes; lb_decap could not make it one
+ * TCP super-packet), cut as the kernel would have. The datagrams' own
+ * processing never segments (none is a super-packet), so scratch[0] stays
+ * theirs. */
+static void split(struct mslb_lb *lb, struct io_pkt *p, uint32_t len)
+{
+	struct split_ctx c = { lb, p->ifindex };
+	struct pkt_view v;
+
+	if (pkt_parse(p->data, len, &v) == MSLB_OK)
+		gso_segment(&v, &p->off, lb->scratch[0] + IO_HEADROOM, split_one, &c);
+}
+
 enum mslb_drop lb_process_pkt(struct mslb_lb *lb, struct io_pkt *p)
 {
 	enum mslb_drop r = run(lb, p);
+	uint32_t len = lb->split_len;
 
 	if (r != MSLB_OK)
 		lb->drops[r]++;
+	if (len) {
+		lb->split_len = 0;
+		split(lb, p, len);
+	}
 	return r;
 }

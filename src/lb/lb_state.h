@@ -188,6 +188,7 @@ struct mslb_lb {
 	lb_emit_fn emit;
 	void *emit_ctx;
 	bool emit_uso;			/* emit takes UDP GSO super-packets */
+	uint32_t split_len;		/* a GUE super-packet to take apart (lb_tunnel.c gue_super) */
 	uint8_t *scratch[2];		/* IO_HEADROOM + IO_BUF_SIZE each: segments, fragments */
 	uint8_t *icmp_buf;
 	struct reasm *reasm;		/* NULL when nothing here decapsulates */

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "lb.h"
 #include "lb_role.h"
 #include "lb_tunnel.h"
 #include "lpm.h"
@@ -393,25 +392,11 @@ enum mslb_drop lb_return_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_
 	return r;
 }
 
-struct split_ctx {
-	struct mslb_lb *lb;
-	int ifindex;
-};
-
-/* One datagram of a GUE super-packet, through the data path on its own. */
-static void split_out(void *ctx, uint8_t *seg, uint32_t len)
-{
-	struct split_ctx *c = ctx;
-	struct io_pkt q = { .buf = seg - IO_HEADROOM, .data = seg, .len = len, .ifindex = c->ifindex };
-
-	if (lb_process_pkt(c->lb, &q) == MSLB_OK && q.len)
-		emit(c->lb, q.data, q.len, &q.off);
-}
-
 /* A UDP GSO super-packet of GUE (a front's, or the kernel's GRO): when its
  * datagrams carry one TCP flow's segments in order, they become one TCP
- * super-packet in it, and v shrinks to match; otherwise each datagram goes
- * through the data path alone (*split), as the kernel would have cut it. */
+ * super-packet in it, and v shrinks to match; otherwise (*split) nothing
+ * is left to send of it, and lb_process_pkt takes each datagram through
+ * the data path alone (split_len), as the kernel would have cut it. */
 static enum mslb_drop gue_super(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, bool *split)
 {
 	unsigned at = v->l4off + ENCAP_UDP_HLEN;
@@ -430,13 +415,10 @@ static enum mslb_drop gue_super(struct mslb_lb *lb, struct io_pkt *p, struct pkt
 		lb->ts.uso_coalesced++;
 		return MSLB_OK;
 	}
-	struct split_ctx c = { lb, p->ifindex };
-
-	/* Cut as the kernel would have. The datagrams' own processing never
-	 * segments (none is a super-packet), so scratch[0] stays theirs. */
-	if (gso_segment(v, &p->off, lb->scratch[0] + IO_HEADROOM, split_out, &c) < 0)
+	if (!p->off.gso_size || p->data != v->data)
 		return MSLB_DROP_BAD_OFFLOAD;
 	*split = true;
+	lb->split_len = v->len;
 	p->len = 0;
 	lb->ts.uso_split++;
 	return MSLB_OK;
