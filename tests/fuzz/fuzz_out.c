@@ -17,6 +17,58 @@
 static void check_out(struct fz_run *r, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
 		      const char *what);
 
+/* The innermost TCP segment of p[0..len), through IP-in-IP and GUE: false
+ * for anything else, a fragment among them. */
+static bool inner_tcp(const uint8_t *p, uint32_t len, struct fz_tcp *t)
+{
+	for (int depth = 0; depth <= 4; depth++) {
+		struct fz_ip ip;
+		unsigned doff;
+
+		if (!fz_ip_walk(p, len, &ip) || ip.fragment || ip.rt_pending || ip.len > len || ip.len < ip.l3len)
+			return false;
+		if (ip.proto == 4 || ip.proto == 41 || fz_is_gue(p, ip.len)) {
+			unsigned skip = ip.l3len + (ip.proto == 17 ? 8u : 0u);
+
+			if (ip.len < skip)
+				return false;
+			len = ip.len - skip;
+			p += skip;
+			continue;
+		}
+		if (ip.proto != 6 || ip.len < ip.l3len + 20)
+			return false;
+		doff = (p[ip.l3len + 12] >> 4) * 4u;
+		if (doff < 20 || ip.l3len + doff > ip.len)
+			return false;
+		t->sport = fz_get16(p + ip.l3len);
+		t->dport = fz_get16(p + ip.l3len + 2);
+		t->seq = (uint32_t)p[ip.l3len + 4] << 24 | (uint32_t)p[ip.l3len + 5] << 16 |
+			 (uint32_t)p[ip.l3len + 6] << 8 | p[ip.l3len + 7];
+		t->payload = p + ip.l3len + doff;
+		t->n = ip.len - ip.l3len - doff;
+		return true;
+	}
+	return false;
+}
+
+/* A TCP segment let out of the packet being processed carries its bytes:
+ * where the sequence numbers meet, the payloads agree. */
+static void check_payload(const struct fz_run *r, const uint8_t *pkt, uint32_t len, const char *what)
+{
+	struct fz_tcp o;
+	uint32_t at, n;
+
+	if (!r->in_tcp || !inner_tcp(pkt, len, &o) || o.sport != r->tcp.sport || o.dport != r->tcp.dport)
+		return;
+	at = o.seq - r->tcp.seq;	/* modulo 2^32, as sequence numbers go */
+	if (at >= r->tcp.n || !o.n)
+		return;
+	n = o.n < r->tcp.n - at ? o.n : r->tcp.n - at;
+	FUZZ_CHECK(!memcmp(o.payload, r->tcp.payload + at, n),
+		   "%s packet: TCP payload at sequence %u (%u bytes) differs from the input's", what, o.seq, n);
+}
+
 struct fz_cut {
 	struct fz_run *r;
 	const char *what;
@@ -90,6 +142,7 @@ static void check_out(struct fz_run *r, const uint8_t *pkt, uint32_t len, const 
 				   (unsigned)off->csum_start + off->csum_offset == ver.l4off + ver.field,
 			   "%s packet: partial checksum at %u+%u, its transport checksum is at %u+%u", what,
 			   off->csum_start, off->csum_offset, ver.l4off, ver.field);
+	check_payload(r, c, len, what);
 	d = pkt_parse(c, len, &v);
 	FUZZ_CHECK(d == MSLB_OK, "%s packet does not parse again: %s", what, mslb_drop_name(d));
 	FUZZ_CHECK(v.len == len, "%s packet: parsed length %u, %u bytes sent", what, v.len, len);
@@ -175,6 +228,14 @@ enum mslb_drop fz_run_pkt(struct fz_run *r, struct io_pkt *p)
 	r->hdr_ok_all = r->hdr_ok_all && ver.hdr_ok;
 	if (p->off.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4 && to_gue_port(p->data, p->len))
 		uso_judge(r, p);
+	/* A GUE super-packet holds several segments: not one payload. */
+	r->in_tcp = p->off.gso_type != VIRTIO_NET_HDR_GSO_UDP_L4 && inner_tcp(p->data, p->len, &r->tcp);
+	if (r->in_tcp) {
+		static uint8_t copy[IO_BUF_SIZE];
+
+		memcpy(copy, r->tcp.payload, r->tcp.n);
+		r->tcp.payload = copy;
+	}
 
 	d = lb_process_pkt(r->lb, p);
 	FUZZ_CHECK(d < MSLB_DROP_MAX, "lb_process_pkt returned %d", (int)d);

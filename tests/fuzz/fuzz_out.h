@@ -13,11 +13,25 @@
 #include "net/pktbuf.h"
 
 /* What is known about the packets fed so far in one input. */
+/* A TCP segment's identity and payload. */
+struct fz_tcp {
+	uint16_t sport, dport;
+	uint32_t seq;
+	const uint8_t *payload;
+	uint32_t n;
+};
+
 struct fz_run {
 	struct mslb_lb *lb;
 	bool hdr_ok_all;		/* every IPv4 header fed so far had a right checksum */
 	enum fz_csum in_csum;		/* the packet being processed */
 	unsigned n_out;			/* packets let out (returned and emitted) */
+	/* The packet being processed is a whole TCP segment (a super-packet
+	 * too) at its innermost level: its payload, copied before the data
+	 * path rewrites it, which every TCP segment of the same ports let out
+	 * must carry unchanged at its sequence numbers. */
+	bool in_tcp;
+	struct fz_tcp tcp;
 };
 
 /* Hook r to lb's emit callback. */
