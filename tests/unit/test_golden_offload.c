@@ -14,32 +14,6 @@
 
 /* ---- GSO super-packets ---------------------------------------------- */
 
-/* Segment k of super-packet sp (headers hl bytes, TCP at hl - 20) as the
- * kernel cuts it: own length, IPv4 ID + k, sequence + k * size, PSH and
- * FIN only on the last, CWR only on the first; checksums from scratch. */
-static void seg(struct pg_pkt *o, const struct pg_pkt *sp, unsigned hl, unsigned k, unsigned size)
-{
-	unsigned payload = sp->len - hl, off = k * size, n = payload - off < size ? payload - off : size;
-	uint8_t *t;
-
-	*o = *sp;
-	memcpy(o->buf + hl, sp->buf + hl + off, n);
-	o->len = hl + n;
-	if (sp->family == 4) {
-		pg_put16(o->buf + 2, (uint16_t)o->len);
-		pg_put16(o->buf + 4, (uint16_t)(pg_get16(sp->buf + 4) + k));
-	} else {
-		pg_put16(o->buf + 4, (uint16_t)(o->len - 40));
-	}
-	t = o->buf + hl - 20;
-	pg_put32(t + 4, pg_get32(sp->buf + hl - 20 + 4) + off);
-	if (off + n < payload)
-		t[13] &= (uint8_t)~0x09;
-	if (k > 0)
-		t[13] &= (uint8_t)~0x80;
-	pg_recompute(o);
-}
-
 static void build_gso(struct gd_script *c)
 {
 	for (int family = 4; family <= 6; family += 2) {
@@ -62,7 +36,7 @@ static void build_gso(struct gd_script *c)
 			.csum_offset = 16,
 		};
 		for (unsigned k = 0; k < 4; k++) {
-			seg(&o, &sp, hl, k, 1000);
+			tp_seg(&o, &sp, hl, k, 1000);
 			gd_encap(gd_emit(s), family, family == 4 ? S4 : S6, family == 4 ? B4 : B6, o.buf, o.len,
 				(uint16_t)(family == 4 ? k : 4 + k), true);
 		}
@@ -137,7 +111,7 @@ static void build_gso_frag(struct gd_script *c)
 		.hdr_len = 40, .csum_start = 20, .csum_offset = 16,
 	};
 	for (unsigned k = 0, id = 0; k < 4; k++) {
-		seg(&o, &sp, 40, k, 1000);
+		tp_seg(&o, &sp, 40, k, 1000);
 		if (o.len <= 780) {
 			gd_encap(gd_emit(s), 4, S4, B4, o.buf, o.len, (uint16_t)id++, false);
 			continue;
@@ -157,7 +131,7 @@ static void build_gso_frag(struct gd_script *c)
 		.hdr_len = 60, .csum_start = 40, .csum_offset = 16,
 	};
 	for (unsigned k = 0, fid = 1; k < 4; k++) {
-		seg(&o, &sp, 60, k, 1000);
+		tp_seg(&o, &sp, 60, k, 1000);
 		gd_encap(&whole, 6, S6, B6, o.buf, o.len, 0, false);
 		if (o.len <= 760) {
 			*gd_emit(s) = whole;

@@ -1071,32 +1071,6 @@ static void test_gue_front_v6_small_counted(void)
 
 /* ---- GSO super-packets ---------------------------------------------------- */
 
-/* Segment k of super-packet sp (headers hl bytes, TCP at hl - 20) as the
- * kernel cuts it: own length, IPv4 ID + k, sequence + k * size, PSH and
- * FIN only on the last, CWR only on the first; checksums from scratch. */
-static void seg(struct pg_pkt *o, const struct pg_pkt *sp, unsigned hl, unsigned k, unsigned size)
-{
-	unsigned payload = sp->len - hl, off = k * size, n = payload - off < size ? payload - off : size;
-	uint8_t *t;
-
-	*o = *sp;
-	memcpy(o->buf + hl, sp->buf + hl + off, n);
-	o->len = hl + n;
-	if (sp->family == 4) {
-		pg_put16(o->buf + 2, (uint16_t)o->len);
-		pg_put16(o->buf + 4, (uint16_t)(pg_get16(sp->buf + 4) + k));
-	} else {
-		pg_put16(o->buf + 4, (uint16_t)(o->len - 40));
-	}
-	t = o->buf + hl - 20;
-	pg_put32(t + 4, pg_get32(sp->buf + hl - 20 + 4) + off);
-	if (off + n < payload)
-		t[13] &= (uint8_t)~0x09;
-	if (k > 0)
-		t[13] &= (uint8_t)~0x80;
-	pg_recompute(o);
-}
-
 static struct io_offload gso_off(int family, unsigned hl)
 {
 	return (struct io_offload){
@@ -1127,7 +1101,7 @@ static void gso_step(struct gd_script *c, int family, int ov, uint16_t id)
 	gd_set(&s->in, sp.buf, sp.len);
 	s->off = gso_off(family, hl);
 	for (unsigned k = 0; k < 4; k++) {
-		seg(&o, &sp, hl, k, 1000);
+		tp_seg(&o, &sp, hl, k, 1000);
 		gue_encap(gd_emit(s), ov, ov == 4 ? S4 : S6, ov == 4 ? B4 : B6, o.buf, o.len, (uint16_t)(id + k),
 			  true, GUE_PORT);
 	}
@@ -1201,7 +1175,7 @@ static void build_gso_frag(struct gd_script *c)
 	gd_set(&s->in, sp.buf, sp.len);
 	s->off = gso_off(4, 40);
 	for (unsigned k = 0, id = 0; k < 4; k++) {
-		seg(&o, &sp, 40, k, 1000);
+		tp_seg(&o, &sp, 40, k, 1000);
 		if (o.len <= 772) {
 			gue_encap(gd_emit(s), 4, S4, B4, o.buf, o.len, (uint16_t)id++, false, GUE_PORT);
 			continue;
@@ -2140,7 +2114,7 @@ static void test_gue_round_trip(void)
 				gd_mk(&sp, family, PG_TCP, family == 4 ? C4 : C6, family == 4 ? S4 : S6, hl + 3500, 0,
 				      true);
 				for (unsigned k = 0; k < 4; k++)
-					seg(&segs[k], &sp, hl, k, 1000);
+					tp_seg(&segs[k], &sp, hl, k, 1000);
 				{
 					struct io_offload o = gso_off(family, hl);
 
@@ -2385,52 +2359,6 @@ static void big_tcp(struct bigpkt *sp, struct pg_pkt *hdr, int family, unsigned 
 						     sp->len - hl + 20)));
 }
 
-/* Segment k of sp (segments of size bytes of payload), as seg() makes it. */
-static void bseg(struct pg_pkt *o, const struct bigpkt *sp, const struct pg_pkt *hdr, unsigned k, unsigned size)
-{
-	unsigned hl = hdr->l3len + 20, payload = sp->len - hl, off = k * size;
-	unsigned n = payload - off < size ? payload - off : size;
-	uint8_t *t;
-
-	*o = *hdr;
-	memcpy(o->buf, sp->b, hl);
-	memcpy(o->buf + hl, sp->b + hl + off, n);
-	o->len = hl + n;
-	if (o->family == 4) {
-		pg_put16(o->buf + 2, (uint16_t)o->len);
-		pg_put16(o->buf + 4, (uint16_t)(pg_get16(sp->b + 4) + k));
-	} else {
-		pg_put16(o->buf + 4, (uint16_t)(o->len - 40));
-	}
-	t = o->buf + hl - 20;
-	pg_put32(t + 4, pg_get32(sp->b + hl - 20 + 4) + off);
-	if (off + n < payload)
-		t[13] &= (uint8_t)~0x09;
-	if (k > 0)
-		t[13] &= (uint8_t)~0x80;
-	pg_recompute(o);
-}
-
-/* Datagram k of a UDP GSO super-packet sp (hl bytes of headers, size of
- * payload each): own lengths, IPv4 ID + k, checksums from scratch. */
-static void useg(struct pg_pkt *o, const struct pg_pkt *sp, unsigned hl, unsigned k, unsigned size)
-{
-	unsigned payload = sp->len - hl, off = k * size, n = payload - off < size ? payload - off : size;
-
-	*o = *sp;
-	memcpy(o->buf + hl, sp->buf + hl + off, n);
-	o->len = hl + n;
-	if (sp->family == 4) {
-		pg_put16(o->buf + 2, (uint16_t)o->len);
-		pg_put16(o->buf + 4, (uint16_t)(pg_get16(sp->buf + 4) + k));
-	} else {
-		pg_put16(o->buf + 4, (uint16_t)(o->len - 40));
-	}
-	pg_put16(o->buf + hl - 8 + 4, (uint16_t)(8 + n));
-	pg_put16(o->buf + hl - 8 + 6, 1);	/* not "none": computed */
-	pg_recompute(o);
-}
-
 /* The GUE UDP GSO super-packet of the inner packets cat[0..clen) back to
  * back, from IP_S to b1 (outer family ov, IPv4 ID id, DF), source port
  * sport; the UDP checksum field the pseudo-header sum. At o; returns the
@@ -2529,7 +2457,7 @@ static void uso_one(struct mslb_lb *front, int family, int ov, uint8_t flags, ui
 	sp.buf[hl - 20 + 13] = flags;
 	pg_recompute(&sp);
 	for (unsigned k = 0; k < 4; k++) {
-		seg(&o, &sp, hl, k, 1000);
+		tp_seg(&o, &sp, hl, k, 1000);
 		memcpy(ucat + clen, o.buf, o.len);
 		clen += o.len;
 	}
@@ -2641,14 +2569,14 @@ static unsigned check_parts(const char *what, int ov, const struct bigpkt *sp, c
 
 		snprintf(w, sizeof(w), "%s, %s: segments %u to %u", what, j ? "emitted" : "returned", from, to - 1);
 		if (to - from == 1) {
-			bseg(&o, sp, hdr, from, size);
+			tp_gso_seg(&o, hdr, sp->b, sp->len, hdr->l3len + 20, from, size);
 			gue_encap(&x, ov, ov == 4 ? S4 : S6, ov == 4 ? B4 : B6, o.buf, o.len, ids[j], true, GUE_PORT);
 			CU_ASSERT(gd_match(w, wire.b[j], wire.len[j], &x));
 			CU_ASSERT(off_none(&wire.off[j]));
 			continue;
 		}
 		for (unsigned k = from; k < to; k++) {
-			bseg(&o, sp, hdr, k, size);
+			tp_gso_seg(&o, hdr, sp->b, sp->len, hdr->l3len + 20, k, size);
 			memcpy(ucat + clen, o.buf, o.len);
 			clen += o.len;
 		}
@@ -2848,7 +2776,7 @@ static void test_gue_front_uso_udp(void)
 		snprintf(what, sizeof(what), "USO: UDP/IPv%d in IPv%d", k[i].family, k[i].ov);
 		gd_client(&sp, k[i].family, hl + 3500, 0x0a, true);
 		for (unsigned j = 0; j < 4; j++) {
-			useg(&o, &sp, hl, j, 1000);
+			tp_seg(&o, &sp, hl, j, 1000);
 			memcpy(ucat + clen, o.buf, o.len);
 			clen += o.len;
 		}
@@ -2882,7 +2810,7 @@ static void seg_check_one(void *ctx, uint8_t *s, uint32_t len)
 	char w[128];
 
 	snprintf(w, sizeof(w), "%s: segment %u", c->what, c->k);
-	bseg(&o, c->sp, c->hdr, c->k++, c->size);
+	tp_gso_seg(&o, c->hdr, c->sp->b, c->sp->len, c->hdr->l3len + 20, c->k++, c->size);
 	CU_ASSERT(tp_same(w, s, len, o.buf, o.len));
 }
 
@@ -2969,7 +2897,7 @@ static void uso_back_lone(const char *what, struct mslb_lb *back, const uint8_t 
 	lb_get_tunnel_stats(back, &ts0);
 	CU_ASSERT_EQUAL_FATAL(ufeed(back, gue, glen, goff, &p), MSLB_OK);
 	CU_ASSERT_EQUAL(ucap.n, 0);
-	bseg(&o, sp, hdr, k, size);
+	tp_gso_seg(&o, hdr, sp->b, sp->len, hdr->l3len + 20, k, size);
 	CU_ASSERT(tp_same(what, p.data, p.len, o.buf, o.len));
 	CU_ASSERT(off_none(&p.off));
 	lb_get_tunnel_stats(back, &ts);
@@ -3168,7 +3096,7 @@ static void test_gue_back_uso_split(void)
 		sp.buf[hl - 20 + 13] = 0x18;
 		pg_recompute(&sp);
 		for (unsigned k = 0; k < 4; k++)
-			seg(&in[k], &sp, hl, k, 1000);
+			tp_seg(&in[k], &sp, hl, k, 1000);
 		{
 			struct io_offload off;
 			static uint8_t o[IO_BUF_SIZE + 128];
@@ -3238,7 +3166,7 @@ static void test_gue_back_uso_bad(void)
 		sp.buf[hl - 20 + 13] = 0x10;
 		pg_recompute(&sp);
 		for (unsigned k = 0; k < 4; k++)
-			seg(&in[k], &sp, hl, k, 1000);
+			tp_seg(&in[k], &sp, hl, k, 1000);
 		len = uso_in(o, ov, in, 4, &off);
 		for (unsigned i = 0; i < ARRAY_SIZE(types); i++) {
 			uint64_t bad = lb_drops(lb, MSLB_DROP_BAD_OFFLOAD);

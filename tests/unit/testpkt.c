@@ -153,3 +153,33 @@ void tp_collect(void *ctx, uint8_t *pkt, uint32_t len)
 	memcpy(f->pkt[f->n], pkt, len);
 	f->len[f->n++] = len;
 }
+
+void tp_gso_seg(struct pg_pkt *o, const struct pg_pkt *hdr, const uint8_t *sp, uint32_t splen, unsigned hl,
+		unsigned k, unsigned size)
+{
+	unsigned payload = splen - hl, off = k * size, n = payload - off < size ? payload - off : size;
+
+	*o = *hdr;
+	memmove(o->buf, sp, hl);
+	memcpy(o->buf + hl, sp + hl + off, n);
+	o->len = hl + n;
+	if (o->family == 4) {
+		pg_put16(o->buf + 2, (uint16_t)o->len);
+		pg_put16(o->buf + 4, (uint16_t)(pg_get16(sp + 4) + k));
+	} else {
+		pg_put16(o->buf + 4, (uint16_t)(o->len - 40));
+	}
+	if (o->proto == PG_TCP) {
+		uint8_t *t = o->buf + hl - 20;
+
+		pg_put32(t + 4, pg_get32(sp + hl - 20 + 4) + off);
+		if (off + n < payload)
+			t[13] &= (uint8_t)~0x09;
+		if (k > 0)
+			t[13] &= (uint8_t)~0x80;
+	} else {
+		pg_put16(o->buf + hl - 8 + 4, (uint16_t)(8 + n));
+		pg_put16(o->buf + hl - 8 + 6, 1);	/* not "none": computed */
+	}
+	pg_recompute(o);
+}

@@ -47,6 +47,19 @@ uint32_t tp_icmp(uint8_t *o, int family, const uint8_t *from, const uint8_t *to,
  * names the packet). */
 bool tp_same(const char *what, const uint8_t *got, uint32_t got_len, const uint8_t *exp, uint32_t exp_len);
 
+/* Segment k of the TCP or UDP super-packet sp[0..splen) (hl bytes of
+ * headers, segments of size bytes of payload) as the kernel cuts it: own
+ * lengths, IPv4 ID + k; TCP: sequence number + k * size, FIN and PSH only
+ * on the last, CWR only on the first; checksums from scratch. o takes the
+ * rest of its description (family, protocol, offsets) from hdr. */
+void tp_gso_seg(struct pg_pkt *o, const struct pg_pkt *hdr, const uint8_t *sp, uint32_t splen, unsigned hl,
+		unsigned k, unsigned size);
+/* The same for a super-packet that is a pg_pkt. */
+static inline void tp_seg(struct pg_pkt *o, const struct pg_pkt *sp, unsigned hl, unsigned k, unsigned size)
+{
+	tp_gso_seg(o, sp, sp->buf, sp->len, hl, k, size);
+}
+
 /* A sink for the packets a module hands to a callback (frag, gso): the
  * first TP_MAX_FRAGS kept, in order. */
 #define TP_MAX_FRAGS 64
