@@ -342,8 +342,7 @@ row_mslbd_gue() {
 	topo_create 1 1 mslb || return 1
 	MSLB_FRONT_MODE=encapsulate front_conf "$(mslbd_conf f)" hash || return 1
 	sed -i 's/^  mode = "encapsulate";/&\n  encapsulation = "gue";/' "$(mslbd_conf f)"
-	back_conf "$(mslbd_conf b1)" 1 || return 1
-	sed -i '0,/^  );/s//  );\n  gue_port = 6080;/' "$(mslbd_conf b1)"
+	back_conf "$(mslbd_conf b1)" 1 6080 || return 1
 
 	mslbd_start f "$(mslbd_conf f)" || return 1
 	mslbd_start b1 "$(mslbd_conf b1)" || return 1
@@ -381,10 +380,9 @@ row_afp() {
 		export MSLB_IO=af_packet	# the library writes io.af_packet itself
 	fi
 	MSLB_FRONT_MODE=${encap:+encapsulate} front_conf "$(mslbd_conf f)" hash || return 1
-	back_conf "$(mslbd_conf b1)" 1 || return 1
+	back_conf "$(mslbd_conf b1)" 1 "$([ "$encap" = gue ] && echo 6080)" || return 1
 	if [ "$encap" = gue ]; then
 		sed -i 's/^  mode = "encapsulate";/&\n  encapsulation = "gue";/' "$(mslbd_conf f)"
-		sed -i '0,/^  );/s//  );\n  gue_port = 6080;/' "$(mslbd_conf b1)"
 	fi
 	if [ -z "${MSLB_IO:-}" ]; then
 		echo 'io = { af_packet = [ "c1", "b1" ]; };' >>"$(mslbd_conf f)"

@@ -42,7 +42,7 @@ require_mslbd
 # c1's extra IPv6 address -> b2.
 OUTER=("" same ipv6 ipv4)
 encap_front_conf() {
-	local file=$1 part=$2 i mtu e first=1 entries
+	local file=$1 part=$2 i mtu entries
 	entries=$(table_default)
 	[ "$part" = 2 ] && entries="$entries ${C6_OUT[1]}/128=b2"
 	{
@@ -61,14 +61,8 @@ encap_front_conf() {
 				"${IPB4[$i]}" "${IPB6[$i]}" "${OUTER[$i]}" "$mtu" "$([ "$i" -lt 3 ] && echo ,)"
 		done
 		echo "  );"
-		echo "  table = ("
-		for e in $entries; do
-			[ $first = 1 ] || echo ","
-			printf '    { source = "%s"; next_hop = "%s"; }' "${e%=*}" "${e#*=}"
-			first=0
-		done
-		echo
-		echo "  );"
+		# shellcheck disable=SC2086 # one word an entry
+		conf_table $entries
 		echo "  unmatched = \"hash\";"
 		echo "};"
 	} >"$file"

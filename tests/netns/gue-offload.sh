@@ -40,7 +40,7 @@ OUTER=("" same ipv6)
 # front_gue FILE: next hops b1 (outer same) and b2 (outer ipv6), all GUE;
 # c1's addresses -> b1, its extra ones -> b2.
 front_gue() {
-	local i first=1 e
+	local i
 	{
 		_conf_head f
 		echo "front = {"
@@ -53,33 +53,10 @@ front_gue() {
 				"${IPB4[$i]}" "${IPB6[$i]}" "${OUTER[$i]}" "$([ "$i" = 1 ] && echo ,)"
 		done
 		echo "  );"
-		echo "  table = ("
-		for e in "${C4_TBL[1]}=b1" "${C6_TBL[1]}=b1" "${C4_OUT[1]}/32=b2" "${C6_OUT[1]}/128=b2"; do
-			[ $first = 1 ] || echo ","
-			printf '    { source = "%s"; next_hop = "%s"; }' "${e%=*}" "${e#*=}"
-			first=0
-		done
-		echo
-		echo "  );"
+		conf_table "${C4_TBL[1]}=b1" "${C6_TBL[1]}=b1" "${C4_OUT[1]}/32=b2" "${C6_OUT[1]}/128=b2"
 		echo "  unmatched = \"hash\";"
 		echo "};"
 	} >"$1"
-}
-
-# back_gue I: back bi (IPv4 through deliver_via, IPv6 through the main
-# table) taking GUE apart on GUE_PORT.
-back_gue() {
-	local i=$1
-	{
-		_conf_head "b$i"
-		echo "back = {"
-		echo "  addresses = ("
-		echo "    { address = \"${IPB4[$i]}\"; service = \"$IPS4\"; deliver_via = \"${S4[$i]}\"; },"
-		echo "    { address = \"${IPB6[$i]}\"; service = \"$IPS6\"; }"
-		echo "  );"
-		echo "  gue_port = $GUE_PORT;"
-		echo "};"
-	} >"$(mslbd_conf "b$i")"
 }
 
 # transfer_from SRC DST PORT SERVER FILE: tcp_transfer from c1's address SRC
@@ -182,8 +159,8 @@ scan_get() { awk -v k="$2" '$1 == k {print $2}' "$TMPD/$1.scan"; }
 # ============================================================ set-up
 topo_create 1 2 mslb || bail "topology"
 front_gue "$(mslbd_conf f)" || bail "front config"
-back_gue 1 || bail "back config b1"
-back_gue 2 || bail "back config b2"
+back_conf "$(mslbd_conf b1)" 1 "$GUE_PORT" || bail "back config b1"
+back_conf "$(mslbd_conf b2)" 2 "$GUE_PORT" || bail "back config b2"
 # f - b2: cut at f's end (and checksums finished: the capture there sees
 # the wire), put together at b2's.
 nsx f ethtool -K b2 tx off >/dev/null || bail "ethtool: tx-udp-segmentation on f's b2"

@@ -57,7 +57,7 @@ GUE_PORT=6080
 #          it, in no table entry: only for the status)
 OUTER=("" same ipv6)
 gue_front_conf() {
-	local file=$1 part=$2 i extra e first=1 entries
+	local file=$1 part=$2 i extra entries
 	entries="${C4_TBL[1]}=b1 ${C6_TBL[1]}=b1 ${C4_OUT[1]}/32=b2 ${C6_OUT[1]}/128=b2"
 	{
 		_conf_head f
@@ -78,34 +78,11 @@ gue_front_conf() {
 		[ "$part" = mixed ] && printf '    { name = "b3"; ipv4 = "%s"; ipv6 = "%s"; mode = "translate"; }\n' \
 			"${IPB4[3]}" "${IPB6[3]}"
 		echo "  );"
-		echo "  table = ("
-		for e in $entries; do
-			[ $first = 1 ] || echo ","
-			printf '    { source = "%s"; next_hop = "%s"; }' "${e%=*}" "${e#*=}"
-			first=0
-		done
-		echo
-		echo "  );"
+		# shellcheck disable=SC2086 # one word an entry
+		conf_table $entries
 		echo "  unmatched = \"hash\";"
 		echo "};"
 	} >"$file"
-}
-
-# gue_back_conf I [PORT]: back bi as lib.sh's back_conf (IPv4 delivered
-# through deliver_via, IPv6 through the main table), with back.gue_port =
-# PORT written out if given.
-gue_back_conf() {
-	local i=$1
-	{
-		_conf_head "b$i"
-		echo "back = {"
-		echo "  addresses = ("
-		echo "    { address = \"${IPB4[$i]}\"; service = \"$IPS4\"; deliver_via = \"${S4[$i]}\"; },"
-		echo "    { address = \"${IPB6[$i]}\"; service = \"$IPS6\"; }"
-		echo "  );"
-		[ -n "${2:-}" ] && echo "  gue_port = $2;"
-		echo "};"
-	} >"$(mslbd_conf "b$i")"
 }
 
 # conf_ok NODE WHAT: `mslbd check` takes NODE's file.
@@ -351,8 +328,8 @@ start_caps() {
 # ============================================================ part 1
 topo_create 1 2 mslb || bail "topology"
 gue_front_conf "$(mslbd_conf f)" gue || bail "front config"
-gue_back_conf 1 "$GUE_PORT" || bail "back config b1"
-gue_back_conf 2 "$GUE_PORT" || bail "back config b2"
+back_conf "$(mslbd_conf b1)" 1 "$GUE_PORT" || bail "back config b1"
+back_conf "$(mslbd_conf b2)" 2 "$GUE_PORT" || bail "back config b2"
 conf_ok f "encapsulation = \"gue\", gue_port = $GUE_PORT"
 conf_ok b1 "gue_port = $GUE_PORT"
 conf_ok b2 "gue_port = $GUE_PORT"

@@ -667,24 +667,33 @@ front_conf() {
 				"${IPB4[$i]}" "${IPB6[$i]}" "$([ "$i" -lt "$TOPO_NBACKS" ] && echo ,)"
 		done
 		echo "  );"
-		echo "  table = ("
-		local first=1
+		local kept=()
 		for e in $entries; do
 			nh=${e#*=}
-			[ "${nh#b}" -le "$TOPO_NBACKS" ] 2>/dev/null || continue
-			[ $first = 1 ] || echo ","
-			printf '    { source = "%s"; next_hop = "%s"; }' "${e%=*}" "$nh"
-			first=0
+			[ "${nh#b}" -le "$TOPO_NBACKS" ] 2>/dev/null && kept+=("$e")
 		done
-		echo
-		echo "  );"
+		conf_table "${kept[@]}"
 		echo "  unmatched = \"$unmatched\";"
 		echo "};"
 	} >"$file"
 }
 
-# back_conf FILE I: back bi; IPv4 delivered through deliver_via (si's link
-# address), IPv6 through the main routing table.
+# conf_table PREFIX=NEXTHOP...: a front's "table = ( ... );" lines.
+conf_table() {
+	local e first=1
+	echo "  table = ("
+	for e in "$@"; do
+		[ $first = 1 ] || echo ","
+		printf '    { source = "%s"; next_hop = "%s"; }' "${e%=*}" "${e#*=}"
+		first=0
+	done
+	echo
+	echo "  );"
+}
+
+# back_conf FILE I [GUE_PORT]: back bi; IPv4 delivered through deliver_via
+# (si's link address), IPv6 through the main routing table; with
+# GUE_PORT, back.gue_port written out.
 back_conf() {
 	local file=$1 i=$2
 	{
@@ -695,8 +704,9 @@ back = {
     { address = "${IPB4[$i]}"; service = "$IPS4"; deliver_via = "${S4[$i]}"; },
     { address = "${IPB6[$i]}"; service = "$IPS6"; }
   );
-};
 EOF
+		[ -n "${3:-}" ] && echo "  gue_port = $3;"
+		echo "};"
 	} >"$file"
 }
 
