@@ -11,7 +11,6 @@
 #include "net/fwd.h"
 #include "net/iphdr.h"
 
-/* Newer than Debian 12's headers (Linux 5.18). */
 /* Next-hop cache entries re-resolved per timer tick (bounded work). */
 #define NEIGH_REFRESH_PER_TICK 64
 
