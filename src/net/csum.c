@@ -63,6 +63,55 @@ uint32_t csum_add(uint32_t sum, const void *buf, size_t len)
 	return (uint32_t)s;
 }
 
+/* Two carry chains as in csum_add; 16-byte blocks are loaded before they
+ * are stored, so a block never reads what the move wrote, in the order
+ * the overlap needs (forwards when dst is below src, else backwards). */
+uint32_t csum_move(void *dst, const void *src, size_t len)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+	size_t blocks = len / 16 * 16, rest = len - blocks;
+	unsigned __int128 a = 0, b = 0;
+	uint32_t tail;
+	uint64_t sum, hi;
+
+	if (d <= s || d >= s + len) {
+		for (size_t i = 0; i < blocks; i += 16) {
+			uint64_t w[2];
+
+			memcpy(w, s + i, 16);
+			memcpy(d + i, w, 16);
+			a += w[0];
+			b += w[1];
+		}
+		tail = csum_add(0, s + blocks, rest);
+		memmove(d + blocks, s + blocks, rest);
+	} else {
+		tail = csum_add(0, s + blocks, rest);
+		memmove(d + blocks, s + blocks, rest);
+		for (size_t i = blocks; i > 0; i -= 16) {
+			uint64_t w[2];
+
+			memcpy(w, s + i - 16, 16);
+			memcpy(d + i - 16, w, 16);
+			a += w[0];
+			b += w[1];
+		}
+	}
+	a += b;
+	sum = (uint64_t)a;
+	hi = (uint64_t)(a >> 64);
+	sum += hi;
+	sum += sum < hi;
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	sum = (sum & 0xffffffffu) + (sum >> 32);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	/* Native words: swapped once into big-endian ones, then the tail
+	 * (at an even offset, 16 bytes times the blocks) added. */
+	return csum_combine(be16toh((uint16_t)sum), tail);
+}
+
 static uint16_t fold(uint32_t sum)
 {
 	while (sum >> 16)

@@ -8,6 +8,17 @@
 /* One's complement sum of 16-bit big-endian words, added to sum.
  * An odd trailing byte is padded with zero. Returns an unfolded sum. */
 uint32_t csum_add(uint32_t sum, const void *buf, size_t len);
+/* The sum of two unfolded sums (of pieces at even offsets). */
+static inline uint32_t csum_combine(uint32_t a, uint32_t b)
+{
+	uint64_t s = (uint64_t)a + b;
+
+	return (uint32_t)((s & 0xffffffffu) + (s >> 32));
+}
+/* memmove(dst, src, len) that also returns csum_add(0, src, len) of the
+ * bytes as they were: one pass where a move and a sum would take two.
+ * Either direction of overlap. */
+uint32_t csum_move(void *dst, const void *src, size_t len);
 /* Fold and complement: the value to store in a checksum field (host order). */
 uint16_t csum_finish(uint32_t sum);
 /* Recompute an IPv4 header checksum from scratch; returns host order. */

@@ -24,13 +24,15 @@ unsigned gso_header_len(const struct pkt_view *v)
 	return 0;
 }
 
-static void l4_checksum(uint8_t *seg, unsigned l4off, uint32_t len, uint8_t proto)
+/* The segment's transport checksum: its headers summed here, its payload
+ * (from hl on) already summed as psum while it was moved. */
+static void l4_checksum(uint8_t *seg, unsigned l4off, unsigned hl, uint32_t len, uint8_t proto, uint32_t psum)
 {
 	unsigned field = l4off + (proto == IPPROTO_TCP ? 16 : 6), l4len = len - l4off;
 	uint16_t c;
 
 	seg[field] = seg[field + 1] = 0;
-	c = csum_finish(csum_add(csum_pseudo(seg, l4len, proto), seg + l4off, l4len));
+	c = csum_finish(csum_combine(csum_add(csum_pseudo(seg, l4len, proto), seg + l4off, hl - l4off), psum));
 	if (c == 0 && proto == IPPROTO_UDP)
 		c = 0xffff;
 	seg[field] = (uint8_t)(c >> 8);
@@ -87,10 +89,12 @@ static uint32_t cut_one(const struct cut *c, unsigned n, uint8_t *out)
 	uint32_t pos = n * c->size, len = cut_len(c, n), chunk = len - c->hl;
 	bool last = pos + chunk >= c->payload;
 	uint8_t *l4 = out + v->l4off;
+	uint32_t psum;
 
-	/* The payload first: laid out in place (gso_pack_head), the headers
-	 * land on the start of this segment's own payload. */
-	memmove(out + c->hl, v->data + c->hl + pos, chunk);
+	/* The payload first, summed as it moves: laid out in place
+	 * (gso_pack_head), the headers land on the start of this segment's
+	 * own payload. */
+	psum = csum_move(out + c->hl, v->data + c->hl + pos, chunk);
 	memmove(out, v->data, c->hl);
 	if (v->version == 4) {
 		uint16_t nid = (uint16_t)(c->id + n);
@@ -119,7 +123,7 @@ static uint32_t cut_one(const struct cut *c, unsigned n, uint8_t *out)
 		l4[4] = (uint8_t)((len - v->l4off) >> 8);
 		l4[5] = (uint8_t)(len - v->l4off);
 	}
-	l4_checksum(out, v->l4off, len, v->l4proto);
+	l4_checksum(out, v->l4off, c->hl, len, v->l4proto, psum);
 	return len;
 }
 
