@@ -21,6 +21,11 @@
 #                       each direction. Only without -6.
 #   mslbd TUN           front on f, back on b1, tun.offload = false;
 #   mslbd TUN+offloads  the same with tun.offload = true;
+#   TUN floor           bench/tunfloor on f and b1 instead of mslbd: a TUN
+#                       with mslbd's offloads, one read() and one write()
+#                       per packet, only the destination rewritten (and
+#                       its checksums). What the TUN itself costs: no
+#                       daemon on a TUN does less per packet.
 #   mslbd encap+offloads the front in encapsulation mode (IP-in-IP to b1,
 #                       which decapsulates), offloads on;
 #   mslbd GUE+offloads  the same in UDP (encapsulation = "gue", port 6080);
@@ -46,8 +51,8 @@
 # Table on stdout, progress on stderr. Root only. -t: seconds per run (8),
 # -q: 2-second runs; about 44 x (SECONDS + 0.5) + 20 s in all (6.5 min).
 # -r: only these rows, by key, comma-separated (kernel forwarding always
-# runs, for the ratios): nft tayga mslbd mslbdo mslbde mslbdg afp afpe afpg
-# mslbdp2.
+# runs, for the ratios): nft tayga mslbd mslbdo floor mslbde mslbdg afp afpe
+# afpg mslbdp2.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -304,6 +309,38 @@ EOF
 	bg_stop tayga
 }
 
+path_floor() { # what the kernel handed each tunfloor (its TUN's tx)
+	local n
+	for n in f b1; do
+		echo "$n:floor-tun $(ip -n "$(ns "$n")" -j -s link show dev mslbfl |
+			jq -r '.[0].stats64.tx | "\(.packets) \(.bytes)"')"
+	done
+}
+
+row_floor() {
+	local fl=${BUILDDIR:-$top/_build}/bench/tunfloor from=$IPS4 to=${IPB4[1]} n
+	[ "$fam" = 6 ] && from=$IPS6 to=${IPB6[1]}
+	if [ ! -x "$fl" ] && ! make -s -C "${BUILDDIR:-$top/_build}" bench/tunfloor >&2; then
+		NOTE[floor]="bench/tunfloor not built"
+		return 1
+	fi
+	topo_create 1 1 mslb || return 1
+	forwarding_on f b1 || return 1
+	route_add b1 "$IPS4/32" via "${S4[1]}" || return 1
+	bg_start floor-f f "$fl" mslbfl "$from" "$to" || return 1
+	bg_start floor-b1 b1 "$fl" mslbfl "$to" "$from" || return 1
+	for n in f b1; do
+		wait_for 5 nsx "$n" ip link show dev mslbfl >/dev/null 2>&1 || return 1
+		nsx "$n" sysctl -qw net.ipv4.conf.mslbfl.rp_filter=0 || return 1
+		ip -n "$(ns "$n")" link set dev mslbfl up || return 1
+	done
+	route_add f "$from" dev mslbfl || return 1
+	route_add b1 "$to" dev mslbfl || return 1
+	measure floor path_floor
+	bg_stop floor-f
+	bg_stop floor-b1
+}
+
 mslbd_down() {
 	local n
 	for n in f b1; do
@@ -453,6 +490,7 @@ else
 fi
 run_row mslbd "mslbd TUN" row_mslbd mslbd false
 run_row mslbdo "mslbd TUN+offloads" row_mslbd mslbdo true
+run_row floor "TUN floor" row_floor
 run_row mslbde "mslbd encap+offloads" row_mslbd_encap mslbde
 run_row mslbdg "mslbd GUE+offloads" row_mslbd_gue mslbdg
 run_row afp "mslbd AF_PACKET" row_afp afp
