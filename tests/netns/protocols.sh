@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/netns/protocols.sh: real protocols through c1 -> f -> b1 -> s1, in
-# both MSLB modes (address translation, then encapsulation) and both families
-# (IP_S = 203.0.113.100 and 2001:db8:5::100):
+# both MSLB modes (address translation, then encapsulation, in IP and in UDP:
+# GUE to b1's port 6080) and both families (IP_S = 203.0.113.100 and
+# 2001:db8:5::100):
 #
 # - FTP with vsftpd on s1 and curl on c1, passive (PASV for IPv4, EPSV for
 #   IPv6) and active (PORT for IPv4, EPRT for IPv6; the server connects back
@@ -17,12 +18,14 @@
 #   every packet must decrypt to the exact plaintext sent, sequence numbers
 #   1..N; c1's and s1's captures must be byte-identical but TTL / hop limit /
 #   IPv4 header checksum. On the f -> b1 link the packets must be the sent
-#   ones with the destination IP_B1 (translation) or IP-in-IP from IP_S to
-#   IP_B1 carrying the sent packet unchanged (encapsulation).
+#   ones with the destination IP_B1 (translation), or IP-in-IP (or UDP to
+#   port 6080) from IP_S to IP_B1 carrying the sent packet unchanged
+#   (encapsulation).
 # - No drop counter moves on f or b1, except, in encapsulation mode, the
 #   front's too_big: full-size segments from c1 do not fit the tunnel and
 #   each is answered with an ICMP error (path MTU discovery; c1 must have
-#   learned the tunnel MTU, 1480 for IPv4 in IPv4, 1460 for IPv6 in IPv6).
+#   learned the tunnel MTU, 1480 for IPv4 in IPv4, 1460 for IPv6 in IPv6;
+#   1472 and 1452 in GUE).
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -41,14 +44,23 @@ topo_create 1 1 mslb || bail "topology"
 no_offload c1 f || bail "ethtool -K on c1"
 
 # ------------------------------------------------------------ helpers
-# start_daemons translate|encapsulate: f with that mode, b1 as usual.
+# front_mode MODE: what the front's mode is for this test's MODE (gue:
+# encapsulation in UDP).
+front_mode() { if [ "$1" = gue ]; then echo encapsulate; else echo "$1"; fi; }
+
+# start_daemons translate|encapsulate|gue: f with that mode, b1 as usual
+# (taking GUE apart on port 6080 for gue).
 start_daemons() {
-	local conf
+	local conf fm
+	fm=$(front_mode "$1")
 	conf=$(mslbd_conf f)
-	MSLB_FRONT_MODE=$1 front_conf "$conf" hash || return 1
-	grep -q "^  mode = \"$1\";$" "$conf" || return 1
+	MSLB_FRONT_MODE=$fm front_conf "$conf" hash || return 1
+	grep -q "^  mode = \"$fm\";$" "$conf" || return 1
+	if [ "$1" = gue ]; then
+		sed -i 's/^  mode = "encapsulate";/&\n  encapsulation = "gue";/' "$conf" || return 1
+	fi
 	mslbd_start f "$conf" || return 1
-	back_conf "$(mslbd_conf b1)" 1 || return 1
+	back_conf "$(mslbd_conf b1)" 1 "$([ "$1" = gue ] && echo 6080)" || return 1
 	mslbd_start b1 "$(mslbd_conf b1)"
 }
 
@@ -259,10 +271,15 @@ elif cmd == 'link':
         want = [normalize(p, ipb_n) for p in sent]
         what = "ESP to %s" % ipb
     else:
-        outer = 4 if fam == '4' else 41
+        # IP-in-IP: the sent packet right after the outer header; GUE
+        # (variant 1): after the outer header and a UDP header to 6080.
+        outer = 17 if mode == 'gue' else 4 if fam == '4' else 41
+        skip = 8 if mode == 'gue' else 0
         have, wrong = [], 0
         for p in link:
             if proto(p) != outer:
+                continue
+            if mode == 'gue' and int.from_bytes(p[hdr_len(p) + 2:hdr_len(p) + 4], 'big') != 6080:
                 continue
             if dst_of(p) != ipb_n or src_of(p) != ips:
                 wrong += 1
@@ -271,9 +288,9 @@ elif cmd == 'link':
                     socket.inet_ntop(socket.AF_INET if len(dst_of(p)) == 4 else socket.AF_INET6, dst_of(p)),
                     dst, ipb))
                 continue
-            have.append(normalize(p[hdr_len(p):]))
+            have.append(normalize(p[hdr_len(p) + skip:]))
         want = [normalize(p) for p in sent]
-        what = "IP-in-IP (proto %d) %s -> %s carrying ESP" % (outer, dst, ipb)
+        what = "%s (proto %d) %s -> %s carrying ESP" % ("GUE" if skip else "IP-in-IP", outer, dst, ipb)
         if wrong:
             print("%d tunnel packets with the wrong outer addresses" % wrong)
     matched = missing = 0
@@ -295,7 +312,7 @@ esp_round() {
 	local mode=$1 dst v src ipb out
 	link_cap "esp-cli-$mode" c1 f "ip proto 50 or ip6 proto 50" || { tap_fail "$mode: tcpdump on c1"; return 1; }
 	link_cap "esp-srv-$mode" s1 b "ip proto 50 or ip6 proto 50" || { tap_fail "$mode: tcpdump on s1"; return 1; }
-	link_cap "esp-link-$mode" b1 f "ip proto 50 or ip6 proto 50 or ip proto 4 or ip6 proto 41" ||
+	link_cap "esp-link-$mode" b1 f "ip proto 50 or ip6 proto 50 or ip proto 4 or ip6 proto 41 or udp dst port 6080" ||
 		{ tap_fail "$mode: tcpdump on b1"; return 1; }
 	for dst in "$IPS4" "$IPS6"; do
 		v=$(fam "$dst")
@@ -319,7 +336,11 @@ esp_round() {
 		if [ "$v" = 4 ]; then src=${C4[1]} ipb=${IPB4[1]}; else src=${C6[1]} ipb=${IPB6[1]}; fi
 		check "$mode v$v: s1's ESP packets decrypt to the plaintext sent, sequence numbers 1..$ESP_N" \
 			nsx s1 "$PYTHON" "$TMPD/esp.py" verify "$v" "$TMPD/esp-srv-$mode.pcap" "$src" "$dst" "$ESP_N"
-		if [ "$mode" = encapsulate ]; then
+		if [ "$mode" = gue ]; then
+			check "$mode v$v: on f-b1 every ESP packet is in UDP $dst -> $ipb port 6080, inner packet unchanged" \
+				"$PYTHON" "$TMPD/esp.py" link "$v" "$TMPD/esp-cli-$mode.pcap" "$TMPD/esp-link-$mode.pcap" \
+				"$dst" "$ipb" "$mode"
+		elif [ "$mode" = encapsulate ]; then
 			check "$mode v$v: on f-b1 every ESP packet is IP-in-IP $dst -> $ipb, inner packet unchanged" \
 				"$PYTHON" "$TMPD/esp.py" link "$v" "$TMPD/esp-cli-$mode.pcap" "$TMPD/esp-link-$mode.pcap" \
 				"$dst" "$ipb" "$mode"
@@ -337,15 +358,22 @@ srv_start_tls 1 || bail "TLS on s1"
 ftp_start || bail "vsftpd on s1"
 
 # ------------------------------------------------------------ both modes
-for mode in translate encapsulate; do
+for mode in translate encapsulate gue; do
+	# What c1 learned of the path in the mode before goes.
+	ip -n "$(ns c1)" -4 route flush cache
+	ip -n "$(ns c1)" -6 route flush cache
 	if ! start_daemons "$mode"; then
 		tap_fail "$mode: mslbd starts on f and b1"
 		for n in f b1; do [ -n "${MSLBD_PID[$n]:-}" ] && mslbd_stop "$n"; done
 		continue
 	fi
 	js=$(status_json f)
-	check_eq "$mode: front next hop b1 mode" "$mode" \
+	check_eq "$mode: front next hop b1 mode" "$(front_mode "$mode")" \
 		"$(jq -r '.front.next_hops[] | select(.name == "b1") | .mode' <<<"$js")"
+	if [ "$mode" = gue ]; then
+		check_eq "$mode: front next hop b1 encapsulation" gue \
+			"$(jq -r '.front.next_hops[] | select(.name == "b1") | .encapsulation' <<<"$js")"
+	fi
 
 	for dst in "$IPS4" "$IPS6"; do
 		v=$(fam "$dst")
@@ -362,20 +390,23 @@ for mode in translate encapsulate; do
 	js=$(status_json f)
 	check "$mode: front counted packets for b1" \
 		test "$(jq -r "$(jq_nh_packets b1)" <<<"$js")" -gt 0
-	if [ "$mode" = encapsulate ]; then
+	if [ "$mode" != translate ]; then
 		check "$mode: front counted encapsulated packets for b1" \
 			test "$(jq -r '.front.next_hops[] | select(.name == "b1") | .encapsulated // 0' <<<"$js")" -gt 0
 		check "$mode: b1 counted decapsulated packets" \
 			test "$(jq -r '.back.decapsulated // 0' <<<"$(status_json b1)")" -gt 0
 	fi
-	if [ "$mode" = encapsulate ]; then
+	if [ "$mode" != translate ]; then
 		# Full-size TCP segments of the uploads do not fit the tunnel (MTU
-		# 1500 - 20 / - 40): the front drops them as too_big and answers
-		# with ICMP "fragmentation needed" / Packet Too Big (path MTU
-		# discovery, which the uploads above needed to succeed).
-		check_eq "$mode: c1 learned the tunnel MTU to $IPS4 from the front's ICMP" 1480 \
+		# 1500 - 20 / - 40, in GUE - 28 / - 48): the front drops them as
+		# too_big and answers with ICMP "fragmentation needed" / Packet
+		# Too Big (path MTU discovery, which the uploads above needed to
+		# succeed). c1's learned MTUs were flushed before the mode began.
+		m4=1480 m6=1460
+		[ "$mode" = gue ] && m4=1472 m6=1452
+		check_eq "$mode: c1 learned the tunnel MTU to $IPS4 from the front's ICMP" $m4 \
 			"$(ip -n "$(ns c1)" -4 route get "$IPS4" | sed -n 's/.* mtu \([0-9]*\).*/\1/p')"
-		check_eq "$mode: c1 learned the tunnel MTU to $IPS6 from the front's ICMPv6" 1460 \
+		check_eq "$mode: c1 learned the tunnel MTU to $IPS6 from the front's ICMPv6" $m6 \
 			"$(ip -n "$(ns c1)" -6 route get "$IPS6" | sed -n 's/.* mtu \([0-9]*\).*/\1/p')"
 		js=$(status_json f)
 		check_eq "$mode: f: every drop counter but too_big is 0" 0 \
