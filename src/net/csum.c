@@ -4,6 +4,7 @@
 #include "csum.h"
 
 #include <endian.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "iphdr.h"
@@ -75,7 +76,8 @@ uint32_t csum_move(void *dst, const void *src, size_t len)
 	uint32_t tail;
 	uint64_t sum, hi;
 
-	if (d <= s || d >= s + len) {
+	/* As integers: the buffers may be different objects. */
+	if ((uintptr_t)d <= (uintptr_t)s || (uintptr_t)d >= (uintptr_t)s + len) {
 		for (size_t i = 0; i < blocks; i += 16) {
 			uint64_t w[2];
 
