@@ -80,7 +80,7 @@ T0=$(now_ms)
 # that does not exist (refused).
 OUTER=("" same ipv6 ipv4)
 write_front() {
-	local file=$1 v=$2 mode=translate nnh=3 i first=1 e
+	local file=$1 v=$2 mode=translate nnh=3 i
 	case $v in 1 | 3) mode=encapsulate ;; 2) nnh=2 ;; esac
 	local entries="${C4_TBL[1]}=b1 ${C4_TBL[2]}=b2 ${C6_TBL[1]}=b1 ${C6_TBL[2]}=b3"
 	[ "$nnh" = 2 ] && entries="${C4_TBL[1]}=b1 ${C4_TBL[2]}=b2 ${C6_TBL[1]}=b1 ${C6_TBL[2]}=b2"
@@ -99,14 +99,8 @@ write_front() {
 			printf ' }%s\n' "$([ "$i" -lt "$nnh" ] && echo ,)"
 		done
 		echo "  );"
-		echo "  table = ("
-		for e in $entries; do
-			[ $first = 1 ] || echo ","
-			printf '    { source = "%s"; next_hop = "%s"; }' "${e%=*}" "${e#*=}"
-			first=0
-		done
-		echo
-		echo "  );"
+		# shellcheck disable=SC2086 # one word per entry
+		conf_table $entries
 		echo "  unmatched = \"hash\";"
 		echo "  allowed_sources = [ \"${C4[2]}/32\", \"${C6[2]}/128\" ];"
 		[ "$v" = 3 ] && echo "  mptcp = { service_ports = [ 80, 5001 ]; };"
