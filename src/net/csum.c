@@ -9,10 +9,34 @@
 
 #include "iphdr.h"
 
+/* The two carry chains' 128-bit sums (64-bit words, the high halves
+ * counting carries) as one 64-bit sum, its end-around carry added. */
+static uint64_t chains_sum(unsigned __int128 a, unsigned __int128 b)
+{
+	uint64_t s, hi;
+
+	a += b;
+	s = (uint64_t)a;
+	hi = (uint64_t)(a >> 64);
+	s += hi;
+	return s + (s < hi);
+}
+
+/* A 64-bit sum of native words folded to 16 bits and swapped into the
+ * big-endian word sum. */
+static uint32_t fold_native(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return be16toh((uint16_t)s);
+}
+
 uint32_t csum_add(uint32_t sum, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
-	uint64_t s = 0, hi;
+	uint64_t s = 0;
 	size_t i = 0;
 
 	/* Native loads; RFC 1071 sums are byte-order independent, so fold
@@ -36,11 +60,7 @@ uint32_t csum_add(uint32_t sum, const void *buf, size_t len)
 			a += w[0];
 			b += w[1];
 		}
-		a += b;
-		s = (uint64_t)a;
-		hi = (uint64_t)(a >> 64);
-		s += hi;
-		s += s < hi;
+		s = chains_sum(a, b);
 	}
 	for (; i + 4 <= len; i += 4) {
 		uint32_t w;
@@ -49,11 +69,7 @@ uint32_t csum_add(uint32_t sum, const void *buf, size_t len)
 		s += w;
 		s += s < w;
 	}
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	s = be16toh((uint16_t)s);
+	s = fold_native(s);
 	for (; i + 1 < len; i += 2)
 		s += (uint32_t)p[i] << 8 | p[i + 1];
 	if (len & 1)
@@ -74,7 +90,6 @@ uint32_t csum_move(void *dst, const void *src, size_t len)
 	size_t blocks = len / 16 * 16, rest = len - blocks;
 	unsigned __int128 a = 0, b = 0;
 	uint32_t tail;
-	uint64_t sum, hi;
 
 	/* As integers: the buffers may be different objects. */
 	if ((uintptr_t)d <= (uintptr_t)s || (uintptr_t)d >= (uintptr_t)s + len) {
@@ -100,18 +115,8 @@ uint32_t csum_move(void *dst, const void *src, size_t len)
 			b += w[1];
 		}
 	}
-	a += b;
-	sum = (uint64_t)a;
-	hi = (uint64_t)(a >> 64);
-	sum += hi;
-	sum += sum < hi;
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	sum = (sum & 0xffffffffu) + (sum >> 32);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	/* Native words: swapped once into big-endian ones, then the tail
-	 * (at an even offset, 16 bytes times the blocks) added. */
-	return csum_combine(be16toh((uint16_t)sum), tail);
+	/* The tail is at an even offset (16 bytes times the blocks). */
+	return csum_combine(fold_native(chains_sum(a, b)), tail);
 }
 
 static uint16_t fold(uint32_t sum)
