@@ -12,7 +12,6 @@
 #include "lb/lb.h"
 #include "net/pktbuf.h"
 
-/* What is known about the packets fed so far in one input. */
 /* A TCP segment's identity and payload. */
 struct fz_tcp {
 	uint16_t sport, dport;
@@ -21,6 +20,7 @@ struct fz_tcp {
 	uint32_t n;
 };
 
+/* What is known about the packets fed so far in one input. */
 struct fz_run {
 	struct mslb_lb *lb;
 	bool hdr_ok_all;		/* every IPv4 header fed so far had a right checksum */
