@@ -377,8 +377,7 @@ row_mslbd_encap() {
 row_mslbd_gue() {
 	export MSLB_TUN_OFFLOAD=true
 	topo_create 1 1 mslb || return 1
-	MSLB_FRONT_MODE=encapsulate front_conf "$(mslbd_conf f)" hash || return 1
-	sed -i 's/^  mode = "encapsulate";/&\n  encapsulation = "gue";/' "$(mslbd_conf f)"
+	MSLB_FRONT_MODE=encapsulate MSLB_FRONT_ENCAP=gue front_conf "$(mslbd_conf f)" hash || return 1
 	back_conf "$(mslbd_conf b1)" 1 6080 || return 1
 
 	mslbd_start f "$(mslbd_conf f)" || return 1
@@ -416,11 +415,9 @@ row_afp() {
 	if grep -q 'MSLB_IO' "$top/tests/netns/lib.sh"; then
 		export MSLB_IO=af_packet	# the library writes io.af_packet itself
 	fi
-	MSLB_FRONT_MODE=${encap:+encapsulate} front_conf "$(mslbd_conf f)" hash || return 1
+	MSLB_FRONT_MODE=${encap:+encapsulate} MSLB_FRONT_ENCAP=$([ "$encap" = gue ] && echo gue) \
+		front_conf "$(mslbd_conf f)" hash || return 1
 	back_conf "$(mslbd_conf b1)" 1 "$([ "$encap" = gue ] && echo 6080)" || return 1
-	if [ "$encap" = gue ]; then
-		sed -i 's/^  mode = "encapsulate";/&\n  encapsulation = "gue";/' "$(mslbd_conf f)"
-	fi
 	if [ -z "${MSLB_IO:-}" ]; then
 		echo 'io = { af_packet = [ "c1", "b1" ]; };' >>"$(mslbd_conf f)"
 		echo 'io = { af_packet = [ "f", "s" ]; };' >>"$(mslbd_conf b1)"

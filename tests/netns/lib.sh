@@ -650,7 +650,8 @@ table_default() {
 # front_conf FILE UNMATCHED [PREFIX=NEXTHOP...]: next hops are all the backs
 # of the topology; without entries, the default table (restricted to the
 # next hops that exist). MSLB_FRONT_MODE (translate, encapsulate) sets
-# front.mode; MSLB_FRONT_HEALTH, the keys of a front.health group.
+# front.mode, MSLB_FRONT_ENCAP (ip, gue) front.encapsulation;
+# MSLB_FRONT_HEALTH, the keys of a front.health group.
 front_conf() {
 	local file=$1 unmatched=$2 i e nh entries
 	shift 2
@@ -660,6 +661,7 @@ front_conf() {
 		echo "front = {"
 		echo "  services = [ \"$IPS4\", \"$IPS6\" ];"
 		[ -n "${MSLB_FRONT_MODE:-}" ] && echo "  mode = \"$MSLB_FRONT_MODE\";"
+		[ -n "${MSLB_FRONT_ENCAP:-}" ] && echo "  encapsulation = \"$MSLB_FRONT_ENCAP\";"
 		[ -n "${MSLB_FRONT_HEALTH:-}" ] && echo "  health = { $MSLB_FRONT_HEALTH };"
 		echo "  next_hops = ("
 		for i in $(seq 1 "$TOPO_NBACKS"); do

@@ -54,11 +54,8 @@ start_daemons() {
 	local conf fm
 	fm=$(front_mode "$1")
 	conf=$(mslbd_conf f)
-	MSLB_FRONT_MODE=$fm front_conf "$conf" hash || return 1
+	MSLB_FRONT_MODE=$fm MSLB_FRONT_ENCAP=$([ "$1" = gue ] && echo gue) front_conf "$conf" hash || return 1
 	grep -q "^  mode = \"$fm\";$" "$conf" || return 1
-	if [ "$1" = gue ]; then
-		sed -i 's/^  mode = "encapsulate";/&\n  encapsulation = "gue";/' "$conf" || return 1
-	fi
 	mslbd_start f "$conf" || return 1
 	back_conf "$(mslbd_conf b1)" 1 "$([ "$1" = gue ] && echo 6080)" || return 1
 	mslbd_start b1 "$(mslbd_conf b1)"
