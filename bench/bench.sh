@@ -21,11 +21,11 @@
 #                       each direction. Only without -6.
 #   mslbd TUN           front on f, back on b1, tun.offload = false;
 #   mslbd TUN+offloads  the same with tun.offload = true;
-#   TUN floor           bench/tunfloor on f and b1 instead of mslbd: a TUN
-#                       with mslbd's offloads, one read() and one write()
-#                       per packet, only the destination rewritten (and
-#                       its checksums). What the TUN itself costs: no
-#                       daemon on a TUN does less per packet.
+#   TUN floor           bench/tunfloor on f and b1 instead of mslbd:
+#                       mslbd's own TUN I/O (offloads, batches of what is
+#                       there) and its rewrite of the destination, with
+#                       nothing else (no event loop, no tables). What the
+#                       TUN itself costs: no daemon on a TUN does less.
 #   mslbd encap+offloads the front in encapsulation mode (IP-in-IP to b1,
 #                       which decapsulates), offloads on;
 #   mslbd GUE+offloads  the same in UDP (encapsulation = "gue", port 6080);
