@@ -137,6 +137,7 @@ int rx_afp(struct mslb_lb *lb, struct afpath *ap, unsigned k, struct io_backend 
 		if (n < IO_BATCH)
 			break;
 	}
+	afpath_recv_done(ap, k);
 	emitq_set_before(emitq, NULL, NULL);
 	return r;
 }

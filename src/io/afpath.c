@@ -116,6 +116,11 @@ int afpath_recv(struct afpath *ap, unsigned k, struct io_batch *batch)
 	return io_recv(ap->be[k], batch);
 }
 
+void afpath_recv_done(struct afpath *ap, unsigned k)
+{
+	io_recv_done(ap->be[k]);
+}
+
 /* The packet at p was rewritten: find where its new destination goes.
  * Through an af_packet interface when the next hop is there and its MAC
  * known (TTL decremented here, as the kernel no longer forwards it), else

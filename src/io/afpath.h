@@ -26,6 +26,8 @@ int afpath_apply_filter(struct afpath *ap, const struct mslb_config *cfg, char *
 void afpath_flush(struct afpath *ap);
 /* Receive a batch from interface k's ring, as io_recv. */
 int afpath_recv(struct afpath *ap, unsigned k, struct io_batch *batch);
+/* The batch from interface k is sent: its ring may have it back. */
+void afpath_recv_done(struct afpath *ap, unsigned k);
 /* Choose the way out for the processed packet p: an interface (its bit
  * set in *ports, TTL decremented, p->out set) or the TUN. A drop
  * (ttl_exceeded) empties p and is returned for the caller to count. */

@@ -24,6 +24,7 @@ void io_batch_reset(struct io_batch *b)
 	b->n = 0;
 	for (unsigned i = 0; i < IO_BATCH; i++) {
 		b->pkt[i].data = b->pkt[i].buf + IO_HEADROOM;
+		b->pkt[i].end = NULL;
 		b->pkt[i].len = IO_BUF_SIZE;
 		b->pkt[i].off = (struct io_offload){ 0 };
 		b->pkt[i].ifindex = 0;

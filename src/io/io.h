@@ -37,6 +37,9 @@ struct io_ops {
 	int (*recv_batch)(struct io_backend *be, struct io_batch *b);
 	/* Send every packet whose len is non-zero; returns how many were sent. */
 	int (*send_batch)(struct io_backend *be, struct io_batch *b);
+	/* Optional: the last batch received is sent, its packets' storage
+	 * (a receive ring's) may be reused. recv_batch implies it. */
+	void (*recv_done)(struct io_backend *be);
 	void (*close)(struct io_backend *be);
 };
 
@@ -56,6 +59,11 @@ void io_batch_reset(struct io_batch *b);
 
 static inline int io_recv(struct io_backend *be, struct io_batch *b) { return be->ops->recv_batch(be, b); }
 static inline int io_send(struct io_backend *be, struct io_batch *b) { return be->ops->send_batch(be, b); }
+static inline void io_recv_done(struct io_backend *be)
+{
+	if (be->ops->recv_done)
+		be->ops->recv_done(be);
+}
 static inline void io_close(struct io_backend *be) { be->ops->close(be); }
 
 /* TUN: create device name (IFF_TUN | IFF_NO_PI, non-blocking); with
@@ -69,7 +77,8 @@ int io_tun_ifindex(const struct io_backend *be);
 /* AF_PACKET on an existing Ethernet interface: a TPACKET_V3 receive ring
  * (with virtio_net_hdr, so offloaded packets keep their metadata) and a
  * transmit socket with PACKET_QDISC_BYPASS. Receives nothing until a
- * filter is attached. recv_batch copies each IP packet out of the ring;
+ * filter is attached. recv_batch leaves each IP packet in the ring (its
+ * end set) until recv_done or the next recv_batch;
  * send_batch sends, in one sendmmsg, only the packets whose out is this
  * backend, with an Ethernet header to out_mac, and sets their len to 0 so
  * the next backend (the TUN) does not send them again. */

@@ -7,12 +7,14 @@
  * frame: a GSO super-packet or a partial checksum from a local or veth peer
  * keeps its metadata, exactly as on a TUN with offloads.
  *
- * recv_batch copies each IP packet into the batch's buffers rather than
- * rewriting it in the ring: a block can then go back to the kernel as soon
- * as it is walked (not after the batch is sent, which may be through
- * another device), a batch may span blocks, and the data path keeps its
- * IO_BUF_SIZE buffers with room to grow a packet. A cursor (block, packet)
- * carries over from one batch to the next.
+ * recv_batch leaves each IP packet where it lies in the ring: PACKET_RESERVE
+ * puts IO_HEADROOM bytes before it for outer headers, and io_pkt.end
+ * says how far it may grow (the next frame, or the block's end). A block
+ * walked is held until the batch is sent (recv_done, or the next
+ * recv_batch), then goes back to the kernel; a batch may span blocks, up
+ * to AFP_HELD_MAX of them. A cursor (block, packet) carries over from one
+ * batch to the next. A frame without that room is copied into the
+ * batch's own buffer, as every frame was before.
  *
  * Transmit: a second socket (protocol 0, so it receives nothing) with
  * PACKET_QDISC_BYPASS and PACKET_VNET_HDR; one sendmmsg per batch, each
@@ -29,6 +31,7 @@
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +49,8 @@
 #define AFP_FRAME_SIZE 2048
 #define AFP_SNDBUF (8 << 20)
 #define AFP_RETIRE_MS 1
+/* Blocks one batch may hold from the kernel: the rest keep receiving. */
+#define AFP_HELD_MAX (AFP_BLOCKS / 4)
 
 struct io_afp {
 	struct io_backend be;
@@ -58,6 +63,7 @@ struct io_afp {
 	unsigned block;			/* current block */
 	struct tpacket3_hdr *next;	/* next packet in it, NULL: block not yet taken */
 	unsigned left;			/* packets left in it */
+	unsigned held;			/* blocks before it walked, not yet released */
 	/* Transmit scratch, one slot per batch packet. */
 	struct mmsghdr msg[IO_BATCH];
 	struct iovec iov[IO_BATCH][3];
@@ -82,20 +88,32 @@ static struct tpacket_block_desc *block_at(struct io_afp *a, unsigned i)
 	return (struct tpacket_block_desc *)(a->ring + (size_t)i * AFP_BLOCK_SIZE);
 }
 
-static void release_block(struct io_afp *a)
+/* The current block is walked: on to the next; it stays held. */
+static void next_block(struct io_afp *a)
 {
-	struct tpacket_block_desc *bd = block_at(a, a->block);
-
-	__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
 	a->block = (a->block + 1) % AFP_BLOCKS;
 	a->next = NULL;
 	a->left = 0;
+	a->held++;
 }
 
-/* One frame of the ring into p; false if it is not for the data path. */
-static bool take(struct io_afp *a, const struct tpacket3_hdr *h, struct io_pkt *p)
+/* The batch that used the held blocks is sent: back to the kernel. */
+static void afp_recv_done(struct io_backend *be)
 {
-	const uint8_t *frame = (const uint8_t *)h + h->tp_mac;
+	struct io_afp *a = (struct io_afp *)be;
+
+	for (; a->held; a->held--) {
+		unsigned i = (a->block + AFP_BLOCKS - a->held) % AFP_BLOCKS;
+
+		__atomic_store_n(&block_at(a, i)->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+	}
+}
+
+/* One frame of the ring into p, which ends at end; false if it is not
+ * for the data path. */
+static bool take(struct io_afp *a, struct tpacket3_hdr *h, uint8_t *end, struct io_pkt *p)
+{
+	uint8_t *frame = (uint8_t *)h + h->tp_mac;
 	struct virtio_net_hdr vh;
 	uint32_t len;
 	uint16_t type;
@@ -116,7 +134,14 @@ static bool take(struct io_afp *a, const struct tpacket3_hdr *h, struct io_pkt *
 		a->be.stats.rx_errors++;
 		return false;
 	}
-	memcpy(p->data, frame + ETH_HLEN, len);
+	/* In place when the reserve left the room the data path writes in;
+	 * a kernel that laid the frame out otherwise costs a copy. */
+	if (frame + ETH_HLEN - (uint8_t *)h >= (ptrdiff_t)(TPACKET3_HDRLEN + IO_HEADROOM)) {
+		p->data = frame + ETH_HLEN;
+		p->end = end;
+	} else {
+		memcpy(p->data, frame + ETH_HLEN, len);
+	}
 	p->len = len;
 	p->ifindex = a->ifindex;
 	/* The virtio header precedes the frame; its offsets count from the
@@ -141,25 +166,33 @@ static int afp_recv(struct io_backend *be, struct io_batch *b)
 {
 	struct io_afp *a = (struct io_afp *)be;
 
+	afp_recv_done(be);
 	io_batch_reset(b);
 	while (b->n < IO_BATCH) {
-		if (!a->next) {
-			struct tpacket_block_desc *bd = block_at(a, a->block);
+		struct tpacket_block_desc *bd = block_at(a, a->block);
+		struct tpacket3_hdr *h;
+		uint8_t *end;
 
-			if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+		if (!a->next) {
+			if (a->held == AFP_HELD_MAX ||
+			    !(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
 				break;
 			a->left = bd->hdr.bh1.num_pkts;
 			a->next = (struct tpacket3_hdr *)((uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
 			if (!a->left) {
-				release_block(a);
+				next_block(a);
 				continue;
 			}
 		}
-		if (take(a, a->next, &b->pkt[b->n]))
+		h = a->next;
+		/* The last frame's next offset is 0: the rest of the block is its. */
+		end = h->tp_next_offset && a->left > 1 ? (uint8_t *)h + h->tp_next_offset
+						       : (uint8_t *)bd + AFP_BLOCK_SIZE;
+		if (take(a, h, end, &b->pkt[b->n]))
 			b->n++;
-		a->next = (struct tpacket3_hdr *)((uint8_t *)a->next + a->next->tp_next_offset);
+		a->next = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
 		if (--a->left == 0)
-			release_block(a);
+			next_block(a);
 	}
 	return (int)b->n;
 }
@@ -253,6 +286,7 @@ static void afp_close(struct io_backend *be)
 static const struct io_ops afp_ops = {
 	.recv_batch = afp_recv,
 	.send_batch = afp_send,
+	.recv_done = afp_recv_done,
 	.close = afp_close,
 };
 
@@ -321,6 +355,9 @@ struct io_backend *io_afp_open(const char *name, char *err, unsigned errlen)
 		goto fail;
 	what = "SO_ATTACH_FILTER";
 	if (setsockopt(a->be.fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		goto fail;
+	what = "PACKET_RESERVE";
+	if (setopt(a->be.fd, SOL_PACKET, PACKET_RESERVE, IO_HEADROOM) < 0)
 		goto fail;
 	what = "PACKET_RX_RING";
 	if (setsockopt(a->be.fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)) < 0)

@@ -175,7 +175,7 @@ static enum mslb_drop gue_uso(struct mslb_lb *lb, struct io_pkt *p, struct pkt_v
 			      unsigned size)
 {
 	unsigned ovh = overhead(t), room = 65535 - ovh, hl = gso_header_len(v), segs, head, next, k;
-	unsigned end = (unsigned)(p->buf + IO_HEADROOM + IO_BUF_SIZE - v->data);
+	unsigned end = (unsigned)(io_pkt_end(p) - v->data);
 	uint16_t id = lb->ip_id;
 	uint8_t *out = lb->scratch[0] + IO_HEADROOM, *h;
 	struct io_offload off = {
@@ -449,6 +449,7 @@ enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 		if (wlen > IO_BUF_SIZE)
 			return MSLB_DROP_REASSEMBLY;	/* reasm caps it below this */
 		p->data = p->buf + IO_HEADROOM;
+		p->end = NULL;
 		memcpy(p->data, whole, wlen);
 		p->len = wlen;
 		p->off = (struct io_offload){ 0 };

@@ -38,6 +38,10 @@ struct io_backend;
 struct io_pkt {
 	uint8_t *buf;		/* the storage: IO_HEADROOM + IO_BUF_SIZE bytes */
 	uint8_t *data;		/* the packet: buf + IO_HEADROOM, less after a prepend */
+	/* Where the storage the packet lies in ends, when it lies elsewhere
+	 * than in buf (AF_PACKET leaves it in the receive ring); NULL: buf's
+	 * end. IO_HEADROOM bytes before data are writable either way. */
+	uint8_t *end;
 	uint32_t len;		/* 0 after processing: do not send */
 	struct io_offload off;
 	int ifindex;		/* ingress interface (AF_PACKET), 0 otherwise */
@@ -46,6 +50,12 @@ struct io_pkt {
 	struct io_backend *out;
 	const uint8_t *out_mac;
 };
+
+/* How far the packet may grow at its tail: the end of its storage. */
+static inline uint8_t *io_pkt_end(const struct io_pkt *p)
+{
+	return p->end ? p->end : p->buf + IO_HEADROOM + IO_BUF_SIZE;
+}
 
 /* Does the packet carry a partial transport checksum (offloads)? Its
  * offsets come from the kernel or the wire and are checked before use:

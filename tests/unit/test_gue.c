@@ -2268,19 +2268,34 @@ static struct ucap wire;
  * (the end of the buffer nearer: the super-packet made in place must fit
  * in what is left): MSLB_OK, a packet returned, made where the input was
  * (its outer headers in the room before it); what went out in wire. */
+static bool uring;	/* ufront: the room as a ring's, io_pkt.end (see below) */
+
 static void ufront(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
 		   uint32_t shift)
 {
 	struct io_pkt p = { .buf = iobuf, .data = iobuf + IO_HEADROOM + shift, .len = len, .off = *off };
+	uint8_t *at;
+	unsigned guard = 0;
 
 	CU_ASSERT_FATAL(shift + len <= IO_BUF_SIZE);
-	memset(iobuf, 0xa5, IO_HEADROOM + shift);
+	/* A packet in a ring: where it lies, its end shift bytes before
+	 * the buffer's, and what follows (the next frame) left alone. */
+	if (uring) {
+		p.data -= shift;
+		p.end = iobuf + IO_HEADROOM + IO_BUF_SIZE - shift;
+		guard = shift < 256 ? shift : 256;
+		memset(p.end, 0x5a, guard);
+	}
+	at = p.data;
+	memset(iobuf, 0xa5, (size_t)(at - iobuf));
 	memcpy(p.data, pkt, len);
 	gd_cap.n = 0;
 	ucap.n = 0;
 	CU_ASSERT_EQUAL_FATAL(lb_process_pkt(lb, &p), MSLB_OK);
 	CU_ASSERT_FATAL(p.len > 0 && p.len <= IO_BUF_SIZE);
-	CU_ASSERT_PTR_EQUAL(p.data + ((p.data[0] >> 4) == 4 ? 28 : 48), iobuf + IO_HEADROOM + shift);
+	CU_ASSERT_PTR_EQUAL(p.data + ((p.data[0] >> 4) == 4 ? 28 : 48), at);
+	for (unsigned k = 0; k < guard; k++)
+		CU_ASSERT_EQUAL_FATAL(iobuf[IO_HEADROOM + IO_BUF_SIZE - shift + k], 0x5a);
 	CU_ASSERT_FATAL(ucap.n < UCAP_MAX);
 	memcpy(wire.b[0], p.data, p.len);
 	wire.len[0] = p.len;
@@ -2692,6 +2707,16 @@ static void test_gue_front_uso_in_place(void)
 	/* 120 of 540 in 60040 bytes: 111 returned, 9 emitted. */
 	uso_split(FRONT("", GUE), 4, 4, 60000, 500, IO_BUF_SIZE - 60040, 111);
 	uso_split(FRONT("", GUE "outer = \"ipv6\";"), 4, 6, 60000, 500, IO_BUF_SIZE - 60040, 111);
+}
+
+/* The same room, as AF_PACKET gives it: the packet at the start of its
+ * buffer and io_pkt.end that much after it (the next frame in the ring
+ * there, which stays as it was). */
+static void test_gue_front_uso_ring_end(void)
+{
+	uring = true;
+	test_gue_front_uso_in_place();	/* its first case: no room after the packet */
+	uring = false;
 }
 
 /* Segments above the tunnel MTU: as without UDP segmentation, byte for
@@ -3238,6 +3263,7 @@ void suite_gue(void)
 	UNIT_ADD(s, test_gue_front_uso_same_inner);
 	UNIT_ADD(s, test_gue_front_uso_big);
 	UNIT_ADD(s, test_gue_front_uso_in_place);
+	UNIT_ADD(s, test_gue_front_uso_ring_end);
 	UNIT_ADD(s, test_gue_front_uso_too_big);
 	UNIT_ADD(s, test_gue_front_uso_udp);
 	UNIT_ADD(s, test_gue_uso_round_trip);
