@@ -21,7 +21,7 @@
 #                       each direction. Only without -6.
 #   mslbd TUN           front on f, back on b1, tun.offload = false;
 #   mslbd TUN+offloads  the same with tun.offload = true;
-#   TUN floor           bench/tunfloor on f and b1 instead of mslbd:
+#   TUN floor           bench/floor on f and b1 instead of mslbd:
 #                       mslbd's own TUN I/O (offloads, batches of what is
 #                       there) and its rewrite of the destination, with
 #                       nothing else (no event loop, no tables). What the
@@ -34,6 +34,13 @@
 #   AF_PACKET encap     the same with the front encapsulating (IP-in-IP);
 #   AF_PACKET GUE       and in GUE: what the kernel cannot segment (IP-in-IP,
 #                       GUE segments) goes by the TUN.
+#   AF_PACKET floor     bench/floor on f and b1 instead of mslbd, on
+#                       mslbd's AF_PACKET I/O: the ring behind a filter for
+#                       the one address, the rewrite, the TTL, sendmmsg to
+#                       the next hop's MAC, and the same blackhole rules.
+#                       What AF_PACKET itself costs (a copy into the ring
+#                       and one out of it at each node, where forwarding
+#                       makes none).
 #   mslbd Proposal 2    the front with MPTCP Proposal 2 on iperf3's port
 #                       (5201), the back b1 with back.proposal2 there: the
 #                       server's replies come back through b1 (its gateway),
@@ -52,7 +59,7 @@
 # -q: 2-second runs; about 44 x (SECONDS + 0.5) + 20 s in all (6.5 min).
 # -r: only these rows, by key, comma-separated (kernel forwarding always
 # runs, for the ratios): nft tayga mslbd mslbdo floor mslbde mslbdg afp afpe
-# afpg mslbdp2.
+# afpg afloor mslbdp2.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -309,7 +316,7 @@ EOF
 	bg_stop tayga
 }
 
-path_floor() { # what the kernel handed each tunfloor (its TUN's tx)
+path_floor() { # what the kernel handed each TUN floor (its TUN's tx)
 	local n
 	for n in f b1; do
 		echo "$n:floor-tun $(ip -n "$(ns "$n")" -j -s link show dev mslbfl |
@@ -317,18 +324,23 @@ path_floor() { # what the kernel handed each tunfloor (its TUN's tx)
 	done
 }
 
-row_floor() {
-	local fl=${BUILDDIR:-$top/_build}/bench/tunfloor from=$IPS4 to=${IPB4[1]} n
-	[ "$fam" = 6 ] && from=$IPS6 to=${IPB6[1]}
-	if [ ! -x "$fl" ] && ! make -s -C "${BUILDDIR:-$top/_build}" bench/tunfloor >&2; then
-		NOTE[floor]="bench/tunfloor not built"
+floor_bin() { # floor_bin KEY: bench/floor, built on demand
+	FLOOR=${BUILDDIR:-$top/_build}/bench/floor
+	[ -x "$FLOOR" ] || make -s -C "${BUILDDIR:-$top/_build}" bench/floor >&2 || {
+		NOTE[$1]="bench/floor not built"
 		return 1
-	fi
+	}
+}
+
+row_floor() {
+	local from=$IPS4 to=${IPB4[1]} n
+	[ "$fam" = 6 ] && from=$IPS6 to=${IPB6[1]}
+	floor_bin floor || return 1
 	topo_create 1 1 mslb || return 1
 	forwarding_on f b1 || return 1
 	route_add b1 "$IPS4/32" via "${S4[1]}" || return 1
-	bg_start floor-f f "$fl" mslbfl "$from" "$to" || return 1
-	bg_start floor-b1 b1 "$fl" mslbfl "$to" "$from" || return 1
+	bg_start floor-f f "$FLOOR" tun mslbfl "$from" "$to" || return 1
+	bg_start floor-b1 b1 "$FLOOR" tun mslbfl "$to" "$from" || return 1
 	for n in f b1; do
 		wait_for 5 nsx "$n" ip link show dev mslbfl >/dev/null 2>&1 || return 1
 		nsx "$n" sysctl -qw net.ipv4.conf.mslbfl.rp_filter=0 || return 1
@@ -339,6 +351,45 @@ row_floor() {
 	measure floor path_floor
 	bg_stop floor-f
 	bg_stop floor-b1
+}
+
+floor_sent() { # floor_sent KEY: the floor's own count of what it sent
+	local log=$TMPD/$1.log lines
+	lines=$(wc -l <"$log")
+	kill -USR1 "${BG_PID[$1]}" 2>/dev/null || return 1
+	wait_for 3 test "$(wc -l <"$log")" -gt "$lines" || return 1
+	tail -n 1 "$log" | awk '$2 == "sent" { print $3, $4; ok = 1 } END { exit !ok }'
+}
+
+path_afloor() { # what each AF_PACKET floor sent out of its ring
+	local n c
+	for n in f b1; do
+		c=$(floor_sent "afloor-$n") || return 1
+		echo "$n:floor-afp $c"
+	done
+}
+
+# mac_of NODE DEV: the MAC address of DEV in NODE's namespace.
+mac_of() {
+	ip -n "$(ns "$1")" -j link show dev "$2" | jq -r '.[0].address'
+}
+
+row_afloor() {
+	local from=$IPS4 to=${IPB4[1]} fam_opt=""
+	[ "$fam" = 6 ] && from=$IPS6 to=${IPB6[1]} fam_opt=-6
+	floor_bin afloor || return 1
+	topo_create 1 1 mslb || return 1
+	forwarding_on f b1 || return 1
+	# As mslbd's rules: the kernel drops what the ring took.
+	ip -n "$(ns f)" $fam_opt rule add pref 100 to "$from" iif c1 blackhole || return 1
+	ip -n "$(ns b1)" $fam_opt rule add pref 100 to "$to" iif f blackhole || return 1
+	bg_start afloor-f f "$FLOOR" afp c1 b1 "$(mac_of b1 f)" "$from" "$to" || return 1
+	bg_start afloor-b1 b1 "$FLOOR" afp f s "$(mac_of s1 b)" "$to" "$from" || return 1
+	wait_for 5 grep -q 'up' "$TMPD/afloor-f.log" || return 1
+	wait_for 5 grep -q 'up' "$TMPD/afloor-b1.log" || return 1
+	measure afloor path_afloor
+	bg_stop afloor-f
+	bg_stop afloor-b1
 }
 
 mslbd_down() {
@@ -493,6 +544,7 @@ run_row mslbdg "mslbd GUE+offloads" row_mslbd_gue mslbdg
 run_row afp "mslbd AF_PACKET" row_afp afp
 run_row afpe "AF_PACKET encap" row_afp afpe ip
 run_row afpg "AF_PACKET GUE" row_afp afpg gue
+run_row afloor "AF_PACKET floor" row_afloor
 run_row mslbdp2 "mslbd Proposal 2" row_mslbd_p2 mslbdp2
 
 ratio() { # ratio VALUE BASE

@@ -1,17 +1,26 @@
-/* tunfloor: the least a forwarder through a TUN can do, as bench.sh's
- * floor for mslbd's TUN rows. It opens its TUN with mslbd's own I/O code
- * (io_tun: virtio header, offloads, a batch of what is there, up to 64),
- * and for each packet parses it and rewrites the destination address FROM
- * to TO with mslbd's own rewrite (xlate, its checksum updates), then
- * writes the batch back into the same device. No event loop, no tables, no
- * choice of next hop. Whatever separates mslbd from kernel forwarding and
- * is also here is the cost of the TUN itself.
+/* floor: the least a forwarder on mslbd's own packet I/O can do, as
+ * bench.sh's floors for mslbd's TUN and AF_PACKET rows. It receives with
+ * mslbd's I/O code (io_tun, or io_afp's ring behind a filter for one
+ * address), and for each packet parses it and rewrites the destination
+ * address FROM to TO with mslbd's own rewrite (xlate, its checksum
+ * updates), then sends the batch: back into the TUN, or, as a router
+ * would, with the TTL lowered out of the AF_PACKET interface OUT to the
+ * neighbour MAC. No event loop, no tables, no choice of next hop. Whatever
+ * separates mslbd from kernel forwarding and is also here is the cost of
+ * the I/O itself.
  *
- * usage: tunfloor DEVICE FROM TO   (both addresses of one family)
- * Runs until killed; prints the packets it forwarded on SIGTERM/SIGINT.
+ * usage: floor tun DEVICE FROM TO
+ *        floor afp IN OUT MAC FROM TO     (both addresses of one family)
+ * Runs until killed; prints what it sent (packets, bytes) on SIGUSR1 and
+ * at the end (SIGTERM/SIGINT).
+ * With afp, the kernel still sees every packet the ring takes: the caller
+ * makes it drop them (a blackhole rule for FROM on IN), as mslbd does.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -19,15 +28,25 @@
 #include <string.h>
 
 #include "io/io.h"
+#include "net/fwd.h"
 #include "net/pkt.h"
 #include "net/xlate.h"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, report;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		report = 1;
+	else
+		stop = 1;
+}
+
+static void print_sent(const struct io_backend *out)
+{
+	printf("floor: sent %llu %llu\n", (unsigned long long)out->stats.tx_packets,
+	       (unsigned long long)out->stats.tx_bytes);
+	fflush(stdout);
 }
 
 /* Rewrite FROM to TO in one packet, as translation does; false if it is
@@ -45,60 +64,125 @@ static bool rewrite(struct io_pkt *p, const uint8_t *from, const uint8_t *to, in
 	return true;
 }
 
+/* Only unicast IP to from reaches the ring (the filter mslbd builds, for
+ * one address): IPv4 at byte 30 of the frame, IPv6 at 38. */
+static int afp_filter(struct io_backend *in, const uint8_t *from, int af)
+{
+	uint32_t w[4];
+	struct sock_filter f[16];
+	unsigned n = 0, words = af == AF_INET6 ? 4 : 1;
+
+	memcpy(w, from, words * 4);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_HOST, 0, (uint8_t)(2 * words + 3));
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12);
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, af == AF_INET6 ? ETH_P_IPV6 : ETH_P_IP, 0,
+					      (uint8_t)(2 * words + 1));
+	for (unsigned i = 0; i < words; i++) {
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (af == AF_INET6 ? 38 : 30) + 4 * i);
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(w[i]), 0,
+						      (uint8_t)(2 * (words - i) - 1));
+	}
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffffu);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	return io_afp_set_filter(in, f, n);
+}
+
+static struct io_backend *open_afp(const char *name)
+{
+	char err[256];
+	struct io_backend *be = io_afp_open(name, err, sizeof(err));
+
+	if (!be)
+		fprintf(stderr, "floor: %s\n", err);
+	return be;
+}
+
 int main(int argc, char **argv)
 {
-	uint8_t from[16], to[16];
-	struct io_backend *tun;
+	bool tun = argc == 5 && !strcmp(argv[1], "tun"), afp = argc == 7 && !strcmp(argv[1], "afp");
+	const char *a_from = argv[argc - 2], *a_to = argv[argc - 1];
+	uint8_t from[16], to[16], mac[6];
+	struct io_backend *in, *out;
 	struct io_batch *b;
 	char err[256];
-	unsigned long long n = 0;
 	int af;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: tunfloor DEVICE FROM TO\n");
+	if (!tun && !afp) {
+		fprintf(stderr, "usage: floor tun DEVICE FROM TO\n       floor afp IN OUT MAC FROM TO\n");
 		return 2;
 	}
-	af = strchr(argv[2], ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(af, argv[2], from) != 1 || inet_pton(af, argv[3], to) != 1) {
-		fprintf(stderr, "tunfloor: FROM and TO: addresses of one family\n");
+	af = strchr(a_from, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(af, a_from, from) != 1 || inet_pton(af, a_to, to) != 1) {
+		fprintf(stderr, "floor: FROM and TO: addresses of one family\n");
 		return 2;
 	}
-	tun = io_tun_open(argv[1], true, err, sizeof(err));
-	if (!tun) {
-		fprintf(stderr, "tunfloor: %s\n", err);
+	if (afp && sscanf(argv[4], "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4],
+			  &mac[5]) != 6) {
+		fprintf(stderr, "floor: MAC: six hex bytes with colons\n");
+		return 2;
+	}
+	if (tun) {
+		in = out = io_tun_open(argv[2], true, err, sizeof(err));
+		if (!in)
+			fprintf(stderr, "floor: %s\n", err);
+	} else {
+		in = open_afp(argv[2]);
+		out = in && strcmp(argv[2], argv[3]) ? open_afp(argv[3]) : in;
+		if (out && afp_filter(in, from, af) < 0) {
+			fprintf(stderr, "floor: filter on %s: %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+	}
+	if (!in || !out)
 		return 1;
-	}
 	b = io_batch_create();
 	if (!b) {
-		fprintf(stderr, "tunfloor: out of memory\n");
+		fprintf(stderr, "floor: out of memory\n");
 		return 1;
 	}
 	/* No SA_RESTART: a signal ends the poll. */
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_signal }, NULL);
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_signal }, NULL);
-	printf("tunfloor: %s up, offloads %s\n", tun->name, io_offload_names(tun->offloads));
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_signal }, NULL);
+	printf("floor: %s %s up, offloads %s\n", in->kind, in->name, io_offload_names(in->offloads));
 	fflush(stdout);
 
 	while (!stop) {
-		struct pollfd pfd = { .fd = tun->fd, .events = POLLIN };
+		struct pollfd pfd = { .fd = in->fd, .events = POLLIN };
 
+		if (report) {
+			report = 0;
+			print_sent(out);
+		}
 		if (poll(&pfd, 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			perror("tunfloor: poll");
+			perror("floor: poll");
 			return 1;
 		}
-		if (io_recv(tun, b) < 0) {
-			fprintf(stderr, "tunfloor: read failed\n");
+		if (io_recv(in, b) < 0) {
+			fprintf(stderr, "floor: receive failed\n");
 			return 1;
 		}
-		for (unsigned i = 0; i < b->n; i++)
-			if (!rewrite(&b->pkt[i], from, to, af == AF_INET6 ? 6 : 4))
-				b->pkt[i].len = 0;
-		n += (unsigned)io_send(tun, b);
+		for (unsigned i = 0; i < b->n; i++) {
+			struct io_pkt *p = &b->pkt[i];
+
+			if (!rewrite(p, from, to, af == AF_INET6 ? 6 : 4) ||
+			    (afp && fwd_ttl_decrement(p->data, p->len) != MSLB_OK)) {
+				p->len = 0;
+				continue;
+			}
+			p->out = afp ? out : NULL;
+			p->out_mac = mac;
+		}
+		io_send(out, b);
+		io_recv_done(in);
 	}
-	printf("tunfloor: %llu packets\n", n);
+	print_sent(out);
 	io_batch_destroy(b);
-	io_close(tun);
+	if (out != in)
+		io_close(out);
+	io_close(in);
 	return 0;
 }
