@@ -27,6 +27,7 @@ void io_batch_reset(struct io_batch *b)
 		b->pkt[i].end = NULL;
 		b->pkt[i].len = IO_BUF_SIZE;
 		b->pkt[i].off = (struct io_offload){ 0 };
+		b->pkt[i].csum_valid = false;
 		b->pkt[i].ifindex = 0;
 		b->pkt[i].out = NULL;
 		b->pkt[i].out_mac = NULL;

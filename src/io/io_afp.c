@@ -148,6 +148,7 @@ static bool take(struct io_afp *a, struct tpacket3_hdr *h, uint8_t *end, struct 
 	 * Ethernet header, the data path's from the IP header. */
 	memcpy(&vh, frame - sizeof(vh), sizeof(vh));
 	p->off.flags = vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM ? IO_OFF_NEEDS_CSUM : 0;
+	p->csum_valid = vh.flags & VIRTIO_NET_HDR_F_DATA_VALID;
 	p->off.gso_type = vh.gso_type;
 	p->off.gso_size = le16toh(vh.gso_size);
 	p->off.hdr_len = le16toh(vh.hdr_len) >= ETH_HLEN ? (uint16_t)(le16toh(vh.hdr_len) - ETH_HLEN) : 0;

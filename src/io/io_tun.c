@@ -79,6 +79,7 @@ static int tun_recv(struct io_backend *be, struct io_batch *b)
 			}
 			r -= (ssize_t)sizeof(h);
 			hdr_to_off(&h, &p->off);
+			p->csum_valid = h.flags & VIRTIO_NET_HDR_F_DATA_VALID;
 		}
 		p->len = (uint32_t)r;
 		be->stats.rx_packets++;

@@ -401,12 +401,19 @@ static enum mslb_drop gue_super(struct mslb_lb *lb, struct io_pkt *p, struct pkt
 {
 	unsigned at = v->l4off + ENCAP_UDP_HLEN;
 	struct io_offload off;
+	bool trusted;
 	uint32_t n;
 
 	*split = false;
 	if ((p->off.gso_type & 0x7f) != VIRTIO_NET_HDR_GSO_UDP_L4 || v->l4proto != IPPROTO_UDP || v->len <= at)
 		return MSLB_DROP_BAD_OFFLOAD;
-	n = coalesce_tcp(v->data + at, v->len - at, p->off.gso_size, &off);
+	/* The kernel's GRO sums no segment of a packet it trusts: one with
+	 * a partial checksum (built on this host, or by a hypervisor that
+	 * vouches for it), or whose outer UDP checksum it checked (one that
+	 * is there: 0, none, counts as "checked" too). Nor does the back. */
+	trusted = (io_has_partial(p) && p->off.csum_start == v->l4off) ||
+		  (p->csum_valid && (v->data[v->l4off + 6] | v->data[v->l4off + 7]));
+	n = coalesce_tcp(v->data + at, v->len - at, p->off.gso_size, trusted, &off);
 	if (n) {
 		off.csum_start = (uint16_t)(off.csum_start + (v->data - p->data) + at);
 		p->off = off;

@@ -38,7 +38,7 @@ static bool varies(const struct pkt_view *v, unsigned i)
 /* Segment n (seg, slen bytes) against the first (parsed as first, with
  * hl bytes of headers): one of its flow, next in sequence, intact. */
 static bool segment_ok(uint8_t *seg, uint32_t slen, const struct pkt_view *first, unsigned hl, unsigned n,
-		       unsigned mss, bool last)
+		       unsigned mss, bool last, bool trusted)
 {
 	const uint8_t *h0 = first->data, *l4 = seg + first->l4off;
 	uint8_t fl, fl0 = h0[first->l4off + 13];
@@ -56,11 +56,12 @@ static bool segment_ok(uint8_t *seg, uint32_t slen, const struct pkt_view *first
 		return false;
 	if (get32(l4 + 4) != get32(h0 + first->l4off + 4) + n * mss)
 		return false;
-	/* GRO checks them too: what the kernel cuts again gets new ones. */
-	return csum_finish(csum_add(csum_pseudo(seg, slen - v.l4off, IPPROTO_TCP), l4, slen - v.l4off)) == 0;
+	/* GRO checks them too (unless trusted): what the kernel cuts again
+	 * gets new ones, so a bad one must not pass into them. */
+	return trusted || csum_finish(csum_add(csum_pseudo(seg, slen - v.l4off, IPPROTO_TCP), l4, slen - v.l4off)) == 0;
 }
 
-uint32_t coalesce_tcp(uint8_t *buf, uint32_t len, unsigned size, struct io_offload *off)
+uint32_t coalesce_tcp(uint8_t *buf, uint32_t len, unsigned size, bool trusted, struct io_offload *off)
 {
 	struct pkt_view first;
 	unsigned hl, mss, count, lastfl;
@@ -80,7 +81,7 @@ uint32_t coalesce_tcp(uint8_t *buf, uint32_t len, unsigned size, struct io_offlo
 	for (unsigned n = 0; n < count; n++) {
 		uint32_t at = n * size, slen = len - at < size ? len - at : size;
 
-		if (!segment_ok(buf + at, slen, &first, hl, n, mss, n == count - 1))
+		if (!segment_ok(buf + at, slen, &first, hl, n, mss, n == count - 1, trusted))
 			return 0;
 	}
 	lastfl = buf[(count - 1) * size + first.l4off + 13];

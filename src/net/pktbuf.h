@@ -44,6 +44,9 @@ struct io_pkt {
 	uint8_t *end;
 	uint32_t len;		/* 0 after processing: do not send */
 	struct io_offload off;
+	/* The kernel checked the packet's checksum (virtio DATA_VALID): for
+	 * UDP with a checksum, everything after the UDP header is intact. */
+	bool csum_valid;
 	int ifindex;		/* ingress interface (AF_PACKET), 0 otherwise */
 	/* Transmit through this AF_PACKET backend to this neighbour instead
 	 * of the batch's own device; NULL: the batch's own device. */

@@ -608,6 +608,8 @@ static void test_gso_pack_head_bad(void)
 
 /* ---- coalesce_tcp -------------------------------------------------------- */
 
+static bool trust;	/* coalesce_heap: the segments' bytes vouched for */
+
 /* coalesce_tcp on a heap copy of len bytes of src exactly that long (an
  * overread shows under ASan); the result back in src. */
 static uint32_t coalesce_heap(uint8_t *src, uint32_t len, unsigned size, struct io_offload *off)
@@ -617,7 +619,7 @@ static uint32_t coalesce_heap(uint8_t *src, uint32_t len, unsigned size, struct 
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	memcpy(b, src, len);
-	n = coalesce_tcp(b, len, size, off);
+	n = coalesce_tcp(b, len, size, trust, off);
 	memcpy(src, b, len);
 	free(b);
 	return n;
@@ -730,12 +732,25 @@ static uint32_t base(int family, unsigned *l4off, unsigned *hl)
 	return ref_pack(pk, &sp, *l4off, *hl, 1000, PG_TCP);
 }
 
+/* A segment whose TCP checksum is wrong: refused, but for bytes the
+ * kernel vouched for (trusted), whose checksums are not summed: one
+ * super-packet, the checksum made again over what is there. */
+static void bad_sum(const char *what, int family, uint32_t len, unsigned size)
+{
+	struct io_offload got;
+
+	if (!trust)
+		refused(what, family, len, size);
+	else
+		CU_ASSERT_EQUAL(coalesce_heap(pk, len, size, &got), sp.len);
+}
+
 /* Segment k of the base: where it is, and its checksums set again after a
  * change to it (len: its length as its IP header says). */
 #define SEG(k) (pk + (k) * size)
 #define REFIX(k, len) fix_sums(SEG(k), (len), l4off, PG_TCP)
 
-static void test_coalesce_refused(void)
+static void coalesce_refused(void)
 {
 	for (int family = 4; family <= 6; family += 2) {
 		unsigned l4off, hl, size;
@@ -753,11 +768,11 @@ static void test_coalesce_refused(void)
 
 		AGAIN();
 		SEG(1)[hl + 7] ^= 0xff;		/* the checksum no longer agrees */
-		refused("bad TCP checksum in segment 1", family, len, size);
+		bad_sum("bad TCP checksum in segment 1", family, len, size);
 
 		AGAIN();
 		SEG(2)[l4off + 16] ^= 0x01;
-		refused("bad TCP checksum field in segment 2", family, len, size);
+		bad_sum("bad TCP checksum field in segment 2", family, len, size);
 
 		AGAIN();
 		pg_put32(SEG(2) + l4off + 4, pg_get32(SEG(2) + l4off + 4) + 1);
@@ -974,6 +989,16 @@ static void test_coalesce_refused(void)
 }
 #undef SEG
 #undef REFIX
+
+/* Trusted or not, only the checksums differ. */
+static void test_coalesce_refused(void)
+{
+	trust = false;
+	coalesce_refused();
+	trust = true;
+	coalesce_refused();
+	trust = false;
+}
 
 
 void suite_gso(void)

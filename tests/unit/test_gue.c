@@ -2251,11 +2251,19 @@ static struct mslb_lb *lb_uso(const char *conf, struct mslb_config **cfg, bool u
 }
 
 /* feed, what is emitted in ucap. */
+static bool uvalid;	/* ufeed: the kernel checked the checksum (DATA_VALID) */
+
 static enum mslb_drop ufeed(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
 			    struct io_pkt *p)
 {
 	ucap.n = 0;
-	return feed(lb, pkt, len, off, p);
+	*p = (struct io_pkt){ .buf = iobuf, .data = iobuf + IO_HEADROOM, .len = len, .csum_valid = uvalid };
+	if (off)
+		p->off = *off;
+	memset(iobuf, 0xa5, IO_HEADROOM);
+	memcpy(p->data, pkt, len);
+	gd_cap.n = 0;
+	return lb_process_pkt(lb, p);
 }
 
 /* What a front with UDP segmentation sent of one super-packet, in the
@@ -2263,13 +2271,13 @@ static enum mslb_drop ufeed(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len
  * then what it emitted. */
 static struct ucap wire;
 
+static bool uring;	/* ufront: the room as a ring's, io_pkt.end (see below) */
+
 /* pkt (len bytes, offloads off) through lb, a front with UDP
  * segmentation, shift bytes further into the buffer than feed puts it
  * (the end of the buffer nearer: the super-packet made in place must fit
  * in what is left): MSLB_OK, a packet returned, made where the input was
  * (its outer headers in the room before it); what went out in wire. */
-static bool uring;	/* ufront: the room as a ring's, io_pkt.end (see below) */
-
 static void ufront(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
 		   uint32_t shift)
 {
@@ -3000,6 +3008,10 @@ static void test_gue_uso_round_trip(void)
 /* Inner packets in[0..n) in one GUE UDP GSO super-packet to the back (a
  * front's metadata: segments of in[0]'s length), as the kernel's GRO or a
  * front may hand it over. At o; returns the length. */
+/* uso_in: the super-packet's checksum partial (NEEDS_CSUM: built on this
+ * host), or not (as GRO makes one, whose checksum the kernel checked). */
+static bool uso_whole;
+
 static uint32_t uso_in(uint8_t *o, int ov, const struct pg_pkt *in, unsigned n, struct io_offload *off)
 {
 	uint32_t clen = 0;
@@ -3016,6 +3028,16 @@ static uint32_t uso_in(uint8_t *o, int ov, const struct pg_pkt *in, unsigned n, 
 		.csum_start = (uint16_t)(ov == 4 ? 20 : 40),
 		.csum_offset = 6,
 	};
+	if (uso_whole) {
+		uint32_t len = gue_build(o, ov, tl_ip(ov == 4 ? S4 : S6), tl_ip(ov == 4 ? B4 : B6), ucat, clen, 0x4321,
+					 true, 50000, GUE_PORT);
+		unsigned ovh = ov == 4 ? 28 : 48;
+
+		off->flags = 0;
+		off->csum_start = off->csum_offset = 0;
+		pg_put16(o + ovh - 2, udp_full(o, o + ovh - 8, clen + 8));
+		return len;
+	}
 	return uso_build(o, ov, ucat, clen, 0x4321, 50000);
 }
 
@@ -3133,8 +3155,12 @@ static void test_gue_back_uso_split(void)
 			CU_ASSERT_EQUAL(p.len, sp.len);
 			CU_ASSERT_EQUAL(p.off.gso_type & 0x7f, ov == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6);
 		}
+		/* A wrong TCP checksum in a super-packet GRO made, the
+		 * kernel's check not done (or not there: a UDP checksum 0). */
 		in[1].buf[hl + 100] ^= 0x5a;
+		uso_whole = true;
 		uso_split_one("one flow, a TCP checksum wrong", back, plain, ov, in, 4, all_ok);
+		uso_whole = false;
 		in[1].buf[hl + 100] ^= 0x5a;
 
 		/* One flow, segment 2's IPv4 header checksum wrong: that one
@@ -3170,6 +3196,62 @@ static void test_gue_back_uso_split(void)
 	}
 	tl_lb_free(back, bcfg);
 	tl_lb_free(plain, pcfg);
+}
+
+/* One flow's four segments, segment 1's payload changed after its TCP
+ * checksum was made, in a GUE super-packet: as the kernel's GRO, the back
+ * sums the segments only when nothing vouched for them. Vouched: a partial
+ * checksum (the super-packet never crossed a wire), or the kernel's check
+ * of an outer UDP checksum that is there (DATA_VALID; not with 0). */
+static void trust_one(struct mslb_lb *back, int ov, bool whole, bool valid, bool zero, bool coalesced)
+{
+	static uint8_t o[IO_BUF_SIZE + 128];
+	unsigned hl = ov == 4 ? 40 : 60;
+	struct lb_tunnel_stats ts0, ts;
+	struct pg_pkt in[4], sp;
+	struct io_offload off;
+	struct io_pkt p;
+	uint32_t len;
+
+	gd_mk(&sp, ov, PG_TCP, ov == 4 ? C4 : C6, ov == 4 ? S4 : S6, hl + 3500, 0, true);
+	sp.buf[hl - 20 + 13] = 0x18;
+	pg_recompute(&sp);
+	for (unsigned k = 0; k < 4; k++)
+		tp_seg(&in[k], &sp, hl, k, 1000);
+	in[1].buf[hl + 100] ^= 0x5a;
+	uso_whole = whole;
+	len = uso_in(o, ov, in, 4, &off);
+	uso_whole = false;
+	if (zero)
+		pg_put16(o + 26, 0);
+	lb_get_tunnel_stats(back, &ts0);
+	uvalid = valid;
+	CU_ASSERT_EQUAL(ufeed(back, o, len, &off, &p), MSLB_OK);
+	uvalid = false;
+	lb_get_tunnel_stats(back, &ts);
+	CU_ASSERT_EQUAL(ts.uso_coalesced - ts0.uso_coalesced, coalesced);
+	CU_ASSERT_EQUAL(ts.uso_split - ts0.uso_split, !coalesced);
+	if (coalesced) {
+		/* Delivered as it came: the changed byte, a new checksum. */
+		CU_ASSERT_EQUAL_FATAL(p.len, sp.len);
+		CU_ASSERT_EQUAL(p.data[hl + 1000 + 100], sp.buf[hl + 1000 + 100] ^ 0x5a);
+	} else {
+		CU_ASSERT_EQUAL(p.len, 0);
+	}
+}
+
+static void test_gue_back_uso_trust(void)
+{
+	struct mslb_config *cfg;
+	struct mslb_lb *back = lb_uso(GBACK(""), &cfg, false);
+
+	for (int ov = 4; ov <= 6; ov += 2) {
+		trust_one(back, ov, false, false, false, true);		/* partial */
+		trust_one(back, ov, true, false, false, false);		/* nothing */
+		trust_one(back, ov, true, true, false, true);		/* DATA_VALID */
+	}
+	trust_one(back, 4, true, true, true, false);	/* DATA_VALID, UDP checksum 0 */
+	tl_lb_free(back, cfg);
 }
 
 /* Other GSO types on GUE, or metadata that does not fit it: refused. */
@@ -3268,5 +3350,6 @@ void suite_gue(void)
 	UNIT_ADD(s, test_gue_front_uso_udp);
 	UNIT_ADD(s, test_gue_uso_round_trip);
 	UNIT_ADD(s, test_gue_back_uso_split);
+	UNIT_ADD(s, test_gue_back_uso_trust);
 	UNIT_ADD(s, test_gue_back_uso_bad);
 }
