@@ -126,13 +126,14 @@ static struct mslb_lb *lb_of(const char *conf, struct mslb_config **cfg)
 }
 
 static uint8_t iobuf[IO_HEADROOM + IO_BUF_SIZE];
+static bool uvalid;	/* feed: the kernel checked the checksum (DATA_VALID) */
 
 /* lb_process_pkt on a copy of pkt (len bytes) with offloads off (NULL:
  * none): what it emits lands in gd_cap, what is left to send in *p. */
 static enum mslb_drop feed(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
 			   struct io_pkt *p)
 {
-	*p = (struct io_pkt){ .buf = iobuf, .data = iobuf + IO_HEADROOM, .len = len };
+	*p = (struct io_pkt){ .buf = iobuf, .data = iobuf + IO_HEADROOM, .len = len, .csum_valid = uvalid };
 	if (off)
 		p->off = *off;
 	memset(iobuf, 0xa5, IO_HEADROOM);
@@ -2251,19 +2252,11 @@ static struct mslb_lb *lb_uso(const char *conf, struct mslb_config **cfg, bool u
 }
 
 /* feed, what is emitted in ucap. */
-static bool uvalid;	/* ufeed: the kernel checked the checksum (DATA_VALID) */
-
 static enum mslb_drop ufeed(struct mslb_lb *lb, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
 			    struct io_pkt *p)
 {
 	ucap.n = 0;
-	*p = (struct io_pkt){ .buf = iobuf, .data = iobuf + IO_HEADROOM, .len = len, .csum_valid = uvalid };
-	if (off)
-		p->off = *off;
-	memset(iobuf, 0xa5, IO_HEADROOM);
-	memcpy(p->data, pkt, len);
-	gd_cap.n = 0;
-	return lb_process_pkt(lb, p);
+	return feed(lb, pkt, len, off, p);
 }
 
 /* What a front with UDP segmentation sent of one super-packet, in the
@@ -3050,6 +3043,19 @@ static void tcp_ack(struct pg_pkt *p, int family, unsigned total, uint16_t sport
 	pg_recompute(p);
 }
 
+/* One flow's TCP super-packet sp (3500 bytes of payload, TCP flags
+ * flags) and its four segments of 1000 in[0..3]. */
+static void one_flow(struct pg_pkt *sp, struct pg_pkt *in, int ov, uint8_t flags)
+{
+	unsigned hl = ov == 4 ? 40 : 60;
+
+	gd_mk(sp, ov, PG_TCP, ov == 4 ? C4 : C6, ov == 4 ? S4 : S6, hl + 3500, 0, true);
+	sp->buf[hl - 20 + 13] = flags;
+	pg_recompute(sp);
+	for (unsigned k = 0; k < 4; k++)
+		tp_seg(&in[k], sp, hl, k, 1000);
+}
+
 /* One GUE super-packet whose datagrams are no one TCP flow's segments:
  * each through the back on its own, what comes of it emitted; want[k]:
  * what the back does with datagram k alone (MSLB_OK: delivers in[k]). */
@@ -3139,11 +3145,7 @@ static void test_gue_back_uso_split(void)
 		uso_split_one("two TCP flows", back, plain, ov, in, 4, all_ok);
 
 		/* One flow, segment 1 with a wrong TCP checksum. */
-		gd_mk(&sp, ov, PG_TCP, ov == 4 ? C4 : C6, ov == 4 ? S4 : S6, hl + 3500, 0, true);
-		sp.buf[hl - 20 + 13] = 0x18;
-		pg_recompute(&sp);
-		for (unsigned k = 0; k < 4; k++)
-			tp_seg(&in[k], &sp, hl, k, 1000);
+		one_flow(&sp, in, ov, 0x18);
 		{
 			struct io_offload off;
 			static uint8_t o[IO_BUF_SIZE + 128];
@@ -3213,11 +3215,7 @@ static void trust_one(struct mslb_lb *back, int ov, bool whole, bool valid, bool
 	struct io_pkt p;
 	uint32_t len;
 
-	gd_mk(&sp, ov, PG_TCP, ov == 4 ? C4 : C6, ov == 4 ? S4 : S6, hl + 3500, 0, true);
-	sp.buf[hl - 20 + 13] = 0x18;
-	pg_recompute(&sp);
-	for (unsigned k = 0; k < 4; k++)
-		tp_seg(&in[k], &sp, hl, k, 1000);
+	one_flow(&sp, in, ov, 0x18);
 	in[1].buf[hl + 100] ^= 0x5a;
 	uso_whole = whole;
 	len = uso_in(o, ov, in, 4, &off);
@@ -3263,17 +3261,12 @@ static void test_gue_back_uso_bad(void)
 	static const uint8_t types[] = { VIRTIO_NET_HDR_GSO_TCPV4, VIRTIO_NET_HDR_GSO_TCPV6, VIRTIO_NET_HDR_GSO_UDP };
 
 	for (int ov = 4; ov <= 6; ov += 2) {
-		unsigned hl = ov == 4 ? 40 : 60;
 		struct pg_pkt sp, in[4];
 		struct io_offload off;
 		struct io_pkt p;
 		uint32_t len;
 
-		gd_mk(&sp, ov, PG_TCP, ov == 4 ? C4 : C6, ov == 4 ? S4 : S6, hl + 3500, 0, true);
-		sp.buf[hl - 20 + 13] = 0x10;
-		pg_recompute(&sp);
-		for (unsigned k = 0; k < 4; k++)
-			tp_seg(&in[k], &sp, hl, k, 1000);
+		one_flow(&sp, in, ov, 0x10);
 		len = uso_in(o, ov, in, 4, &off);
 		for (unsigned i = 0; i < ARRAY_SIZE(types); i++) {
 			uint64_t bad = lb_drops(lb, MSLB_DROP_BAD_OFFLOAD);
