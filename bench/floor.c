@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 	struct io_backend *in, *out;
 	struct io_batch *b;
 	char err[256];
-	int af;
+	int af, n;
 
 	if (!tun && !afp) {
 		fprintf(stderr, "usage: floor tun DEVICE FROM TO\n       floor afp IN OUT MAC FROM TO\n");
@@ -161,23 +161,27 @@ int main(int argc, char **argv)
 			perror("floor: poll");
 			return 1;
 		}
-		if (io_recv(in, b) < 0) {
-			fprintf(stderr, "floor: receive failed\n");
-			return 1;
-		}
-		for (unsigned i = 0; i < b->n; i++) {
-			struct io_pkt *p = &b->pkt[i];
-
-			if (!rewrite(p, from, to, af == AF_INET6 ? 6 : 4) ||
-			    (afp && fwd_ttl_decrement(p->data, p->len) != MSLB_OK)) {
-				p->len = 0;
-				continue;
+		/* As mslbd: batch after batch while they come full. */
+		do {
+			n = io_recv(in, b);
+			if (n < 0) {
+				fprintf(stderr, "floor: receive failed\n");
+				return 1;
 			}
-			p->out = afp ? out : NULL;
-			p->out_mac = mac;
-		}
-		io_send(out, b);
-		io_recv_done(in);
+			for (unsigned i = 0; i < b->n; i++) {
+				struct io_pkt *p = &b->pkt[i];
+
+				if (!rewrite(p, from, to, af == AF_INET6 ? 6 : 4) ||
+				    (afp && fwd_ttl_decrement(p->data, p->len) != MSLB_OK)) {
+					p->len = 0;
+					continue;
+				}
+				p->out = afp ? out : NULL;
+				p->out_mac = mac;
+			}
+			io_send(out, b);
+			io_recv_done(in);
+		} while (n == IO_BATCH && !stop);
 	}
 	print_sent(out);
 	io_batch_destroy(b);
