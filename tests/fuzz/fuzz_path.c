@@ -193,10 +193,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct io_offload off = { 0 };
 
 		i += 4;
+		p.csum_valid = false;
 		if (flags & FZ_R_OFFLOAD) {
 			if (size - i < 10)
 				break;
-			off.flags = data[i];
+			off.flags = data[i] & IO_OFF_NEEDS_CSUM;
+			/* The kernel's "checked": the back then trusts GUE. */
+			p.csum_valid = data[i] & VIRTIO_NET_HDR_F_DATA_VALID;
 			off.gso_type = data[i + 1];
 			off.csum_start = fz_get16(data + i + 2);
 			off.csum_offset = fz_get16(data + i + 4);

@@ -6,8 +6,9 @@
  *   clock (1)  step before the record: below 128 that many 10 ms, else
  *              (clock - 128) * 5 s (reassembly timeouts, path MTU expiry)
  *   len (2)    big-endian; cut to what the input has left
- *   [offload (10) with FZ_R_OFFLOAD: flags, gso_type, then big-endian
- *              csum_start, csum_offset, gso_size, hdr_len]
+ *   [offload (10) with FZ_R_OFFLOAD: flags (virtio's: NEEDS_CSUM,
+ *              DATA_VALID), gso_type, then big-endian csum_start,
+ *              csum_offset, gso_size, hdr_len]
  *   body (len) a packet, or with FZ_R_MTU three bytes: selector, MTU (2),
  *              or with FZ_R_HEALTH: next hop, op, probe id (2), source (16)
  *
