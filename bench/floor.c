@@ -1,7 +1,7 @@
 /* floor: the least a forwarder on mslbd's own packet I/O can do, as
  * bench.sh's floors for mslbd's TUN and AF_PACKET rows. It receives with
- * mslbd's I/O code (io_tun, or io_afp's ring behind a filter for one
- * address), and for each packet parses it and rewrites the destination
+ * mslbd's I/O code (io_tun, or io_afp's ring behind mslbd's filter for
+ * one address), and for each packet parses it and rewrites the destination
  * address FROM to TO with mslbd's own rewrite (xlate, its checksum
  * updates), then sends the batch: back into the TUN, or, as a router
  * would, with the TTL lowered out of the AF_PACKET interface OUT to the
@@ -18,15 +18,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/filter.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/addr.h"
+#include "config/config.h"
+#include "io/afp_filter.h"
 #include "io/io.h"
 #include "net/fwd.h"
 #include "net/pkt.h"
@@ -64,28 +64,24 @@ static bool rewrite(struct io_pkt *p, const uint8_t *from, const uint8_t *to, in
 	return true;
 }
 
-/* Only unicast IP to from reaches the ring (the filter mslbd builds, for
- * one address): IPv4 at byte 30 of the frame, IPv6 at 38. */
+/* Only unicast IP to from reaches the ring: mslbd's own filter, built
+ * from a configuration whose one service is from. */
 static int afp_filter(struct io_backend *in, const uint8_t *from, int af)
 {
-	uint32_t w[4];
-	struct sock_filter f[16];
-	unsigned n = 0, words = af == AF_INET6 ? 4 : 1;
+	static struct sock_filter prog[AFP_FILTER_MAX];
+	struct mslb_addr service;
+	struct mslb_config cfg = { 0 };
+	int n;
 
-	memcpy(w, from, words * 4);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE);
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_HOST, 0, (uint8_t)(2 * words + 3));
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12);
-	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, af == AF_INET6 ? ETH_P_IPV6 : ETH_P_IP, 0,
-					      (uint8_t)(2 * words + 1));
-	for (unsigned i = 0; i < words; i++) {
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (af == AF_INET6 ? 38 : 30) + 4 * i);
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(w[i]), 0,
-						      (uint8_t)(2 * (words - i) - 1));
+	mslb_addr_from_bytes(&service, af, from);
+	cfg.front.n_services = 1;
+	cfg.front.services = &service;
+	n = afp_filter_build(&cfg, prog, AFP_FILTER_MAX);
+	if (n < 0) {
+		errno = E2BIG;
+		return -1;
 	}
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffffu);
-	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
-	return io_afp_set_filter(in, f, n);
+	return io_afp_set_filter(in, prog, (unsigned)n);
 }
 
 static struct io_backend *open_afp(const char *name)
