@@ -186,9 +186,8 @@ static int afp_recv(struct io_backend *be, struct io_batch *b)
 			}
 		}
 		h = a->next;
-		/* The last frame's next offset is 0: the rest of the block is its. */
-		end = h->tp_next_offset && a->left > 1 ? (uint8_t *)h + h->tp_next_offset
-						       : (uint8_t *)bd + AFP_BLOCK_SIZE;
+		/* The last frame (its next offset 0) has the rest of the block. */
+		end = a->left > 1 ? (uint8_t *)h + h->tp_next_offset : (uint8_t *)bd + AFP_BLOCK_SIZE;
 		if (take(a, h, end, &b->pkt[b->n]))
 			b->n++;
 		a->next = (struct tpacket3_hdr *)((uint8_t *)h + h->tp_next_offset);
