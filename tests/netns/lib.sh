@@ -1061,6 +1061,48 @@ nstat_get() {
 	echo "${v:-absent}"
 }
 
+# rps_by_flow NODE...: every veth of these namespaces hands a flow's
+# packets to one CPU chosen by its hash (RPS over all CPUs). Without it a
+# veth queues each packet on the sending CPU's backlog, and a sender that
+# moves between CPUs (a loaded machine) can reorder a flow: the kernel's
+# doing, which would hide or fake a test of mslbd's order.
+rps_by_flow() {
+	local n d q mask
+	mask=$(printf '%x' $(( (1 << $(nproc)) - 1 )))
+	for n in "$@"; do
+		for d in $(nsx "$n" ip -j link show type veth | jq -r '.[].ifname'); do
+			for q in $(nsx "$n" sh -c "ls -d /sys/class/net/$d/queues/rx-*"); do
+				nsx "$n" sh -c "echo $mask >$q/rps_cpus" || return 1
+			done
+		done
+	done
+}
+
+# kernel_drops NODE...: "N (where)" - packets the kernels of these
+# namespaces dropped on the way: socket buffers (UDP, a TCP receive queue),
+# IP discards, and every device's rx and tx drops. Such a loss, not a fault
+# of mslbd's, is what puts a TCP segment out of order on veth links.
+KERNEL_DROP_COUNTERS="UdpRcvbufErrors Udp6RcvbufErrors UdpInErrors Udp6InErrors
+IpInDiscards Ip6InDiscards IpOutDiscards Ip6OutDiscards TcpExtTCPRcvQDrop
+TcpExtPruneCalled TcpExtTCPBacklogDrop TcpExtTCPZeroWindowDrop"
+kernel_drops() {
+	local n sum=0 where="" c v
+	for n in "$@"; do
+		# shellcheck disable=SC2086 # a list of counter names
+		while read -r c v; do
+			[ "${v:-0}" -gt 0 ] 2>/dev/null || continue
+			sum=$((sum + v)) where="$where $n:$c=$v"
+		done < <(NSTAT_HISTORY=$TMPD/nstat-$n.hist nsx "$n" nstat -az $KERNEL_DROP_COUNTERS 2>/dev/null |
+			awk '$1 !~ /^#/ { print $1, $2 }')
+		while read -r c v; do
+			[ "${v:-0}" -gt 0 ] 2>/dev/null || continue
+			sum=$((sum + v)) where="$where $n:$c=$v"
+		done < <(nsx "$n" ip -s -j link show |
+			jq -r '.[] | "\(.ifname)/rx \(.stats64.rx.dropped)", "\(.ifname)/tx \(.stats64.tx.dropped)"')
+	done
+	echo "$sum${where:+ (${where# })}"
+}
+
 # mptcp_limits NODE: "subflows N add_addr_accepted M" as `ip mptcp limits`.
 mptcp_limits() { ip -n "$(ns "$1")" mptcp limits show | tr -s ' \n' ' ' | sed 's/ $//'; }
 # mptcp_endpoints NODE: `ip mptcp endpoint show`, sorted.
