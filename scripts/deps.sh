@@ -5,7 +5,7 @@ set -u
 
 PACKAGES="
 build-essential autoconf automake libtool pkg-config clang libclang-rt-dev
-libev-dev libconfig-dev libmnl-dev libcunit1-dev libxxhash-dev libcap-ng-dev libsodium-dev
+libev-dev libconfig-dev libmnl-dev libcunit1-dev libxxhash-dev libcap-ng-dev libsodium-dev liburing-dev
 iproute2 iputils-ping procps ethtool nftables
 socat openssl tcpdump iperf3 jq python3 python3-scapy python3-cryptography
 vsftpd curl bird2

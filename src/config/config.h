@@ -114,9 +114,10 @@ struct mslb_config {
 	enum log_dest log_dest;
 	char control_socket[108];
 	char tun_name[16];
-	int line_control_socket, line_tun_name, line_tun_offload;	/* 0 when defaulted */
+	int line_control_socket, line_tun_name, line_tun_offload, line_tun_io_uring;	/* 0 when defaulted */
 	unsigned tun_mtu;
 	bool tun_offload;		/* IFF_VNET_HDR: checksum, TSO and USO offloads */
+	bool tun_io_uring;		/* a batch's TUN reads (writes) in one system call */
 	uint32_t route_table;		/* TUN routes; route_table + 1: delivery routes */
 	uint32_t rule_priority;		/* first of four consecutive rule priorities */
 	/* routing.announce_table: a front's service routes (through the TUN)

@@ -26,12 +26,21 @@ static void io_counters(struct writer *w, const struct io_stats *st)
 
 static void devices(struct writer *w, const struct status_info *s)
 {
+	const char *batching;
+	char why[64];
+
 	wr_list(w, "devices", NULL);
 	wr_obj(w, NULL, "device");
 	wr_str(w, "name", "", s->io->name);
 	wr_str(w, "kind", NULL, s->io->kind);
 	wr_u64(w, "mtu", NULL, lb_config(s->lb)->tun_mtu);
 	wr_str(w, "offloads", NULL, io_offload_names(s->io->offloads));
+	batching = io_batching(s->io, why, sizeof(why));
+	if (batching) {
+		wr_str(w, "batching", NULL, batching);
+		if (why[0])
+			wr_str(w, "io_uring_refused", NULL, why);
+	}
 	io_counters(w, &s->io->stats);
 	wr_end(w);
 	for (unsigned i = 0; i < s->n_afp; i++) {

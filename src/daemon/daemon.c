@@ -252,11 +252,16 @@ int daemon_start(struct daemon *d)
 		log_err("%s:%d: %s", d->config_path, d->cfg->redirect.line ? d->cfg->redirect.line : 1, err);
 		goto fail;
 	}
-	d->io = io_tun_open(d->cfg->tun_name, d->cfg->tun_offload, err, sizeof(err));
+	d->io = io_tun_open(d->cfg->tun_name,
+			    (d->cfg->tun_offload ? IO_TUN_OFFLOAD : 0) | (d->cfg->tun_io_uring ? IO_TUN_URING : 0), err,
+			    sizeof(err));
 	if (!d->io) {
 		log_err("%s", err);
 		goto fail;
 	}
+	if (d->cfg->tun_io_uring && strcmp(io_batching(d->io, err, sizeof(err)), "io_uring"))
+		log_warn("%s:%d: tun.io_uring: the kernel refused io_uring (%s); reading and writing %s packet by packet",
+			 d->config_path, d->cfg->line_tun_io_uring ? d->cfg->line_tun_io_uring : 1, err, d->io->name);
 	emitq_set_output(d->emitq, d->io);
 	lb_set_emit(d->lb, emitq_push, d->emitq);
 	lb_set_emit_uso(d->lb, d->io->offloads & IO_CAP_USO);
@@ -336,6 +341,12 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 		sb_printf(msg, "%s:%d: tun.offload: cannot change on reload (allowed: %s; restart mslbd to change it)\n",
 			  d->config_path, cfg->line_tun_offload ? cfg->line_tun_offload : 1,
 			  d->cfg->tun_offload ? "true" : "false");
+		goto refused_free;
+	}
+	if (cfg->tun_io_uring != d->cfg->tun_io_uring) {
+		sb_printf(msg, "%s:%d: tun.io_uring: cannot change on reload (allowed: %s; restart mslbd to change it)\n",
+			  d->config_path, cfg->line_tun_io_uring ? cfg->line_tun_io_uring : 1,
+			  d->cfg->tun_io_uring ? "true" : "false");
 		goto refused_free;
 	}
 	if (strcmp(cfg->control_socket, d->cfg->control_socket)) {

@@ -5,6 +5,7 @@
 #define MSLB_IO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "net/pktbuf.h"
@@ -40,6 +41,9 @@ struct io_ops {
 	/* Optional: the last batch received is sent, its packets' storage
 	 * (a receive ring's) may be reused. recv_batch implies it. */
 	void (*recv_done)(struct io_backend *be);
+	/* Optional: how the device is read and written ("io_uring",
+	 * "syscalls"); why gets the reason a faster way was refused, or "". */
+	const char *(*batching)(const struct io_backend *be, char *why, unsigned whylen);
 	void (*close)(struct io_backend *be);
 };
 
@@ -65,11 +69,23 @@ static inline void io_recv_done(struct io_backend *be)
 		be->ops->recv_done(be);
 }
 static inline void io_close(struct io_backend *be) { be->ops->close(be); }
+/* NULL where the backend does not say. */
+static inline const char *io_batching(const struct io_backend *be, char *why, unsigned whylen)
+{
+	return be->ops && be->ops->batching ? be->ops->batching(be, why, whylen) : NULL;
+}
 
 /* TUN: create device name (IFF_TUN | IFF_NO_PI, non-blocking); with
- * offload, also IFF_VNET_HDR and checksum/TSO/USO offloads as far as the
- * kernel has them. On error returns NULL and writes a message to err. */
-struct io_backend *io_tun_open(const char *name, bool offload, char *err, unsigned errlen);
+ * IO_TUN_OFFLOAD, also IFF_VNET_HDR and checksum/TSO/USO offloads as far
+ * as the kernel has them; with IO_TUN_URING, each batch's reads and
+ * writes in one io_uring submission (read() and write() per packet where
+ * the kernel refuses io_uring); with IO_TUN_NAPI, IFF_NAPI (written
+ * packets go through NAPI and GRO: bench/floor measures it). On error
+ * returns NULL and writes a message to err. */
+#define IO_TUN_OFFLOAD 0x1
+#define IO_TUN_URING 0x2
+#define IO_TUN_NAPI 0x4
+struct io_backend *io_tun_open(const char *name, unsigned flags, char *err, unsigned errlen);
 /* "csum,tso,uso" or "off". */
 const char *io_offload_names(unsigned offloads);
 int io_tun_ifindex(const struct io_backend *be);

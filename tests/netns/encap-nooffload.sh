@@ -1,5 +1,5 @@
 #!/bin/bash
 # encap.sh with the TUN offloads off (tun.offload = false): the same packets,
-# the same bytes, one read and one write per packet.
+# the same bytes, no virtio header and no super-packets.
 export MSLB_TUN_OFFLOAD=false
 exec "$(dirname "$0")/encap.sh" "$@"

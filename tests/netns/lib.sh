@@ -627,7 +627,7 @@ _conf_head() { # _conf_head NODE [MTU]
 # mslbd test configuration for node $1
 log = { level = "${MSLB_LOG_LEVEL:-debug}"; destination = "stderr"; };
 control_socket = "$(mslbd_sock "$1")";
-tun = { name = "$TUN"; mtu = ${2:-1500}; offload = ${MSLB_TUN_OFFLOAD:-true}; };
+tun = { name = "$TUN"; mtu = ${2:-1500}; offload = ${MSLB_TUN_OFFLOAD:-true}; io_uring = ${MSLB_TUN_IO_URING:-true}; };
 routing = { table = $RT_TABLE; priority = $RT_PRIO; };
 EOF
 	# Started as root, the daemon switches to this account keeping only

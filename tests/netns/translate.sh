@@ -40,6 +40,13 @@ if [ "${MSLB_TUN_OFFLOAD:-true}" = false ]; then
 else
 	check_match "front: TUN offloads on" '^csum,tso' "$(jq -r '.devices[0].offloads' <<<"$js")"
 fi
+# tun.io_uring = true (the default) on a kernel that has it: a batch's
+# reads in one system call and its writes in another.
+if [ "${MSLB_TUN_IO_URING:-true}" = false ]; then
+	check_eq "front: TUN batching" "syscalls null" "$(jq -r '.devices[0] | "\(.batching) \(.io_uring_refused)"' <<<"$js")"
+else
+	check_eq "front: TUN batching" "io_uring null" "$(jq -r '.devices[0] | "\(.batching) \(.io_uring_refused)"' <<<"$js")"
+fi
 for i in 1 2 3; do
 	js=$(status_json "b$i")
 	check_eq "b$i: roles" '["back"]' "$(jq -c '.roles' <<<"$js")"

@@ -55,10 +55,14 @@ for cat in v4-tcp v4-udp v4-icmp v4-frag v6-tcp v6-udp v6-icmp v6-frag; do
 		test "${sent:-0}" -gt 0 -a "${sent:-0}" = "${matched:-x}"
 done
 
+batching=io_uring
+[ "${MSLB_TUN_IO_URING:-true}" = false ] && batching=syscalls
 for n in f b1 b2 b3; do
 	js=$(status_json "$n")
 	check_eq "$n: every drop counter is 0" 0 "$(jq -r "$JQ_DROPS" <<<"$js")" ||
 		diag "$(jq -c '.drops' <<<"$js")"
+	check_eq "$n: the TUN's reads and writes by $batching, none failed" "$batching 0 0" \
+		"$(jq -r '.devices[0] | "\(.batching) \(.rx_errors) \(.tx_errors)"' <<<"$js")"
 done
 for n in f b1 b2 b3; do
 	mslbd_stop "$n"

@@ -99,6 +99,7 @@ static void check_example(const struct mslb_config *c)
 	/* No deliver_via in the live example: it must start on any VM. */
 	CU_ASSERT_FALSE(c->back.addresses[0].has_via);
 	CU_ASSERT_TRUE(c->tun_offload);
+	CU_ASSERT_TRUE(c->tun_io_uring);
 	CU_ASSERT_TRUE(addr_is(&c->back.addresses[1].address, "2001:db8:b::11"));
 	CU_ASSERT_TRUE(addr_is(&c->back.addresses[1].service, "2001:db8:5::10"));
 	CU_ASSERT_FALSE(c->back.addresses[1].has_via);
@@ -236,6 +237,10 @@ static const struct bad_case bad[] = {
 	  "t.conf:3: tun.mtu: 1279 is out of range (allowed: 1280-65535)" },
 	{ BACK "tun = {\n  mtu = 70000;\n};\n",
 	  "t.conf:3: tun.mtu: 70000 is out of range (allowed: 1280-65535)" },
+	{ BACK "tun = {\n  io_uring = \"yes\";\n};\n",
+	  "t.conf:3: tun.io_uring: must be a boolean (allowed: true, false)" },
+	{ BACK "tun = {\n  uring = true;\n};\n",
+	  "t.conf:3: tun.uring: unknown setting (allowed: name, mtu, offload, io_uring)" },
 	{ BACK "tun = { name = \"abcdefghijklmnop\"; };\n",
 	  "t.conf:2: tun.name: \"abcdefghijklmnop\" is not a device name (allowed: 1-15 characters of A-Z a-z 0-9 _ . -)" },
 	{ BACK "routing = {\n  table = 254;\n};\n",
