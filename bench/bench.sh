@@ -20,12 +20,21 @@
 #                       back to IPv4: one TUN read and write per packet in
 #                       each direction. Only without -6.
 #   mslbd TUN           front on f, back on b1, tun.offload = false;
-#   mslbd TUN+offloads  the same with tun.offload = true;
+#   mslbd TUN+offloads  the same with tun.offload = true; both read and
+#                       write their TUNs through io_uring (the default);
+#   TUN+offl., syscalls the same with tun.io_uring = false: one read() and
+#                       one write() per packet;
 #   TUN floor           bench/floor on f and b1 instead of mslbd:
 #                       mslbd's own TUN I/O (offloads, batches of what is
 #                       there) and its rewrite of the destination, with
-#                       nothing else (no event loop, no tables). What the
-#                       TUN itself costs: no daemon on a TUN does less.
+#                       nothing else (no event loop, no tables), one read()
+#                       and one write() per packet. What the TUN itself
+#                       costs: no daemon on a TUN does less.
+#   TUN floor, IFF_NAPI the same with the TUN made with IFF_NAPI (written
+#                       packets go through NAPI and GRO);
+#   TUN floor, io_uring the floor's reads and writes through io_uring, as
+#                       mslbd's: each batch's reads in one system call,
+#                       its writes in another.
 #   mslbd encap+offloads the front in encapsulation mode (IP-in-IP to b1,
 #                       which decapsulates), offloads on;
 #   mslbd GUE+offloads  the same in UDP (encapsulation = "gue", port 6080);
@@ -56,10 +65,10 @@
 # counters); a run that did not is printed as "-".
 # Sender, receiver and forwarders share the machine's CPUs.
 # Table on stdout, progress on stderr. Root only. -t: seconds per run (8),
-# -q: 2-second runs; about 44 x (SECONDS + 0.5) + 20 s in all (6.5 min).
+# -q: 2-second runs; about 56 x (SECONDS + 0.5) + 25 s in all (8 min).
 # -r: only these rows, by key, comma-separated (kernel forwarding always
-# runs, for the ratios): nft tayga mslbd mslbdo floor mslbde mslbdg afp afpe
-# afpg afloor mslbdp2.
+# runs, for the ratios): nft tayga mslbd mslbdo mslbds floor floorn flooru
+# mslbde mslbdg afp afpe afpg afloor mslbdp2.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -72,7 +81,7 @@ while [ $# -gt 0 ]; do
 	-q) secs=2; shift ;;
 	-6) fam=6; shift ;;
 	-r) only=",${2:?},"; shift 2 ;;
-	-h | --help) sed -n '3,50s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-h | --help) awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "usage: $0 [-t SECONDS] [-q] [-6] [-r ROWS]" >&2; exit 2 ;;
 	esac
 done
@@ -332,15 +341,15 @@ floor_bin() { # floor_bin KEY: bench/floor, built on demand
 	}
 }
 
-row_floor() {
-	local from=$IPS4 to=${IPB4[1]} n
+row_floor() { # row_floor KEY MODE
+	local key=$1 mode=$2 from=$IPS4 to=${IPB4[1]} n
 	[ "$fam" = 6 ] && from=$IPS6 to=${IPB6[1]}
-	floor_bin floor || return 1
+	floor_bin "$key" || return 1
 	topo_create 1 1 mslb || return 1
 	forwarding_on f b1 || return 1
 	route_add b1 "$IPS4/32" via "${S4[1]}" || return 1
-	bg_start floor-f f "$FLOOR" tun mslbfl "$from" "$to" || return 1
-	bg_start floor-b1 b1 "$FLOOR" tun mslbfl "$to" "$from" || return 1
+	bg_start floor-f f "$FLOOR" "$mode" mslbfl "$from" "$to" || return 1
+	bg_start floor-b1 b1 "$FLOOR" "$mode" mslbfl "$to" "$from" || return 1
 	for n in f b1; do
 		wait_for 5 nsx "$n" ip link show dev mslbfl >/dev/null 2>&1 || return 1
 		nsx "$n" sysctl -qw net.ipv4.conf.mslbfl.rp_filter=0 || return 1
@@ -348,7 +357,7 @@ row_floor() {
 	done
 	route_add f "$from" dev mslbfl || return 1
 	route_add b1 "$to" dev mslbfl || return 1
-	measure floor path_floor
+	measure "$key" path_floor
 	bg_stop floor-f
 	bg_stop floor-b1
 }
@@ -400,14 +409,22 @@ mslbd_down() {
 	done
 }
 
-row_mslbd() { # row_mslbd KEY OFFLOAD
-	export MSLB_TUN_OFFLOAD=$2
+row_mslbd() { # row_mslbd KEY OFFLOAD [IO_URING]
+	export MSLB_TUN_OFFLOAD=$2 MSLB_TUN_IO_URING=${3:-true}
 	topo_create 1 1 mslb || return 1
 	start_all_daemons hash || return 1
-	echo "  offloads: f $(jget f '[.devices[] | select(.kind == "tun") | .offloads] | join(",")')," \
-		"b1 $(jget b1 '[.devices[] | select(.kind == "tun") | .offloads] | join(",")')" >&2
+	echo "  TUN: f $(jget f '[.devices[] | select(.kind == "tun") | .offloads, .batching] | join(" ")')," \
+		"b1 $(jget b1 '[.devices[] | select(.kind == "tun") | .offloads, .batching] | join(" ")')" >&2
+	local want=syscalls
+	[ "${3:-true}" = true ] && want=io_uring
+	if [ "$(jget f '.devices[0].batching')" != "$want" ]; then
+		NOTE[$1]="the front's TUN batching is not $want"
+		mslbd_down
+		return 1
+	fi
 	measure "$1" path_mslbd
 	mslbd_down
+	unset MSLB_TUN_IO_URING
 }
 
 # The front encapsulates (IP-in-IP, draft section 5.2), the back
@@ -538,7 +555,10 @@ else
 fi
 run_row mslbd "mslbd TUN" row_mslbd mslbd false
 run_row mslbdo "mslbd TUN+offloads" row_mslbd mslbdo true
-run_row floor "TUN floor" row_floor
+run_row mslbds "TUN+offl., syscalls" row_mslbd mslbds true false
+run_row floor "TUN floor" row_floor floor tun
+run_row floorn "TUN floor, IFF_NAPI" row_floor floorn tun-napi
+run_row flooru "TUN floor, io_uring" row_floor flooru tun-uring
 run_row mslbde "mslbd encap+offloads" row_mslbd_encap mslbde
 run_row mslbdg "mslbd GUE+offloads" row_mslbd_gue mslbdg
 run_row afp "mslbd AF_PACKET" row_afp afp

@@ -9,8 +9,10 @@
  * separates mslbd from kernel forwarding and is also here is the cost of
  * the I/O itself.
  *
- * usage: floor tun DEVICE FROM TO
+ * usage: floor tun|tun-napi|tun-uring DEVICE FROM TO
  *        floor afp IN OUT MAC FROM TO     (both addresses of one family)
+ * tun-napi makes the TUN with IFF_NAPI, tun-uring reads and writes each
+ * batch in one io_uring_enter: the two levers on the TUN's cost per packet.
  * Runs until killed; prints what it sent (packets, bytes) on SIGUSR1 and
  * at the end (SIGTERM/SIGINT).
  * With afp, the kernel still sees every packet the ring takes: the caller
@@ -96,7 +98,10 @@ static struct io_backend *open_afp(const char *name)
 
 int main(int argc, char **argv)
 {
-	bool tun = argc == 5 && !strcmp(argv[1], "tun"), afp = argc == 7 && !strcmp(argv[1], "afp");
+	static const char *const tun_modes[] = { "tun", "tun-napi", "tun-uring" };
+	static const unsigned tun_flags[] = { 0, IO_TUN_NAPI, IO_TUN_URING };
+	int tun_mode = -1;
+	bool tun, afp = argc == 7 && !strcmp(argv[1], "afp");
 	const char *a_from = argv[argc - 2], *a_to = argv[argc - 1];
 	uint8_t from[16], to[16], mac[6];
 	struct io_backend *in, *out;
@@ -104,8 +109,13 @@ int main(int argc, char **argv)
 	char err[256];
 	int af, n;
 
+	for (int i = 0; i < 3; i++)
+		if (argc == 5 && !strcmp(argv[1], tun_modes[i]))
+			tun_mode = i;
+	tun = tun_mode >= 0;
 	if (!tun && !afp) {
-		fprintf(stderr, "usage: floor tun DEVICE FROM TO\n       floor afp IN OUT MAC FROM TO\n");
+		fprintf(stderr, "usage: floor tun|tun-napi|tun-uring DEVICE FROM TO\n"
+				"       floor afp IN OUT MAC FROM TO\n");
 		return 2;
 	}
 	af = strchr(a_from, ':') ? AF_INET6 : AF_INET;
@@ -119,7 +129,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (tun) {
-		in = out = io_tun_open(argv[2], true, err, sizeof(err));
+		in = out = io_tun_open(argv[2], IO_TUN_OFFLOAD | tun_flags[tun_mode], err, sizeof(err));
 		if (!in)
 			fprintf(stderr, "floor: %s\n", err);
 	} else {
