@@ -118,6 +118,18 @@ static int tun_recv(struct io_backend *be, struct io_batch *b)
 	return (int)b->n;
 }
 
+/* Count a packet written whole (1), or a failed write (0). */
+static int count_tx(struct io_backend *be, const struct io_pkt *p, bool whole)
+{
+	if (!whole) {
+		be->stats.tx_errors++;
+		return 0;
+	}
+	be->stats.tx_packets++;
+	be->stats.tx_bytes += p->len;
+	return 1;
+}
+
 static int tun_send(struct io_backend *be, struct io_batch *b)
 {
 	struct io_tun *t = (struct io_tun *)be;
@@ -140,13 +152,7 @@ static int tun_send(struct io_backend *be, struct io_batch *b)
 		do
 			r = t->vnet ? writev(be->fd, iov, 2) : write(be->fd, p->data, p->len);
 		while (r < 0 && errno == EINTR);
-		if (r != (ssize_t)want) {
-			be->stats.tx_errors++;
-			continue;
-		}
-		be->stats.tx_packets++;
-		be->stats.tx_bytes += p->len;
-		sent++;
+		sent += count_tx(be, p, r == (ssize_t)want);
 	}
 	return sent;
 }
@@ -193,7 +199,8 @@ static void ring_give_up(struct io_tun *t, int err)
 /* Queue a read or write (RWF_NOWAIT: done or refused now, never handed
  * to a kernel worker) for each packet first..first+n-1, submit them in
  * one call and collect every result in res[]. Returns how many were
- * queued, or -1 if the ring had to be given up. */
+ * queued; if the ring had to be given up, -1 when none of them went to
+ * the kernel, -2 when they did but their results are lost. */
 static int ring_rw(struct io_tun *t, struct io_batch *b, unsigned first, unsigned n, bool write)
 {
 	struct tun_ring *u = t->u;
@@ -233,6 +240,8 @@ static int ring_rw(struct io_tun *t, struct io_batch *b, unsigned first, unsigne
 		ring_give_up(t, -r);
 		return -1;
 	}
+	/* Submitted: a failure from here on loses the results, and only a
+	 * resend could tell, which might send a packet twice. */
 	while (seen < queued) {
 		struct io_uring_cqe *cqe;
 
@@ -241,7 +250,7 @@ static int ring_rw(struct io_tun *t, struct io_batch *b, unsigned first, unsigne
 			continue;
 		if (r < 0) {
 			ring_give_up(t, -r);
-			return -1;
+			return -2;
 		}
 		if (cqe->user_data < IO_BATCH)
 			u->res[cqe->user_data] = cqe->res;
@@ -259,10 +268,15 @@ static int ring_recv(struct io_backend *be, struct io_batch *b)
 	while (b->n < IO_BATCH) {
 		unsigned first = b->n, room = IO_BATCH - first, got = 0;
 		unsigned n = t->u->post < room ? t->u->post : room;
-		struct tun_ring *u = t->u;
+		struct tun_ring *u = t->u;	/* before ring_rw: it may free the ring */
+		int q = ring_rw(t, b, first, n, false);
 
-		if (ring_rw(t, b, first, n, false) < 0)
-			return b->n ? (int)b->n : tun_recv(be, b);
+		if (q == -1 && !b->n)
+			return tun_recv(be, b);
+		if (q < 0) {
+			be->stats.rx_errors++;
+			return (int)b->n;
+		}
 		for (unsigned i = first; i < first + n; i++) {
 			struct io_pkt *p = &b->pkt[b->n];
 			int r = u->res[i];
@@ -307,20 +321,15 @@ static int ring_send(struct io_backend *be, struct io_batch *b)
 	struct io_tun *t = (struct io_tun *)be;
 	int sent = 0;
 
-	if (ring_rw(t, b, 0, b->n, true) < 0)
+	int q = ring_rw(t, b, 0, b->n, true);
+
+	if (q == -1)
 		return tun_send(be, b);
 	for (unsigned i = 0; i < b->n; i++) {
 		struct io_pkt *p = &b->pkt[i];
 
-		if (!p->len)
-			continue;
-		if (t->u->res[i] != (int)(p->len + (t->vnet ? sizeof(struct virtio_net_hdr) : 0))) {
-			be->stats.tx_errors++;
-			continue;
-		}
-		be->stats.tx_packets++;
-		be->stats.tx_bytes += p->len;
-		sent++;
+		if (p->len)
+			sent += count_tx(be, p, q >= 0 && t->u->res[i] == (int)(p->len + (t->vnet ? sizeof(struct virtio_net_hdr) : 0)));
 	}
 	return sent;
 }
