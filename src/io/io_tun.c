@@ -319,9 +319,7 @@ static int ring_recv(struct io_backend *be, struct io_batch *b)
 static int ring_send(struct io_backend *be, struct io_batch *b)
 {
 	struct io_tun *t = (struct io_tun *)be;
-	int sent = 0;
-
-	int q = ring_rw(t, b, 0, b->n, true);
+	int q = ring_rw(t, b, 0, b->n, true), sent = 0;
 
 	if (q == -1)
 		return tun_send(be, b);
