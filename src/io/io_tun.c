@@ -1,13 +1,12 @@
 /* io_tun: a TUN device in IFF_TUN | IFF_NO_PI mode: one read() is one IP
- * packet. Reads drain the queue up to a batch. With io_uring the reads of a
- * batch go in one system call and its writes in another; without it, one
- * call per packet, which for small packets is most of the TUN's cost.
+ * packet. Reads drain the queue up to a batch. By default the reads of a
+ * batch go in one system call and its writes in another (tun_ring.c,
+ * io_uring); where the kernel refuses that, one call per packet, as here.
  * With offloads (IFF_VNET_HDR) each packet carries a virtio_net_hdr, and a
  * read may return a GSO super-packet of up to 64 KiB: the data path then
  * rewrites once what the kernel segments later. */
 #include "io.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -20,7 +19,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <liburing.h>
+#include "tun_ring.h"
+#include "tun_vnet.h"
 
 /* Newer than Debian 12's headers (Linux 6.2). */
 #ifndef TUN_F_USO4
@@ -28,23 +28,11 @@
 #define TUN_F_USO6 0x40
 #endif
 
-/* With IO_TUN_URING: reads and writes of a batch go in one io_uring_enter
- * each. Every request is RWF_NOWAIT on a TUN, which never waits: each one
- * completes within the submission, in order, and a read that finds the
- * queue empty says EAGAIN rather than waiting for a packet. */
-struct tun_ring {
-	struct io_uring ring;
-	unsigned post;			/* reads to post next: what came last, doubled */
-	struct virtio_net_hdr hdr[IO_BATCH];
-	struct iovec iov[IO_BATCH][2];
-	int res[IO_BATCH];
-};
-
 struct io_tun {
 	struct io_backend be;
 	int ifindex;
 	bool vnet;
-	struct tun_ring *u;		/* NULL: read() and write() per packet */
+	struct tun_ring *ring;		/* NULL: read() and write() per packet */
 	int uring_errno;		/* why not io_uring, when asked for */
 };
 
@@ -56,27 +44,7 @@ static const char *tun_batching(const struct io_backend *be, char *why, unsigned
 
 	if (why && whylen)
 		snprintf(why, whylen, "%s", t->uring_errno ? strerror(t->uring_errno) : "");
-	return t->u ? "io_uring" : "syscalls";
-}
-
-static void hdr_to_off(const struct virtio_net_hdr *h, struct io_offload *o)
-{
-	o->flags = h->flags;
-	o->gso_type = h->gso_type;
-	o->hdr_len = le16toh(h->hdr_len);
-	o->gso_size = le16toh(h->gso_size);
-	o->csum_start = le16toh(h->csum_start);
-	o->csum_offset = le16toh(h->csum_offset);
-}
-
-static void off_to_hdr(const struct io_offload *o, struct virtio_net_hdr *h)
-{
-	h->flags = o->flags;
-	h->gso_type = o->gso_type;
-	h->hdr_len = htole16(o->hdr_len);
-	h->gso_size = htole16(o->gso_size);
-	h->csum_start = htole16(o->csum_start);
-	h->csum_offset = htole16(o->csum_offset);
+	return t->ring ? "io_uring" : "syscalls";
 }
 
 static int tun_recv(struct io_backend *be, struct io_batch *b)
@@ -107,7 +75,7 @@ static int tun_recv(struct io_backend *be, struct io_batch *b)
 				continue;
 			}
 			r -= (ssize_t)sizeof(h);
-			hdr_to_off(&h, &p->off);
+			tun_vnet_to_off(&h, &p->off);
 			p->csum_valid = h.flags & VIRTIO_NET_HDR_F_DATA_VALID;
 		}
 		p->len = (uint32_t)r;
@@ -116,18 +84,6 @@ static int tun_recv(struct io_backend *be, struct io_batch *b)
 		b->n++;
 	}
 	return (int)b->n;
-}
-
-/* Count a packet written whole (1), or a failed write (0). */
-static int count_tx(struct io_backend *be, const struct io_pkt *p, bool whole)
-{
-	if (!whole) {
-		be->stats.tx_errors++;
-		return 0;
-	}
-	be->stats.tx_packets++;
-	be->stats.tx_bytes += p->len;
-	return 1;
 }
 
 static int tun_send(struct io_backend *be, struct io_batch *b)
@@ -148,198 +104,56 @@ static int tun_send(struct io_backend *be, struct io_batch *b)
 		if (!p->len)
 			continue;
 		if (t->vnet)
-			off_to_hdr(&p->off, &h);
+			tun_off_to_vnet(&p->off, &h);
 		do
 			r = t->vnet ? writev(be->fd, iov, 2) : write(be->fd, p->data, p->len);
 		while (r < 0 && errno == EINTR);
-		sent += count_tx(be, p, r == (ssize_t)want);
+		sent += tun_count_tx(&be->stats, p, r == (ssize_t)want);
 	}
 	return sent;
 }
 
-/* Does the device take RWF_NOWAIT reads through the ring (a kernel whose
- * TUN lacks FMODE_NOWAIT refuses them, every one)? The new device is down
- * and empty: the answer is EAGAIN. 0 if so, else -errno. */
-static int ring_probe(struct io_uring *ring, int fd)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-	struct io_uring_cqe *cqe;
-	uint8_t byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	int r;
-
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_readv2(sqe, fd, &iov, 1, (uint64_t)-1, RWF_NOWAIT);
-	do
-		r = io_uring_submit_and_wait(ring, 1);
-	while (r == -EINTR);
-	if (r < 0)
-		return r;
-	r = io_uring_wait_cqe(ring, &cqe);
-	if (r < 0)
-		return r;
-	r = cqe->res;
-	io_uring_cqe_seen(ring, cqe);
-	return r == -EAGAIN ? 0 : r < 0 ? r : -EIO;
-}
-
-/* The ring is gone for good (an error no retry mends): back to read()
- * and write(), and say why in batching(). Requests still queued in the
- * ring are dropped with it, never run later against reused buffers. */
+/* The ring broke for good (an error no retry mends): back to read() and
+ * write(), and batching() says why. */
 static void ring_give_up(struct io_tun *t, int err)
 {
-	io_uring_queue_exit(&t->u->ring);
-	free(t->u);
-	t->u = NULL;
+	tun_ring_close(t->ring);
+	t->ring = NULL;
 	t->uring_errno = err;
 	t->be.ops = &tun_ops;
-}
-
-/* Queue a read or write (RWF_NOWAIT: done or refused now, never handed
- * to a kernel worker) for each packet first..first+n-1, submit them in
- * one call and collect every result in res[]. Returns how many were
- * queued; if the ring had to be given up, -1 when none of them went to
- * the kernel, -2 when they did but their results are lost. */
-static int ring_rw(struct io_tun *t, struct io_batch *b, unsigned first, unsigned n, bool write)
-{
-	struct tun_ring *u = t->u;
-	unsigned queued = 0, seen = 0;
-	int r;
-
-	for (unsigned i = first; i < first + n; i++) {
-		struct io_pkt *p = &b->pkt[i];
-		struct iovec *iov = u->iov[i];
-		struct io_uring_sqe *sqe;
-
-		u->res[i] = 0;
-		if (write && !p->len)
-			continue;
-		sqe = io_uring_get_sqe(&u->ring);	/* the ring holds a batch: never NULL */
-		if (!sqe)
-			break;
-		iov[0] = (struct iovec){ .iov_base = &u->hdr[i], .iov_len = sizeof(u->hdr[i]) };
-		iov[1] = (struct iovec){ .iov_base = p->data, .iov_len = write ? p->len : IO_BUF_SIZE };
-		if (write && t->vnet)
-			off_to_hdr(&p->off, &u->hdr[i]);
-		if (write)
-			io_uring_prep_writev2(sqe, t->be.fd, t->vnet ? iov : iov + 1, t->vnet ? 2 : 1, (uint64_t)-1,
-					      RWF_NOWAIT);
-		else
-			io_uring_prep_readv2(sqe, t->be.fd, t->vnet ? iov : iov + 1, t->vnet ? 2 : 1, (uint64_t)-1,
-					     RWF_NOWAIT);
-		io_uring_sqe_set_data64(sqe, i);
-		queued++;
-	}
-	if (!queued)
-		return 0;
-	do
-		r = io_uring_submit_and_wait(&u->ring, queued);
-	while (r == -EINTR && io_uring_sq_ready(&u->ring));
-	if (r < 0 && r != -EINTR) {
-		ring_give_up(t, -r);
-		return -1;
-	}
-	/* Submitted: a failure from here on loses the results, and only a
-	 * resend could tell, which might send a packet twice. */
-	while (seen < queued) {
-		struct io_uring_cqe *cqe;
-
-		r = io_uring_wait_cqe(&u->ring, &cqe);
-		if (r == -EINTR)
-			continue;
-		if (r < 0) {
-			ring_give_up(t, -r);
-			return -2;
-		}
-		if (cqe->user_data < IO_BATCH)
-			u->res[cqe->user_data] = cqe->res;
-		io_uring_cqe_seen(&u->ring, cqe);
-		seen++;
-	}
-	return (int)queued;
 }
 
 static int ring_recv(struct io_backend *be, struct io_batch *b)
 {
 	struct io_tun *t = (struct io_tun *)be;
+	int err, n = tun_ring_recv(t->ring, b, &be->stats, &err);
 
-	io_batch_reset(b);
-	while (b->n < IO_BATCH) {
-		unsigned first = b->n, room = IO_BATCH - first, got = 0;
-		unsigned n = t->u->post < room ? t->u->post : room;
-		struct tun_ring *u = t->u;	/* before ring_rw: it may free the ring */
-		int q = ring_rw(t, b, first, n, false);
-
-		if (q == -1 && !b->n)
-			return tun_recv(be, b);
-		if (q < 0) {
-			be->stats.rx_errors++;
-			return (int)b->n;
-		}
-		for (unsigned i = first; i < first + n; i++) {
-			struct io_pkt *p = &b->pkt[b->n];
-			int r = u->res[i];
-
-			if (r < 0) {
-				if (r != -EAGAIN && r != -EINTR)
-					be->stats.rx_errors++;
-				continue;
-			}
-			if (t->vnet && r < (int)sizeof(u->hdr[i])) {
-				be->stats.rx_errors++;
-				continue;
-			}
-			/* A read that found the queue empty, then one that
-			 * found a packet arrived meanwhile: close the gap. */
-			if (i != b->n) {
-				memcpy(p->data, b->pkt[i].data, (size_t)r - (t->vnet ? sizeof(u->hdr[i]) : 0));
-				u->hdr[b->n] = u->hdr[i];
-			}
-			if (t->vnet) {
-				r -= (int)sizeof(u->hdr[i]);
-				hdr_to_off(&u->hdr[b->n], &p->off);
-				p->csum_valid = u->hdr[b->n].flags & VIRTIO_NET_HDR_F_DATA_VALID;
-			}
-			p->len = (uint32_t)r;
-			be->stats.rx_packets++;
-			be->stats.rx_bytes += (uint64_t)r;
-			b->n++;
-			got++;
-		}
-		/* Post next time twice what came now: a burst grows the
-		 * batch quickly, a trickle costs few empty reads. */
-		u->post = got < IO_BATCH / 32 ? IO_BATCH / 16 : (got * 2 < IO_BATCH ? got * 2 : IO_BATCH);
-		if (got < n)
-			break;
-	}
+	if (n >= 0)
+		return n;
+	ring_give_up(t, err);
+	if (n == TUN_RING_UNSENT && !b->n)
+		return tun_recv(be, b);
+	be->stats.rx_errors++;
 	return (int)b->n;
 }
 
 static int ring_send(struct io_backend *be, struct io_batch *b)
 {
 	struct io_tun *t = (struct io_tun *)be;
-	int q = ring_rw(t, b, 0, b->n, true), sent = 0;
+	int err, sent = tun_ring_send(t->ring, b, &be->stats, &err);
 
-	if (q == -1)
-		return tun_send(be, b);
-	for (unsigned i = 0; i < b->n; i++) {
-		struct io_pkt *p = &b->pkt[i];
-
-		if (p->len)
-			sent += count_tx(be, p, q >= 0 && t->u->res[i] == (int)(p->len + (t->vnet ? sizeof(struct virtio_net_hdr) : 0)));
-	}
-	return sent;
+	if (sent >= 0)
+		return sent;
+	ring_give_up(t, err);
+	/* Only a batch the kernel never saw is written again. */
+	return sent == TUN_RING_UNSENT ? tun_send(be, b) : 0;
 }
 
 static void tun_close(struct io_backend *be)
 {
 	struct io_tun *t = (struct io_tun *)be;
 
-	if (t->u) {
-		io_uring_queue_exit(&t->u->ring);
-		free(t->u);
-	}
+	tun_ring_close(t->ring);
 	if (be->fd >= 0)
 		close(be->fd);
 	free(t);
@@ -420,20 +234,9 @@ struct io_backend *io_tun_open(const char *name, unsigned flags, char *err, unsi
 	 * seccomp filter) is no reason to stop: read() and write() do the
 	 * same, slower, and batching() says why. */
 	if (flags & IO_TUN_URING) {
-		int e = -ENOMEM;
-
-		t->u = calloc(1, sizeof(*t->u));
-		if (t->u && (e = io_uring_queue_init(IO_BATCH, &t->u->ring, 0)) == 0 &&
-		    (e = ring_probe(&t->u->ring, fd)) != 0)
-			io_uring_queue_exit(&t->u->ring);
-		if (e) {
-			free(t->u);
-			t->u = NULL;
-			t->uring_errno = -e;
-		} else {
-			t->u->post = IO_BATCH / 16;
+		t->ring = tun_ring_open(fd, t->vnet, &t->uring_errno);
+		if (t->ring)
 			t->be.ops = &ring_ops;
-		}
 	}
 	t->be.kind = "tun";
 	t->be.fd = fd;
