@@ -107,20 +107,12 @@ static void parse_globals(struct config_ctx *c, struct mslb_config *cfg)
 	g = config_get_group(c, c->root, "tun", "tun");
 	if (g) {
 		static const char *const keys[] = { "name", "mtu", "offload", "io_uring", NULL };
-		const config_setting_t *o = config_setting_get_member(g, "offload");
-		const config_setting_t *u = config_setting_get_member(g, "io_uring");
 
 		config_check_keys(c, g, "tun", keys, "name, mtu, offload, io_uring");
-		if (o && config_setting_type(o) != CONFIG_TYPE_BOOL)
-			config_err(c, o, "tun.offload: must be a boolean (allowed: true, false)");
-		else if (o)
-			cfg->tun_offload = config_setting_get_bool(o);
-		cfg->line_tun_offload = config_line_of(o);
-		if (u && config_setting_type(u) != CONFIG_TYPE_BOOL)
-			config_err(c, u, "tun.io_uring: must be a boolean (allowed: true, false)");
-		else if (u)
-			cfg->tun_io_uring = config_setting_get_bool(u);
-		cfg->line_tun_io_uring = config_line_of(u);
+		config_get_bool(c, g, "offload", "tun.offload", &cfg->tun_offload);
+		cfg->line_tun_offload = config_line_of(config_setting_get_member(g, "offload"));
+		config_get_bool(c, g, "io_uring", "tun.io_uring", &cfg->tun_io_uring);
+		cfg->line_tun_io_uring = config_line_of(config_setting_get_member(g, "io_uring"));
 		v = config_get_str(c, g, "name", "tun.name", "1-15 characters of A-Z a-z 0-9 _ . -", false);
 		if (v) {
 			if (!config_name_ok(v, 15) || !strcmp(v, ".") || !strcmp(v, ".."))

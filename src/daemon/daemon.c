@@ -319,6 +319,17 @@ fail:
 	return -1;
 }
 
+/* A boolean only a restart may change: true, and the refusal in msg, if
+ * the new file changes it (at line, 0 when defaulted). */
+static bool bool_changed(struct strbuf *msg, const char *file, int line, const char *key, bool now, bool was)
+{
+	if (now == was)
+		return false;
+	sb_printf(msg, "%s:%d: %s: cannot change on reload (allowed: %s; restart mslbd to change it)\n", file,
+		  line ? line : 1, key, was ? "true" : "false");
+	return true;
+}
+
 int daemon_reload(struct daemon *d, struct strbuf *msg)
 {
 	struct config_errors errs;
@@ -337,18 +348,11 @@ int daemon_reload(struct daemon *d, struct strbuf *msg)
 			  d->config_path, cfg->line_tun_name ? cfg->line_tun_name : 1, cfg->tun_name, d->cfg->tun_name);
 		goto refused_free;
 	}
-	if (cfg->tun_offload != d->cfg->tun_offload) {
-		sb_printf(msg, "%s:%d: tun.offload: cannot change on reload (allowed: %s; restart mslbd to change it)\n",
-			  d->config_path, cfg->line_tun_offload ? cfg->line_tun_offload : 1,
-			  d->cfg->tun_offload ? "true" : "false");
+	if (bool_changed(msg, d->config_path, cfg->line_tun_offload, "tun.offload", cfg->tun_offload,
+			 d->cfg->tun_offload) ||
+	    bool_changed(msg, d->config_path, cfg->line_tun_io_uring, "tun.io_uring", cfg->tun_io_uring,
+			 d->cfg->tun_io_uring))
 		goto refused_free;
-	}
-	if (cfg->tun_io_uring != d->cfg->tun_io_uring) {
-		sb_printf(msg, "%s:%d: tun.io_uring: cannot change on reload (allowed: %s; restart mslbd to change it)\n",
-			  d->config_path, cfg->line_tun_io_uring ? cfg->line_tun_io_uring : 1,
-			  d->cfg->tun_io_uring ? "true" : "false");
-		goto refused_free;
-	}
 	if (strcmp(cfg->control_socket, d->cfg->control_socket)) {
 		sb_printf(msg, "%s:%d: control_socket: \"%s\" cannot change on reload (allowed: \"%s\"; restart mslbd to change it)\n",
 			  d->config_path, cfg->line_control_socket ? cfg->line_control_socket : 1,
