@@ -75,12 +75,8 @@ static int tun_recv(struct io_backend *be, struct io_batch *b)
 				continue;
 			}
 			r -= (ssize_t)sizeof(h);
-			tun_vnet_to_off(&h, &p->off);
-			p->csum_valid = h.flags & VIRTIO_NET_HDR_F_DATA_VALID;
 		}
-		p->len = (uint32_t)r;
-		be->stats.rx_packets++;
-		be->stats.rx_bytes += (uint64_t)r;
+		tun_take_rx(&be->stats, p, t->vnet ? &h : NULL, (uint32_t)r);
 		b->n++;
 	}
 	return (int)b->n;

@@ -99,7 +99,9 @@ static int rw(struct tun_ring *u, struct io_batch *b, unsigned first, unsigned n
 		struct iovec *iov = u->iov[i];
 		struct io_uring_sqe *sqe;
 
-		u->res[i] = 0;
+		/* Not queued (an empty packet of a write, or no room in the
+		 * ring): never taken for a packet read. */
+		u->res[i] = -ECANCELED;
 		if (write && !p->len)
 			continue;
 		sqe = io_uring_get_sqe(&u->ring);	/* the ring holds a batch: never NULL */
@@ -178,13 +180,7 @@ int tun_ring_recv(struct tun_ring *u, struct io_batch *b, struct io_stats *st, i
 				memcpy(p->data, b->pkt[i].data, (size_t)r - hlen);
 				u->hdr[b->n] = u->hdr[i];
 			}
-			if (u->vnet) {
-				tun_vnet_to_off(&u->hdr[b->n], &p->off);
-				p->csum_valid = u->hdr[b->n].flags & VIRTIO_NET_HDR_F_DATA_VALID;
-			}
-			p->len = (uint32_t)r - hlen;
-			st->rx_packets++;
-			st->rx_bytes += p->len;
+			tun_take_rx(st, p, u->vnet ? &u->hdr[b->n] : NULL, (uint32_t)r - hlen);
 			b->n++;
 			got++;
 		}

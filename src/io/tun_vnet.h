@@ -1,6 +1,6 @@
 /* tun_vnet: what the TUN's two ways of reading and writing share (io_tun.c
  * packet by packet, tun_ring.c by the batch): the virtio_net_hdr in front
- * of each packet, and the count of a write. Private to io/. */
+ * of each packet, and the count of a read and of a write. Private to io/. */
 #ifndef MSLB_TUN_VNET_H
 #define MSLB_TUN_VNET_H
 
@@ -27,6 +27,18 @@ static inline void tun_off_to_vnet(const struct io_offload *o, struct virtio_net
 	h->gso_size = htole16(o->gso_size);
 	h->csum_start = htole16(o->csum_start);
 	h->csum_offset = htole16(o->csum_offset);
+}
+
+/* A packet read: len bytes behind h (NULL without the virtio header). */
+static inline void tun_take_rx(struct io_stats *st, struct io_pkt *p, const struct virtio_net_hdr *h, uint32_t len)
+{
+	if (h) {
+		tun_vnet_to_off(h, &p->off);
+		p->csum_valid = h->flags & VIRTIO_NET_HDR_F_DATA_VALID;
+	}
+	p->len = len;
+	st->rx_packets++;
+	st->rx_bytes += len;
 }
 
 /* Count a packet written whole (1), or a failed write (0). */
