@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int af, n;
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < (int)(sizeof(tun_modes) / sizeof(tun_modes[0])); i++)
 		if (argc == 5 && !strcmp(argv[1], tun_modes[i]))
 			tun_mode = i;
 	tun = tun_mode >= 0;

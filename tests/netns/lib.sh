@@ -1088,17 +1088,16 @@ TcpExtPruneCalled TcpExtTCPBacklogDrop TcpExtTCPZeroWindowDrop"
 kernel_drops() {
 	local n sum=0 where="" c v
 	for n in "$@"; do
-		# shellcheck disable=SC2086 # a list of counter names
 		while read -r c v; do
 			[ "${v:-0}" -gt 0 ] 2>/dev/null || continue
 			sum=$((sum + v)) where="$where $n:$c=$v"
-		done < <(NSTAT_HISTORY=$TMPD/nstat-$n.hist nsx "$n" nstat -az $KERNEL_DROP_COUNTERS 2>/dev/null |
-			awk '$1 !~ /^#/ { print $1, $2 }')
-		while read -r c v; do
-			[ "${v:-0}" -gt 0 ] 2>/dev/null || continue
-			sum=$((sum + v)) where="$where $n:$c=$v"
-		done < <(nsx "$n" ip -s -j link show |
-			jq -r '.[] | "\(.ifname)/rx \(.stats64.rx.dropped)", "\(.ifname)/tx \(.stats64.tx.dropped)"')
+		done < <(
+			# shellcheck disable=SC2086 # a list of counter names
+			NSTAT_HISTORY=$TMPD/nstat-$n.hist nsx "$n" nstat -az $KERNEL_DROP_COUNTERS 2>/dev/null |
+				awk '$1 !~ /^#/ { print $1, $2 }'
+			nsx "$n" ip -s -j link show |
+				jq -r '.[] | "\(.ifname)/rx \(.stats64.rx.dropped)", "\(.ifname)/tx \(.stats64.tx.dropped)"'
+		)
 	done
 	echo "$sum${where:+ (${where# })}"
 }
