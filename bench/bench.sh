@@ -37,7 +37,11 @@
 #                       its writes in another.
 #   mslbd encap+offloads the front in encapsulation mode (IP-in-IP to b1,
 #                       which decapsulates), offloads on;
-#   mslbd GUE+offloads  the same in UDP (encapsulation = "gue", port 6080);
+#   mslbd GUE+offloads  the same in UDP (encapsulation = "gue", port 6080):
+#                       on Linux 6.17+ TCP super-packets leave whole as
+#                       UDP-tunnel super-packets through the front's TAP
+#                       and b1 reads them whole; before, cut in software
+#                       into UDP super-packets (the run says which);
 #   mslbd AF_PACKET     every veth of f and b1 in io.af_packet, when this
 #                       build's `mslbd check` accepts that setting.
 #   AF_PACKET encap     the same with the front encapsulating (IP-in-IP);
@@ -440,8 +444,8 @@ row_mslbd_encap() {
 	mslbd_down
 }
 
-# The same in UDP (GUE to port 6080): segments cut in software, each in
-# its own datagram.
+# The same in UDP (GUE to port 6080): TCP super-packets whole inside GUE
+# (UDP-tunnel offloads, Linux 6.17+), else cut into UDP super-packets.
 row_mslbd_gue() {
 	export MSLB_TUN_OFFLOAD=true
 	topo_create 1 1 mslb || return 1
@@ -452,6 +456,7 @@ row_mslbd_gue() {
 	mslbd_start b1 "$(mslbd_conf b1)" || return 1
 	measure "$1" path_mslbd
 	[ "$(jget f '[.front.next_hops[] | select(.encapsulation == "gue")] | length')" -gt 0 ] || RES[$1.tcp1]=-
+	echo "  GUE super-packets: whole in a UDP tunnel $(jget f '[.front.next_hops[].udp_tunnel] | add'), cut into UDP ones $(jget f '[.front.next_hops[].uso] | add')" >&2
 	mslbd_down
 }
 

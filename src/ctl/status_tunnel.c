@@ -45,6 +45,7 @@ static void tunnel_counters(struct writer *w, const struct lb_nh_tunnel *t)
 	wr_u64(w, "fragments", NULL, t->fragments);
 	wr_u64(w, "segments", NULL, t->segments);
 	wr_u64(w, "uso", NULL, t->uso);
+	wr_u64(w, "udp_tunnel", NULL, t->udp_tunnel);
 	wr_u64(w, "icmp_sent", NULL, t->icmp_sent);
 	wr_u64(w, "icmp_received", NULL, t->icmp_received);
 	wr_u64(w, "icmp_rate_limited", NULL, t->icmp_rate_limited);
@@ -147,6 +148,7 @@ void status_tunnel_back(struct writer *w, const struct mslb_lb *lb)
 	wr_u64(w, "decapsulated", NULL, ts.decapsulated);
 	wr_u64(w, "uso_coalesced", NULL, ts.uso_coalesced);
 	wr_u64(w, "uso_split", NULL, ts.uso_split);
+	wr_u64(w, "udp_tunnel", NULL, ts.udp_tunnel);
 	reasm(w, lb);
 	if (!c->back.has_return[0] && !c->back.has_return[1]) {
 		wr_null(w, "return_tunnel", NULL);

@@ -125,6 +125,21 @@ static int start_redirect(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* Does this node send or take GUE apart? Only then does its TUN take
+ * UDP-tunnel super-packets (IO_TUN_UDP_TUNNEL): on any other node the
+ * kernel cuts such packets (a client's VXLAN, say) before the TUN, where
+ * the data path can rewrite each. Not on the AF_PACKET path either, whose
+ * virtio header has no tunnel offsets: GUE is cut by the daemon there. */
+static bool uses_gue(const struct mslb_config *cfg)
+{
+	if (cfg->back.gue_port)
+		return true;
+	for (unsigned i = 0; cfg->has_front && i < cfg->front.n_next_hops; i++)
+		if (cfg->front.next_hops[i].encap == ENCAP_GUE)
+			return true;
+	return false;
+}
+
 /* Persistence at a back on the server's own host: a marked flow the
  * server holds a socket of stays here. */
 static int flow_known(void *ctx, unsigned version, const uint8_t *server, uint16_t sport, const uint8_t *client,
@@ -253,8 +268,9 @@ int daemon_start(struct daemon *d)
 		goto fail;
 	}
 	d->io = io_tun_open(d->cfg->tun_name,
-			    (d->cfg->tun_offload ? IO_TUN_OFFLOAD : 0) | (d->cfg->tun_io_uring ? IO_TUN_URING : 0), err,
-			    sizeof(err));
+			    (d->cfg->tun_offload ? IO_TUN_OFFLOAD : 0) | (d->cfg->tun_io_uring ? IO_TUN_URING : 0) |
+				    (uses_gue(d->cfg) && !d->cfg->n_af_packet ? IO_TUN_UDP_TUNNEL : 0),
+			    err, sizeof(err));
 	if (!d->io) {
 		log_err("%s", err);
 		goto fail;
@@ -287,6 +303,12 @@ int daemon_start(struct daemon *d)
 		log_err("cannot open rtnetlink");
 		goto fail;
 	}
+	if (io_tun_tap_ifindex(d->io)) {
+		char tap[32];
+
+		snprintf(tap, sizeof(tap), "%s%s", d->io->name, IO_TUN_TAP_SUFFIX);
+		hostcfg_set_tap(d->host, tap, io_tun_tap_ifindex(d->io));
+	}
 	/* The rings take the service traffic before the blackhole rules
 	 * keep the kernel from forwarding it too. */
 	if (d->afp && afpath_apply_filter(d->afp, d->cfg, err, sizeof(err)) < 0) {
@@ -298,6 +320,7 @@ int daemon_start(struct daemon *d)
 		goto fail;
 	}
 	refresh_route_mtus(hostcfg_nl(d->host), d->lb);
+	lb_set_emit_tunnel_gso(d->lb, hostcfg_tap_families(d->host));
 	hostcfg_check_tunnel_sources(d->host, d->cfg);
 	d->health_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->health_fd < 0 || !(d->health = make_health(d, d->cfg))) {

@@ -37,6 +37,9 @@ struct item_set {
 struct hostcfg {
 	struct nl *nl;
 	char tun[16];
+	char tap[16];
+	int tap_ifindex;		/* 0: none */
+	bool tap_ipv4;			/* IPv4 written into the TAP passes the reverse-path check */
 	int ifindex;
 	struct item_set installed;
 	struct sysctl_saved fwd[2];	/* [0] IPv4, [1] IPv6 */
@@ -499,6 +502,53 @@ static void undo_added(struct hostcfg *h, struct item_set *added)
 			remove_item(h, j);
 }
 
+void hostcfg_set_tap(struct hostcfg *h, const char *tap, int ifindex)
+{
+	snprintf(h->tap, sizeof(h->tap), "%s", tap);
+	h->tap_ifindex = ifindex;
+}
+
+/* The TAP sends nothing of its own (no IPv6 address, no MLD), and what
+ * the daemon writes into it has a source this host routes elsewhere or
+ * owns: local sources accepted, and no reverse-path check, which on a
+ * device without an IPv4 address fails every packet, loose or strict.
+ * The kernel applies max(all, device): with all set, IPv4 stays off the
+ * TAP (hostcfg_tap_families). */
+static int tap_up(struct hostcfg *h, char *err, size_t errlen)
+{
+	static const struct {
+		const char *proto, *leaf, *value;
+	} set[] = {
+		{ "ipv6", "addr_gen_mode", "1" }, { "ipv6", "force_mld_version", "1" },
+		{ "ipv6", "forwarding", "0" },	  { "ipv4", "rp_filter", "0" },
+		{ "ipv4", "accept_local", "1" },
+	};
+	char key[96], v[16];
+	int r;
+
+	h->tap_ipv4 = sysctl_get("net.ipv4.conf.all.rp_filter", v, sizeof(v)) == 0 && !strcmp(v, "0");
+	if (!h->tap_ipv4)
+		log_warn("net.ipv4.conf.all.rp_filter is %s: IPv4 written into %s would fail the reverse-path check, so "
+			 "TCP super-packets in IPv4 GUE are cut by mslbd (allowed: 0 there for the faster way)",
+			 v, h->tap);
+	for (unsigned i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		dev_sysctl_key(key, sizeof(key), set[i].proto, h->tap, set[i].leaf);
+		if (sysctl_set(key, set[i].value) < 0)
+			log_debug("cannot set %s=%s", key, set[i].value);
+	}
+	r = nl_link_set(h->nl, h->tap_ifindex, 0, 0, true);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot set %s up: %s", h->tap, strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+unsigned hostcfg_tap_families(const struct hostcfg *h)
+{
+	return h->tap_ifindex && h->link_done ? (h->tap_ipv4 ? 1u : 0u) | 2u : 0u;
+}
+
 /* Order matters for a refused reload: everything that can be undone
  * (routes, rules) goes first, and what cannot (sysctls, MTU, MPTCP) only
  * once those succeeded; the first start brings the link up before all. */
@@ -537,6 +587,10 @@ int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, s
 		r = nl_link_set(h->nl, h->ifindex, cfg->tun_mtu, HOSTCFG_TUN_QLEN, true);
 		if (r < 0) {
 			snprintf(err, errlen, "cannot set %s mtu %u up: %s", h->tun, cfg->tun_mtu, strerror(-r));
+			r = -1;
+			goto out;
+		}
+		if (h->tap_ifindex && tap_up(h, err, errlen) < 0) {
 			r = -1;
 			goto out;
 		}

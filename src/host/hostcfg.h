@@ -18,6 +18,12 @@ struct hostcfg;
 struct nl;
 
 struct hostcfg *hostcfg_create(const char *tun, int ifindex);
+/* The TUN's TAP for UDP-tunnel super-packets (io.h), brought up with the
+ * TUN: written by the daemon, read by nobody. */
+void hostcfg_set_tap(struct hostcfg *h, const char *tap, int ifindex);
+/* The outer families the TAP carries once up: bit 0 IPv4 (only where the
+ * reverse-path check lets it), bit 1 IPv6; 0 without a TAP. */
+unsigned hostcfg_tap_families(const struct hostcfg *h);
 /* Make the host match cfg. On failure nothing new stays installed, err says
  * what failed, and -1 is returned. */
 int hostcfg_apply(struct hostcfg *h, const struct mslb_config *cfg, char *err, size_t errlen);

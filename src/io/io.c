@@ -40,6 +40,11 @@ const char *io_offload_names(unsigned o)
 		"off", "csum", "tso", "csum,tso", "uso", "csum,uso", "tso,uso", "csum,tso,uso",
 	};
 
+	/* Tunnel offloads come only on top of all three. */
+	if ((o & 7) == 7 && (o & IO_CAP_TNL_TX))
+		return "csum,tso,uso,udp_tunnel";
+	if ((o & 7) == 7 && (o & IO_CAP_TNL_RX))
+		return "csum,tso,uso,udp_tunnel_rx";
 	return names[o & 7];
 }
 

@@ -16,6 +16,8 @@
 #define IO_CAP_CSUM 0x1
 #define IO_CAP_TSO 0x2		/* TCP segmentation, IPv4 and IPv6 */
 #define IO_CAP_USO 0x4		/* UDP segmentation */
+#define IO_CAP_TNL_RX 0x8	/* reads give UDP-tunnel super-packets whole */
+#define IO_CAP_TNL_TX 0x10	/* writes take them (through the TUN's TAP) */
 
 struct io_backend;
 
@@ -85,10 +87,18 @@ static inline const char *io_batching(const struct io_backend *be, char *why, un
 #define IO_TUN_OFFLOAD 0x1
 #define IO_TUN_URING 0x2
 #define IO_TUN_NAPI 0x4
+/* With IO_TUN_OFFLOAD, UDP-tunnel super-packets too (Linux 6.17): read
+ * whole (IO_CAP_TNL_RX), and written through a TAP device named after the
+ * TUN with IO_TUN_TAP_SUFFIX (IO_CAP_TNL_TX), since the kernel takes them
+ * from a TAP only. */
+#define IO_TUN_UDP_TUNNEL 0x8
+#define IO_TUN_TAP_SUFFIX "-tx"
 struct io_backend *io_tun_open(const char *name, unsigned flags, char *err, unsigned errlen);
-/* "csum,tso,uso" or "off". */
+/* "csum,tso,uso,udp_tunnel" (as far as there), or "off". */
 const char *io_offload_names(unsigned offloads);
 int io_tun_ifindex(const struct io_backend *be);
+/* The TAP's ifindex, 0 when there is none. */
+int io_tun_tap_ifindex(const struct io_backend *be);
 
 /* AF_PACKET on an existing Ethernet interface: a TPACKET_V3 receive ring
  * (with virtio_net_hdr, so offloaded packets keep their metadata) and a

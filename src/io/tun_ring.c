@@ -19,10 +19,11 @@
 struct tun_ring {
 	struct io_uring ring;
 	int fd;
-	bool vnet;
+	unsigned hlen;			/* virtio header: 0 (none), TUN_VNET_PLAIN or _TNL */
+	const struct tun_tap *tap;
 	unsigned post;			/* reads to post next: what came last, doubled */
-	struct virtio_net_hdr hdr[IO_BATCH];
-	struct iovec iov[IO_BATCH][2];
+	struct tun_vnet hdr[IO_BATCH];
+	struct iovec iov[IO_BATCH][3];
 	int res[IO_BATCH];
 };
 
@@ -53,7 +54,7 @@ static int probe(struct io_uring *ring, int fd)
 	return r == -EAGAIN ? 0 : r < 0 ? r : -EIO;
 }
 
-struct tun_ring *tun_ring_open(int fd, bool vnet, int *err)
+struct tun_ring *tun_ring_open(int fd, unsigned hlen, const struct tun_tap *tap, int *err)
 {
 	struct tun_ring *u = calloc(1, sizeof(*u));
 	int e;
@@ -71,7 +72,8 @@ struct tun_ring *tun_ring_open(int fd, bool vnet, int *err)
 		return NULL;
 	}
 	u->fd = fd;
-	u->vnet = vnet;
+	u->hlen = hlen;
+	u->tap = tap;
 	u->post = IO_BATCH / 16;
 	return u;
 }
@@ -107,16 +109,26 @@ static int rw(struct tun_ring *u, struct io_batch *b, unsigned first, unsigned n
 		sqe = io_uring_get_sqe(&u->ring);	/* the ring holds a batch: never NULL */
 		if (!sqe)
 			break;
-		iov[0] = (struct iovec){ .iov_base = &u->hdr[i], .iov_len = sizeof(u->hdr[i]) };
-		iov[1] = (struct iovec){ .iov_base = p->data, .iov_len = write ? p->len : IO_BUF_SIZE };
-		if (write && u->vnet)
-			tun_off_to_vnet(&p->off, &u->hdr[i]);
-		if (write)
-			io_uring_prep_writev2(sqe, u->fd, u->vnet ? iov : iov + 1, u->vnet ? 2 : 1, (uint64_t)-1,
-					      RWF_NOWAIT);
-		else
-			io_uring_prep_readv2(sqe, u->fd, u->vnet ? iov : iov + 1, u->vnet ? 2 : 1, (uint64_t)-1,
-					     RWF_NOWAIT);
+		if (write && tun_by_tap(u->tap, p)) {
+			/* Behind the same header, in the same submission: the
+			 * batch's order holds across both devices. */
+			tun_off_to_vnet(&p->off, TUN_TAP_ETH, &u->hdr[i]);
+			iov[0] = (struct iovec){ .iov_base = &u->hdr[i], .iov_len = u->hlen };
+			iov[1] = (struct iovec){ .iov_base = (void *)tun_tap_eth(u->tap, p), .iov_len = TUN_TAP_ETH };
+			iov[2] = (struct iovec){ .iov_base = p->data, .iov_len = p->len };
+			io_uring_prep_writev2(sqe, u->tap->fd, iov, 3, (uint64_t)-1, RWF_NOWAIT);
+		} else {
+			unsigned k = u->hlen ? 0 : 1;
+
+			iov[0] = (struct iovec){ .iov_base = &u->hdr[i], .iov_len = u->hlen };
+			iov[1] = (struct iovec){ .iov_base = p->data, .iov_len = write ? p->len : IO_BUF_SIZE };
+			if (write && u->hlen)
+				tun_off_to_vnet(&p->off, 0, &u->hdr[i]);
+			if (write)
+				io_uring_prep_writev2(sqe, u->fd, iov + k, 2 - k, (uint64_t)-1, RWF_NOWAIT);
+			else
+				io_uring_prep_readv2(sqe, u->fd, iov + k, 2 - k, (uint64_t)-1, RWF_NOWAIT);
+		}
 		io_uring_sqe_set_data64(sqe, i);
 		queued++;
 	}
@@ -151,7 +163,7 @@ static int rw(struct tun_ring *u, struct io_batch *b, unsigned first, unsigned n
 
 int tun_ring_recv(struct tun_ring *u, struct io_batch *b, struct io_stats *st, int *err)
 {
-	const unsigned hlen = u->vnet ? sizeof(struct virtio_net_hdr) : 0;
+	const unsigned hlen = u->hlen;
 
 	io_batch_reset(b);
 	while (b->n < IO_BATCH) {
@@ -180,7 +192,7 @@ int tun_ring_recv(struct tun_ring *u, struct io_batch *b, struct io_stats *st, i
 				memcpy(p->data, b->pkt[i].data, (size_t)r - hlen);
 				u->hdr[b->n] = u->hdr[i];
 			}
-			tun_take_rx(st, p, u->vnet ? &u->hdr[b->n] : NULL, (uint32_t)r - hlen);
+			tun_take_rx(st, p, &u->hdr[b->n], hlen, (uint32_t)r - hlen);
 			b->n++;
 			got++;
 		}
@@ -195,7 +207,6 @@ int tun_ring_recv(struct tun_ring *u, struct io_batch *b, struct io_stats *st, i
 
 int tun_ring_send(struct tun_ring *u, struct io_batch *b, struct io_stats *st, int *err)
 {
-	const unsigned hlen = u->vnet ? sizeof(struct virtio_net_hdr) : 0;
 	int q = rw(u, b, 0, b->n, true, err), sent = 0;
 
 	if (q == TUN_RING_UNSENT)
@@ -203,8 +214,10 @@ int tun_ring_send(struct tun_ring *u, struct io_batch *b, struct io_stats *st, i
 	for (unsigned i = 0; i < b->n; i++) {
 		struct io_pkt *p = &b->pkt[i];
 
+		unsigned extra = u->hlen + (tun_by_tap(u->tap, p) ? TUN_TAP_ETH : 0);
+
 		if (p->len)
-			sent += tun_count_tx(st, p, q >= 0 && u->res[i] == (int)(p->len + hlen));
+			sent += tun_count_tx(st, p, q >= 0 && u->res[i] == (int)(p->len + extra));
 	}
 	return q < 0 ? q : sent;
 }

@@ -10,10 +10,14 @@
 
 struct tun_ring;
 
-/* A ring for the non-blocking TUN descriptor fd (vnet: each packet behind
- * a virtio_net_hdr). NULL, with *err set to an errno, where the kernel
- * refuses io_uring or the device refuses non-blocking reads through it. */
-struct tun_ring *tun_ring_open(int fd, bool vnet, int *err);
+struct tun_tap;
+
+/* A ring for the non-blocking TUN descriptor fd (each packet behind a
+ * virtio header of hlen bytes, 0 for none), whose UDP-tunnel
+ * super-packets leave by tap (tun_vnet.h; kept by the caller). NULL,
+ * with *err set to an errno, where the kernel refuses io_uring or the
+ * device refuses non-blocking reads through it. */
+struct tun_ring *tun_ring_open(int fd, unsigned hlen, const struct tun_tap *tap, int *err);
 void tun_ring_close(struct tun_ring *u);
 
 /* The ring broke (an error no retry mends; *err says which) and must be

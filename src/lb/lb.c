@@ -258,6 +258,10 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	/* GUE: UDP to a back address's GUE port (only backs take it apart). */
 	gue = encap_is_gue(&v, cfg->back.gue_port) && lb_back_slot(f, dst, alen) >= 0;
 	tunnel = tunnel || gue;
+	/* A UDP-tunnel super-packet is only ever GUE to take apart here: no
+	 * rewrite of its outer headers could keep their offloads right. */
+	if (io_is_tunnel_gso(&p->off) && !gue)
+		return MSLB_DROP_BAD_OFFLOAD;
 	/* A tunnel packet's partial checksum is its inner packet's: checked
 	 * after decapsulation. */
 	if (partial && !tunnel) {

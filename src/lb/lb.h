@@ -24,6 +24,10 @@ void lb_set_emit(struct mslb_lb *lb, lb_emit_fn fn, void *ctx);
 /* Emitted packets go to a device that segments UDP (the TUN with USO):
  * GUE carries a TCP or UDP super-packet in one UDP super-packet. */
 void lb_set_emit_uso(struct mslb_lb *lb, bool on);
+/* The output takes UDP-tunnel super-packets (TCP inside GUE, cut by the
+ * kernel) with these outer families (bit 0 IPv4, bit 1 IPv6): GUE leaves
+ * without cutting TCP super-packets in software. */
+void lb_set_emit_tunnel_gso(struct mslb_lb *lb, unsigned families);
 /* The redirection protocol's state (NULL: none): its rules send packets
  * to other backs, its owned flows are watched. */
 struct rdr;

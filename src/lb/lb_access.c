@@ -74,6 +74,11 @@ void lb_set_emit_uso(struct mslb_lb *lb, bool on)
 	lb->emit_uso = on;
 }
 
+void lb_set_emit_tunnel_gso(struct mslb_lb *lb, unsigned families)
+{
+	lb->emit_tnl = (uint8_t)families;
+}
+
 void lb_set_redirect(struct mslb_lb *lb, struct rdr *r)
 {
 	lb->rdr = r;
@@ -152,6 +157,7 @@ static void tunnel_out(const struct mslb_lb *lb, const struct lb_tunnel *v4, con
 	out->fragments = c->fragments;
 	out->segments = c->segments;
 	out->uso = c->uso;
+	out->udp_tunnel = c->udp_tunnel;
 	out->icmp_sent = c->icmp_sent;
 	out->icmp_received = c->icmp_received;
 	out->icmp_rate_limited = c->icmp_rate_limited;

@@ -188,4 +188,5 @@ void lb_adopt_counters(struct mslb_lb *lb, const struct mslb_lb *old)
 	lb->emit = old->emit;
 	lb->emit_ctx = old->emit_ctx;
 	lb->emit_uso = old->emit_uso;
+	lb->emit_tnl = old->emit_tnl;
 }

@@ -188,6 +188,7 @@ struct mslb_lb {
 	lb_emit_fn emit;
 	void *emit_ctx;
 	bool emit_uso;			/* emit takes UDP GSO super-packets */
+	uint8_t emit_tnl;		/* outer families of UDP-tunnel super-packets the output takes: 1 IPv4, 2 IPv6 */
 	uint32_t split_len;		/* a GUE super-packet to take apart (lb_tunnel.c gue_super) */
 	uint8_t *scratch[2];		/* IO_HEADROOM + IO_BUF_SIZE each: segments, fragments */
 	uint8_t *icmp_buf;

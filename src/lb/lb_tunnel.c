@@ -232,6 +232,47 @@ static enum mslb_drop gue_uso(struct mslb_lb *lb, struct io_pkt *p, struct pkt_v
 	return MSLB_OK;
 }
 
+/* A TCP super-packet whose offloads say so, for its own family, with the
+ * partial checksum the kernel's segmentation finishes. */
+static bool tcp_gso_of(const struct io_pkt *p, const struct pkt_view *v)
+{
+	unsigned type = p->off.gso_type & (unsigned)~VIRTIO_NET_HDR_GSO_ECN;
+
+	return v->l4proto == IPPROTO_TCP && io_has_partial(p) && p->off.gso_size &&
+	       type == (v->version == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6);
+}
+
+/* GUE toward a device that takes UDP-tunnel super-packets (the TUN's
+ * TAP, Linux 6.17): the TCP super-packet goes whole behind the outer
+ * headers, and the kernel cuts it, each segment in its own datagram, or
+ * hands it whole to a next device that takes the same (a veth, then the
+ * back's TUN). Nothing is copied or cut here. size: every segment's. */
+static enum mslb_drop gue_tunnel_gso(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct target *t)
+{
+	unsigned ovh = overhead(t), hl = gso_header_len(v);
+	unsigned segs = (v->len - hl + p->off.gso_size - 1) / p->off.gso_size;
+	struct io_offload off = {
+		.flags = IO_OFF_NEEDS_CSUM | IO_OFF_TNL_CSUM,
+		.gso_type = (uint8_t)(p->off.gso_type | (t->ov == 4 ? IO_GSO_UDP_TUNNEL_IPV4 : IO_GSO_UDP_TUNNEL_IPV6)),
+		.hdr_len = (uint16_t)(ovh + hl),
+		.gso_size = p->off.gso_size,
+		.csum_start = (uint16_t)(p->off.csum_start - (v->data - p->data) + ovh),
+		.csum_offset = p->off.csum_offset,
+		.outer_th = (uint16_t)(ovh - ENCAP_UDP_HLEN),
+		.inner_nh = (uint16_t)ovh,
+	};
+
+	p->data = encap_push_gue_partial(v->data, v->len, (int)t->ov, t->src, t->dst, lb->ip_id, t->gue);
+	/* The kernel numbers the outer headers from the first one's ID. */
+	lb->ip_id = (uint16_t)(lb->ip_id + segs);
+	p->len = v->len + ovh;
+	p->off = off;
+	t->c->segments += segs;
+	t->c->encapsulated += segs;
+	t->c->udp_tunnel++;
+	return MSLB_OK;
+}
+
 static enum mslb_drop tunnel_send(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct target *t)
 {
 	unsigned ovh = overhead(t), tmtu = t->path_mtu > ovh ? t->path_mtu - ovh : 0;
@@ -246,6 +287,10 @@ static enum mslb_drop tunnel_send(struct mslb_lb *lb, struct io_pkt *p, struct p
 		if (v->version == 6 && size > MIN_MTU_V6)
 			return too_big(lb, t, v, tmtu < MIN_MTU_V6 ? MIN_MTU_V6 : tmtu);
 	}
+	/* Whole, when the kernel cuts it and the outer length field holds it. */
+	if (gso && t->gue && (lb->emit_tnl & (t->ov == 4 ? 1 : 2)) && size <= tmtu && tcp_gso_of(p, v) &&
+	    v->len > hl && v->len + ovh <= 65535)
+		return gue_tunnel_gso(lb, p, v, t);
 	if (gso && t->gue && lb->emit_uso && size <= tmtu)
 		return gue_uso(lb, p, v, t, size);
 	if (gso) {
@@ -431,6 +476,34 @@ static enum mslb_drop gue_super(struct mslb_lb *lb, struct io_pkt *p, struct pkt
 	return MSLB_OK;
 }
 
+/* A UDP-tunnel super-packet of GUE (a front's through its TAP, whole as
+ * far as here): its inner TCP super-packet is ready as it lies; only the
+ * offloads lose the tunnel. Anything else is no tunnel of ours. */
+static enum mslb_drop gue_tunnel_in(struct mslb_lb *lb, struct io_pkt *p, const struct pkt_view *v)
+{
+	unsigned at = v->l4off + ENCAP_UDP_HLEN;
+
+	unsigned tnl = p->off.gso_type & IO_GSO_UDP_TUNNEL;
+	unsigned inner = p->off.gso_type & (unsigned)~(IO_GSO_UDP_TUNNEL | VIRTIO_NET_HDR_GSO_ECN);
+
+	if (v->l4proto != IPPROTO_UDP || p->data != v->data || p->off.outer_th != v->l4off ||
+	    p->off.inner_nh != at || !io_has_partial(p) || p->off.csum_start < at + IP4_HLEN || v->len <= at)
+		return MSLB_DROP_BAD_OFFLOAD;
+	/* One outer family, and a TCP super-packet of the inner one inside. */
+	if (tnl != (v->version == 4 ? IO_GSO_UDP_TUNNEL_IPV4 : IO_GSO_UDP_TUNNEL_IPV6) ||
+	    inner != ((v->data[at] >> 4) == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6) ||
+	    p->off.csum_offset != 16)
+		return MSLB_DROP_BAD_OFFLOAD;
+	p->off.gso_type &= (uint8_t)~IO_GSO_UDP_TUNNEL;
+	p->off.flags &= (uint8_t)~IO_OFF_TNL_CSUM;
+	p->off.outer_th = p->off.inner_nh = 0;
+	/* Counted from the packet's start, as the kernel wants it: the
+	 * outer headers go. */
+	p->off.hdr_len = (uint16_t)(p->off.hdr_len > at ? p->off.hdr_len - at : 0);
+	lb->ts.udp_tunnel++;
+	return MSLB_OK;
+}
+
 enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct lpm *allowed,
 			struct pkt_view *in)
 {
@@ -463,7 +536,11 @@ enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 		if (pkt_parse(p->data, wlen, v) != MSLB_OK || v->fragment || !encap_is_tunnel(v))
 			return MSLB_DROP_TUNNEL_INNER;
 	}
-	if (p->off.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+	if (io_is_tunnel_gso(&p->off)) {
+		r = gue_tunnel_in(lb, p, v);
+		if (r != MSLB_OK)
+			return r;
+	} else if (p->off.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
 		bool split;
 
 		r = gue_super(lb, p, v, &split);

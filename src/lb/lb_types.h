@@ -32,6 +32,7 @@ struct lb_nh_tunnel {
 	double expires_in[2];		/* seconds, with LB_MTU_ICMP */
 	uint64_t encapsulated, fragments, segments, icmp_sent, icmp_received, icmp_rate_limited;
 	uint64_t uso;			/* GUE super-packets the kernel segments */
+	uint64_t udp_tunnel;		/* TCP super-packets sent whole in GUE, cut by the kernel */
 };
 
 /* MPTCP Proposal 2 at the front: SYNs by kind, how keys were found, what
@@ -95,12 +96,14 @@ struct lb_persist_stats {
 struct lb_tcount {
 	uint64_t encapsulated, fragments, segments, icmp_sent, icmp_received, icmp_rate_limited;
 	uint64_t uso;			/* GUE super-packets the kernel segments */
+	uint64_t udp_tunnel;		/* TCP super-packets sent whole in GUE, cut by the kernel */
 };
 
 struct lb_tunnel_stats {
 	uint64_t decapsulated;		/* tunnel packets taken apart (back, front stage) */
 	uint64_t uso_coalesced;		/* GUE UDP super-packets made one TCP super-packet */
 	uint64_t uso_split;		/* GUE UDP super-packets taken apart datagram by datagram */
+	uint64_t udp_tunnel;		/* GUE UDP-tunnel super-packets taken apart whole */
 	uint64_t icmp_sent, icmp_rate_limited, icmp_received, icmp_relayed, icmp_followed;
 };
 

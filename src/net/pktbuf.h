@@ -12,6 +12,11 @@
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5
 #endif
+/* Newer still (Linux 6.17): a TCP or UDP super-packet inside a UDP
+ * tunnel, outer IPv4 or IPv6; both bits make the mask. */
+#define IO_GSO_UDP_TUNNEL_IPV4 0x20
+#define IO_GSO_UDP_TUNNEL_IPV6 0x40
+#define IO_GSO_UDP_TUNNEL 0x60
 
 #define IO_BUF_SIZE 65536
 /* Room before each packet for what goes in front of it: an outer header
@@ -24,12 +29,16 @@
  * (virtio_net_hdr, host order): a partial checksum to finish, or a GSO
  * super-packet for the kernel to segment. All zero without offloads. */
 struct io_offload {
-	uint8_t flags;		/* IO_OFF_NEEDS_CSUM */
-	uint8_t gso_type;	/* VIRTIO_NET_HDR_GSO_* */
+	uint8_t flags;		/* IO_OFF_* */
+	uint8_t gso_type;	/* VIRTIO_NET_HDR_GSO_*, IO_GSO_UDP_TUNNEL_* */
 	uint16_t hdr_len, gso_size, csum_start, csum_offset;
+	/* A UDP-tunnel super-packet's outer UDP header and inner IP header,
+	 * from the packet's start; 0 for any other. */
+	uint16_t outer_th, inner_nh;
 };
 
 #define IO_OFF_NEEDS_CSUM 1	/* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+#define IO_OFF_TNL_CSUM 8	/* VIRTIO_NET_HDR_F_UDP_TUNNEL_CSUM: the outer UDP checksum too */
 
 /* Where a packet leaves, when not by its batch's own device: set by the
  * I/O path, opaque here. */
@@ -66,6 +75,13 @@ static inline uint8_t *io_pkt_end(const struct io_pkt *p)
 static inline bool io_has_partial(const struct io_pkt *p)
 {
 	return p->off.flags & IO_OFF_NEEDS_CSUM;
+}
+
+/* A super-packet inside a UDP tunnel (GUE), which only a device with that
+ * offload gives or takes. */
+static inline bool io_is_tunnel_gso(const struct io_offload *o)
+{
+	return o->gso_type & IO_GSO_UDP_TUNNEL;
 }
 
 #endif

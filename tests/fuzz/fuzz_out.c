@@ -114,6 +114,134 @@ static void check_uso(struct fz_run *r, const uint8_t *pkt, uint32_t len, const 
 	FUZZ_CHECK(n > 1, "%s UDP GSO packet: gso_segment says %d", what, n);
 }
 
+/* The datagrams the kernel cuts from a UDP-tunnel super-packet: each inner
+ * segment behind a copy of the outer headers, their lengths its own, the
+ * outer UDP checksum finished. */
+struct fz_tnl_cut {
+	struct fz_run *r;
+	const char *what;
+	const uint8_t *outer;	/* the super-packet's outer IP and UDP headers */
+	unsigned nh;		/* their length: where the inner packet starts */
+	unsigned n;
+};
+
+static void check_tnl_cut(void *ctx, uint8_t *seg, uint32_t len)
+{
+	static uint8_t d[IO_BUF_SIZE];
+	struct fz_tnl_cut *c = ctx;
+	unsigned th = c->nh - 8;
+	uint32_t dlen = c->nh + len;
+	bool v4 = c->outer[0] >> 4 == 4;
+	uint64_t acc;
+	uint16_t sum;
+	char what[80];
+
+	snprintf(what, sizeof(what), "%s (datagram %u of a UDP-tunnel GSO packet)", c->what, c->n++);
+	FUZZ_CHECK(dlen <= sizeof(d), "%s: %u bytes", what, dlen);
+	memcpy(d, c->outer, c->nh);
+	memcpy(d + c->nh, seg, len);
+	if (v4) {
+		fz_put16(d + 2, (uint16_t)dlen);
+		fz_put16(d + 4, (uint16_t)(fz_get16(d + 4) + c->n - 1));
+		fz_ip4_csum_set(d);
+	} else {
+		fz_put16(d + 4, (uint16_t)(dlen - 40));
+	}
+	fz_put16(d + th + 4, (uint16_t)(dlen - th));
+	fz_put16(d + th + 6, 0);
+	acc = fz_sum(0, d + (v4 ? 12 : 8), v4 ? 8 : 32) + (dlen - th) + 17;
+	sum = (uint16_t)~fz_fold(fz_sum(acc, d + th, dlen - th));
+	fz_put16(d + th + 6, sum ? sum : 0xffff);
+	check_out(c->r, d, dlen, NULL, what);
+}
+
+/* A UDP-tunnel super-packet (a TCP super-packet whole in GUE, the front's
+ * with UDP-tunnel GSO): whole IPv4 or IPv6 UDP to the GUE port, the
+ * tunnel bit its outer family's, the metadata on its own headers (outer
+ * UDP header, inner IP header, inner transport checksum), both checksums left
+ * to the device; the outer UDP length field its length and its checksum
+ * field the pseudo-header sum over the whole UDP length (reference code,
+ * not the data path's); and the datagrams the kernel cuts from it each
+ * keep every invariant. */
+static void check_tnl(struct fz_run *r, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
+		      const char *what)
+{
+	static uint8_t buf[IO_HEADROOM + IO_BUF_SIZE], out[IO_HEADROOM + IO_BUF_SIZE];
+	struct fz_tnl_cut c = { r, what, pkt, 0, 0 };
+	unsigned th, nh, type = off->gso_type & ~(IO_GSO_UDP_TUNNEL | VIRTIO_NET_HDR_GSO_ECN), hl;
+	struct io_offload in_off;
+	struct pkt_view v;
+	struct fz_ip ip;
+	uint64_t acc;
+	bool v4, tcp;
+	int n;
+
+	FUZZ_CHECK(len <= IO_BUF_SIZE, "%s UDP-tunnel GSO packet of %u bytes", what, len);
+	FUZZ_CHECK(fz_ip_walk(pkt, len, &ip) && !ip.fragment && ip.len == len && ip.proto == 17 &&
+			   len >= ip.l3len + 8u,
+		   "%s UDP-tunnel GSO packet is not one whole UDP packet (IPv%d, protocol %u, %u of %u bytes)", what,
+		   ip.version, ip.proto, ip.len, len);
+	v4 = ip.version == 4;
+	th = ip.l3len;
+	nh = th + 8;
+	FUZZ_CHECK(fz_get16(pkt + th + 2) == FZ_GUE_PORT, "%s UDP-tunnel GSO packet to port %u", what,
+		   fz_get16(pkt + th + 2));
+	FUZZ_CHECK((off->gso_type & IO_GSO_UDP_TUNNEL) == (v4 ? IO_GSO_UDP_TUNNEL_IPV4 : IO_GSO_UDP_TUNNEL_IPV6),
+		   "%s UDP-tunnel GSO packet: type 0x%02x on an IPv%d outer header", what, off->gso_type, ip.version);
+	FUZZ_CHECK(off->outer_th == th && off->inner_nh == nh,
+		   "%s UDP-tunnel GSO packet: outer_th %u, inner_nh %u; its UDP header is at %u", what, off->outer_th,
+		   off->inner_nh, th);
+	FUZZ_CHECK((off->flags & (IO_OFF_NEEDS_CSUM | IO_OFF_TNL_CSUM)) == (IO_OFF_NEEDS_CSUM | IO_OFF_TNL_CSUM),
+		   "%s UDP-tunnel GSO packet: flags 0x%02x", what, off->flags);
+	FUZZ_CHECK(off->gso_size > 0, "%s UDP-tunnel GSO packet of segment size 0", what);
+	FUZZ_CHECK(off->csum_start >= nh + 20u && off->csum_start < len &&
+			   (uint32_t)off->csum_start + off->csum_offset + 2 <= len,
+		   "%s UDP-tunnel GSO packet: checksum at %u+%u, inner header at %u, %u bytes", what, off->csum_start,
+		   off->csum_offset, nh, len);
+	FUZZ_CHECK(fz_get16(pkt + th + 4) == len - th, "%s UDP-tunnel GSO packet: UDP length %u, %u bytes", what,
+		   fz_get16(pkt + th + 4), len - th);
+	acc = fz_sum(0, pkt + (v4 ? 12 : 8), v4 ? 8 : 32) + (len - th) + 17;
+	FUZZ_CHECK(fz_get16(pkt + th + 6) == fz_fold(acc),
+		   "%s UDP-tunnel GSO packet: UDP checksum field 0x%04x, pseudo-header sum 0x%04x", what,
+		   fz_get16(pkt + th + 6), fz_fold(acc));
+	/* What is inside: a super-packet the kernel can cut (TCP, or UDP
+	 * segmentation, which it takes in a tunnel too; never UFO), of the
+	 * protocol its type says, its checksum partial. */
+	tcp = type == VIRTIO_NET_HDR_GSO_TCPV4 || type == VIRTIO_NET_HDR_GSO_TCPV6;
+	FUZZ_CHECK(tcp || type == VIRTIO_NET_HDR_GSO_UDP_L4,
+		   "%s UDP-tunnel GSO packet: inner GSO type 0x%02x, neither TCP nor UDP segmentation", what,
+		   off->gso_type);
+	memcpy(buf + IO_HEADROOM, pkt + nh, len - nh);
+	FUZZ_CHECK(pkt_parse(buf + IO_HEADROOM, len - nh, &v) == MSLB_OK && v.len == len - nh &&
+			   v.l4proto == (tcp ? 6 : 17) && v.l4off + nh == off->csum_start &&
+			   off->csum_offset == (tcp ? 16 : 6),
+		   "%s UDP-tunnel GSO packet: inner GSO type 0x%02x, the inner packet no %s packet with its checksum "
+		   "at %u+%u",
+		   what, off->gso_type, tcp ? "TCP" : "UDP", off->csum_start, off->csum_offset);
+	hl = off->csum_start + (tcp ? (pkt[off->csum_start + 12] >> 4) * 4u : 8u);
+	FUZZ_CHECK(off->hdr_len == hl, "%s UDP-tunnel GSO packet: hdr_len %u, headers %u", what, off->hdr_len, hl);
+	in_off = (struct io_offload){
+		.flags = IO_OFF_NEEDS_CSUM,
+		.gso_type = (uint8_t)(off->gso_type & ~IO_GSO_UDP_TUNNEL),
+		.hdr_len = (uint16_t)(off->hdr_len - nh),
+		.gso_size = off->gso_size,
+		.csum_start = (uint16_t)(off->csum_start - nh),
+		.csum_offset = off->csum_offset,
+	};
+	c.nh = nh;
+	n = gso_segment(&v, &in_off, out + IO_HEADROOM, check_tnl_cut, &c);
+	FUZZ_CHECK(n >= 1, "%s UDP-tunnel GSO packet: gso_segment says %d", what, n);
+}
+
+/* Only a UDP-tunnel super-packet has the tunnel's metadata. */
+static void check_no_tnl(const struct io_offload *off, const char *what)
+{
+	FUZZ_CHECK(!io_is_tunnel_gso(off) && !(off->flags & IO_OFF_TNL_CSUM) && !off->outer_th && !off->inner_nh,
+		   "%s packet: tunnel metadata (type 0x%02x, flags 0x%02x, outer_th %u, inner_nh %u) on no UDP-tunnel "
+		   "GSO packet",
+		   what, off->gso_type, off->flags, off->outer_th, off->inner_nh);
+}
+
 static void check_out(struct fz_run *r, const uint8_t *pkt, uint32_t len, const struct io_offload *off,
 		      const char *what)
 {
@@ -153,6 +281,10 @@ static void on_emit(void *ctx, const uint8_t *pkt, uint32_t len, const struct io
 {
 	/* What the data path emits with UDP segmentation is GUE: a UDP
 	 * header and the segments it carries, back to back. */
+	/* A UDP-tunnel super-packet leaves in place, with the batch: never
+	 * emitted. */
+	if (off)
+		check_no_tnl(off, "emitted");
 	if (off && off->gso_type == VIRTIO_NET_HDR_GSO_UDP_L4)
 		check_uso(ctx, pkt, len, off, "emitted");
 	else
@@ -211,6 +343,28 @@ static void uso_judge(struct fz_run *r, const struct io_pkt *p)
 	r->hdr_ok_all = r->hdr_ok_all && j.hdr_ok;
 }
 
+/* A UDP-tunnel super-packet in: its outer UDP checksum is the device's to
+ * finish (a pseudo-header sum, no checksum yet); its checksums are right
+ * when its inner packet's are, judged on their own where the metadata
+ * says the inner packet starts (nothing to compare against otherwise). */
+static void tnl_judge(struct fz_run *r, const struct io_pkt *p)
+{
+	unsigned nh = p->off.inner_nh;
+	struct fz_verdict in;
+	struct fz_ip ip;
+
+	if (!fz_ip_walk(p->data, p->len, &ip) || ip.fragment || ip.len != p->len || ip.proto != 17 ||
+	    p->off.outer_th != ip.l3len || nh != ip.l3len + 8u || nh >= p->len || !io_has_partial(p)) {
+		r->in_csum = FZ_CSUM_UNKNOWN;
+		return;
+	}
+	fz_csum_judge(p->data + nh, p->len - nh, true, &in);
+	if (p->off.csum_start != nh + in.l4off ||
+	    (unsigned)p->off.csum_start + p->off.csum_offset != nh + in.l4off + in.field)
+		in.csum = FZ_CSUM_UNKNOWN;
+	r->in_csum = in.csum;
+}
+
 enum mslb_drop fz_run_pkt(struct fz_run *r, struct io_pkt *p)
 {
 	const uint8_t *end = p->buf + IO_HEADROOM + IO_BUF_SIZE;
@@ -228,6 +382,8 @@ enum mslb_drop fz_run_pkt(struct fz_run *r, struct io_pkt *p)
 	r->hdr_ok_all = r->hdr_ok_all && ver.hdr_ok;
 	if (p->off.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4 && to_gue_port(p->data, p->len))
 		uso_judge(r, p);
+	if (io_is_tunnel_gso(&p->off))
+		tnl_judge(r, p);
 	/* A GUE super-packet holds several segments: not one payload. */
 	r->in_tcp = p->off.gso_type != VIRTIO_NET_HDR_GSO_UDP_L4 && inner_tcp(p->data, p->len, &r->tcp);
 	if (r->in_tcp) {
@@ -247,6 +403,11 @@ enum mslb_drop fz_run_pkt(struct fz_run *r, struct io_pkt *p)
 		   p->len, (size_t)(p->data + p->len - end));
 	/* A GUE super-packet (the front's first; UDP segmentation): checked as
 	 * the datagrams the kernel cuts from it. */
+	if (io_is_tunnel_gso(&p->off)) {
+		check_tnl(r, p->data, p->len, &p->off, "returned");
+		return d;
+	}
+	check_no_tnl(&p->off, "returned");
 	if (p->off.gso_type == VIRTIO_NET_HDR_GSO_UDP_L4 && fz_is_gue(p->data, p->len))
 		check_uso(r, p->data, p->len, &p->off, "returned");
 	else

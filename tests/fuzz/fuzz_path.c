@@ -2,7 +2,8 @@
  * for every role and mode, several packets per input so that reassembly,
  * path MTU and ICMP rate state carry over, with the clock and the
  * offload metadata from the input too. Each packet the path returns or
- * emits must keep fuzz_out.c's invariants. Format: fuzz_path.h. */
+ * emits must keep fuzz_out.c's invariants. Format: fuzz_path.h, with the
+ * extensions below. */
 #include "fuzz_path.h"
 
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "fuzz_confs.h"
 #include "fuzz_out.h"
 #include "config/config.h"
+
 
 static struct mslb_config *cfgs[64];
 static bool trace;	/* FUZZ_TRACE=1: each record's verdict on stderr (seed checks) */
@@ -163,6 +165,10 @@ static void run_record(struct fz_run *r, struct io_pkt *p, uint8_t flags, const 
 	}
 	n = p->len;
 	d = fz_run_pkt(r, p);
+	/* Emitted, they are refused by fuzz_out.c whatever the flag. */
+	FUZZ_CHECK(d != MSLB_OK || !p->len || !io_is_tunnel_gso(&p->off) || (flags & FZ_R_TNL),
+		   "returned packet: UDP-tunnel GSO (type 0x%02x) to an output that does not take it",
+		   p->off.gso_type);
 	if (trace)
 		fprintf(stderr, "fuzz_path: %u bytes (flags 0x%02x, checksums %s): %s, %u out, %u bytes returned\n", n,
 			flags, r->in_csum == FZ_CSUM_GOOD ? "good" : r->in_csum == FZ_CSUM_BAD ? "bad" : "unknown",
@@ -206,12 +212,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			off.gso_size = fz_get16(data + i + 6);
 			off.hdr_len = fz_get16(data + i + 8);
 			i += 10;
+			if (io_is_tunnel_gso(&off)) {
+				if (size - i < 4)
+					break;
+				off.flags |= data[i - 10] & IO_OFF_TNL_CSUM;
+				off.outer_th = fz_get16(data + i);
+				off.inner_nh = fz_get16(data + i + 2);
+				i += 4;
+			}
 		}
 		if (n > size - i)
 			n = (uint32_t)(size - i);
 		now += clock < 128 ? clock * 0.01 : (clock - 128) * 5.0;
 		lb_set_time(lb, now);
 		lb_set_emit_uso(lb, flags & FZ_R_USO);
+		lb_set_emit_tunnel_gso(lb, flags & FZ_R_TNL ? 3 : 0);
 		if (flags & FZ_R_MTU)
 			set_mtu(lb, data + i, n);
 		else if (flags & FZ_R_HEALTH)

@@ -23,6 +23,13 @@
 #define FZ_R_MTU 0x10		/* a route MTU (lb_set_route_mtu / lb_set_return_mtu), not a packet */
 #define FZ_R_HEALTH 0x20	/* a next hop's state or probe (lb_set_usable, lb_set_probe), not a packet */
 #define FZ_R_USO 0x40		/* emitted packets may be UDP GSO (lb_set_emit_uso), as with a TUN of Linux 6.2+ */
+/* The output takes UDP-tunnel super-packets of both outer families
+ * (lb_set_emit_tunnel_gso), as a TUN with its TAP of Linux 6.17+. In the
+ * offload block the virtio flag UDP_TUNNEL_CSUM (0x08) counts only with a
+ * tunnel GSO type (0x20, 0x40), and after such a type come 4 more bytes:
+ * outer_th, inner_nh (big-endian). Older inputs keep their meaning but
+ * for this flag and that offload flag, unused before. */
+#define FZ_R_TNL 0x80
 
 /* FZ_R_HEALTH op: bit 0 usable; bit 1 set a probe (bit 2 IPv6, bit 3 ICMP
  * rather than TCP), else clear it. */

@@ -137,7 +137,7 @@ static void rec(struct seed *s, uint8_t flags, uint8_t clock, const struct io_of
 {
 	uint8_t *p = s->b + s->n;
 
-	if (s->n + 14 + n > SEED_MAX) {
+	if (s->n + 18 + n > SEED_MAX) {
 		fprintf(stderr, "seedgen: seed too large\n");
 		exit(1);
 	}
@@ -153,6 +153,12 @@ static void rec(struct seed *s, uint8_t flags, uint8_t clock, const struct io_of
 		fz_put16(p + 10, off->gso_size);
 		fz_put16(p + 12, off->hdr_len);
 		s->n += 10;
+		/* A UDP-tunnel super-packet's offsets (fuzz_path.c). */
+		if (off->gso_type & IO_GSO_UDP_TUNNEL) {
+			fz_put16(p + 14, off->outer_th);
+			fz_put16(p + 16, off->inner_nh);
+			s->n += 4;
+		}
 	}
 	memcpy(s->b + s->n, b, n);
 	s->n += n;
@@ -361,6 +367,52 @@ static void path_uso(void)
 		h[hl + 8 + (hl + 20 + 1000) + hl + 20 + 7] ^= 0x5a;
 		rec(&s, 0, 1, &off, h, (uint32_t)n + hl + 8);
 		emit_path(&s, "back", fam == 4 ? "uso4" : "uso6");
+	}
+}
+
+/* UDP-tunnel GSO: a front whose output takes UDP-tunnel super-packets
+ * (FZ_R_TNL) with a TCP super-packet for b1, sent whole in GUE (with UDP
+ * segmentation as well, which it comes before); and a back given such a
+ * packet with the kernel's metadata, the inner checksum partial: taken
+ * apart whole, then with its outer offsets wrong (refused). */
+static void path_tnl(void)
+{
+	static uint8_t room[IO_HEADROOM + IO_BUF_SIZE];
+	uint8_t sv[16], b[16], *h;
+	struct io_offload off;
+	struct pg_pkt p;
+	struct seed s;
+
+	for (int fam = 4; fam <= 6; fam += 2) {
+		unsigned hl = fam == 4 ? 20 : 40, ovh = fam == 4 ? 28 : 48;
+
+		start(&s, "front-gue");
+		mk(&p, fam, PG_TCP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 3000, true);
+		p.buf[hl + 13] = 0x18;
+		pg_recompute(&p);
+		off = (struct io_offload){ .flags = IO_OFF_NEEDS_CSUM, .gso_type = fam == 4 ? 1 : 4,
+					   .csum_start = (uint16_t)hl, .csum_offset = 16, .gso_size = 1000,
+					   .hdr_len = (uint16_t)(hl + 20) };
+		rec(&s, FZ_R_TNL | FZ_R_FIX_LEN | (FZ_FIX_PARTIAL + 1), 1, &off, p.buf, p.len);
+		rec(&s, FZ_R_TNL | FZ_R_USO | FZ_R_FIX_LEN | (FZ_FIX_PARTIAL + 1), 1, &off, p.buf, p.len);
+		emit_path(&s, "front-gue", fam == 4 ? "tnl4" : "tnl6");
+
+		/* The back: the same super-packet whole in GUE. */
+		memcpy(room + IO_HEADROOM, p.buf, p.len);
+		addr(fam == 4 ? S4 : S6, sv);
+		addr(fam == 4 ? B4 : B6, b);
+		h = encap_push_gue_partial(room + IO_HEADROOM, p.len, fam, sv, b, 0x1234, 6080);
+		off = (struct io_offload){ .flags = IO_OFF_NEEDS_CSUM | IO_OFF_TNL_CSUM,
+					   .gso_type = (uint8_t)((fam == 4 ? 1 : 4) |
+								 (fam == 4 ? IO_GSO_UDP_TUNNEL_IPV4 : IO_GSO_UDP_TUNNEL_IPV6)),
+					   .csum_start = (uint16_t)(ovh + hl), .csum_offset = 16, .gso_size = 1000,
+					   .hdr_len = (uint16_t)(ovh + hl + 20), .outer_th = (uint16_t)(ovh - 8),
+					   .inner_nh = (uint16_t)ovh };
+		start(&s, "back");
+		rec(&s, FZ_FIX_PARTIAL + 1, 1, &off, h, p.len + ovh);
+		off.outer_th++;
+		rec(&s, FZ_FIX_PARTIAL + 1, 1, &off, h, p.len + ovh);
+		emit_path(&s, "back", fam == 4 ? "tnl4" : "tnl6");
 	}
 }
 
@@ -799,6 +851,7 @@ static void gen_path(void)
 	path_offload("front-gue");
 	path_gue();
 	path_uso();
+	path_tnl();
 }
 
 /* ---- fuzz_pkt inputs --------------------------------------------------- */

@@ -3,28 +3,38 @@
 # The standard topology (lib.sh, 1 client, 2 backs), every TUN with
 # offloads; the front encapsulates in GUE to b1 (outer "same") and to b2
 # (outer "ipv6"), both backs take GUE apart on port 6080. c1's TCP reaches
-# the front as TSO super-packets; the front hands the kernel one UDP GSO
-# super-packet (the segments back to back) per TCP super-packet, and:
-#   f - b1  veths as created: the UDP super-packets cross whole (a veth
-#           takes UDP GSO), and b1 reads them from its TUN as they were
-#           written;
-#   f - b2  f's end cuts them in software (tx-udp-segmentation off, as a
-#           NIC without USO), b2's end puts them together again (GRO with
-#           rx-udp-gro-forwarding, as a VM's virtio NIC): b2 reads the
-#           super-packets GRO made.
-# Each back makes a TCP super-packet of each UDP one (uso_coalesced) and
-# writes it to its TUN once.
+# the front as TSO super-packets. On a kernel with UDP-tunnel offloads on
+# TUN and TAP (6.17+, the TUN path) the front hands the kernel each one
+# whole behind the outer headers, through its TAP (a UDP-tunnel
+# super-packet); elsewhere (older kernels, AF_PACKET) one UDP GSO
+# super-packet with the segments back to back. Then:
+#   f - b1  veths as created: the super-packets cross whole (a veth takes
+#           both kinds), and b1 reads them from its TUN as they were
+#           written: UDP-tunnel ones whole (udp_tunnel), UDP ones made
+#           one TCP super-packet (uso_coalesced);
+#   f - b2  f's end cuts them in software (checksums too, as a NIC without
+#           those offloads), b2's end puts them together again (GRO with
+#           rx-udp-gro-forwarding, as a VM's virtio NIC): b2 reads the UDP
+#           super-packets GRO made and coalesces them.
+# Each back writes one TCP super-packet to its TUN for each.
 # Part 1 (c1's routes at MTU 1400, so nothing is too big for a tunnel):
 # through b1 and b2, both families, TCP 4 MB up and down (sha256
 # equal), UDP echo, ping.
-# Part 2, counters: the front sent UDP super-packets to b1 and b2 (uso >
-# 0, more segments than super-packets); b1 and b2 coalesced (> 0), b1 split
-# none (only the front's super-packets reach it); the servers' TCP queued
-# no segment out of order; no drops at f, b1, b2; no TUN write refused.
+# Part 2, counters: the front sent super-packets of the expected kind to
+# b1 and b2 (udp_tunnel or uso > 0, more segments than super-packets); b1
+# took them whole (udp_tunnel) or coalesced them, b2 coalesced (> 0), b1
+# split none (only the front's super-packets reach it); the servers' TCP
+# queued no segment out of order; no drops at f, b1, b2; no TUN write
+# refused, and no write into f's TAP.
 # Part 3, the wire: b1's end of its link saw GUE packets longer than the
 # link MTU (super-packets); f's end of the b2 link carried only GUE of at
 # most 1500 bytes, each with a right outer UDP checksum (IPv6 outside) and
 # a right inner TCP checksum.
+# Part 4 (UDP-tunnel offloads only): f again, writing packet by packet
+# (tun.io_uring = false), with net.ipv4.conf.all.rp_filter = 2 (loose),
+# which fails IPv4 written into the TAP (it has no IPv4 address): the
+# warning names it, IPv4 GUE to b1 goes the UDP GSO way, IPv6 stays
+# whole, and TCP through b1 is intact.
 # shellcheck source=tests/netns/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -36,6 +46,14 @@ require_mslbd
 
 GUE_PORT=6080
 OUTER=("" same ipv6)
+# UDP-tunnel offloads on TUN and TAP: Linux 6.17, the TUN path.
+TNL=0
+if [ "${MSLB_IO:-tun}" != af_packet ]; then
+	IFS=. read -r kmaj kmin _ < <(uname -r)
+	[ "$kmaj" -gt 6 ] || { [ "$kmaj" -eq 6 ] && [ "${kmin%%[!0-9]*}" -ge 17 ]; } && TNL=1
+fi
+OFFL=csum,tso,uso
+[ "$TNL" = 1 ] && OFFL=csum,tso,uso,udp_tunnel
 
 # front_gue FILE: next hops b1 (outer same) and b2 (outer ipv6), all GUE;
 # c1's addresses -> b1, its extra ones -> b2.
@@ -171,7 +189,7 @@ for i in 1 2; do
 	mslbd_start "b$i" "$(mslbd_conf "b$i")" || bail "starting mslbd on b$i"
 	srv_start_udp_echo "$i" || bail "UDP echo on s$i"
 done
-check_eq "f, b1, b2: TUN offloads csum, tso, uso" "csum,tso,uso csum,tso,uso csum,tso,uso" \
+check_eq "f, b1, b2: TUN offloads $OFFL" "$OFFL $OFFL $OFFL" \
 	"$(for n in f b1 b2; do jget "$n" '.devices[] | select(.kind == "tun") | .offloads'; done | paste -sd' ' -)"
 # Nothing too big for a tunnel (tunnel MTU 1472 / 1452): c1's routes say 1400.
 for v in 4 6; do
@@ -200,15 +218,24 @@ for k in wire-b1 wire-b2; do bg_stop "$k" INT; done
 
 # ============================================================ part 2
 js=$(status_json f)
+kind=uso what="UDP super-packets"
+[ "$TNL" = 1 ] && kind=udp_tunnel what="UDP-tunnel super-packets"
 for i in 1 2; do
-	read -r uso segs < <(jq -r ".front.next_hops[] | select(.name == \"b$i\") | \"\(.uso) \(.segments)\"" <<<"$js")
-	check "front: to b$i, UDP super-packets ($uso) carrying more segments ($segs)" \
-		test "${uso:-0}" -gt 0 -a "${segs:-0}" -gt "${uso:-0}"
-	check "b$i: UDP super-packets made TCP super-packets ($(jget "b$i" .back.uso_coalesced))" \
-		test "$(jget "b$i" .back.uso_coalesced)" -gt 0
+	read -r sup segs < <(jq -r ".front.next_hops[] | select(.name == \"b$i\") | \"\(.$kind) \(.segments)\"" <<<"$js")
+	check "front: to b$i, $what ($sup) carrying more segments ($segs)" \
+		test "${sup:-0}" -gt 0 -a "${segs:-0}" -gt "${sup:-0}"
 	check_eq "b$i: no TUN write refused" 0 "$(jget "b$i" '.devices[] | select(.kind == "tun") | .tx_errors')"
 done
-for n in b1 b2; do diag "$n: $(jget "$n" '.back | {decapsulated, uso_coalesced, uso_split}' | tr -d ' \n')"; done
+if [ "$TNL" = 1 ]; then
+	check "b1: UDP-tunnel super-packets taken whole ($(jget b1 .back.udp_tunnel))" test "$(jget b1 .back.udp_tunnel)" -gt 0
+	check_eq "f: every write into the TUN and its TAP whole" 0 "$(jget f '.devices[] | select(.kind == "tun") | .tx_errors')"
+else
+	check "b1: UDP super-packets made TCP super-packets ($(jget b1 .back.uso_coalesced))" \
+		test "$(jget b1 .back.uso_coalesced)" -gt 0
+fi
+check "b2: UDP super-packets made TCP super-packets ($(jget b2 .back.uso_coalesced))" \
+	test "$(jget b2 .back.uso_coalesced)" -gt 0
+for n in b1 b2; do diag "$n: $(jget "$n" '.back | {decapsulated, uso_coalesced, uso_split, udp_tunnel}' | tr -d ' \n')"; done
 check_eq "b1: none taken apart datagram by datagram" 0 "$(jget b1 .back.uso_split)"
 # The rest of a super-packet follows it before anything else of the batch:
 # a server's TCP never queued a segment out of order. Only a loss the
@@ -244,4 +271,30 @@ for n in f b1 b2; do
 	mslbd_stop "$n"
 	check_rc "$n: mslbd exits 0 on SIGTERM" 0 $? "$(tail -n 5 "$TMPD/mslbd-$n.log")"
 done
+
+# ============================================================ part 4
+if [ "$TNL" = 1 ]; then
+	nsx f sysctl -qw net.ipv4.conf.all.rp_filter=2 || bail "rp_filter on f"
+	: >"$TMPD/mslbd-f.log"
+	MSLB_TUN_IO_URING=false front_gue "$(mslbd_conf f)" || bail "front config, packet by packet"
+	for n in f b1; do mslbd_start "$n" "$(mslbd_conf "$n")" || bail "starting mslbd on $n again"; done
+	check_eq "f: TUN and TAP written packet by packet" syscalls \
+		"$(jget f '.devices[] | select(.kind == "tun") | .batching')"
+	check "f, all.rp_filter = 2: the warning says IPv4 GUE is cut by mslbd" \
+		grep -q "net.ipv4.conf.all.rp_filter is 2: IPv4 written into mslb0-tx would fail" "$TMPD/mslbd-f.log"
+	check "f, all.rp_filter = 2: IPv4 via b1, TCP 4 MB up and down, sha256 equal" \
+		transfer_from "${C4[1]}" "$IPS4" 5011 s1 "$TMPD/data"
+	check "f, all.rp_filter = 2: IPv6 via b1, TCP 4 MB up and down, sha256 equal" \
+		transfer_from "${C6[1]}" "$IPS6" 5012 s1 "$TMPD/data"
+	read -r uso tnl < <(jget f '.front.next_hops[] | select(.name == "b1") | "\(.uso) \(.udp_tunnel)"')
+	check "f, all.rp_filter = 2: to b1, IPv4 as UDP super-packets ($uso), IPv6 whole ($tnl)" \
+		test "${uso:-0}" -gt 0 -a "${tnl:-0}" -gt 0
+	check "b1: both kinds taken apart (coalesced $(jget b1 .back.uso_coalesced), whole $(jget b1 .back.udp_tunnel))" \
+		test "$(jget b1 .back.uso_coalesced)" -gt 0 -a "$(jget b1 .back.udp_tunnel)" -gt 0
+	check_eq "f: no drops" 0 "$(jget f "$JQ_DROPS")"
+	for n in f b1; do
+		mslbd_stop "$n"
+		check_rc "$n: mslbd exits 0 on SIGTERM" 0 $? "$(tail -n 5 "$TMPD/mslbd-$n.log")"
+	done
+fi
 tap_done

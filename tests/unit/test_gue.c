@@ -1364,7 +1364,7 @@ static void test_gue_status(void)
 	    "\"families\":[\"ipv4 in ipv4\",\"ipv6 in ipv6\"],"
 	    "\"tunnel\":[{\"outer\":\"ipv4\",\"path_mtu\":1200,\"tunnel_mtu\":1172,\"source\":\"icmp\",\"expires_in\":600},"
 	    "{\"outer\":\"ipv6\",\"path_mtu\":1400,\"tunnel_mtu\":1352,\"source\":\"config\",\"expires_in\":0}],"
-	    "\"encapsulated\":1,\"fragments\":0,\"segments\":0,\"uso\":0,\"icmp_sent\":1,\"icmp_received\":1,");
+	    "\"encapsulated\":1,\"fragments\":0,\"segments\":0,\"uso\":0,\"udp_tunnel\":0,\"icmp_sent\":1,\"icmp_received\":1,");
 	sb_free(&json);
 	tl_lb_free(lb, cfg);
 }
@@ -3304,6 +3304,626 @@ static void test_gue_back_uso_bad(void)
 	tl_lb_free(lb, cfg);
 }
 
+/* ---- UDP-tunnel GSO: a TCP super-packet whole in GUE ----------------------- */
+
+/* The values of the virtio specification (1.4, 5.1.6): the outer family's
+ * GSO bit, and the flag that asks for the outer UDP checksum. */
+static void test_gue_tunnel_gso_values(void)
+{
+	CU_ASSERT_EQUAL(IO_GSO_UDP_TUNNEL_IPV4, 0x20);
+	CU_ASSERT_EQUAL(IO_GSO_UDP_TUNNEL_IPV6, 0x40);
+	CU_ASSERT_EQUAL(IO_GSO_UDP_TUNNEL, IO_GSO_UDP_TUNNEL_IPV4 | IO_GSO_UDP_TUNNEL_IPV6);
+	CU_ASSERT_EQUAL(IO_OFF_TNL_CSUM, 8);
+	CU_ASSERT_EQUAL(VIRTIO_NET_HDR_GSO_TCPV4 & IO_GSO_UDP_TUNNEL, 0);
+	CU_ASSERT_EQUAL(VIRTIO_NET_HDR_GSO_TCPV6 & IO_GSO_UDP_TUNNEL, 0);
+	CU_ASSERT_EQUAL(VIRTIO_NET_HDR_GSO_ECN & IO_GSO_UDP_TUNNEL, 0);
+}
+
+/* A client's TCP super-packet as a device with TSO hands it over: the
+ * TCP checksum field the pseudo-header sum over the whole length. */
+static void big_tcp_partial(struct bigpkt *sp, struct pg_pkt *hdr, int family, unsigned payload, uint8_t flags)
+{
+	big_tcp(sp, hdr, family, payload, flags);
+	pg_put16(sp->b + hdr->l3len + 16, pseudo_sum(sp->b, sp->len - hdr->l3len, PG_TCP));
+}
+
+/* The metadata of a UDP-tunnel super-packet: the inner TCP super-packet
+ * (family, hl bytes of headers, segments of size) in GUE of outer family
+ * ov, the inner and the outer checksums left to the device. */
+static struct io_offload tnl_off(int family, int ov, unsigned hl, unsigned size, bool ecn)
+{
+	unsigned ovh = ov == 4 ? 28 : 48;
+
+	return (struct io_offload){
+		.flags = IO_OFF_NEEDS_CSUM | IO_OFF_TNL_CSUM,
+		.gso_type = (uint8_t)((family == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6) |
+				      (ecn ? VIRTIO_NET_HDR_GSO_ECN : 0) |
+				      (ov == 4 ? IO_GSO_UDP_TUNNEL_IPV4 : IO_GSO_UDP_TUNNEL_IPV6)),
+		.hdr_len = (uint16_t)(ovh + hl),
+		.gso_size = (uint16_t)size,
+		.csum_start = (uint16_t)(ovh + hl - 20),
+		.csum_offset = 16,
+		.outer_th = (uint16_t)(ovh - 8),
+		.inner_nh = (uint16_t)ovh,
+	};
+}
+
+static bool off_same(const struct io_offload *got, const struct io_offload *want)
+{
+	CU_ASSERT_EQUAL(got->flags, want->flags);
+	CU_ASSERT_EQUAL(got->gso_type, want->gso_type);
+	CU_ASSERT_EQUAL(got->hdr_len, want->hdr_len);
+	CU_ASSERT_EQUAL(got->gso_size, want->gso_size);
+	CU_ASSERT_EQUAL(got->csum_start, want->csum_start);
+	CU_ASSERT_EQUAL(got->csum_offset, want->csum_offset);
+	CU_ASSERT_EQUAL(got->outer_th, want->outer_th);
+	CU_ASSERT_EQUAL(got->inner_nh, want->inner_nh);
+	return got->flags == want->flags && got->gso_type == want->gso_type && got->hdr_len == want->hdr_len &&
+	       got->gso_size == want->gso_size && got->csum_start == want->csum_start &&
+	       got->csum_offset == want->csum_offset && got->outer_th == want->outer_th &&
+	       got->inner_nh == want->inner_nh;
+}
+
+/* got (glen bytes): the inner packet in[0..ilen) whole in GUE from IP_S to
+ * b1 (outer family ov, IPv4 ID id, DF as the inner's or set for IPv6),
+ * the source port the inner flow's; the UDP checksum field the folded
+ * pseudo-header sum over the whole UDP length, for the device to finish
+ * in each datagram it cuts. */
+static void check_tnl(const char *what, int ov, const uint8_t *got, uint32_t glen, const uint8_t *in, uint32_t ilen,
+		      uint16_t id)
+{
+	static uint8_t exp[IO_BUF_SIZE + 128];
+	unsigned ovh = ov == 4 ? 28 : 48, hl = ov == 4 ? 20 : 40;
+	uint16_t sport = encap_gue_sport(in, ilen);
+	uint32_t el;
+
+	CU_ASSERT(sport >= 49152);
+	CU_ASSERT_FATAL(glen >= ovh);
+	/* Field by field first. */
+	CU_ASSERT_EQUAL(got[0] >> 4, ov);
+	if (ov == 4) {
+		CU_ASSERT_EQUAL(got[9], 17);
+		CU_ASSERT_EQUAL(pg_get16(got + 2), glen);
+		CU_ASSERT_EQUAL(pg_get16(got + 4), id);
+		CU_ASSERT(tp_ip4_csum_ok(got));
+		CU_ASSERT(!memcmp(got + 12, tl_ip(S4), 4));
+		CU_ASSERT(!memcmp(got + 16, tl_ip(B4), 4));
+	} else {
+		CU_ASSERT_EQUAL(got[6], 17);
+		CU_ASSERT_EQUAL(pg_get16(got + 4), glen - 40);
+		CU_ASSERT(!memcmp(got + 8, tl_ip(S6), 16));
+		CU_ASSERT(!memcmp(got + 24, tl_ip(B6), 16));
+	}
+	CU_ASSERT_EQUAL(pg_get16(got + hl), sport);
+	CU_ASSERT_EQUAL(pg_get16(got + hl + 2), GUE_PORT);
+	CU_ASSERT_EQUAL(pg_get16(got + hl + 4), ilen + 8);
+	CU_ASSERT_EQUAL(pg_get16(got + hl + 6), pseudo_sum(got, ilen + 8, 17));
+	CU_ASSERT_EQUAL(glen, ovh + ilen);
+	CU_ASSERT(glen == ovh + ilen && !memcmp(got + ovh, in, ilen));
+	/* Then the whole of it. */
+	el = gue_build(exp, ov, tl_ip(ov == 4 ? S4 : S6), tl_ip(ov == 4 ? B4 : B6), in, ilen, id, true, sport,
+		       GUE_PORT);
+	pg_put16(exp + ovh - 2, pseudo_sum(exp, ilen + 8, 17));
+	tp_take_label(exp, got);
+	CU_ASSERT(tp_same(what, got, glen, exp, el));
+}
+
+/* A TCP super-packet of family (payload bytes in segments of size, TCP
+ * flags flags, partial checksum) through front, toward a device with
+ * UDP-tunnel GSO for outer family ov: one packet, returned, the inner
+ * super-packet as it came behind GUE headers of IPv4 ID id; nothing
+ * emitted. */
+static void tnl_one(struct mslb_lb *front, int family, int ov, unsigned payload, unsigned size, uint8_t flags,
+		    uint16_t id)
+{
+	static struct bigpkt sp;
+	unsigned hl = family == 4 ? 40 : 60;
+	struct io_offload off = gso_off(family, hl), want = tnl_off(family, ov, hl, size, flags & 0x80);
+	struct pg_pkt hdr, seg;
+	char what[96];
+
+	off.gso_size = (uint16_t)size;
+	if (flags & 0x80)
+		off.gso_type |= VIRTIO_NET_HDR_GSO_ECN;	/* as the kernel says CWR */
+	snprintf(what, sizeof(what), "UDP-tunnel GSO: %u bytes of TCP/IPv%d in IPv%d", payload, family, ov);
+	big_tcp_partial(&sp, &hdr, family, payload, flags);
+	ufront(front, sp.b, sp.len, &off, 0);
+	CU_ASSERT_EQUAL_FATAL(wire.n, 1);
+	check_tnl(what, ov, wire.b[0], wire.len[0], sp.b, sp.len, id);
+	CU_ASSERT(off_same(&wire.off[0], &want));
+	/* The datagrams the device cuts carry the source port the segments
+	 * would have had cut here. */
+	tp_gso_seg(&seg, &hdr, sp.b, sp.len, hl, 0, size);
+	CU_ASSERT_EQUAL(pg_get16(wire.b[0] + (ov == 4 ? 20 : 40)), encap_gue_sport(seg.buf, seg.len));
+}
+
+/* The pairs of test_gue_front_uso, each a TCP super-packet of three
+ * segments of 1000 whole in one GUE packet, with UDP segmentation on or
+ * off (UDP-tunnel GSO comes first); the counters; the IPv4 IDs after. */
+static void test_gue_front_tunnel_gso(void)
+{
+	static const struct {
+		const char *conf;
+		int f1, ov1, f2, ov2;
+	} k[] = {
+		{ FRONT("", GUE), 4, 4, 6, 6 },
+		{ FRONT("", GUE "outer = \"ipv6\";"), 4, 6, 6, 6 },
+		{ FRONT("", GUE "outer = \"ipv4\";"), 6, 4, 4, 4 },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(k); i++)
+		for (int uso = 0; uso <= 1; uso++) {
+			static struct gd_pkt x;
+			struct mslb_config *cfg;
+			struct mslb_lb *lb = lb_uso(k[i].conf, &cfg, uso);
+			struct lb_nh_tunnel t;
+			struct pg_pkt o;
+			struct io_pkt p;
+
+			lb_set_emit_tunnel_gso(lb, 3);
+			tnl_one(lb, k[i].f1, k[i].ov1, 3000, 1000, 0x80 | 0x10 | 0x08 | 0x01, 0);
+			lb_next_hop_tunnel(lb, 0, &t);
+			CU_ASSERT_EQUAL(t.udp_tunnel, 1);
+			CU_ASSERT_EQUAL(t.segments, 3);
+			CU_ASSERT_EQUAL(t.encapsulated, 3);
+			CU_ASSERT_EQUAL(t.uso, 0);
+			CU_ASSERT_EQUAL(t.fragments, 0);
+			CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 1);
+			CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).bytes, (k[i].f1 == 4 ? 40 : 60) + 3000);
+			/* The kernel numbers the datagrams it cuts from the
+			 * first one's IPv4 ID: the next starts after three. */
+			tnl_one(lb, k[i].f2, k[i].ov2, 3000, 1000, 0x10 | 0x08, 3);
+			lb_next_hop_tunnel(lb, 0, &t);
+			CU_ASSERT_EQUAL(t.udp_tunnel, 2);
+			CU_ASSERT_EQUAL(t.segments, 6);
+			CU_ASSERT_EQUAL(t.encapsulated, 6);
+			CU_ASSERT_EQUAL(t.uso, 0);
+			CU_ASSERT_EQUAL(t.icmp_sent, 0);
+			CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 2);
+			/* An ordinary packet after them: ID 6. */
+			gd_mk(&o, k[i].f2, PG_TCP, k[i].f2 == 4 ? C4 : C6, k[i].f2 == 4 ? S4 : S6, 300, 0, true);
+			CU_ASSERT_EQUAL_FATAL(ufeed(lb, o.buf, o.len, NULL, &p), MSLB_OK);
+			CU_ASSERT_EQUAL(ucap.n, 0);
+			gue_encap(&x, k[i].ov2, k[i].ov2 == 4 ? S4 : S6, k[i].ov2 == 4 ? B4 : B6, o.buf, o.len, 6, true,
+				  GUE_PORT);
+			CU_ASSERT(gd_match("after UDP-tunnel GSO", p.data, p.len, &x));
+			CU_ASSERT(off_none(&p.off));
+			lb_next_hop_tunnel(lb, 0, &t);
+			CU_ASSERT_EQUAL(t.udp_tunnel, 2);
+			CU_ASSERT_EQUAL(t.encapsulated, 7);
+			CU_ASSERT_EQUAL(all_drops(lb), 0);
+			tl_lb_free(lb, cfg);
+		}
+}
+
+/* The outer length field holds the packet: up to 65535 bytes whole, one
+ * byte more the way without the offload. */
+static void test_gue_front_tunnel_gso_longest(void)
+{
+	static const struct {
+		const char *conf;
+		int family, ov;
+	} k[] = {
+		{ FRONT("", GUE), 4, 4 },
+		{ FRONT("", GUE), 6, 6 },
+		{ FRONT("", GUE "outer = \"ipv6\";"), 4, 6 },
+		{ FRONT("", GUE "outer = \"ipv4\";"), 6, 4 },
+	};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(k); i++) {
+		unsigned hl = k[i].family == 4 ? 40 : 60, ovh = k[i].ov == 4 ? 28 : 48, most = 65535 - ovh - hl;
+
+		for (unsigned more = 0; more <= 1; more++) {
+			static struct bigpkt sp;
+			struct mslb_config *cfg;
+			struct mslb_lb *lb = lb_uso(k[i].conf, &cfg, true);
+			unsigned payload = most + more, n = (payload + 999) / 1000;
+			struct io_offload off = gso_off(k[i].family, hl);
+			struct lb_nh_tunnel t;
+			struct pg_pkt hdr;
+
+			lb_set_emit_tunnel_gso(lb, 3);
+			if (!more) {
+				tnl_one(lb, k[i].family, k[i].ov, payload, 1000, 0x18, 0);
+				CU_ASSERT_EQUAL(wire.len[0], 65535);
+			} else {
+				big_tcp_partial(&sp, &hdr, k[i].family, payload, 0x18);
+				ufront(lb, sp.b, sp.len, &off, 0);
+				for (unsigned j = 0; j < wire.n; j++) {
+					CU_ASSERT(!io_is_tunnel_gso(&wire.off[j]));
+					CU_ASSERT_EQUAL(wire.off[j].flags & IO_OFF_TNL_CSUM, 0);
+					CU_ASSERT_EQUAL(wire.off[j].outer_th, 0);
+					CU_ASSERT_EQUAL(wire.off[j].inner_nh, 0);
+				}
+			}
+			lb_next_hop_tunnel(lb, 0, &t);
+			CU_ASSERT_EQUAL(t.udp_tunnel, !more);
+			CU_ASSERT_EQUAL(t.uso > 0, more);
+			CU_ASSERT_EQUAL(t.segments, n);
+			CU_ASSERT_EQUAL(t.encapsulated, n);
+			CU_ASSERT_EQUAL(all_drops(lb), 0);
+			tl_lb_free(lb, cfg);
+		}
+	}
+}
+
+/* Without the outer family's bit, or without a partial checksum, the
+ * super-packet goes the old ways: in GUE UDP super-packets (USO), or cut
+ * here segment by segment. */
+static void tnl_not(const char *conf, unsigned families, bool uso, int family, int ov, uint8_t flags)
+{
+	static struct bigpkt sp;
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = lb_uso(conf, &cfg, uso);
+	unsigned hl = family == 4 ? 40 : 60;
+	struct io_offload off = gso_off(family, hl);
+	struct lb_nh_tunnel t;
+	struct pg_pkt hdr;
+	struct io_pkt p;
+	unsigned f0 = CU_get_number_of_failures();
+	char what[96];
+
+	snprintf(what, sizeof(what), "tunnel GSO for 0x%x, USO %s: TCP/IPv%d in IPv%d, flags 0x%x", families,
+		 uso ? "on" : "off", family, ov, flags);
+	lb_set_emit_tunnel_gso(lb, families);
+	off.flags = flags;
+	big_tcp_partial(&sp, &hdr, family, 3000, 0x18);
+	if (uso) {
+		ufront(lb, sp.b, sp.len, &off, 0);
+		CU_ASSERT_EQUAL_FATAL(wire.n, 1);
+		CU_ASSERT_EQUAL(wire.off[0].gso_type, VIRTIO_NET_HDR_GSO_UDP_L4);
+		CU_ASSERT_EQUAL(wire.off[0].flags, IO_OFF_NEEDS_CSUM);
+		CU_ASSERT_EQUAL(wire.off[0].outer_th, 0);
+		CU_ASSERT_EQUAL(wire.off[0].inner_nh, 0);
+		CU_ASSERT_EQUAL(wire.len[0], (ov == 4 ? 28 : 48) + 3 * hl + 3000);
+	} else {
+		CU_ASSERT_EQUAL_FATAL(ufeed(lb, sp.b, sp.len, &off, &p), MSLB_OK);
+		CU_ASSERT_EQUAL(p.len, 0);
+		CU_ASSERT_EQUAL_FATAL(ucap.n, 3);
+		for (unsigned k = 0; k < ucap.n; k++)
+			CU_ASSERT(off_none(&ucap.off[k]) && !ucap.off[k].outer_th && !ucap.off[k].inner_nh);
+	}
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.udp_tunnel, 0);
+	CU_ASSERT_EQUAL(t.uso, uso);
+	CU_ASSERT_EQUAL(t.segments, 3);
+	CU_ASSERT_EQUAL(t.encapsulated, 3);
+	CU_ASSERT_EQUAL(all_drops(lb), 0);
+	if (CU_get_number_of_failures() != f0)
+		printf("\n  %s", what);
+	tl_lb_free(lb, cfg);
+}
+
+static void test_gue_front_tunnel_gso_not(void)
+{
+	/* IPv6 outer only: an IPv4 outer takes USO, or is cut here. */
+	tnl_not(FRONT("", GUE), 2, true, 4, 4, IO_OFF_NEEDS_CSUM);
+	tnl_not(FRONT("", GUE "outer = \"ipv4\";"), 2, true, 6, 4, IO_OFF_NEEDS_CSUM);
+	tnl_not(FRONT("", GUE), 2, false, 4, 4, IO_OFF_NEEDS_CSUM);
+	/* IPv4 outer only: the same for an IPv6 outer. */
+	tnl_not(FRONT("", GUE), 1, true, 6, 6, IO_OFF_NEEDS_CSUM);
+	tnl_not(FRONT("", GUE "outer = \"ipv6\";"), 1, true, 4, 6, IO_OFF_NEEDS_CSUM);
+	tnl_not(FRONT("", GUE "outer = \"ipv6\";"), 1, false, 4, 6, IO_OFF_NEEDS_CSUM);
+	/* None. */
+	tnl_not(FRONT("", GUE), 0, true, 4, 4, IO_OFF_NEEDS_CSUM);
+	/* No partial checksum: nothing for the device to finish in it. */
+	tnl_not(FRONT("", GUE), 3, true, 4, 4, 0);
+	tnl_not(FRONT("", GUE), 3, false, 6, 6, 0);
+}
+
+/* ---- UDP-tunnel GSO at the back ------------------------------------------ */
+
+/* A front's GUE packet of sp (hdr; its inner TCP super-packet whole,
+ * segments of 1000) to b1 over ov, as the kernel hands it to the back's
+ * TUN with UDP-tunnel GSO: the outer UDP checksum field the pseudo-header
+ * sum, and the metadata tnl_off says. At o; returns the length. */
+static uint32_t tnl_in(uint8_t *o, int ov, const struct bigpkt *sp, const struct pg_pkt *hdr, struct io_offload *off)
+{
+	unsigned ovh = ov == 4 ? 28 : 48;
+	uint32_t n = gue_build(o, ov, tl_ip(ov == 4 ? S4 : S6), tl_ip(ov == 4 ? B4 : B6), sp->b, sp->len, 0x4321,
+			       true, 50000, GUE_PORT);
+
+	pg_put16(o + ovh - 2, pseudo_sum(o, sp->len + 8, 17));
+	*off = tnl_off(hdr->family, ov, hdr->l3len + 20u, 1000, false);
+	return n;
+}
+
+/* gue (glen bytes, metadata goff) through back: sp, the inner TCP
+ * super-packet as it came, a plain TCP super-packet for the kernel to cut
+ * in the client's segments; hdr_len as goff's less the outer headers. */
+static void tnl_back_one(const char *what, struct mslb_lb *back, const uint8_t *gue, uint32_t glen,
+			 const struct io_offload *goff, const struct bigpkt *sp, const struct pg_pkt *hdr)
+{
+	static uint8_t out[IO_HEADROOM + IO_BUF_SIZE];
+	unsigned l4 = hdr->l3len, hl = l4 + 20u, family = (unsigned)hdr->family, ovh = goff->inner_nh;
+	unsigned n = (sp->len - hl + 999) / 1000;
+	struct seg_check c = { what, sp, hdr, 1000, 0 };
+	struct lb_tunnel_stats ts0, ts;
+	uint64_t drops = all_drops(back);
+	struct lb_counter b0 = lb_back_counter(back, (gue[0] >> 4) == 4 ? 0 : 1);
+	struct pkt_view v;
+	struct io_pkt p;
+	enum mslb_drop r;
+
+	lb_get_tunnel_stats(back, &ts0);
+	r = ufeed(back, gue, glen, goff, &p);
+	CU_ASSERT_EQUAL(r, MSLB_OK);
+	if (r != MSLB_OK) {
+		printf("\n  %s: %s", what, mslb_drop_name(r));
+		return;
+	}
+	CU_ASSERT_EQUAL(ucap.n, 0);
+	CU_ASSERT(tp_same(what, p.data, p.len, sp->b, sp->len));
+	CU_ASSERT_EQUAL(p.off.flags, IO_OFF_NEEDS_CSUM);
+	CU_ASSERT_EQUAL(p.off.gso_type, (family == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6) |
+						(goff->gso_type & VIRTIO_NET_HDR_GSO_ECN));
+	CU_ASSERT(!io_is_tunnel_gso(&p.off));
+	CU_ASSERT_EQUAL(p.off.gso_size, goff->gso_size);
+	CU_ASSERT_EQUAL(p.off.csum_start, l4);
+	CU_ASSERT_EQUAL(p.off.csum_offset, 16);
+	CU_ASSERT_EQUAL(p.off.outer_th, 0);
+	CU_ASSERT_EQUAL(p.off.inner_nh, 0);
+	CU_ASSERT_EQUAL(p.off.hdr_len, goff->hdr_len - ovh);
+	CU_ASSERT(p.off.hdr_len <= p.len);
+	/* Cut by the kernel: the client's segments. */
+	if (p.len == sp->len && pkt_parse(p.data, p.len, &v) == MSLB_OK) {
+		CU_ASSERT_EQUAL(gso_segment(&v, &p.off, out + IO_HEADROOM, seg_check_one, &c), (int)n);
+		CU_ASSERT_EQUAL(c.k, n);
+	}
+	lb_get_tunnel_stats(back, &ts);
+	CU_ASSERT_EQUAL(ts.udp_tunnel, ts0.udp_tunnel + 1);
+	CU_ASSERT_EQUAL(ts.decapsulated, ts0.decapsulated + 1);
+	CU_ASSERT_EQUAL(ts.uso_coalesced, ts0.uso_coalesced);
+	CU_ASSERT_EQUAL(ts.uso_split, ts0.uso_split);
+	/* Counted against the outer destination, once, the inner bytes. */
+	CU_ASSERT_EQUAL(lb_back_counter(back, (gue[0] >> 4) == 4 ? 0 : 1).packets, b0.packets + 1);
+	CU_ASSERT_EQUAL(lb_back_counter(back, (gue[0] >> 4) == 4 ? 0 : 1).bytes, b0.bytes + sp->len);
+	CU_ASSERT_EQUAL(all_drops(back), drops);
+}
+
+/* What the back must refuse: dropped as a bad offload, nothing sent or
+ * taken apart. */
+static void tnl_bad(const char *what, struct mslb_lb *lb, const uint8_t *pkt, uint32_t len,
+		    const struct io_offload *off)
+{
+	uint64_t bad = lb_drops(lb, MSLB_DROP_BAD_OFFLOAD), drops = all_drops(lb);
+	struct lb_tunnel_stats ts0, ts;
+	struct io_pkt p;
+	enum mslb_drop r;
+
+	lb_get_tunnel_stats(lb, &ts0);
+	r = ufeed(lb, pkt, len, off, &p);
+	CU_ASSERT_EQUAL(r, MSLB_DROP_BAD_OFFLOAD);
+	if (r != MSLB_DROP_BAD_OFFLOAD)
+		printf("\n  %s: %s", what, mslb_drop_name(r));
+	CU_ASSERT_EQUAL(ucap.n, 0);
+	CU_ASSERT_EQUAL(lb_drops(lb, MSLB_DROP_BAD_OFFLOAD), bad + 1);
+	CU_ASSERT_EQUAL(all_drops(lb), drops + 1);
+	lb_get_tunnel_stats(lb, &ts);
+	CU_ASSERT_EQUAL(ts.udp_tunnel, ts0.udp_tunnel);
+	CU_ASSERT_EQUAL(ts.decapsulated, ts0.decapsulated);
+}
+
+/* The metadata of a UDP super-packet (segments of 500) that is in and
+ * its partial checksum the UDP one: any device takes it as it is. */
+static struct io_offload udp_gso_off(const struct pg_pkt *in)
+{
+	return (struct io_offload){
+		.flags = IO_OFF_NEEDS_CSUM,
+		.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4,
+		.hdr_len = (uint16_t)(in->l3len + 8),
+		.gso_size = 500,
+		.csum_start = in->l3len,
+		.csum_offset = 6,
+	};
+}
+
+/* UDP, not GUE to lb (a back address's other port, a service), whose
+ * metadata would be right for it but for the tunnel bits and offsets,
+ * which pretend its UDP header an outer one: dropped; without them it
+ * goes through. */
+static void tnl_udp(struct mslb_lb *lb, struct pg_pkt *in, int ov)
+{
+	struct io_offload off = udp_gso_off(in), bad = off;
+	struct io_pkt p;
+
+	pg_put16(in->buf + in->l3len + 6, pseudo_sum(in->buf, in->len - in->l3len, 17));
+	bad.flags |= IO_OFF_TNL_CSUM;
+	bad.gso_type |= ov == 4 ? IO_GSO_UDP_TUNNEL_IPV4 : IO_GSO_UDP_TUNNEL_IPV6;
+	bad.outer_th = in->l3len;
+	bad.inner_nh = (uint16_t)(in->l3len + 8);
+	tnl_bad("tunnel bits on UDP segmentation", lb, in->buf, in->len, &bad);
+	bad.flags = IO_OFF_NEEDS_CSUM;
+	tnl_bad("tunnel bits on UDP segmentation, no TNL_CSUM", lb, in->buf, in->len, &bad);
+	CU_ASSERT_EQUAL(ufeed(lb, in->buf, in->len, &off, &p), MSLB_OK);
+	CU_ASSERT(p.len > 0 || ucap.n > 0);
+	CU_ASSERT(!p.len || !io_is_tunnel_gso(&p.off));
+	for (unsigned k = 0; k < ucap.n && k < UCAP_MAX; k++)
+		CU_ASSERT(!io_is_tunnel_gso(&ucap.off[k]));
+}
+
+/* Every outer/inner pair, hdr_len the headers' or the whole packet's (the
+ * kernel reports the linear part, which may be all of it), with and
+ * without ECN; then what does not fit a GUE UDP-tunnel super-packet. */
+static void test_gue_back_tunnel_gso(void)
+{
+	static uint8_t o[IO_BUF_SIZE + 128];
+	static struct bigpkt sp;
+	static struct gd_pkt x;
+	struct mslb_config *cfg;
+	struct mslb_lb *back = lb_uso(GBACK(""), &cfg, false);
+	static const struct {
+		int ov, family;
+	} k[] = { { 4, 4 }, { 6, 6 }, { 6, 4 }, { 4, 6 } };
+	struct lb_tunnel_stats ts;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(k); i++) {
+		int ov = k[i].ov, family = k[i].family;
+		unsigned ovh = ov == 4 ? 28 : 48, hl = family == 4 ? 40 : 60;
+		struct io_offload off, bad;
+		struct pg_pkt hdr, in;
+		uint32_t len;
+		char what[96];
+
+		for (int whole = 0; whole <= 1; whole++) {
+			snprintf(what, sizeof(what), "UDP-tunnel GSO in: TCP/IPv%d in IPv%d, hdr_len %s", family, ov,
+				 whole ? "whole" : "headers");
+			big_tcp_partial(&sp, &hdr, family, 3000, 0x18);
+			len = tnl_in(o, ov, &sp, &hdr, &off);
+			CU_ASSERT_EQUAL(off.hdr_len, ovh + hl);
+			if (whole)
+				off.hdr_len = (uint16_t)len;
+			tnl_back_one(what, back, o, len, &off, &sp, &hdr);
+		}
+		/* CWR on the first: ECN stays with the inner type. */
+		snprintf(what, sizeof(what), "UDP-tunnel GSO in: TCP/IPv%d in IPv%d, CWR", family, ov);
+		big_tcp_partial(&sp, &hdr, family, 3500, 0x80 | 0x18 | 0x01);
+		len = tnl_in(o, ov, &sp, &hdr, &off);
+		off.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+		tnl_back_one(what, back, o, len, &off, &sp, &hdr);
+
+		big_tcp_partial(&sp, &hdr, family, 3000, 0x18);
+		len = tnl_in(o, ov, &sp, &hdr, &off);
+		bad = off;
+		bad.outer_th++;
+		tnl_bad("outer_th after the UDP header", back, o, len, &bad);
+		bad = off;
+		bad.outer_th--;
+		tnl_bad("outer_th before the UDP header", back, o, len, &bad);
+		bad = off;
+		bad.outer_th = 0;
+		tnl_bad("outer_th 0", back, o, len, &bad);
+		bad = off;
+		bad.inner_nh++;
+		tnl_bad("inner_nh after the inner header", back, o, len, &bad);
+		bad = off;
+		bad.inner_nh = off.outer_th;
+		tnl_bad("inner_nh at the UDP header", back, o, len, &bad);
+		bad = off;
+		bad.inner_nh = 0;
+		tnl_bad("inner_nh 0", back, o, len, &bad);
+		bad = off;
+		bad.flags = IO_OFF_TNL_CSUM;
+		tnl_bad("no NEEDS_CSUM", back, o, len, &bad);
+		bad = off;
+		bad.flags = 0;
+		tnl_bad("no flags", back, o, len, &bad);
+		bad = off;
+		bad.csum_start = (uint16_t)ovh;
+		tnl_bad("csum_start at the inner IP header", back, o, len, &bad);
+		bad = off;
+		bad.csum_start = (uint16_t)(ovh - 8);
+		tnl_bad("csum_start at the outer UDP header", back, o, len, &bad);
+
+		/* Tunnel bits on UDP to another port of a back address, and on
+		 * GUE-looking UDP to 6081: no GUE here. */
+		gd_mk(&in, ov, PG_UDP, ov == 4 ? C4 : C6, ov == 4 ? B4 : B6, 1000, 0, true);
+		pg_put16(in.buf + in.l3len + 2, 53);
+		pg_recompute(&in);
+		bad = off;
+		bad.hdr_len = (uint16_t)in.len;
+		tnl_bad("UDP to port 53 of a back address", back, in.buf, in.len, &bad);
+		tnl_udp(back, &in, ov);
+		len = gue_build(o, ov, tl_ip(ov == 4 ? S4 : S6), tl_ip(ov == 4 ? B4 : B6), sp.b, sp.len, 0x4321, true,
+				50000, GUE_PORT + 1);
+		tnl_bad("GUE-looking UDP to port 6081", back, o, len, &off);
+		/* On IP-in-IP carrying the same super-packet. */
+		gd_encap(&x, ov, ov == 4 ? S4 : S6, ov == 4 ? B4 : B6, sp.b, sp.len, 0x1234, true);
+		bad = off;
+		bad.outer_th = bad.inner_nh = (uint16_t)(ov == 4 ? 20 : 40);
+		bad.csum_start = (uint16_t)(bad.inner_nh + hdr.l3len);
+		bad.hdr_len = (uint16_t)(bad.inner_nh + hl);
+		tnl_bad("IP-in-IP, inner_nh at the inner header", back, x.b, x.len, &bad);
+		tnl_bad("IP-in-IP, GUE's offsets", back, x.b, x.len, &off);
+	}
+	lb_get_tunnel_stats(back, &ts);
+	CU_ASSERT_EQUAL(ts.udp_tunnel, 3 * ARRAY_SIZE(k));
+	CU_ASSERT_EQUAL(ts.decapsulated, 3 * ARRAY_SIZE(k));
+	tl_lb_free(back, cfg);
+}
+
+/* Tunnel bits on UDP to a service of a front that translates, or on GUE
+ * to a front's service (only backs take GUE apart): dropped; the same
+ * packets without them go through. */
+static void test_gue_tunnel_gso_not_back(void)
+{
+	static uint8_t o[IO_BUF_SIZE + 128];
+	static struct bigpkt sp;
+	static const char *const confs[] = { FRONT2("translate"), FRONT("", GUE) };
+
+	for (unsigned i = 0; i < ARRAY_SIZE(confs); i++) {
+		struct mslb_config *cfg;
+		struct mslb_lb *lb = lb_uso(confs[i], &cfg, false);
+
+		for (int ov = 4; ov <= 6; ov += 2) {
+			unsigned ovh = ov == 4 ? 28 : 48;
+			struct io_offload off;
+			struct pg_pkt hdr, in;
+			struct io_pkt p;
+			uint32_t len;
+
+			big_tcp_partial(&sp, &hdr, ov, 300, 0x18);
+			len = gue_build(o, ov, tl_ip(ov == 4 ? C4 : C6), tl_ip(ov == 4 ? S4 : S6), sp.b, sp.len, 0x4321,
+					true, 50000, GUE_PORT);
+			pg_put16(o + ovh - 2, udp_full(o, o + ovh - 8, sp.len + 8));
+			off = tnl_off(ov, ov, hdr.l3len + 20u, 1000, false);
+			tnl_bad("UDP-tunnel GSO to a service", lb, o, len, &off);
+			CU_ASSERT_EQUAL(ufeed(lb, o, len, NULL, &p), MSLB_OK);
+			CU_ASSERT(p.len > 0 || ucap.n > 0);
+			gd_mk(&in, ov, PG_UDP, ov == 4 ? C4 : C6, ov == 4 ? S4 : S6, 1000, 0, true);
+			tnl_udp(lb, &in, ov);
+		}
+		tl_lb_free(lb, cfg);
+	}
+}
+
+/* The whole way: a front's UDP-tunnel super-packet, with its metadata as
+ * the kernel carries it over a veth to the back's TUN, taken apart by a
+ * back: the client's super-packet. */
+static void test_gue_tunnel_gso_round_trip(void)
+{
+	static const char *const fronts[] = {
+		FRONT("", GUE),
+		FRONT("", GUE "outer = \"ipv6\";"),
+		FRONT("", GUE "outer = \"ipv4\";"),
+	};
+	static struct bigpkt sp;
+	static struct gd_pkt mid;
+	struct mslb_config *bcfg;
+	struct mslb_lb *back = lb_uso(GBACK(""), &bcfg, false);
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(fronts); i++)
+		for (int family = 4; family <= 6; family += 2) {
+			struct mslb_config *fcfg;
+			struct mslb_lb *front = lb_uso(fronts[i], &fcfg, true);
+			unsigned hl = family == 4 ? 40 : 60;
+			struct io_offload off = gso_off(family, hl), moff;
+			struct pg_pkt hdr;
+			char what[96];
+
+			lb_set_emit_tunnel_gso(front, 3);
+			snprintf(what, sizeof(what), "UDP-tunnel GSO round trip: front %u, TCP/IPv%d", i, family);
+			big_tcp_partial(&sp, &hdr, family, 3500, 0x18);
+			ufront(front, sp.b, sp.len, &off, 0);
+			CU_ASSERT_EQUAL_FATAL(wire.n, 1);
+			CU_ASSERT_FATAL(wire.len[0] <= GD_XBUF);
+			CU_ASSERT(io_is_tunnel_gso(&wire.off[0]));
+			gd_set(&mid, wire.b[0], wire.len[0]);
+			moff = wire.off[0];
+			tnl_back_one(what, back, mid.b, mid.len, &moff, &sp, &hdr);
+			n++;
+			tl_lb_free(front, fcfg);
+		}
+	{
+		struct lb_tunnel_stats ts;
+
+		lb_get_tunnel_stats(back, &ts);
+		CU_ASSERT_EQUAL(ts.udp_tunnel, n);
+	}
+	tl_lb_free(back, bcfg);
+}
+
 void suite_gue(void)
 {
 	CU_pSuite s = CU_add_suite("gue", gue_init, NULL);
@@ -3345,4 +3965,11 @@ void suite_gue(void)
 	UNIT_ADD(s, test_gue_back_uso_split);
 	UNIT_ADD(s, test_gue_back_uso_trust);
 	UNIT_ADD(s, test_gue_back_uso_bad);
+	UNIT_ADD(s, test_gue_tunnel_gso_values);
+	UNIT_ADD(s, test_gue_front_tunnel_gso);
+	UNIT_ADD(s, test_gue_front_tunnel_gso_longest);
+	UNIT_ADD(s, test_gue_front_tunnel_gso_not);
+	UNIT_ADD(s, test_gue_back_tunnel_gso);
+	UNIT_ADD(s, test_gue_tunnel_gso_not_back);
+	UNIT_ADD(s, test_gue_tunnel_gso_round_trip);
 }
