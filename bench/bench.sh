@@ -73,20 +73,25 @@
 # -r: only these rows, by key, comma-separated (kernel forwarding always
 # runs, for the ratios): nft tayga mslbd mslbdo mslbds floor floorn flooru
 # mslbde mslbdg afp afpe afpg afloor mslbdp2.
+# -p DIR: a system-wide profile (perf record -a -g) of each run into
+# DIR/ROW.TEST.data, e.g. perf report -i DIR/mslbde.tcp4.data --sort
+# comm,sym; the profiler's own load lowers the figures of that run.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 secs=8
 fam=4
 only=
+profdir=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-t) secs=${2:?}; shift 2 ;;
 	-q) secs=2; shift ;;
 	-6) fam=6; shift ;;
 	-r) only=",${2:?},"; shift 2 ;;
+	-p) profdir=${2:?}; shift 2 ;;
 	-h | --help) awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
-	*) echo "usage: $0 [-t SECONDS] [-q] [-6] [-r ROWS]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-t SECONDS] [-q] [-6] [-r ROWS] [-p DIR]" >&2; exit 2 ;;
 	esac
 done
 case $secs in '' | *[!0-9]* | 0) echo "bench.sh: -t takes seconds (1-30)" >&2; exit 2 ;; esac
@@ -108,6 +113,10 @@ lib_init
 require_netns tun
 require_cmd ip jq iperf3 ss timeout nstat nft
 require_mslbd
+if [ -n "$profdir" ]; then
+	require_cmd perf
+	mkdir -p "$profdir" || bail "cannot make $profdir"
+fi
 # A copy, so that a rebuild during the run does not change or remove it.
 cp "$MSLBD" "$TMPD/mslbd" || bail "cannot copy $MSLBD"
 echo "bench: mslbd $MSLBD ($("$MSLBD" -V 2>/dev/null | head -n 1))" >&2
@@ -201,6 +210,27 @@ iperf_server() {
 	wait_for 10 listening s1 tcp 5201
 }
 
+# prof_start FILE / prof_stop: perf record -a -g around one iperf3 run.
+# In the root namespace (-a sees every namespace's CPUs anyway); in BG_PID
+# so that the cleanup stops it if the run is cut short.
+prof_start() {
+	perf record -q -a -g -o "$1" >"$TMPD/perf.log" 2>&1 </dev/null &
+	BG_PID[perf]=$!
+}
+prof_stop() {
+	local pid=${BG_PID[perf]:-}
+	[ -n "$pid" ] || return 0
+	kill -INT "$pid" 2>/dev/null
+	# Writing a few seconds of call graphs takes a while on a busy machine.
+	wait_pid 60 "$pid"
+	if [ $? -eq 124 ]; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		echo "    perf record did not finish: $(head -c 300 "$TMPD/perf.log")" >&2
+	fi
+	unset "BG_PID[perf]"
+}
+
 # run_test KEY TEST PATHFN TARGET SERVER_BIND: one iperf3 run; sets RES[KEY.TEST].
 declare -A RES=()
 run_test() {
@@ -218,9 +248,11 @@ run_test() {
 		bg_wait iperf-s 1 >/dev/null
 		return 1
 	fi
+	[ -n "$profdir" ] && prof_start "$profdir/$key.$t.data"
 	# shellcheck disable=SC2086
 	if js=$(timeout $((secs + 20)) ip netns exec "$(ns c1)" iperf3 -c "$target" $opts \
 		-t "$secs" -J 2>"$TMPD/iperf.err"); then
+		[ -n "$profdir" ] && prof_stop
 		rx1=$(rx_counts)
 		after=$($pathfn) || { echo "    $t: counters unreadable" >&2; return 1; }
 		rp=$((${rx1% *} - ${rx0% *})) rb=$((${rx1#* } - ${rx0#* }))
@@ -239,6 +271,7 @@ run_test() {
 			echo "    $t: traffic did not take the intended path; not counted" >&2
 		fi
 	else
+		[ -n "$profdir" ] && prof_stop
 		echo "  $t: iperf3 failed: $(jq -r '.error // empty' <<<"$js" 2>/dev/null)" \
 			"$(head -c 300 "$TMPD/iperf.err")" >&2
 	fi
