@@ -217,24 +217,17 @@ prof_start() {
 	perf record -q -a -g -o "$1" >"$TMPD/perf.log" 2>&1 </dev/null &
 	BG_PID[perf]=$!
 }
+# Writing a few seconds of call graphs takes a while on a busy machine.
 prof_stop() {
-	local pid=${BG_PID[perf]:-}
-	[ -n "$pid" ] || return 0
-	kill -INT "$pid" 2>/dev/null
-	# Writing a few seconds of call graphs takes a while on a busy machine.
-	wait_pid 60 "$pid"
-	if [ $? -eq 124 ]; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		echo "    perf record did not finish: $(head -c 300 "$TMPD/perf.log")" >&2
-	fi
-	unset "BG_PID[perf]"
+	bg_stop perf INT 60
+	[ $? -eq 124 ] && echo "    perf record did not finish: $(head -c 300 "$TMPD/perf.log")" >&2
+	return 0
 }
 
 # run_test KEY TEST PATHFN TARGET SERVER_BIND: one iperf3 run; sets RES[KEY.TEST].
 declare -A RES=()
 run_test() {
-	local key=$1 t=$2 pathfn=$3 target=$4 bind=$5 opts js before after rx0 rx1 rp rb v=-
+	local key=$1 t=$2 pathfn=$3 target=$4 bind=$5 opts js rc before after rx0 rx1 rp rb v=-
 	case $t in
 	udp1) opts="-u -l 64 -b 0" ;;
 	udp16) opts="-u -l 64 -b 0 -P 16" ;;
@@ -250,9 +243,11 @@ run_test() {
 	fi
 	[ -n "$profdir" ] && prof_start "$profdir/$key.$t.data"
 	# shellcheck disable=SC2086
-	if js=$(timeout $((secs + 20)) ip netns exec "$(ns c1)" iperf3 -c "$target" $opts \
-		-t "$secs" -J 2>"$TMPD/iperf.err"); then
-		[ -n "$profdir" ] && prof_stop
+	js=$(timeout $((secs + 20)) ip netns exec "$(ns c1)" iperf3 -c "$target" $opts \
+		-t "$secs" -J 2>"$TMPD/iperf.err")
+	rc=$?
+	[ -n "$profdir" ] && prof_stop
+	if [ "$rc" -eq 0 ]; then
 		rx1=$(rx_counts)
 		after=$($pathfn) || { echo "    $t: counters unreadable" >&2; return 1; }
 		rp=$((${rx1% *} - ${rx0% *})) rb=$((${rx1#* } - ${rx0#* }))
@@ -271,7 +266,6 @@ run_test() {
 			echo "    $t: traffic did not take the intended path; not counted" >&2
 		fi
 	else
-		[ -n "$profdir" ] && prof_stop
 		echo "  $t: iperf3 failed: $(jq -r '.error // empty' <<<"$js" 2>/dev/null)" \
 			"$(head -c 300 "$TMPD/iperf.err")" >&2
 	fi

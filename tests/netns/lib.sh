@@ -454,13 +454,14 @@ bg_start() {
 	BG_PID[$key]=$!
 }
 
-# bg_stop KEY [SIGNAL]: stop it; returns its exit status.
+# bg_stop KEY [SIGNAL [SECONDS]]: stop it, killed after SECONDS (5);
+# returns its exit status, 124 if it had to be killed.
 bg_stop() {
 	local key=$1 sig=${2:-TERM} pid rc
 	pid=${BG_PID[$key]:-}
 	[ -n "$pid" ] || return 0
 	kill "-$sig" "$pid" 2>/dev/null
-	wait_pid 5 "$pid"; rc=$?
+	wait_pid "${3:-5}" "$pid"; rc=$?
 	if [ "$rc" -eq 124 ]; then
 		kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 	fi
