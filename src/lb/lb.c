@@ -233,6 +233,13 @@ void lb_destroy(struct mslb_lb *lb)
 	free(lb);
 }
 
+static bool gue_source(const struct lb_family *f, const uint8_t *src)
+{
+	uint32_t unused;
+
+	return lpm_lookup(f->allow_back, src, &unused);
+}
+
 /* Classify by destination: a service (front), a back address (back), a
  * return endpoint, a tunnel source of ours, or a server's reply for the
  * return tunnel; then the role's handler. */
@@ -255,8 +262,12 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	src = pkt_src(&v);
 	alen = pkt_addr_len(&v);
 	tunnel = encap_is_tunnel(&v);
-	/* GUE: UDP to a back address's GUE port (only backs take it apart). */
-	gue = encap_is_gue(&v, cfg->back.gue_port) && lb_back_slot(f, dst, alen) >= 0;
+	/* GUE: UDP to a back address's GUE port (only backs take it apart);
+	 * or a UDP fragment to a back address from an allowed tunnel source,
+	 * whose port reassembly shows (a front's outer fragments). */
+	gue = cfg->back.gue_port &&
+	      (encap_is_gue(&v, cfg->back.gue_port) || (v.fragment && v.l4proto == IPPROTO_UDP)) &&
+	      lb_back_slot(f, dst, alen) >= 0 && (!v.fragment || gue_source(f, src));
 	tunnel = tunnel || gue;
 	/* A UDP-tunnel super-packet is only ever GUE to take apart here: no
 	 * rewrite of its outer headers could keep their offloads right. */
@@ -277,7 +288,7 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 
 			/* A stage of a chain: balanced again, by the client's
 			 * address in the inner header. */
-			r = lb_decap(lb, p, &v, f->allow_front, &in);
+			r = lb_decap(lb, p, &v, f->allow_front, 0, &in);
 			if (r != MSLB_OK || !p->len)
 				return r;
 			return lb_front(lb, p, &in, false);

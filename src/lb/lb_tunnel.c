@@ -99,7 +99,7 @@ static void outer_fragment_out(void *ctx, uint8_t *pkt, uint32_t len)
 /* A complete packet (final checksums, room before it) that may exceed the
  * tunnel MTU only where fragmenting is allowed: IPv4 without DF, or IPv6
  * of at most 1280 bytes. */
-static bool send_complete(struct mslb_lb *lb, const struct target *t, uint8_t *pkt, uint32_t len)
+static void send_complete(struct mslb_lb *lb, const struct target *t, uint8_t *pkt, uint32_t len)
 {
 	unsigned ovh = overhead(t), tmtu = t->path_mtu - ovh;
 	struct emit_ctx c = { lb, t };
@@ -107,35 +107,31 @@ static bool send_complete(struct mslb_lb *lb, const struct target *t, uint8_t *p
 
 	if (len <= tmtu) {
 		put_outer(lb, t, pkt, len);
-		return true;
+		return;
 	}
 	if ((pkt[0] >> 4) == 4) {
 		/* The fragmenter checks the header it cuts: one that does not
 		 * agree with its length is counted, never sent. */
 		if (frag_ipv4(pkt, len, tmtu, out, inner_fragment_out, &c) == -2)
 			lb->drops[MSLB_DROP_BAD_LENGTH]++;
-		return true;
+		return;
 	}
-	/* A GUE packet cut in outer fragments would lose its UDP header in
-	 * all but the first: it is not sent (only an IPv6 packet of at most
-	 * 1280 bytes on a path below 1328 + the header comes here). */
-	if (t->gue)
-		return false;
+	/* An IPv6 packet of at most 1280 bytes: cut in outer fragments, as a
+	 * tunnel must (RFC 2473 7.1). GUE's UDP checksum is final before the
+	 * cut; the back reassembles before it looks for the port. */
 	h = push(lb, t, pkt, len, true);
 	t->c->encapsulated++;
 	if (t->ov == 6)
 		frag_ipv6(h, len + ovh, t->path_mtu, ++lb->frag_id, out, outer_fragment_out, &c);
 	else
 		frag_ipv4(h, len + ovh, t->path_mtu, out, outer_fragment_out, &c);
-	return true;
 }
 
 static void segment_out(void *ctx, uint8_t *seg, uint32_t len)
 {
 	struct emit_ctx *c = ctx;
 
-	if (!send_complete(c->lb, c->t, seg, len))
-		c->lb->drops[MSLB_DROP_TOO_BIG]++;
+	send_complete(c->lb, c->t, seg, len);
 }
 
 static enum mslb_drop send_error(struct mslb_lb *lb, struct lb_tcount *c, const uint8_t *about, uint32_t len,
@@ -316,8 +312,7 @@ static enum mslb_drop tunnel_send(struct mslb_lb *lb, struct io_pkt *p, struct p
 	}
 	/* Fragments carry final checksums: the kernel finishes none of them. */
 	fwd_finish_csum(v->data, v->len, &p->off);
-	if (!send_complete(lb, t, v->data, v->len))
-		return MSLB_DROP_TOO_BIG;
+	send_complete(lb, t, v->data, v->len);
 	p->len = 0;
 	return MSLB_OK;
 }
@@ -505,7 +500,7 @@ static enum mslb_drop gue_tunnel_in(struct mslb_lb *lb, struct io_pkt *p, const 
 }
 
 enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct lpm *allowed,
-			struct pkt_view *in)
+			uint16_t gue_port, struct pkt_view *in)
 {
 	enum mslb_drop r;
 	uint32_t unused;
@@ -533,7 +528,8 @@ enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 		memcpy(p->data, whole, wlen);
 		p->len = wlen;
 		p->off = (struct io_offload){ 0 };
-		if (pkt_parse(p->data, wlen, v) != MSLB_OK || v->fragment || !encap_is_tunnel(v))
+		if (pkt_parse(p->data, wlen, v) != MSLB_OK || v->fragment ||
+		    !(encap_is_tunnel(v) || encap_is_gue(v, gue_port)))
 			return MSLB_DROP_TUNNEL_INNER;
 	}
 	if (io_is_tunnel_gso(&p->off)) {
@@ -580,7 +576,7 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	struct lb_back_opts b;
 
 	memcpy(outer_dst, pkt_dst(v), alen);
-	r = lb_decap(lb, p, v, f->allow_back, &in);
+	r = lb_decap(lb, p, v, f->allow_back, lb->cfg->back.gue_port, &in);
 	if (r != MSLB_OK || !p->len)
 		return r;
 	/* Only what a front meant for this back's servers. */
@@ -600,7 +596,7 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
 {
 	struct pkt_view in;
-	enum mslb_drop r = lb_decap(lb, p, v, lb_fam(lb, v->version)->allow_endpoint, &in);
+	enum mslb_drop r = lb_decap(lb, p, v, lb_fam(lb, v->version)->allow_endpoint, 0, &in);
 
 	if (r != MSLB_OK || !p->len)
 		return r;

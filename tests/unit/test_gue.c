@@ -898,10 +898,22 @@ static void build_mtu_6in4(struct gd_script *c)
 	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
 }
 
+static void check_mtu_6in4_small(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.encapsulated, 2);
+	CU_ASSERT_EQUAL(t.fragments, 2);
+	CU_ASSERT_EQUAL(t.icmp_sent, 1);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 2);
+}
+
 /* outer ipv4, path_mtu 1300: tunnel MTU 1272, below IPv6's minimum: the
  * client is never told less than 1280. */
 static void build_mtu_6in4_small(struct gd_script *c)
 {
+	static struct gd_pkt whole;
 	struct pg_pkt in;
 	struct gd_step *s;
 
@@ -914,6 +926,55 @@ static void build_mtu_6in4_small(struct gd_script *c)
 	gd_client(&in, 6, 1272, 0, false);
 	gd_set(&s->in, in.buf, in.len);
 	gue_encap(&s->out, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
+
+	/* At most 1280 bytes: no error is owed (RFC 8201); the GUE packet,
+	 * UDP checksum and all, goes in outer fragments (RFC 2473 7.1). */
+	s = gd_add(c, "6 in 4: 1280 bytes: two outer fragments", 1, MSLB_OK);
+	gd_client(&in, 6, 1280, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&whole, 4, S4, B4, in.buf, in.len, 1, false, GUE_PORT);
+	gd_frag4(gd_emit(s), &whole, 0, 1280, true);
+	gd_frag4(gd_emit(s), &whole, 1280, 8, false);
+	s->check = check_mtu_6in4_small;
+}
+
+static void check_mtu_6in6_small(struct mslb_lb *lb)
+{
+	struct lb_nh_tunnel t;
+
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.tunnel_mtu[1], 1252);
+	CU_ASSERT_EQUAL(t.encapsulated, 2);
+	CU_ASSERT_EQUAL(t.fragments, 2);
+	CU_ASSERT_EQUAL(t.icmp_sent, 1);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 2);
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).bytes, 1252 + 1280);
+	CU_ASSERT_EQUAL(lb_drops(lb, MSLB_DROP_TOO_BIG), 1);
+}
+
+/* outer ipv6, path_mtu 1300: tunnel MTU 1252. The same in IPv6 outer
+ * fragments (UDP checksum over the whole GUE packet). */
+static void build_mtu_6in6_small(struct gd_script *c)
+{
+	static struct gd_pkt whole;
+	struct pg_pkt in;
+	struct gd_step *s;
+
+	s = gd_add(c, "1252 bytes fit", 1, MSLB_OK);
+	gd_client(&in, 6, 1252, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&s->out, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+	s = gd_add(c, "1280 bytes: two outer fragments", 1, MSLB_OK);
+	gd_client(&in, 6, 1280, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gue_encap(&whole, 6, S6, B6, in.buf, in.len, 0, false, GUE_PORT);
+	gd_frag6(gd_emit(s), &whole, 0, 1248, true, 1);
+	gd_frag6(gd_emit(s), &whole, 1248, 40, false, 1);
+	s = gd_add(c, "1281 bytes: packet too big, MTU 1280", 1, MSLB_DROP_TOO_BIG);
+	gd_client(&in, 6, 1281, 0, false);
+	gd_set(&s->in, in.buf, in.len);
+	gd_icmp(gd_emit(s), 6, S6, C6, 2, 0, 1280, in.buf, 1232);
+	s->check = check_mtu_6in6_small;
 }
 
 static void test_gue_front_mtu(void)
@@ -924,6 +985,8 @@ static void test_gue_front_mtu(void)
 		{ "gue too big, 6 in 4", FRONT("", GUE "outer = \"ipv4\"; path_mtu = 1400;"), build_mtu_6in4 },
 		{ "gue too big, 6 in 4 below 1280", FRONT("", GUE "outer = \"ipv4\"; path_mtu = 1300;"),
 		  build_mtu_6in4_small },
+		{ "gue too big, 6 in 6 below 1280", FRONT("", GUE "outer = \"ipv6\"; path_mtu = 1300;"),
+		  build_mtu_6in6_small },
 	};
 
 	gd_run_all(g, ARRAY_SIZE(g));
@@ -1014,60 +1077,105 @@ static void test_gue_front_fragments(void)
 	gd_run_all(g, ARRAY_SIZE(g));
 }
 
-/* An IPv6 packet above the tunnel MTU but of at most 1280 bytes: no
- * error is owed (RFC 8201), and GUE is not cut in outer fragments. */
-static void test_gue_front_v6_small(void)
+/* An IPv6 packet above the tunnel MTU but of at most 1280 bytes, through a
+ * front in GUE outer fragments and a back that puts them together again:
+ * the client's packet comes out, in either order of the fragments, and
+ * the back counts it once. */
+static void test_gue_v6_small_reassembled(void)
 {
-	static struct gd_pkt e;
-	struct mslb_config *cfg;
-	struct mslb_lb *lb = lb_of(FRONT("", GUE "outer = \"ipv4\"; path_mtu = 1280;"), &cfg);
-	struct io_pkt p;
-	struct pg_pkt in;
-	struct lb_nh_tunnel t;
-	enum mslb_drop r;
-	uint64_t too_big = lb_drops(lb, MSLB_DROP_TOO_BIG);
+	static const char *const fronts[] = {
+		FRONT("", GUE "outer = \"ipv4\"; path_mtu = 1280;"),
+		FRONT("", GUE "outer = \"ipv6\"; path_mtu = 1280;"),
+	};
+	static struct gd_pkt frag[2];
+	struct mslb_config *bcfg;
+	struct mslb_lb *back = lb_of(GBACK(""), &bcfg);
+	struct lb_tunnel_stats ts;
+	unsigned n = 0;
 
-	/* Tunnel MTU 1252: 1252 bytes go. */
-	gd_client(&in, 6, 1252, 0, false);
-	CU_ASSERT_EQUAL(feed(lb, in.buf, in.len, NULL, &p), MSLB_OK);
-	gue_encap(&e, 4, S4, B4, in.buf, in.len, 0, true, GUE_PORT);
-	CU_ASSERT(gd_match("6 in 4, 1252 bytes", p.data, p.len, &e));
-	CU_ASSERT_EQUAL(gd_cap.n, 0);
+	for (unsigned i = 0; i < ARRAY_SIZE(fronts); i++)
+		for (unsigned order = 0; order < 2; order++) {
+			struct mslb_config *fcfg;
+			struct mslb_lb *front = lb_of(fronts[i], &fcfg);
+			struct io_pkt p;
+			struct pg_pkt in;
+			struct lb_nh_tunnel t;
+			const uint8_t *o;
 
-	/* 1280 bytes: nothing sent, no ICMP, one too_big drop (mslb.conf(5),
-	 * ENCAPSULATION). */
-	gd_client(&in, 6, 1280, 0, false);
-	r = feed(lb, in.buf, in.len, NULL, &p);
-	CU_ASSERT(r == MSLB_OK || r == MSLB_DROP_TOO_BIG);
-	if (r == MSLB_OK)
-		CU_ASSERT_EQUAL(p.len, 0);
-	CU_ASSERT_EQUAL(gd_cap.n, 0);
-	CU_ASSERT_EQUAL(lb_drops(lb, MSLB_DROP_TOO_BIG), too_big + 1);
-	lb_next_hop_tunnel(lb, 0, &t);
-	CU_ASSERT_EQUAL(t.encapsulated, 1);
-	CU_ASSERT_EQUAL(t.fragments, 0);
-	CU_ASSERT_EQUAL(t.icmp_sent, 0);
-	tl_lb_free(lb, cfg);
+			gd_mk(&in, 6, order ? PG_TCP : PG_UDP, C6, S6, 1280, 0, false);
+			CU_ASSERT_EQUAL(feed(front, in.buf, in.len, NULL, &p), MSLB_OK);
+			CU_ASSERT_EQUAL(p.len, 0);
+			CU_ASSERT_EQUAL_FATAL(gd_cap.n, 2);
+			frag[0] = gd_cap.p[0];
+			frag[1] = gd_cap.p[1];
+			o = frag[0].b;
+			/* On the wire: UDP fragments no larger than the path,
+			 * the first with the header to 6080. */
+			CU_ASSERT(frag[0].len <= 1280 && frag[1].len <= 1280);
+			if (i == 0) {
+				CU_ASSERT_EQUAL(o[9], 17);
+				CU_ASSERT_EQUAL(pg_get16(o + 6), 0x2000);	/* MF, no DF */
+				CU_ASSERT_EQUAL(pg_get16(o + 22), GUE_PORT);
+			} else {
+				CU_ASSERT_EQUAL(o[6], 44);
+				CU_ASSERT_EQUAL(o[40], 17);
+				CU_ASSERT_EQUAL(pg_get16(o + 50), GUE_PORT);
+			}
+			lb_next_hop_tunnel(front, 0, &t);
+			CU_ASSERT_EQUAL(t.encapsulated, 1);
+			CU_ASSERT_EQUAL(t.fragments, 2);
+			CU_ASSERT_EQUAL(t.icmp_sent, 0);
+			CU_ASSERT_EQUAL(lb_drops(front, MSLB_DROP_TOO_BIG), 0);
+			CU_ASSERT_EQUAL(lb_next_hop_counter(front, 0).packets, 1);
+			CU_ASSERT_EQUAL(lb_next_hop_counter(front, 0).bytes, 1280);
+
+			CU_ASSERT_EQUAL(feed(back, frag[order].b, frag[order].len, NULL, &p), MSLB_OK);
+			CU_ASSERT_EQUAL(p.len, 0);
+			CU_ASSERT_EQUAL(feed(back, frag[!order].b, frag[!order].len, NULL, &p), MSLB_OK);
+			CU_ASSERT(tp_same("reassembled", p.data, p.len, in.buf, in.len));
+			n++;
+			tl_lb_free(front, fcfg);
+		}
+	lb_get_tunnel_stats(back, &ts);
+	CU_ASSERT_EQUAL(ts.decapsulated, n);
+	CU_ASSERT_EQUAL(lb_back_counter(back, 0).packets, 2);	/* outer IPv4, to B4 */
+	CU_ASSERT_EQUAL(lb_back_counter(back, 1).packets, 2);	/* outer IPv6, to B6 */
+	CU_ASSERT_EQUAL(n, 4);
+	tl_lb_free(back, bcfg);
 }
 
-/* The same packet is not counted as sent to the next hop (mslbd(8): "the
- * packets and bytes sent to it") when it is dropped. */
-static void test_gue_front_v6_small_counted(void)
+/* UDP fragments to a back address from an allowed tunnel source that are
+ * not GUE once put together go nowhere; from any other source they are a
+ * translating front's traffic, sent on to the service as they are. */
+static void test_gue_back_fragments_refused(void)
 {
-	struct mslb_config *cfg;
-	struct mslb_lb *lb = lb_of(FRONT("", GUE "outer = \"ipv4\"; path_mtu = 1280;"), &cfg);
+	static struct gd_pkt whole, f;
+	struct mslb_config *bcfg;
+	struct mslb_lb *back = lb_of(GBACK(""), &bcfg);
 	struct io_pkt p;
 	struct pg_pkt in;
+	struct lb_tunnel_stats ts;
 
-	gd_client(&in, 6, 1252, 0, false);
-	CU_ASSERT_EQUAL(feed(lb, in.buf, in.len, NULL, &p), MSLB_OK);
 	gd_client(&in, 6, 1280, 0, false);
-	feed(lb, in.buf, in.len, NULL, &p);
-	CU_ASSERT_EQUAL(gd_cap.n, 0);
-	CU_ASSERT_EQUAL(lb_drops(lb, MSLB_DROP_TOO_BIG), 1);
-	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, 1);
-	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).bytes, 1252);
-	tl_lb_free(lb, cfg);
+	/* To another UDP port. */
+	gue_encap(&whole, 4, S4, B4, in.buf, in.len, 7, false, GUE_PORT + 1);
+	gd_frag4(&f, &whole, 0, 1000, true);
+	CU_ASSERT_EQUAL(feed(back, f.b, f.len, NULL, &p), MSLB_OK);
+	CU_ASSERT_EQUAL(p.len, 0);
+	gd_frag4(&f, &whole, 1000, 288, false);
+	CU_ASSERT_EQUAL(feed(back, f.b, f.len, NULL, &p), MSLB_DROP_TUNNEL_INNER);
+	CU_ASSERT_EQUAL(lb_back_counter(back, 0).packets, 0);
+	/* From a client. */
+	gue_encap(&whole, 4, C4, B4, in.buf, in.len, 8, false, GUE_PORT);
+	gd_frag4(&f, &whole, 0, 1000, true);
+	CU_ASSERT_EQUAL(feed(back, f.b, f.len, NULL, &p), MSLB_OK);
+	CU_ASSERT_EQUAL(p.len, f.len);
+	CU_ASSERT_EQUAL(memcmp(p.data + 16, tl_ip(S4), 4), 0);
+	CU_ASSERT_EQUAL(memcmp(p.data + 12, tl_ip(C4), 4), 0);
+	CU_ASSERT_EQUAL(lb_back_counter(back, 0).packets, 1);
+	lb_get_tunnel_stats(back, &ts);
+	CU_ASSERT_EQUAL(ts.decapsulated, 0);
+	tl_lb_free(back, bcfg);
 }
 
 /* ---- GSO super-packets ---------------------------------------------------- */
@@ -3941,8 +4049,8 @@ void suite_gue(void)
 	UNIT_ADD(s, test_gue_front_default);
 	UNIT_ADD(s, test_gue_front_mtu);
 	UNIT_ADD(s, test_gue_front_fragments);
-	UNIT_ADD(s, test_gue_front_v6_small);
-	UNIT_ADD(s, test_gue_front_v6_small_counted);
+	UNIT_ADD(s, test_gue_v6_small_reassembled);
+	UNIT_ADD(s, test_gue_back_fragments_refused);
 	UNIT_ADD(s, test_gue_front_gso);
 	UNIT_ADD(s, test_gue_front_offload);
 	UNIT_ADD(s, test_gue_front_offload_fragments);
