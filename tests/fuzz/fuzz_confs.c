@@ -62,8 +62,9 @@
 	"};\n" \
 	"icmp = { rate = 10; burst = 3; };\n"
 #define ENCAP_MTU_FRONT TUNNEL_FRONT("", "1280")
-/* GUE: the same next hops in UDP; b2's path MTU leaves 1280 for IPv6 in it. */
-#define GUE_FRONT TUNNEL_FRONT("  encapsulation = \"gue\";\n", "1328")
+/* GUE: the same next hops in UDP; IPv6 of at most 1280 bytes goes to b2
+ * in outer fragments. */
+#define GUE_FRONT TUNNEL_FRONT("  encapsulation = \"gue\";\n", "1280")
 
 /* Health checks: a drained next hop, table backups, a hash; FZ_R_HEALTH
  * records take next hops out and steer probes. */

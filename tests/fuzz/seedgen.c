@@ -306,6 +306,15 @@ static void path_gue(void)
 	rec(&s, WHOLE, 200, NULL, in.buf, in.len);
 	emit_path(&s, "front-gue", "icmp-gue");
 
+	/* 1280 bytes of IPv6 to b2, whose path MTU is 1280: GUE in outer
+	 * fragments. */
+	start(&s, "front-gue");
+	mk(&in, 6, PG_UDP, C6, S6, 1280 - 48, false);
+	rec(&s, WHOLE, 1, NULL, in.buf, in.len);
+	mk(&in, 6, PG_TCP, C6, S6, 1280 - 60, true);
+	rec(&s, WHOLE, 1, NULL, in.buf, in.len);
+	emit_path(&s, "front-gue", "outer-frag6");
+
 	for (int fam = 4; fam <= 6; fam += 2) {
 		start(&s, "back");
 		mk(&in, fam, PG_TCP, fam == 4 ? C4 : C6, fam == 4 ? S4 : S6, 200, true);
@@ -315,6 +324,26 @@ static void path_gue(void)
 		h = encap_push_gue(room + 64, in.len, fam, sv, b, 0x1234, false, 6080);
 		rec(&s, WHOLE, 1, NULL, h, in.len + (fam == 4 ? 28u : 48u));
 		emit_path(&s, "back", fam == 4 ? "gue4" : "gue6");
+	}
+
+	/* GUE in two outer fragments, as a front sends an IPv6 packet of at
+	 * most 1280 bytes on a narrower path: the back reassembles first. */
+	for (int fam = 4; fam <= 6; fam += 2) {
+		uint8_t f[PG_BUFSZ];
+		uint32_t tl, fl, ohl = fam == 4 ? 20 : 40;
+
+		start(&s, "back");
+		mk(&in, 6, PG_UDP, C6, S6, 1280 - 48, false);	/* 1280 bytes in all */
+		memcpy(room + 64, in.buf, in.len);
+		addr(fam == 4 ? S4 : S6, sv);
+		addr(fam == 4 ? B4 : B6, b);
+		h = encap_push_gue(room + 64, in.len, fam, sv, b, 0x1234, true, 6080);
+		tl = in.len + (fam == 4 ? 28u : 48u);
+		fl = frag(f, h, tl, 0, 1000, true);
+		rec(&s, FRAG, 1, NULL, f, fl);
+		fl = frag(f, h, tl, 1000, tl - ohl - 1000, false);
+		rec(&s, FRAG, 1, NULL, f, fl);
+		emit_path(&s, "back", fam == 4 ? "gue-reasm4" : "gue-reasm6");
 	}
 }
 
