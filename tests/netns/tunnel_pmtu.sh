@@ -14,9 +14,9 @@
 # routes into its TUN so that the errors reach it.
 #
 # MSLB_PMTU_ENCAP=gue (tunnel_pmtu-gue.sh): the same in GUE (port 6080),
-# whose errors quote the outer UDP header, 8 bytes more overhead, on a
-# 1340-byte link: tunnel MTU 1312 for IPv4, 1292 for IPv6, no outer
-# fragments (the front does not cut GUE in outer fragments, mslb.conf(5)).
+# whose errors quote the outer UDP header, 8 bytes more overhead: tunnel
+# MTU 1272 for IPv4, 1252 for IPv6, and IPv6 of 1280 bytes again in outer
+# fragments, UDP ones, that b1 reassembles before it sees the port.
 # MSLB_IO=af_packet (tunnel_pmtu-afpacket.sh): every interface of f and b1
 # on the AF_PACKET path.
 # shellcheck source=tests/netns/lib.sh
@@ -33,7 +33,7 @@ GUE_PORT=6080
 ENCAP=${MSLB_PMTU_ENCAP:-ip}
 case $ENCAP in
 ip) OVH4=20 OVH6=40 NARROW=1300 ;;
-gue) OVH4=28 OVH6=48 NARROW=1340 ;;
+gue) OVH4=28 OVH6=48 NARROW=1300 ;;
 *) bail "MSLB_PMTU_ENCAP: ip or gue, not $ENCAP" ;;
 esac
 V6_TOLD=$((NARROW - OVH6 < 1280 ? 1280 : NARROW - OVH6))
@@ -118,7 +118,7 @@ for src in default dedicated; do
 		"$(tun_field 4 source) $(tun_field 4 tunnel_mtu)"
 
 	# IPv4: r answers the first full-size outer packet; the front learns
-	# 1300, relays 1280 (GUE: 1340, 1312) to c1; the retry fits.
+	# 1300, relays 1280 (GUE: 1272) to c1; the retry fits.
 	nsx c1 ping -4 -n -q -c 1 -W 2 -M "do" -s 1400 "$IPS4" >/dev/null 2>&1
 	wait_for 5 eval '[ "$(tun_field 4 source)" = icmp ]'
 	check_eq "$src: v4 path MTU learned from r's ICMP" "icmp $NARROW $((NARROW - OVH4))" \
@@ -135,7 +135,7 @@ for src in default dedicated; do
 
 	# IPv6: r's Packet Too Big says 1300, tunnel MTU 1260 < 1280: c1 is
 	# told 1280 and its 1280-byte packets go in outer fragments (GUE:
-	# 1340, 1292, told 1292, no outer fragments).
+	# 1252, the same).
 	nsx c1 ping -6 -n -q -c 1 -W 2 -s 1400 "$IPS6" >/dev/null 2>&1
 	wait_for 5 eval '[ "$(tun_field 6 source)" = icmp ]'
 	check_eq "$src: v6 path MTU learned from r's ICMPv6" "icmp $NARROW $((NARROW - OVH6))" \
