@@ -611,16 +611,16 @@ static uint32_t quoted_len(const uint8_t *q)
 				: IP6_HLEN + (uint32_t)(q[IP6_PLEN] << 8 | q[IP6_PLEN + 1]);
 }
 
-/* The tunnel whose outer packet q (source qsrc, destination qdst) is:
- * a next hop's, or a back's return tunnel. */
-static bool find_tunnel(struct mslb_lb *lb, unsigned qv, const uint8_t *qsrc, const uint8_t *qdst,
+/* The tunnel whose outer packet q (source qsrc, destination qdst; GUE or
+ * IP in IP) is: a next hop's, or a back's return tunnel (IP in IP). */
+static bool find_tunnel(struct mslb_lb *lb, unsigned qv, const uint8_t *qsrc, const uint8_t *qdst, bool gue,
 			struct lb_tunnel **t, struct lb_tcount **c, const uint8_t **from)
 {
 	const struct mslb_config *cfg = lb->cfg;
 	struct lb_family *f = &lb->fam[mslb_ip_index(qv)];
 	unsigned alen = ip_addr_len(qv);
 
-	if (f->has_ret && lb_addr_eq(f->ret_src, qsrc, alen) && lb_addr_eq(f->ret_dst, qdst, alen)) {
+	if (!gue && f->has_ret && lb_addr_eq(f->ret_src, qsrc, alen) && lb_addr_eq(f->ret_dst, qdst, alen)) {
 		*t = &f->ret;
 		*c = &lb->ret_t;
 		*from = f->ret_src;	/* the back speaks for itself to its server */
@@ -633,7 +633,7 @@ static bool find_tunnel(struct mslb_lb *lb, unsigned qv, const uint8_t *qsrc, co
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
 		const struct cfg_next_hop *hop = &cfg->front.next_hops[i];
 
-		if (hop->mode == NH_ENCAP && (qv == 4 ? hop->has4 && lb_addr_eq(hop->a4.bytes, qdst, 4)
+		if (hop->mode == NH_ENCAP && (hop->encap == ENCAP_GUE) == gue && (qv == 4 ? hop->has4 && lb_addr_eq(hop->a4.bytes, qdst, 4)
 						      : hop->has6 && lb_addr_eq(hop->a6.bytes, qdst, 16))) {
 			*t = &lb->nh[i].tun[mslb_ip_index(qv)];
 			*c = &lb->nh[i].t;
@@ -674,17 +674,26 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 	struct lb_tcount *c;
 	uint32_t ilen;
 	unsigned mtu, gue = 0;
+	bool udp = qproto == IPPROTO_UDP;
 
 	(void)v;
-	/* GUE: the quoted UDP header is to the front's GUE port (only the
-	 * first fragment has it; the front sends GUE unfragmented). */
-	if (qproto == IPPROTO_UDP && first && e->quote_len >= qhl + ENCAP_UDP_HLEN &&
-	    (q[qhl + 2] << 8 | q[qhl + 3]) == cfg->front.gue_port) {
-		gue = ENCAP_UDP_HLEN;
+	/* GUE: the quoted UDP header is to the front's GUE port. Only the
+	 * first outer fragment has it; a later one is ours when it is UDP
+	 * from our tunnel source to a GUE next hop. */
+	if (udp) {
+		if (!cfg->front.gue_port)
+			return false;
+		if (first) {
+			if (e->quote_len < qhl + ENCAP_UDP_HLEN ||
+			    (q[qhl + 2] << 8 | q[qhl + 3]) != cfg->front.gue_port)
+				return false;
+			gue = ENCAP_UDP_HLEN;
+		}
 	} else if (qproto != 4 && qproto != 41) {
 		return false;
 	}
-	if (e->quote_len < qhl + gue || !find_tunnel(lb, qv, q + ip_src_off(qv), q + ip_dst_off(qv), &t, &c, &from))
+	if (e->quote_len < qhl + gue ||
+	    !find_tunnel(lb, qv, q + ip_src_off(qv), q + ip_dst_off(qv), udp, &t, &c, &from))
 		return false;
 	c->icmp_received++;
 	if (e->too_big && e->mtu) {

@@ -1144,6 +1144,61 @@ static void test_gue_v6_small_reassembled(void)
 	tl_lb_free(back, bcfg);
 }
 
+/* A router's errors about the front's GUE outer fragments: about the first
+ * (UDP header to 6080 quoted), relayed to the client; about the second (no
+ * UDP header), still the next hop's, counted and not relayed; neither is
+ * sent on toward the next hop. */
+static void test_gue_icmp_outer_fragments(void)
+{
+	static struct gd_pkt frag[2], icmp;
+	struct mslb_config *cfg;
+	struct mslb_lb *lb = lb_of(FRONT("", GUE "outer = \"ipv6\"; path_mtu = 1280;"), &cfg);
+	struct lb_nh_tunnel t;
+	struct lb_tunnel_stats ts;
+	struct io_pkt p;
+	struct pg_pkt in;
+	uint64_t sent;
+
+	gd_client(&in, 6, 1280, 0, false);
+	CU_ASSERT_EQUAL(feed(lb, in.buf, in.len, NULL, &p), MSLB_OK);
+	CU_ASSERT_EQUAL_FATAL(gd_cap.n, 2);
+	frag[0] = gd_cap.p[0];
+	frag[1] = gd_cap.p[1];
+	sent = lb_next_hop_counter(lb, 0).packets;
+
+	/* Hop limit exceeded, about the first: relayed to c1. */
+	icmp.len = gd_icmp_msg(icmp.b, 6, R6, S6, 0, 3, 0, 0, frag[0].b, 1232);
+	CU_ASSERT_EQUAL(feed(lb, icmp.b, icmp.len, NULL, &p), MSLB_OK);
+	CU_ASSERT_EQUAL(p.len, 0);
+	CU_ASSERT_EQUAL_FATAL(gd_cap.n, 1);
+	CU_ASSERT_EQUAL(gd_cap.p[0].b[6], 58);
+	CU_ASSERT_EQUAL(gd_cap.p[0].b[40], 1);	/* relayed as unreachable (RFC 2473 8.1) */
+	CU_ASSERT_EQUAL(memcmp(gd_cap.p[0].b + 24, tl_ip(C6), 16), 0);
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.icmp_received, 1);
+
+	/* About the second: the next hop's, nothing to relay. */
+	icmp.len = gd_icmp_msg(icmp.b, 6, R6, S6, 0, 3, 0, 0, frag[1].b, frag[1].len);
+	CU_ASSERT_EQUAL(feed(lb, icmp.b, icmp.len, NULL, &p), MSLB_OK);
+	CU_ASSERT_EQUAL(p.len, 0);
+	CU_ASSERT_EQUAL(gd_cap.n, 0);
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.icmp_received, 2);
+	lb_get_tunnel_stats(lb, &ts);
+	CU_ASSERT_EQUAL(ts.icmp_relayed, 1);
+
+	CU_ASSERT_EQUAL(lb_next_hop_counter(lb, 0).packets, sent);
+
+	/* A later UDP fragment to the next hop from another source is not
+	 * the front's tunnel packet. */
+	memcpy(frag[1].b + 8, tl_ip(C6), 16);
+	icmp.len = gd_icmp_msg(icmp.b, 6, R6, S6, 0, 3, 0, 0, frag[1].b, frag[1].len);
+	feed(lb, icmp.b, icmp.len, NULL, &p);
+	lb_next_hop_tunnel(lb, 0, &t);
+	CU_ASSERT_EQUAL(t.icmp_received, 2);
+	tl_lb_free(lb, cfg);
+}
+
 /* UDP fragments to a back address from an allowed tunnel source that are
  * not GUE once put together go nowhere; from any other source they are a
  * translating front's traffic, sent on to the service as they are. */
@@ -4051,6 +4106,7 @@ void suite_gue(void)
 	UNIT_ADD(s, test_gue_front_fragments);
 	UNIT_ADD(s, test_gue_v6_small_reassembled);
 	UNIT_ADD(s, test_gue_back_fragments_refused);
+	UNIT_ADD(s, test_gue_icmp_outer_fragments);
 	UNIT_ADD(s, test_gue_front_gso);
 	UNIT_ADD(s, test_gue_front_offload);
 	UNIT_ADD(s, test_gue_front_offload_fragments);
