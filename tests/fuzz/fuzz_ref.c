@@ -106,7 +106,7 @@ unsigned fz_l4_csum_field(uint8_t proto, int version, bool *pseudo)
 	*pseudo = true;
 	if (proto == 6)
 		return 16;
-	if (proto == 17)
+	if (proto == 17 || proto == 136 || proto == 33)	/* UDP, UDP-Lite, DCCP */
 		return 6;
 	if (proto == 58 && version == 6)
 		return 2;
@@ -223,6 +223,10 @@ static enum fz_csum judge(const uint8_t *p, uint32_t len, bool partial, struct f
 		if (!partial && fz_get16(p + ip.l3len + 6) == 0)
 			return ip.version == 4 ? r : FZ_CSUM_BAD;	/* none: IPv4 only */
 	}
+	/* UDP-Lite and DCCP may cover less than the packet (their coverage
+	 * field): only a partial checksum, the pseudo-header's, is judged. */
+	if (!partial && (ip.proto == 136 || ip.proto == 33))
+		return r == FZ_CSUM_BAD ? r : FZ_CSUM_UNKNOWN;
 	acc = pseudo ? pseudo_sum(p, &ip, l4len) : 0;
 	if (partial) {
 		if (!pseudo || !same_ones(fz_get16(p + ip.l3len + field), fz_fold(acc)))
