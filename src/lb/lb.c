@@ -233,13 +233,6 @@ void lb_destroy(struct mslb_lb *lb)
 	free(lb);
 }
 
-static bool gue_source(const struct lb_family *f, const uint8_t *src)
-{
-	uint32_t unused;
-
-	return lpm_lookup(f->allow_back, src, &unused);
-}
-
 /* Classify by destination: a service (front), a back address (back), a
  * return endpoint, a tunnel source of ours, or a server's reply for the
  * return tunnel; then the role's handler. */
@@ -267,7 +260,7 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 	 * whose port reassembly shows (a front's outer fragments). */
 	gue = cfg->back.gue_port &&
 	      (encap_is_gue(&v, cfg->back.gue_port) || (v.fragment && v.l4proto == IPPROTO_UDP)) &&
-	      lb_back_slot(f, dst, alen) >= 0 && (!v.fragment || gue_source(f, src));
+	      lb_back_slot(f, dst, alen) >= 0 && (!v.fragment || lpm_has(f->allow_back, src));
 	tunnel = tunnel || gue;
 	/* A UDP-tunnel super-packet is only ever GUE to take apart here: no
 	 * rewrite of its outer headers could keep their offloads right. */
@@ -281,14 +274,12 @@ static enum mslb_drop run(struct mslb_lb *lb, struct io_pkt *p)
 			return r;
 	}
 	if (lb_addrs_has(&f->services, dst, alen)) {
-		uint32_t unused;
-
-		if (tunnel && cfg->front.allowed.n && lpm_lookup(f->allow_front, src, &unused)) {
+		if (tunnel && cfg->front.allowed.n && lpm_has(f->allow_front, src)) {
 			struct pkt_view in;
 
 			/* A stage of a chain: balanced again, by the client's
 			 * address in the inner header. */
-			r = lb_decap(lb, p, &v, f->allow_front, 0, &in);
+			r = lb_decap(lb, p, &v, f->allow_front, &in);
 			if (r != MSLB_OK || !p->len)
 				return r;
 			return lb_front(lb, p, &in, false);

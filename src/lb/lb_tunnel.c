@@ -500,13 +500,12 @@ static enum mslb_drop gue_tunnel_in(struct mslb_lb *lb, struct io_pkt *p, const 
 }
 
 enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct lpm *allowed,
-			uint16_t gue_port, struct pkt_view *in)
+			struct pkt_view *in)
 {
 	enum mslb_drop r;
-	uint32_t unused;
 	unsigned skip;
 
-	if (!lpm_lookup(allowed, pkt_src(v), &unused))
+	if (!lpm_has(allowed, pkt_src(v)))
 		return MSLB_DROP_TUNNEL_SOURCE;
 	if (v->fragment) {
 		uint8_t *whole;
@@ -528,8 +527,9 @@ enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v
 		memcpy(p->data, whole, wlen);
 		p->len = wlen;
 		p->off = (struct io_offload){ 0 };
+		/* UDP fragments come here only to a back (lb.c): GUE. */
 		if (pkt_parse(p->data, wlen, v) != MSLB_OK || v->fragment ||
-		    !(encap_is_tunnel(v) || encap_is_gue(v, gue_port)))
+		    !(encap_is_tunnel(v) || encap_is_gue(v, lb->cfg->back.gue_port)))
 			return MSLB_DROP_TUNNEL_INNER;
 	}
 	if (io_is_tunnel_gso(&p->off)) {
@@ -576,7 +576,7 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 	struct lb_back_opts b;
 
 	memcpy(outer_dst, pkt_dst(v), alen);
-	r = lb_decap(lb, p, v, f->allow_back, lb->cfg->back.gue_port, &in);
+	r = lb_decap(lb, p, v, f->allow_back, &in);
 	if (r != MSLB_OK || !p->len)
 		return r;
 	/* Only what a front meant for this back's servers. */
@@ -596,7 +596,7 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v)
 {
 	struct pkt_view in;
-	enum mslb_drop r = lb_decap(lb, p, v, lb_fam(lb, v->version)->allow_endpoint, 0, &in);
+	enum mslb_drop r = lb_decap(lb, p, v, lb_fam(lb, v->version)->allow_endpoint, &in);
 
 	if (r != MSLB_OK || !p->len)
 		return r;
@@ -633,8 +633,9 @@ static bool find_tunnel(struct mslb_lb *lb, unsigned qv, const uint8_t *qsrc, co
 	for (unsigned i = 0; i < cfg->front.n_next_hops; i++) {
 		const struct cfg_next_hop *hop = &cfg->front.next_hops[i];
 
-		if (hop->mode == NH_ENCAP && (hop->encap == ENCAP_GUE) == gue && (qv == 4 ? hop->has4 && lb_addr_eq(hop->a4.bytes, qdst, 4)
-						      : hop->has6 && lb_addr_eq(hop->a6.bytes, qdst, 16))) {
+		if (hop->mode == NH_ENCAP && (hop->encap == ENCAP_GUE) == gue &&
+		    (qv == 4 ? hop->has4 && lb_addr_eq(hop->a4.bytes, qdst, 4)
+			     : hop->has6 && lb_addr_eq(hop->a6.bytes, qdst, 16))) {
 			*t = &lb->nh[i].tun[mslb_ip_index(qv)];
 			*c = &lb->nh[i].t;
 			*from = NULL;		/* IP_S, the inner destination */
@@ -681,8 +682,6 @@ bool lb_icmp_outer(struct mslb_lb *lb, const struct pkt_view *v, const struct ic
 	 * first outer fragment has it; a later one is ours when it is UDP
 	 * from our tunnel source to a GUE next hop. */
 	if (udp) {
-		if (!cfg->front.gue_port)
-			return false;
 		if (first) {
 			if (e->quote_len < qhl + ENCAP_UDP_HLEN ||
 			    (q[qhl + 2] << 8 | q[qhl + 3]) != cfg->front.gue_port)

@@ -19,9 +19,9 @@ enum mslb_drop lb_back_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_vi
 /* Take the outer header off v, a tunnel packet to one of our addresses,
  * if its source is in allowed: p then holds the inner packet, parsed into
  * in (p->len 0: a fragment kept for reassembly). A reassembled packet
- * must be IP in IP, or GUE to gue_port (0: none). */
+ * must be IP in IP, or GUE to back.gue_port. */
 enum mslb_drop lb_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct lpm *allowed,
-			uint16_t gue_port, struct pkt_view *in);
+			struct pkt_view *in);
 enum mslb_drop lb_endpoint_decap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v);
 /* A packet of a flow peer e->peer owns, to its back address. */
 enum mslb_drop lb_redirect_encap(struct mslb_lb *lb, struct io_pkt *p, struct pkt_view *v, const struct rdr_entry *e);

@@ -18,6 +18,13 @@ int lpm_add(struct lpm *t, const struct mslb_prefix *p, uint32_t value);
 /* Sort what was added; call once before lookups. Returns 0 or -1 (memory). */
 int lpm_build(struct lpm *t);
 bool lpm_lookup(const struct lpm *t, const uint8_t *addr, uint32_t *value);
+/* Is addr in a prefix of t (whatever its value)? */
+static inline bool lpm_has(const struct lpm *t, const uint8_t *addr)
+{
+	uint32_t unused;
+
+	return lpm_lookup(t, addr, &unused);
+}
 void lpm_destroy(struct lpm *t);
 
 #endif
