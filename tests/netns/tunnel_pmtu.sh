@@ -32,11 +32,12 @@ TSRC6=2001:db8:5::50
 GUE_PORT=6080
 ENCAP=${MSLB_PMTU_ENCAP:-ip}
 case $ENCAP in
-ip) OVH4=20 OVH6=40 NARROW=1300 ;;
-gue) OVH4=28 OVH6=48 NARROW=1300 ;;
+ip) OVH4=20 OVH6=40 ;;
+gue) OVH4=28 OVH6=48 ;;
 *) bail "MSLB_PMTU_ENCAP: ip or gue, not $ENCAP" ;;
 esac
-V6_TOLD=$((NARROW - OVH6 < 1280 ? 1280 : NARROW - OVH6))
+# The link toward b1: narrow enough that the IPv6 tunnel MTU is below 1280.
+NARROW=1300
 
 topology() {
 	local n
@@ -141,11 +142,11 @@ for src in default dedicated; do
 	check_eq "$src: v6 path MTU learned from r's ICMPv6" "icmp $NARROW $((NARROW - OVH6))" \
 		"$(tun_field 6 source) $(tun_field 6 path_mtu) $(tun_field 6 tunnel_mtu)"
 	nsx c1 ping -6 -n -q -c 1 -W 2 -s 1400 "$IPS6" >/dev/null 2>&1
-	check_eq "$src: v6 error relayed to c1, never below 1280" "$V6_TOLD" "$(pmtu c1 "$IPS6")"
+	check_eq "$src: v6 error relayed to c1, never below 1280" 1280 "$(pmtu c1 "$IPS6")"
 	check "$src: v6 ping of 1400 bytes (fragmented by c1)" \
 		nsx c1 ping -6 -n -q -c 2 -i 0.2 -W 2 -s 1400 "$IPS6"
 	check "$src: v6 TCP 200 kB through the narrower path" tcp_transfer c1 "$IPS6" 5001 s1 "$TMPD/data"
-	[ "$V6_TOLD" = 1280 ] && check "$src: b1 reassembled the outer fragments" \
+	check "$src: b1 reassembled the outer fragments" \
 		test "$(jget b1 '.back.reassembly.datagrams')" -gt 0
 	check "$src: front counted the ICMP it received and relayed" \
 		test "$(jget f '.icmp.received')" -ge 2 -a "$(jget f '.icmp.relayed')" -ge 2
